@@ -1,0 +1,546 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// EngineConfig holds the conversation rules from config.
+type EngineConfig struct {
+	// ReopenWindow: a customer message to a conversation closed less than
+	// this long ago reopens it; later messages start a new conversation.
+	ReopenWindow time.Duration
+	// DefaultPriority for new conversations.
+	DefaultPriority Priority
+	// DefaultDepartment for new conversations.
+	DefaultDepartment string
+	// MaxMessageBytes caps inbound message bodies; longer text is cut with a marker.
+	MaxMessageBytes int
+}
+
+// Engine turns inbound messages and staff actions into committed state and
+// outbox rows. It is safe for concurrent use.
+type Engine struct {
+	store    Store
+	surfaces []Platform
+	cfg      EngineConfig
+	now      func() time.Time
+	log      *slog.Logger
+	notify   func()
+}
+
+// EngineOptions wires an Engine.
+type EngineOptions struct {
+	Store    Store
+	Surfaces []Platform // active staff surfaces; every conversation is mirrored to each
+	Config   EngineConfig
+	Now      func() time.Time // defaults to time.Now
+	Log      *slog.Logger
+	Notify   func() // called after a commit that queued outbox rows (wakes the worker)
+}
+
+// NewEngine builds an Engine.
+func NewEngine(o EngineOptions) *Engine {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Notify == nil {
+		o.Notify = func() {}
+	}
+	if o.Config.DefaultPriority == "" {
+		o.Config.DefaultPriority = PriorityNormal
+	}
+	if o.Config.MaxMessageBytes <= 0 {
+		o.Config.MaxMessageBytes = 64 << 10
+	}
+	return &Engine{store: o.Store, surfaces: o.Surfaces, cfg: o.Config, now: o.Now, log: o.Log, notify: o.Notify}
+}
+
+// Surfaces lists the active staff surfaces.
+func (e *Engine) Surfaces() []Platform { return e.surfaces }
+
+// Store exposes the read side for surfaces and commands.
+func (e *Engine) Store() Reader { return e.store }
+
+// Now is the engine's clock.
+func (e *Engine) Now() time.Time { return e.now() }
+
+// Deliver stores an inbound customer message, finds or opens its
+// conversation and queues the staff posts, all in one transaction.
+func (e *Engine) Deliver(ctx context.Context, m InboundMessage) (DeliverResult, error) {
+	if m.Channel == "" || m.Address == "" {
+		return DeliverResult{}, errors.New("deliver: message without channel or address")
+	}
+	m.Text = e.clip(m.Text)
+	if strings.TrimSpace(m.Text) == "" && len(m.Attachments) == 0 {
+		return DeliverResult{}, Reject("empty message")
+	}
+	now := e.now()
+	if m.SentAt.IsZero() {
+		m.SentAt = now
+	}
+	var res DeliverResult
+	err := e.store.Write(ctx, func(tx Tx) error {
+		res = DeliverResult{}
+		if m.ExternalID != "" {
+			prev, err := tx.MessageByExternal(m.Channel, m.ExternalID)
+			if err == nil {
+				res = DeliverResult{Conversation: prev.Conversation, Message: prev.ID, Duplicate: true}
+				return nil
+			}
+			if !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		cust, err := tx.UpsertIdentity(Identity{Platform: m.Channel, Address: m.Address, Name: m.Name, Username: m.Username, Email: m.Email}, now)
+		if err != nil {
+			return err
+		}
+		conv, created, reopened, err := e.resolveConversation(tx, m, cust, now)
+		if err != nil {
+			return err
+		}
+		var editOf MessageID
+		if m.EditOf != "" {
+			if orig, err := tx.MessageByExternal(m.Channel, m.EditOf); err == nil {
+				editOf = orig.ID
+			}
+		}
+		name := m.Name
+		if name == "" {
+			name = m.Address
+		}
+		msg := Message{
+			Conversation: conv.ID, Direction: DirCustomer, AuthorID: m.Address, Author: name,
+			Body: m.Text, Attachments: m.Attachments, Platform: m.Channel, ExternalID: m.ExternalID, CreatedAt: now,
+		}
+		if err := tx.InsertMessage(&msg, editOf); err != nil {
+			return err
+		}
+		conv.LastCustomerAt = now
+		conv.UpdatedAt = now
+		statusChanged := false
+		if conv.Status == StatusWaiting {
+			conv.Status = StatusOpen
+			statusChanged = true
+		}
+		if conv.Subject == "" {
+			conv.Subject = firstLine(m.Text, 80)
+		}
+		if err := tx.UpdateConversation(conv); err != nil {
+			return err
+		}
+		customer := Actor{ID: StaffID("customer:" + m.Address), Name: name}
+		switch {
+		case created:
+			if err := tx.Audit(AuditEntry{Conversation: conv.ID, Actor: customer, Action: "created", Detail: string(m.Channel), At: now}); err != nil {
+				return err
+			}
+		case reopened:
+			if err := tx.Audit(AuditEntry{Conversation: conv.ID, Actor: customer, Action: "reopened", Detail: "customer wrote again", At: now}); err != nil {
+				return err
+			}
+			if err := e.systemMessage(tx, conv.ID, "Reopened: the customer wrote again.", now, ""); err != nil {
+				return err
+			}
+		}
+		for _, s := range e.surfaces {
+			if err := tx.Enqueue(OutboxRow{Conversation: conv.ID, Target: s, Kind: KindStaffPost, Message: msg.ID}); err != nil {
+				return err
+			}
+			if (reopened || statusChanged) && !created {
+				if err := tx.Enqueue(OutboxRow{Conversation: conv.ID, Target: s, Kind: KindCard}); err != nil {
+					return err
+				}
+			}
+		}
+		res = DeliverResult{Conversation: conv.ID, Message: msg.ID, Created: created, Reopened: reopened}
+		return nil
+	})
+	if err != nil {
+		return DeliverResult{}, fmt.Errorf("deliver %s message: %w", m.Channel, err)
+	}
+	if !res.Duplicate {
+		e.notify()
+	}
+	return res, nil
+}
+
+func (e *Engine) resolveConversation(tx Tx, m InboundMessage, cust CustomerID, now time.Time) (c Conversation, created, reopened bool, err error) {
+	found := false
+	if m.ConversationHint != 0 {
+		hc, err := tx.Conversation(m.ConversationHint)
+		switch {
+		case err == nil && hc.Channel == m.Channel && hc.Customer == cust:
+			c, found = hc, true
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return c, false, false, err
+		}
+	}
+	if !found && len(m.References) > 0 {
+		rc, err := tx.ConversationByReference(m.Channel, m.References)
+		switch {
+		case err == nil:
+			c, found = rc, true
+		case !errors.Is(err, ErrNotFound):
+			return c, false, false, err
+		}
+	}
+	if !found && !m.StartsThread {
+		lc, err := tx.LatestConversation(cust, m.Channel, m.Address)
+		switch {
+		case err == nil:
+			c, found = lc, true
+		case !errors.Is(err, ErrNotFound):
+			return c, false, false, err
+		}
+	}
+	if found {
+		if c.Status != StatusClosed {
+			return c, false, false, nil
+		}
+		if now.Sub(c.ClosedAt) < e.cfg.ReopenWindow {
+			c.Status = StatusOpen
+			c.ClosedAt = time.Time{}
+			c.CloseReason = ""
+			return c, false, true, nil
+		}
+	}
+	c = Conversation{
+		Customer: cust, Channel: m.Channel, Address: m.Address, Subject: firstLine(m.Subject, 120),
+		Status: StatusOpen, Priority: e.cfg.DefaultPriority, Department: e.cfg.DefaultDepartment,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if err := tx.CreateConversation(&c); err != nil {
+		return c, false, false, err
+	}
+	return c, true, false, nil
+}
+
+// StaffContext says who acts on which conversation, from where.
+type StaffContext struct {
+	Conversation ConversationID
+	Actor        Actor
+	Surface      Platform // where the action was taken
+	ExternalID   string   // the surface's id of the staff message, if any
+}
+
+// Reply stores a staff reply and queues it for the customer and for the
+// other staff surfaces. A redelivered staff message (same ExternalID) is
+// stored once.
+func (e *Engine) Reply(ctx context.Context, sc StaffContext, text string, atts []Attachment) (MessageID, error) {
+	text = e.clip(text)
+	if strings.TrimSpace(text) == "" && len(atts) == 0 {
+		return 0, Reject("nothing to send: the reply is empty")
+	}
+	now := e.now()
+	var id MessageID
+	err := e.store.Write(ctx, func(tx Tx) error {
+		id = 0
+		if dup, err := e.duplicateStaff(tx, sc); err != nil || dup != 0 {
+			id = dup
+			return err
+		}
+		c, err := tx.Conversation(sc.Conversation)
+		if err != nil {
+			return err
+		}
+		if c.Status == StatusClosed {
+			return Reject("conversation %s is closed; nothing was sent. Use !reopen first if you want to write to the customer again.", c.ID)
+		}
+		msg := Message{
+			Conversation: c.ID, Direction: DirStaff, AuthorID: string(sc.Actor.ID), Author: sc.Actor.Name,
+			Body: text, Attachments: atts, Platform: sc.Surface, ExternalID: sc.ExternalID, CreatedAt: now,
+		}
+		if err := tx.InsertMessage(&msg, 0); err != nil {
+			return err
+		}
+		id = msg.ID
+		if c.FirstResponseAt.IsZero() {
+			c.FirstResponseAt = now
+		}
+		c.LastStaffAt = now
+		c.UpdatedAt = now
+		statusChanged := c.Status != StatusWaiting
+		c.Status = StatusWaiting
+		if err := tx.UpdateConversation(c); err != nil {
+			return err
+		}
+		if err := tx.Enqueue(OutboxRow{Conversation: c.ID, Target: c.Channel, Kind: KindCustomerSend, Message: msg.ID}); err != nil {
+			return err
+		}
+		if err := e.mirror(tx, c.ID, msg.ID, sc.Surface, statusChanged); err != nil {
+			return err
+		}
+		return tx.Audit(AuditEntry{Conversation: c.ID, Actor: sc.Actor, Action: "reply", Detail: fmt.Sprintf("message %d", msg.ID), At: now})
+	})
+	if err != nil {
+		return 0, err
+	}
+	e.notify()
+	return id, nil
+}
+
+// Note stores an internal note: mirrored to other staff surfaces, never sent
+// to the customer.
+func (e *Engine) Note(ctx context.Context, sc StaffContext, text string, atts []Attachment) (MessageID, error) {
+	text = e.clip(text)
+	if strings.TrimSpace(text) == "" && len(atts) == 0 {
+		return 0, Reject("the note is empty")
+	}
+	now := e.now()
+	var id MessageID
+	err := e.store.Write(ctx, func(tx Tx) error {
+		id = 0
+		if dup, err := e.duplicateStaff(tx, sc); err != nil || dup != 0 {
+			id = dup
+			return err
+		}
+		c, err := tx.Conversation(sc.Conversation)
+		if err != nil {
+			return err
+		}
+		msg := Message{
+			Conversation: c.ID, Direction: DirNote, AuthorID: string(sc.Actor.ID), Author: sc.Actor.Name,
+			Body: text, Attachments: atts, Platform: sc.Surface, ExternalID: sc.ExternalID, CreatedAt: now,
+		}
+		if err := tx.InsertMessage(&msg, 0); err != nil {
+			return err
+		}
+		id = msg.ID
+		if err := e.mirror(tx, c.ID, msg.ID, sc.Surface, false); err != nil {
+			return err
+		}
+		return tx.Audit(AuditEntry{Conversation: c.ID, Actor: sc.Actor, Action: "note", Detail: fmt.Sprintf("message %d", msg.ID), At: now})
+	})
+	if err != nil {
+		return 0, err
+	}
+	e.notify()
+	return id, nil
+}
+
+func (e *Engine) duplicateStaff(tx Tx, sc StaffContext) (MessageID, error) {
+	if sc.ExternalID == "" {
+		return 0, nil
+	}
+	prev, err := tx.MessageByExternal(sc.Surface, sc.ExternalID)
+	if err == nil {
+		return prev.ID, nil
+	}
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	return 0, err
+}
+
+// mirror posts a staff-written message on every surface except the one it
+// was written on (which already shows it).
+func (e *Engine) mirror(tx Tx, conv ConversationID, msg MessageID, origin Platform, card bool) error {
+	for _, s := range e.surfaces {
+		if s != origin {
+			if err := tx.Enqueue(OutboxRow{Conversation: conv, Target: s, Kind: KindStaffPost, Message: msg}); err != nil {
+				return err
+			}
+		}
+		if card {
+			if err := tx.Enqueue(OutboxRow{Conversation: conv, Target: s, Kind: KindCard}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// systemMessage stores a staff-visible notice and posts it on every surface
+// (payload is passed through to the outbox rows).
+func (e *Engine) systemMessage(tx Tx, conv ConversationID, text string, now time.Time, payload string) error {
+	msg := Message{Conversation: conv, Direction: DirSystem, Author: "Threadline", Body: text, CreatedAt: now}
+	if err := tx.InsertMessage(&msg, 0); err != nil {
+		return err
+	}
+	for _, s := range e.surfaces {
+		if err := tx.Enqueue(OutboxRow{Conversation: conv, Target: s, Kind: KindStaffPost, Message: msg.ID, Payload: payload}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Mutation changes a conversation inside Act. It returns the system message
+// to post in the thread (empty for none) and the audit detail, or an error
+// (a RejectionError explains a refusal to the actor).
+type Mutation func(tx Tx, c *Conversation, now time.Time) (notice, detail string, err error)
+
+// Act applies a state change to a conversation in one transaction: the
+// change, an audit row, a system message in every thread and a card update
+// on every surface.
+func (e *Engine) Act(ctx context.Context, sc StaffContext, action string, fn Mutation) (Conversation, error) {
+	now := e.now()
+	var out Conversation
+	err := e.store.Write(ctx, func(tx Tx) error {
+		c, err := tx.Conversation(sc.Conversation)
+		if err != nil {
+			return err
+		}
+		notice, detail, err := fn(tx, &c, now)
+		if err != nil {
+			return err
+		}
+		c.UpdatedAt = now
+		if err := tx.UpdateConversation(c); err != nil {
+			return err
+		}
+		if err := tx.Audit(AuditEntry{Conversation: c.ID, Actor: sc.Actor, Action: action, Detail: detail, At: now}); err != nil {
+			return err
+		}
+		if notice != "" {
+			if err := e.systemMessage(tx, c.ID, notice, now, ""); err != nil {
+				return err
+			}
+		}
+		for _, s := range e.surfaces {
+			if err := tx.Enqueue(OutboxRow{Conversation: c.ID, Target: s, Kind: KindCard}); err != nil {
+				return err
+			}
+		}
+		out = c
+		return nil
+	})
+	if err != nil {
+		return Conversation{}, err
+	}
+	e.notify()
+	return out, nil
+}
+
+// Claim makes the actor the owner.
+func (e *Engine) Claim(ctx context.Context, sc StaffContext) (Conversation, error) {
+	return e.Act(ctx, sc, "claim", func(_ Tx, c *Conversation, _ time.Time) (string, string, error) {
+		switch {
+		case c.Owner == sc.Actor.ID:
+			return "", "", Reject("%s is already yours.", c.ID)
+		case c.Owner != "":
+			return "", "", Reject("%s is claimed by %s. Ask them to !release it first.", c.ID, c.OwnerName)
+		case c.Status == StatusClosed:
+			return "", "", Reject("%s is closed; !reopen it first.", c.ID)
+		}
+		c.Owner, c.OwnerName = sc.Actor.ID, sc.Actor.Name
+		return fmt.Sprintf("%s claimed this conversation.", sc.Actor.Name), "", nil
+	})
+}
+
+// Release gives up ownership.
+func (e *Engine) Release(ctx context.Context, sc StaffContext) (Conversation, error) {
+	return e.Act(ctx, sc, "release", func(_ Tx, c *Conversation, _ time.Time) (string, string, error) {
+		if c.Owner == "" {
+			return "", "", Reject("%s is not claimed by anyone.", c.ID)
+		}
+		prev := c.OwnerName
+		c.Owner, c.OwnerName = "", ""
+		if prev == sc.Actor.Name {
+			return fmt.Sprintf("%s released this conversation; it is unclaimed now.", sc.Actor.Name), "", nil
+		}
+		return fmt.Sprintf("%s released this conversation (was %s); it is unclaimed now.", sc.Actor.Name, prev), "previous owner " + prev, nil
+	})
+}
+
+// Close closes the conversation with an optional reason.
+func (e *Engine) Close(ctx context.Context, sc StaffContext, reason string) (Conversation, error) {
+	return e.Act(ctx, sc, "close", func(_ Tx, c *Conversation, now time.Time) (string, string, error) {
+		if c.Status == StatusClosed {
+			return "", "", Reject("%s is already closed.", c.ID)
+		}
+		c.Status, c.ClosedAt, c.CloseReason = StatusClosed, now, reason
+		msg := fmt.Sprintf("%s closed this conversation.", sc.Actor.Name)
+		if reason != "" {
+			msg = fmt.Sprintf("%s closed this conversation: %s", sc.Actor.Name, reason)
+		}
+		return msg, reason, nil
+	})
+}
+
+// Reopen reopens a closed conversation.
+func (e *Engine) Reopen(ctx context.Context, sc StaffContext) (Conversation, error) {
+	return e.Act(ctx, sc, "reopen", func(_ Tx, c *Conversation, _ time.Time) (string, string, error) {
+		if c.Status != StatusClosed {
+			return "", "", Reject("%s is not closed (it is %s).", c.ID, c.Status)
+		}
+		c.Status, c.ClosedAt, c.CloseReason = StatusOpen, time.Time{}, ""
+		return fmt.Sprintf("%s reopened this conversation.", sc.Actor.Name), "", nil
+	})
+}
+
+// Notice queues staff-only text for one surface's thread (command feedback
+// that must show in the thread). It is not stored as a message.
+func (e *Engine) Notice(ctx context.Context, conv ConversationID, surface Platform, text string) error {
+	payload, _ := json.Marshal(noticePayload{Text: text})
+	err := e.store.Write(ctx, func(tx Tx) error {
+		return tx.Enqueue(OutboxRow{Conversation: conv, Target: surface, Kind: KindNotice, Payload: string(payload)})
+	})
+	if err == nil {
+		e.notify()
+	}
+	return err
+}
+
+// ResolveConversation finds the conversation a staff message belongs to.
+func (e *Engine) ResolveConversation(ctx context.Context, m StaffMessage) (ConversationID, error) {
+	if m.Conversation != 0 {
+		if _, err := e.store.Conversation(ctx, m.Conversation); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return 0, Reject("there is no conversation %s", m.Conversation)
+			}
+			return 0, err
+		}
+		return m.Conversation, nil
+	}
+	if m.Thread == "" {
+		return 0, ErrUnknownConversation
+	}
+	id, err := e.store.ConversationByThread(ctx, m.Surface, m.Thread)
+	if errors.Is(err, ErrNotFound) {
+		return 0, ErrUnknownConversation
+	}
+	return id, err
+}
+
+func (e *Engine) clip(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if len(s) <= e.cfg.MaxMessageBytes {
+		return s
+	}
+	cut := e.cfg.MaxMessageBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "\n[message truncated by Threadline]"
+}
+
+func firstLine(s string, max int) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > max {
+		r := []rune(s)
+		s = string(r[:max-1]) + "…"
+	}
+	return s
+}
+
+type noticePayload struct {
+	Text string `json:"text"`
+}

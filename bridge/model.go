@@ -1,0 +1,109 @@
+package bridge
+
+import (
+	"fmt"
+	"time"
+)
+
+// Status is a conversation's lifecycle state.
+type Status string
+
+const (
+	StatusOpen    Status = "open"    // waiting on staff
+	StatusWaiting Status = "waiting" // staff answered, waiting on the customer
+	StatusClosed  Status = "closed"
+)
+
+// Priority orders conversations for staff.
+type Priority string
+
+const (
+	PriorityUrgent Priority = "urgent"
+	PriorityHigh   Priority = "high"
+	PriorityNormal Priority = "normal"
+	PriorityLow    Priority = "low"
+)
+
+// ParsePriority accepts urgent, high, normal and low.
+func ParsePriority(s string) (Priority, error) {
+	switch p := Priority(s); p {
+	case PriorityUrgent, PriorityHigh, PriorityNormal, PriorityLow:
+		return p, nil
+	}
+	return "", fmt.Errorf("unknown priority %q (want urgent, high, normal or low)", s)
+}
+
+// Direction says who a message is from and who may see it.
+type Direction string
+
+const (
+	DirCustomer Direction = "customer" // from the customer
+	DirStaff    Direction = "staff"    // staff reply, sent to the customer
+	DirNote     Direction = "note"     // internal note, never sent to the customer
+	DirSystem   Direction = "system"   // Threadline's own notices to staff
+)
+
+// Attachment is metadata about a file; the bytes live on the platform or on disk.
+type Attachment struct {
+	Name string `json:"name"`
+	MIME string `json:"mime,omitempty"`
+	Size int64  `json:"size,omitempty"`
+	URL  string `json:"url,omitempty"`  // where staff or customers can fetch it
+	Path string `json:"path,omitempty"` // local copy under the data directory, if stored
+}
+
+// Message is one stored message of a conversation.
+type Message struct {
+	ID           MessageID
+	Conversation ConversationID
+	Direction    Direction
+	AuthorID     string
+	Author       string
+	Body         string
+	Attachments  []Attachment
+	Platform     Platform // where it was written
+	ExternalID   string   // the platform's id for it, if any
+	CreatedAt    time.Time
+	EditedAt     time.Time
+}
+
+// Conversation is the state of one customer issue.
+type Conversation struct {
+	ID              ConversationID
+	Customer        CustomerID
+	CustomerName    string
+	Channel         Platform // where the customer writes
+	Address         string   // the customer's address on Channel (chat id, email, visitor id)
+	Subject         string
+	Status          Status
+	Priority        Priority
+	Department      string
+	Owner           StaffID
+	OwnerName       string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	FirstResponseAt time.Time
+	LastCustomerAt  time.Time
+	LastStaffAt     time.Time
+	ClosedAt        time.Time
+	CloseReason     string
+	Unreachable     string // why the customer cannot be reached, if they cannot
+	MessageCount    int
+}
+
+// Customer is one person, possibly known on several channels.
+type Customer struct {
+	ID          CustomerID
+	Name        string
+	Email       string
+	Unreachable string
+	CreatedAt   time.Time
+}
+
+// ConversationView is what a staff surface renders on the ticket card.
+type ConversationView struct {
+	Conversation
+	LastMessage    string    // first line of the newest customer message
+	PreviousThread ThreadRef // set when a thread is re-opened after its parent was deleted
+	Identity       string    // customer handle on the channel (username, email)
+}

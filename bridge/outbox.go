@@ -1,0 +1,480 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+)
+
+// OutboxConfig tunes delivery.
+type OutboxConfig struct {
+	Workers     int               `yaml:"workers"`      // deliveries in flight at once
+	MaxAttempts int               `yaml:"max_attempts"` // transient failures before dead-lettering
+	BaseBackoff Duration          `yaml:"base_backoff"` // first retry delay (doubles, with jitter)
+	MaxBackoff  Duration          `yaml:"max_backoff"`  // retry delay cap
+	SendTimeout Duration          `yaml:"send_timeout"` // one attempt's deadline
+	Drain       Duration          `yaml:"drain"`        // how long shutdown waits for in-flight sends
+	Pacing      map[string]Pacing `yaml:"pacing"`       // per adapter name; overrides the adapter's defaults
+}
+
+// Defaults fills unset fields.
+func (c *OutboxConfig) Defaults() {
+	if c.Workers <= 0 {
+		c.Workers = 8
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 12
+	}
+	if c.BaseBackoff <= 0 {
+		c.BaseBackoff = Duration(2 * time.Second)
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = Duration(10 * time.Minute)
+	}
+	if c.SendTimeout <= 0 {
+		c.SendTimeout = Duration(30 * time.Second)
+	}
+	if c.Drain <= 0 {
+		c.Drain = Duration(10 * time.Second)
+	}
+}
+
+// Validate reports config errors.
+func (c OutboxConfig) Validate() error {
+	var errs []error
+	if c.Workers < 0 || c.Workers > 256 {
+		errs = append(errs, FieldErrorf("workers", "must be between 1 and 256"))
+	}
+	if c.MaxAttempts < 0 {
+		errs = append(errs, FieldErrorf("max_attempts", "must be positive"))
+	}
+	if c.MaxBackoff > 0 && c.BaseBackoff > c.MaxBackoff {
+		errs = append(errs, FieldErrorf("base_backoff", "is larger than max_backoff"))
+	}
+	for name, p := range c.Pacing {
+		if p.PerAdapter < 0 || p.PerDestination < 0 {
+			errs = append(errs, FieldErrorf("pacing."+name, "rates must not be negative"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Outbox delivers queued rows: one goroutine owns the loop, up to Workers
+// sends run at once, and rows of one (conversation, target) lane go out
+// strictly in order.
+type Outbox struct {
+	store    Store
+	surfaces map[Platform]StaffSurface
+	channels map[Platform]CustomerChannel
+	cfg      OutboxConfig
+	now      func() time.Time
+	log      *slog.Logger
+	wake     chan struct{}
+	pacer    *pacer
+	jitter   func() float64
+	order    []Platform // surface names in configuration order
+}
+
+// OutboxOptions wires an Outbox.
+type OutboxOptions struct {
+	Store    Store
+	Surfaces []StaffSurface
+	Channels []CustomerChannel
+	Config   OutboxConfig
+	Now      func() time.Time
+	Log      *slog.Logger
+	// Jitter returns a factor in [0,1) for backoff randomisation; tests fix it.
+	Jitter func() float64
+}
+
+// NewOutbox builds the worker.
+func NewOutbox(o OutboxOptions) *Outbox {
+	o.Config.Defaults()
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Jitter == nil {
+		o.Jitter = rand.Float64
+	}
+	ob := &Outbox{
+		store: o.Store, cfg: o.Config, now: o.Now, log: o.Log, jitter: o.Jitter,
+		surfaces: make(map[Platform]StaffSurface), channels: make(map[Platform]CustomerChannel),
+		wake: make(chan struct{}, 1),
+	}
+	rates := make(map[Platform]Pacing)
+	for _, s := range o.Surfaces {
+		ob.surfaces[s.Name()] = s
+		ob.order = append(ob.order, s.Name())
+		if p, ok := s.(Pacer); ok {
+			rates[s.Name()] = p.Pacing()
+		}
+	}
+	for _, c := range o.Channels {
+		ob.channels[c.Name()] = c
+		if p, ok := c.(Pacer); ok {
+			rates[c.Name()] = p.Pacing()
+		}
+	}
+	for name, p := range o.Config.Pacing {
+		rates[Platform(name)] = p
+	}
+	ob.pacer = newPacer(rates)
+	return ob
+}
+
+// Notify wakes the worker after new rows were committed. It never blocks.
+func (o *Outbox) Notify() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+type lane struct {
+	conv   ConversationID
+	target Platform
+}
+
+type result struct {
+	lane       lane
+	blockUntil time.Time // a 429 asked to keep the destination quiet
+	dest       string
+}
+
+// Run delivers until ctx is cancelled, then waits up to Drain for sends in
+// flight; rows not finished stay pending for the next start.
+func (o *Outbox) Run(ctx context.Context) error {
+	inflight := make(map[lane]bool)
+	done := make(chan result, o.cfg.Workers)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		wait := 5 * time.Second // safety net; commits wake us via Notify
+		if len(inflight) < o.cfg.Workers {
+			now := o.now()
+			items, err := o.store.DueOutbox(ctx, now, 4*o.cfg.Workers+len(inflight))
+			if err != nil && ctx.Err() == nil {
+				o.log.Error("outbox: reading due rows", "err", err)
+				wait = time.Second
+			}
+			for _, it := range items {
+				if len(inflight) >= o.cfg.Workers {
+					break
+				}
+				l := lane{it.Conversation, it.Target}
+				if inflight[l] {
+					continue
+				}
+				if d := o.pacer.reserve(it.Target, o.destination(it), now); d > 0 {
+					wait = min(wait, d)
+					continue
+				}
+				inflight[l] = true
+				go func(it OutboxItem) { done <- o.process(ctx, it) }(it)
+			}
+			if next, err := o.store.NextOutboxDue(ctx); err == nil && !next.IsZero() {
+				wait = min(wait, max(next.Sub(o.now()), time.Millisecond))
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			o.drain(inflight, done)
+			return nil
+		case <-o.wake:
+		case r := <-done:
+			o.finish(inflight, r)
+		case <-timer.C:
+		}
+	}
+}
+
+func (o *Outbox) finish(inflight map[lane]bool, r result) {
+	delete(inflight, r.lane)
+	if !r.blockUntil.IsZero() {
+		o.pacer.block(r.lane.target, r.dest, r.blockUntil)
+	}
+}
+
+func (o *Outbox) drain(inflight map[lane]bool, done chan result) {
+	deadline := time.NewTimer(o.cfg.Drain.D())
+	defer deadline.Stop()
+	for len(inflight) > 0 {
+		select {
+		case r := <-done:
+			o.finish(inflight, r)
+		case <-deadline.C:
+			o.log.Warn("outbox: shutdown before sends finished; they stay queued", "in_flight", len(inflight))
+			return
+		}
+	}
+}
+
+func (o *Outbox) destination(it OutboxItem) string {
+	if _, ok := o.channels[it.Target]; ok {
+		return it.Address
+	}
+	return it.Department
+}
+
+// process performs one row and records the outcome.
+func (o *Outbox) process(ctx context.Context, it OutboxItem) result {
+	res := result{lane: lane{it.Conversation, it.Target}, dest: o.destination(it)}
+	// Sends in flight at shutdown get SendTimeout to finish rather than being cut off.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.cfg.SendTimeout.D())
+	defer cancel()
+	ext, err := o.send(sctx, it)
+	now := o.now()
+	log := o.log.With("outbox_id", it.ID, "conversation", it.Conversation, "target", it.Target, "kind", it.Kind)
+	var werr error
+	var rl *RateLimitError
+	switch {
+	case err == nil:
+		werr = o.store.Write(sctx, func(tx Tx) error { return o.sent(tx, it, ext, now) })
+	case errors.As(err, &rl):
+		next := now.Add(rl.RetryAfter)
+		res.blockUntil = next
+		log.Info("outbox: rate limited", "retry_after", rl.RetryAfter)
+		// 429s are the platform pacing us, not a failure: they do not use up attempts.
+		werr = o.store.Write(sctx, func(tx Tx) error { return tx.MarkRetry(it.ID, it.Attempts, next, err.Error()) })
+	case errors.Is(err, ErrThreadGone) && it.Attempts+1 < o.cfg.MaxAttempts:
+		log.Warn("outbox: staff thread is gone; opening a new one")
+		werr = o.store.Write(sctx, func(tx Tx) error {
+			ref, terr := o.store.Thread(sctx, it.Conversation, it.Target)
+			if terr == nil {
+				if terr := tx.DeactivateThread(it.Conversation, it.Target, ref, now); terr != nil {
+					return terr
+				}
+			}
+			return tx.MarkRetry(it.ID, it.Attempts+1, now, err.Error())
+		})
+	case IsPermanent(err) || errors.Is(err, ErrUnreachable) || it.Attempts+1 >= o.cfg.MaxAttempts:
+		log.Error("outbox: delivery failed permanently", "attempts", it.Attempts+1, "err", err)
+		werr = o.store.Write(sctx, func(tx Tx) error { return o.dead(tx, it, err, now) })
+	default:
+		delay := o.backoff(it.Attempts + 1)
+		log.Warn("outbox: delivery failed; will retry", "attempt", it.Attempts+1, "retry_in", delay.Round(time.Millisecond), "err", err)
+		werr = o.store.Write(sctx, func(tx Tx) error { return tx.MarkRetry(it.ID, it.Attempts+1, now.Add(delay), err.Error()) })
+	}
+	if werr != nil {
+		// The row stays as it was and is tried again; a send may repeat once.
+		log.Error("outbox: recording the outcome failed", "err", werr)
+		res.blockUntil = now.Add(time.Second)
+	}
+	return res
+}
+
+// backoff is exponential with ±20% jitter, capped at MaxBackoff.
+func (o *Outbox) backoff(attempt int) time.Duration {
+	d := o.cfg.BaseBackoff.D()
+	for i := 1; i < attempt && d < o.cfg.MaxBackoff.D(); i++ {
+		d *= 2
+	}
+	d = min(d, o.cfg.MaxBackoff.D())
+	return time.Duration(float64(d) * (0.8 + 0.4*o.jitter()))
+}
+
+func (o *Outbox) send(ctx context.Context, it OutboxItem) (ExternalRef, error) {
+	switch it.Kind {
+	case KindCustomerSend:
+		ch, ok := o.channels[it.Target]
+		if !ok {
+			return ExternalRef{}, Permanent(fmt.Errorf("channel %s is not configured", it.Target))
+		}
+		d, err := o.delivery(ctx, it)
+		if err != nil {
+			return ExternalRef{}, err
+		}
+		return ch.Send(ctx, d)
+	}
+	s, ok := o.surfaces[it.Target]
+	if !ok {
+		return ExternalRef{}, Permanent(fmt.Errorf("staff surface %s is not configured", it.Target))
+	}
+	switch it.Kind {
+	case KindStaffPost, KindNotice:
+		ref, err := o.thread(ctx, s, it.Conversation)
+		if err != nil {
+			return ExternalRef{}, err
+		}
+		post, err := o.post(ctx, it)
+		if err != nil {
+			return ExternalRef{}, err
+		}
+		return s.Post(ctx, ref, post)
+	case KindCard:
+		ref, err := o.store.Thread(ctx, it.Conversation, s.Name())
+		if errors.Is(err, ErrNotFound) {
+			return ExternalRef{}, nil // the thread opens with a fresh card later
+		}
+		if err != nil {
+			return ExternalRef{}, err
+		}
+		view, err := o.store.ConversationView(ctx, it.Conversation)
+		if err != nil {
+			return ExternalRef{}, err
+		}
+		return ExternalRef{}, s.UpdateCard(ctx, ref, view)
+	case KindReceipt:
+		rs, ok := s.(ReceiptSurface)
+		if !ok {
+			return ExternalRef{}, nil
+		}
+		ref, err := o.store.Thread(ctx, it.Conversation, s.Name())
+		if errors.Is(err, ErrNotFound) {
+			return ExternalRef{}, nil
+		}
+		if err != nil {
+			return ExternalRef{}, err
+		}
+		var r Receipt
+		if err := json.Unmarshal([]byte(it.Payload), &r); err != nil {
+			return ExternalRef{}, Permanent(fmt.Errorf("bad receipt payload: %w", err))
+		}
+		return ExternalRef{}, rs.Receipt(ctx, ref, r)
+	}
+	return ExternalRef{}, Permanent(fmt.Errorf("unknown outbox kind %q", it.Kind))
+}
+
+// thread returns the conversation's active thread on s, opening one first
+// if there is none.
+func (o *Outbox) thread(ctx context.Context, s StaffSurface, conv ConversationID) (ThreadRef, error) {
+	ref, err := o.store.Thread(ctx, conv, s.Name())
+	if err == nil || !errors.Is(err, ErrNotFound) {
+		return ref, err
+	}
+	view, err := o.store.ConversationView(ctx, conv)
+	if err != nil {
+		return "", err
+	}
+	if view.PreviousThread, err = o.store.PreviousThread(ctx, conv, s.Name()); err != nil {
+		return "", err
+	}
+	ref, err = s.OpenThread(ctx, view)
+	if err != nil {
+		return "", fmt.Errorf("open thread: %w", err)
+	}
+	err = o.store.Write(ctx, func(tx Tx) error { return tx.SetThread(conv, s.Name(), ref, o.now()) })
+	return ref, err
+}
+
+func (o *Outbox) post(ctx context.Context, it OutboxItem) (StaffPost, error) {
+	if it.Kind == KindNotice {
+		var p noticePayload
+		if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
+			return StaffPost{}, Permanent(fmt.Errorf("bad notice payload: %w", err))
+		}
+		return StaffPost{Direction: DirSystem, Author: "Threadline", Text: p.Text, At: it.CreatedAt}, nil
+	}
+	m, err := o.store.Message(ctx, it.Message)
+	if err != nil {
+		return StaffPost{}, err
+	}
+	return StaffPost{
+		Message: m.ID, Direction: m.Direction, Author: m.Author, Origin: m.Platform,
+		Text: m.Body, Attachments: m.Attachments, At: m.CreatedAt,
+	}, nil
+}
+
+func (o *Outbox) delivery(ctx context.Context, it OutboxItem) (Delivery, error) {
+	m, err := o.store.Message(ctx, it.Message)
+	if err != nil {
+		return Delivery{}, err
+	}
+	c, err := o.store.Conversation(ctx, it.Conversation)
+	if err != nil {
+		return Delivery{}, err
+	}
+	if c.Unreachable != "" {
+		return Delivery{}, fmt.Errorf("%w: %s", ErrUnreachable, c.Unreachable)
+	}
+	refs, err := o.store.References(ctx, c.ID, c.Channel)
+	if err != nil {
+		return Delivery{}, err
+	}
+	return Delivery{
+		Conversation: c.ID, Message: m.ID, Address: c.Address, CustomerName: c.CustomerName,
+		Subject: c.Subject, Author: m.Author, Text: m.Body, Attachments: m.Attachments, References: refs,
+	}, nil
+}
+
+// sent records success and queues the receipt for the staff message that
+// caused a customer send.
+func (o *Outbox) sent(tx Tx, it OutboxItem, ext ExternalRef, now time.Time) error {
+	if err := tx.MarkSent(it.ID, ext, it.Message, now); err != nil {
+		return err
+	}
+	if it.Kind == KindCustomerSend {
+		return o.receipt(tx, it, Receipt{Message: it.Message, OK: true})
+	}
+	return nil
+}
+
+func (o *Outbox) receipt(tx Tx, it OutboxItem, r Receipt) error {
+	m, err := tx.MessageByID(it.Message)
+	if err != nil {
+		return err
+	}
+	if _, ok := o.surfaces[m.Platform].(ReceiptSurface); !ok || m.ExternalID == "" {
+		return nil
+	}
+	r.Source = m.ExternalID
+	payload, _ := json.Marshal(r)
+	return tx.Enqueue(OutboxRow{Conversation: it.Conversation, Target: m.Platform, Kind: KindReceipt, Message: m.ID, Payload: string(payload)})
+}
+
+// dead dead-letters a row and tells staff in every thread. A failed notice
+// about a failure is only logged, so failures cannot cascade.
+func (o *Outbox) dead(tx Tx, it OutboxItem, cause error, now time.Time) error {
+	if err := tx.MarkDead(it.ID, cause.Error(), now); err != nil {
+		return err
+	}
+	var what string
+	switch it.Kind {
+	case KindCustomerSend:
+		what = fmt.Sprintf("A reply could not be delivered to the customer on %s", it.Target)
+		if errors.Is(cause, ErrUnreachable) {
+			c, err := tx.Conversation(it.Conversation)
+			if err != nil {
+				return err
+			}
+			if err := tx.SetCustomerUnreachable(c.Customer, cause.Error()); err != nil {
+				return err
+			}
+		}
+		if err := o.receipt(tx, it, Receipt{Message: it.Message, OK: false, Error: cause.Error()}); err != nil {
+			return err
+		}
+	case KindStaffPost:
+		if it.Payload == deadNoticePayload {
+			return nil
+		}
+		what = fmt.Sprintf("A message could not be posted to %s", it.Target)
+	default:
+		return nil // card refreshes, receipts and notices are cosmetic
+	}
+	msg := Message{Conversation: it.Conversation, Direction: DirSystem, Author: "Threadline",
+		Body: fmt.Sprintf("⚠ %s (message %d): %v", what, it.Message, cause), CreatedAt: now}
+	if err := tx.InsertMessage(&msg, 0); err != nil {
+		return err
+	}
+	if err := tx.Audit(AuditEntry{Conversation: it.Conversation, Actor: SystemActor(), Action: "dead_letter",
+		Detail: fmt.Sprintf("outbox %d (%s to %s): %v", it.ID, it.Kind, it.Target, cause), At: now}); err != nil {
+		return err
+	}
+	for _, name := range o.order {
+		if err := tx.Enqueue(OutboxRow{Conversation: it.Conversation, Target: name, Kind: KindStaffPost, Message: msg.ID, Payload: deadNoticePayload}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const deadNoticePayload = `{"dead_notice":true}`

@@ -1,0 +1,334 @@
+package bridge_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/threadlinehq/threadline/adapters/adaptertest"
+	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/storetest"
+)
+
+// httpChannel is a minimal customer channel that POSTs replies to a URL and
+// classifies answers the way real adapters do.
+type httpChannel struct {
+	url    string
+	client *http.Client
+}
+
+func (h *httpChannel) Name() bridge.Platform                         { return "webchat" }
+func (h *httpChannel) Run(ctx context.Context, _ bridge.Inbox) error { <-ctx.Done(); return nil }
+func (h *httpChannel) Send(ctx context.Context, d bridge.Delivery) (bridge.ExternalRef, error) {
+	body, _ := json.Marshal(map[string]any{"conversation": d.Conversation, "text": d.Text})
+	req, _ := http.NewRequestWithContext(ctx, "POST", h.url, bytes.NewReader(body))
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return bridge.ExternalRef{}, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return bridge.ExternalRef{}, bridge.HTTPStatusError(resp.StatusCode, resp.Header.Get("Retry-After"), string(b))
+	}
+	return bridge.ExternalRef{Platform: "webchat", ID: strings.TrimSpace(string(b))}, nil
+}
+
+// fakeDestination answers with a scripted status per request, then 200, and
+// records the texts it accepted.
+type fakeDestination struct {
+	mu       sync.Mutex
+	script   []int // statuses to answer before succeeding
+	always   int   // if set, answer this forever
+	got      map[string][]string
+	requests int
+}
+
+func (f *fakeDestination) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Conversation int64  `json:"conversation"`
+		Text         string `json:"text"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&in)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests++
+	status := 200
+	switch {
+	case f.always != 0:
+		status = f.always
+	case len(f.script) > 0:
+		status, f.script = f.script[0], f.script[1:]
+	}
+	switch status {
+	case 200:
+		if f.got == nil {
+			f.got = make(map[string][]string)
+		}
+		key := fmt.Sprint(in.Conversation)
+		f.got[key] = append(f.got[key], in.Text)
+		fmt.Fprintf(w, "ext-%d", f.requests)
+	case 429:
+		w.Header().Set("Retry-After", "0.05")
+		w.WriteHeader(429)
+		io.WriteString(w, `{"ok":false,"error":"ratelimited"}`)
+	default:
+		w.WriteHeader(status)
+		io.WriteString(w, `{"ok":false,"error":"boom"}`)
+	}
+}
+
+func (f *fakeDestination) texts(conv bridge.ConversationID) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.got[fmt.Sprint(int64(conv))]...)
+}
+
+type outboxRig struct {
+	st      *store.Store
+	eng     *bridge.Engine
+	ob      *bridge.Outbox
+	surface *adaptertest.Surface
+	dest    *fakeDestination
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+func startOutbox(t *testing.T, st *store.Store, dest *fakeDestination, cfg bridge.OutboxConfig) *outboxRig {
+	t.Helper()
+	srv := httptest.NewServer(dest)
+	t.Cleanup(srv.Close)
+	surface := adaptertest.NewSurface("console")
+	ch := &httpChannel{url: srv.URL, client: srv.Client()}
+	if cfg.BaseBackoff == 0 {
+		cfg.BaseBackoff = bridge.Duration(10 * time.Millisecond)
+	}
+	ob := bridge.NewOutbox(bridge.OutboxOptions{Store: st, Surfaces: []bridge.StaffSurface{surface},
+		Channels: []bridge.CustomerChannel{ch}, Config: cfg, Jitter: func() float64 { return 0.5 }})
+	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"console"}, Notify: ob.Notify})
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &outboxRig{st: st, eng: eng, ob: ob, surface: surface, dest: dest, cancel: cancel, done: make(chan struct{})}
+	go func() { defer close(r.done); ob.Run(ctx) }()
+	t.Cleanup(r.stop)
+	return r
+}
+
+func (r *outboxRig) stop() {
+	r.cancel()
+	<-r.done
+}
+
+func staff(conv bridge.ConversationID) bridge.StaffContext {
+	return bridge.StaffContext{Conversation: conv, Actor: bridge.Actor{ID: "console:alice", Name: "Alice"}, Surface: "console"}
+}
+
+func TestOutboxDeliversRepliesAndReceipts(t *testing.T) {
+	st := storetest.Open(t)
+	r := startOutbox(t, st, &fakeDestination{}, bridge.OutboxConfig{})
+	ctx := context.Background()
+	res, err := r.eng.Deliver(ctx, msg("v1", "m1", "Where is my parcel?"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	adaptertest.Eventually(t, 5*time.Second, func() bool { p, _, _ := r.surface.Snapshot(); return len(p) == 1 }, "customer message posted in the staff thread")
+	posts, cards, _ := r.surface.Snapshot()
+	if posts[0].Post.Text != "Where is my parcel?" || posts[0].Post.Direction != bridge.DirCustomer || posts[0].Conv != res.Conversation {
+		t.Errorf("post = %+v", posts[0])
+	}
+	if len(cards) != 1 || cards[0].ID != res.Conversation || cards[0].LastMessage != "Where is my parcel?" {
+		t.Errorf("thread card = %+v", cards)
+	}
+	sc := staff(res.Conversation)
+	sc.ExternalID = "console-msg-1"
+	if _, err := r.eng.Reply(ctx, sc, "It ships today.", nil); err != nil {
+		t.Fatal(err)
+	}
+	adaptertest.Eventually(t, 5*time.Second, func() bool { return len(r.dest.texts(res.Conversation)) == 1 }, "reply delivered")
+	adaptertest.Eventually(t, 5*time.Second, func() bool { _, _, rc := r.surface.Snapshot(); return len(rc) == 1 }, "receipt shown")
+	_, _, receipts := r.surface.Snapshot()
+	if !receipts[0].OK || receipts[0].Source != "console-msg-1" {
+		t.Errorf("receipt = %+v", receipts[0])
+	}
+	refs, _ := st.References(ctx, res.Conversation, "webchat")
+	if len(refs) != 2 || refs[1] != "ext-1" {
+		t.Errorf("references = %v, want the customer message id and ext-1", refs)
+	}
+}
+
+func TestOutboxRetriesRateLimitsAndServerErrorsInOrder(t *testing.T) {
+	st := storetest.Open(t)
+	dest := &fakeDestination{script: []int{429, 429, 500, 429, 500}}
+	r := startOutbox(t, st, dest, bridge.OutboxConfig{MaxAttempts: 5})
+	ctx := context.Background()
+	res, _ := r.eng.Deliver(ctx, msg("v1", "m1", "hi"))
+	var want []string
+	for i := 0; i < 5; i++ {
+		text := fmt.Sprintf("reply %d", i)
+		want = append(want, text)
+		if _, err := r.eng.Reply(ctx, staff(res.Conversation), text, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	adaptertest.Eventually(t, 10*time.Second, func() bool { return len(r.dest.texts(res.Conversation)) == 5 }, "all replies delivered")
+	if got := strings.Join(r.dest.texts(res.Conversation), "|"); got != strings.Join(want, "|") {
+		t.Errorf("delivered %s, want %s", got, strings.Join(want, "|"))
+	}
+	rows, _ := st.OutboxRows(ctx, res.Conversation)
+	for _, row := range rows {
+		if row.State != "sent" {
+			t.Errorf("row %d %s is %s (%s)", row.ID, row.Kind, row.State, row.LastError)
+		}
+		// Only the two 500s count as attempts; 429s are pacing.
+		if row.Kind == bridge.KindCustomerSend && row.Message != 0 && row.Attempts > 3 {
+			t.Errorf("row %d used %d attempts", row.ID, row.Attempts)
+		}
+	}
+}
+
+func TestOutboxDeadLettersPermanentFailures(t *testing.T) {
+	st := storetest.Open(t)
+	r := startOutbox(t, st, &fakeDestination{always: 400}, bridge.OutboxConfig{})
+	ctx := context.Background()
+	res, _ := r.eng.Deliver(ctx, msg("v1", "m1", "hi"))
+	sc := staff(res.Conversation)
+	sc.ExternalID = "c1"
+	if _, err := r.eng.Reply(ctx, sc, "this will bounce", nil); err != nil {
+		t.Fatal(err)
+	}
+	adaptertest.Eventually(t, 5*time.Second, func() bool {
+		p, _, rc := r.surface.Snapshot()
+		return len(rc) == 1 && len(p) >= 2
+	}, "dead-letter notice and failed receipt")
+	posts, _, receipts := r.surface.Snapshot()
+	last := posts[len(posts)-1].Post
+	if last.Direction != bridge.DirSystem || !strings.Contains(last.Text, "could not be delivered") || !strings.Contains(last.Text, "HTTP 400") {
+		t.Errorf("notice = %+v", last)
+	}
+	if receipts[0].OK || !strings.Contains(receipts[0].Error, "400") {
+		t.Errorf("receipt = %+v", receipts[0])
+	}
+	if n := r.dest.requests; n != 1 {
+		t.Errorf("permanent failure was tried %d times, want 1", n)
+	}
+}
+
+func TestOutboxDeadLettersAfterMaxAttempts(t *testing.T) {
+	st := storetest.Open(t)
+	r := startOutbox(t, st, &fakeDestination{always: 503}, bridge.OutboxConfig{MaxAttempts: 3})
+	ctx := context.Background()
+	res, _ := r.eng.Deliver(ctx, msg("v1", "m1", "hi"))
+	if _, err := r.eng.Reply(ctx, staff(res.Conversation), "x", nil); err != nil {
+		t.Fatal(err)
+	}
+	adaptertest.Eventually(t, 5*time.Second, func() bool {
+		rows, _ := st.OutboxRows(ctx, res.Conversation)
+		for _, row := range rows {
+			if row.Kind == bridge.KindCustomerSend {
+				return row.State == "dead"
+			}
+		}
+		return false
+	}, "customer send dead-lettered")
+	r.dest.mu.Lock()
+	n := r.dest.requests
+	r.dest.mu.Unlock()
+	if n != 3 {
+		t.Errorf("tried %d times, want 3", n)
+	}
+}
+
+func TestOutboxResumesAfterRestartAndKeepsThreads(t *testing.T) {
+	path := t.TempDir() + "/t.db"
+	ctx := context.Background()
+	// First run: the daemon stores messages but dies before delivering.
+	st := storetest.OpenAt(t, path)
+	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"console"}})
+	res, _ := eng.Deliver(ctx, msg("v1", "m1", "one"))
+	eng.Deliver(ctx, msg("v1", "m2", "two"))
+	st.Close()
+
+	// Second run: pending rows go out, in order, in one thread.
+	st2 := storetest.OpenAt(t, path)
+	r := startOutbox(t, st2, &fakeDestination{}, bridge.OutboxConfig{})
+	adaptertest.Eventually(t, 5*time.Second, func() bool { p, _, _ := r.surface.Snapshot(); return len(p) == 2 }, "resumed posts")
+	posts, _, _ := r.surface.Snapshot()
+	if posts[0].Post.Text != "one" || posts[1].Post.Text != "two" || posts[0].Thread != posts[1].Thread {
+		t.Errorf("posts = %+v", posts)
+	}
+	thread, _ := st2.Thread(ctx, res.Conversation, "console")
+	r.stop()
+	st2.Close()
+
+	// Third run: the mapping is still there; a new message goes to the same thread.
+	st3 := storetest.OpenAt(t, path)
+	if got, _ := st3.Thread(ctx, res.Conversation, "console"); got != thread {
+		t.Fatalf("thread after restart = %q, want %q", got, thread)
+	}
+	id, _ := st3.ConversationByThread(ctx, "console", thread)
+	if id != res.Conversation {
+		t.Errorf("thread maps to %s, want %s", id, res.Conversation)
+	}
+}
+
+func TestOutboxReopensDeletedThread(t *testing.T) {
+	st := storetest.Open(t)
+	r := startOutbox(t, st, &fakeDestination{}, bridge.OutboxConfig{})
+	ctx := context.Background()
+	res, _ := r.eng.Deliver(ctx, msg("v1", "m1", "one"))
+	adaptertest.Eventually(t, 5*time.Second, func() bool { return r.surface.Threads() == 1 }, "thread opened")
+	old, _ := st.Thread(ctx, res.Conversation, "console")
+	r.surface.DeleteThread(old)
+	r.eng.Deliver(ctx, msg("v1", "m2", "two"))
+	adaptertest.Eventually(t, 5*time.Second, func() bool { p, _, _ := r.surface.Snapshot(); return len(p) == 2 }, "post in new thread")
+	_, cards, _ := r.surface.Snapshot()
+	if last := cards[len(cards)-1]; last.PreviousThread != old {
+		t.Errorf("new thread card PreviousThread = %q, want %q", last.PreviousThread, old)
+	}
+	if id, _ := st.ConversationByThread(ctx, "console", old); id != res.Conversation {
+		t.Errorf("old thread no longer maps to the conversation")
+	}
+}
+
+func TestOutboxKeepsPerConversationOrderUnderFailures(t *testing.T) {
+	st := storetest.Open(t)
+	dest := &fakeDestination{}
+	r := startOutbox(t, st, dest, bridge.OutboxConfig{Workers: 4})
+	rng := rand.New(rand.NewPCG(1, 2))
+	var fmu sync.Mutex
+	dest.mu.Lock()
+	for i := 0; i < 60; i++ {
+		fmu.Lock()
+		dest.script = append(dest.script, []int{200, 200, 500, 429}[rng.IntN(4)])
+		fmu.Unlock()
+	}
+	dest.mu.Unlock()
+	ctx := context.Background()
+	var convs []bridge.ConversationID
+	for c := 0; c < 5; c++ {
+		res, _ := r.eng.Deliver(ctx, msg(fmt.Sprintf("v%d", c), "", "hi"))
+		convs = append(convs, res.Conversation)
+	}
+	for i := 0; i < 10; i++ {
+		for _, c := range convs {
+			if _, err := r.eng.Reply(ctx, staff(c), fmt.Sprint(i), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, c := range convs {
+		adaptertest.Eventually(t, 20*time.Second, func() bool { return len(dest.texts(c)) == 10 }, "10 replies in %s", c)
+		if got := strings.Join(dest.texts(c), ","); got != "0,1,2,3,4,5,6,7,8,9" {
+			t.Errorf("%s got %s", c, got)
+		}
+	}
+}

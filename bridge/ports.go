@@ -1,0 +1,139 @@
+package bridge
+
+import (
+	"context"
+	"time"
+)
+
+// InboundMessage is a customer message as a channel adapter received it.
+type InboundMessage struct {
+	Channel     Platform
+	ExternalID  string // the platform's message id; a redelivery with the same id is stored once
+	Address     string // the customer's address on the channel (chat id, email, visitor id)
+	Name        string // display name, if known
+	Username    string // handle, if the platform has one
+	Email       string
+	Subject     string
+	Text        string
+	Attachments []Attachment
+	SentAt      time.Time
+
+	// Hints that tie the message to an existing conversation (email threading).
+	ConversationHint ConversationID // explicit id, e.g. from a "[#42]" subject token
+	References       []string       // external ids of earlier messages on this channel
+	// StartsThread means "no hint matched, do not attach to the customer's open
+	// conversation": a fresh email thread is a new conversation.
+	StartsThread bool
+	// Edit marks a correction of an earlier message (ExternalID names the edit event).
+	EditOf string
+}
+
+// DeliverResult says where an inbound message went.
+type DeliverResult struct {
+	Conversation ConversationID
+	Message      MessageID
+	Duplicate    bool // the message was already stored; nothing new happened
+	Created      bool // a new conversation was opened
+	Reopened     bool // a closed conversation was reopened
+}
+
+// Inbox is what customer channels deliver into. Deliver returns only after
+// the message and every outbox row it causes are committed; adapters
+// acknowledge upstream only after it returned nil.
+type Inbox interface {
+	Deliver(ctx context.Context, m InboundMessage) (DeliverResult, error)
+}
+
+// Delivery is a staff reply on its way to a customer.
+type Delivery struct {
+	Conversation ConversationID
+	Message      MessageID
+	Address      string // the customer's address on the channel
+	CustomerName string
+	Subject      string
+	Author       string // staff display name
+	Text         string
+	Attachments  []Attachment
+	// References are the external ids already exchanged on this channel in
+	// this conversation, oldest first (email threading headers).
+	References []string
+}
+
+// CustomerChannel is where customers write and read.
+type CustomerChannel interface {
+	Name() Platform
+	Run(ctx context.Context, in Inbox) error
+	Send(ctx context.Context, d Delivery) (ExternalRef, error)
+}
+
+// StaffPost is a message shown in a staff thread.
+type StaffPost struct {
+	Message     MessageID // 0 for notices that are not stored messages
+	Direction   Direction
+	Author      string
+	Origin      Platform // where it was written, for "via Slack" labels
+	Text        string
+	Attachments []Attachment
+	At          time.Time
+}
+
+// StaffMessage is something a staff member wrote in a thread (or a button
+// they pressed, expressed as command text).
+type StaffMessage struct {
+	Surface      Platform
+	Thread       ThreadRef      // the thread it was written in, if any
+	Conversation ConversationID // set instead of Thread by surfaces that know it
+	Actor        Actor
+	Text         string
+	Attachments  []Attachment
+	ExternalID   string // the surface's message id, for dedupe and receipts
+}
+
+// Feedback is the answer to a staff message, meant only for staff.
+type Feedback struct {
+	Conversation ConversationID
+	Message      MessageID // the stored reply or note, if one was stored
+	Text         string    // empty when there is nothing to say (a plain reply)
+	Error        bool      // the message was refused; Text says why
+}
+
+// StaffInbox is what staff surfaces hand staff messages to.
+type StaffInbox interface {
+	HandleStaffMessage(ctx context.Context, m StaffMessage) (Feedback, error)
+}
+
+// StaffSurface is where staff see threads and act.
+type StaffSurface interface {
+	Name() Platform
+	Run(ctx context.Context, in StaffInbox) error
+	OpenThread(ctx context.Context, c ConversationView) (ThreadRef, error)
+	Post(ctx context.Context, t ThreadRef, p StaffPost) (ExternalRef, error)
+	UpdateCard(ctx context.Context, t ThreadRef, c ConversationView) error
+}
+
+// Receipt reports whether a staff reply reached the customer.
+type Receipt struct {
+	Message MessageID
+	Source  string // the surface's id of the staff message
+	OK      bool
+	Error   string
+}
+
+// ReceiptSurface is implemented by surfaces that show delivery receipts on
+// the staff message that caused a reply (a reaction, an edit, a line).
+type ReceiptSurface interface {
+	Receipt(ctx context.Context, t ThreadRef, r Receipt) error
+}
+
+// Pacer is implemented by adapters that know their platform's send limits.
+type Pacer interface {
+	Pacing() Pacing
+}
+
+// Pacing is a send-rate limit: at most PerDestination messages per second to
+// one destination (chat, channel) and PerAdapter per second in total.
+// Zero means unlimited.
+type Pacing struct {
+	PerDestination float64 `yaml:"per_destination"`
+	PerAdapter     float64 `yaml:"per_adapter"`
+}

@@ -1,0 +1,107 @@
+package bridge
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence the engine and the outbox need. store.Store
+// implements it on SQLite; tests use the real thing on a temp file.
+type Store interface {
+	// Write runs fn in one write transaction and returns after the commit.
+	// fn may run in the same SQLite transaction as other callers' functions
+	// (group commit); a fn that fails is rolled back alone.
+	Write(ctx context.Context, fn func(Tx) error) error
+	Reader
+}
+
+// Reader is the read side (a pool of read connections).
+type Reader interface {
+	Conversation(ctx context.Context, id ConversationID) (Conversation, error)
+	ConversationView(ctx context.Context, id ConversationID) (ConversationView, error)
+	ConversationByThread(ctx context.Context, surface Platform, ref ThreadRef) (ConversationID, error)
+	Message(ctx context.Context, id MessageID) (Message, error)
+	Messages(ctx context.Context, conv ConversationID, limit int) ([]Message, error)
+	// Thread returns the active thread of conv on surface, or ErrNotFound.
+	Thread(ctx context.Context, conv ConversationID, surface Platform) (ThreadRef, error)
+	// PreviousThread returns the newest inactive thread, or "".
+	PreviousThread(ctx context.Context, conv ConversationID, surface Platform) (ThreadRef, error)
+	// References lists the external ids exchanged with the customer on channel, oldest first.
+	References(ctx context.Context, conv ConversationID, channel Platform) ([]string, error)
+	DueOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error)
+	// NextOutboxDue returns when the earliest pending row is due (zero time if none).
+	NextOutboxDue(ctx context.Context) (time.Time, error)
+}
+
+// Tx is one write transaction. Its methods use the context given to Write.
+type Tx interface {
+	Conversation(id ConversationID) (Conversation, error)
+	MessageByID(id MessageID) (Message, error)
+	MessageByExternal(p Platform, externalID string) (Message, error)
+	UpsertIdentity(id Identity, now time.Time) (CustomerID, error)
+	LatestConversation(c CustomerID, channel Platform, address string) (Conversation, error)
+	ConversationByReference(channel Platform, refs []string) (Conversation, error)
+	CreateConversation(c *Conversation) error
+	UpdateConversation(c Conversation) error
+	InsertMessage(m *Message, editOf MessageID) error
+	Enqueue(r OutboxRow) error
+	Audit(a AuditEntry) error
+	SetCustomerUnreachable(c CustomerID, reason string) error
+
+	MarkSent(id OutboxID, ref ExternalRef, msg MessageID, now time.Time) error
+	MarkRetry(id OutboxID, attempts int, next time.Time, lastErr string) error
+	MarkDead(id OutboxID, lastErr string, now time.Time) error
+	SetThread(conv ConversationID, surface Platform, ref ThreadRef, now time.Time) error
+	DeactivateThread(conv ConversationID, surface Platform, ref ThreadRef, now time.Time) error
+}
+
+// Identity is a customer's presence on one channel.
+type Identity struct {
+	Platform Platform
+	Address  string
+	Name     string
+	Username string
+	Email    string
+}
+
+// AuditEntry records one state change: who, what, when.
+type AuditEntry struct {
+	Conversation ConversationID
+	Actor        Actor
+	Action       string
+	Detail       string
+	At           time.Time
+}
+
+// OutboxKind says what an outbox row does.
+type OutboxKind string
+
+const (
+	KindStaffPost    OutboxKind = "staff_post"    // post a stored message in the staff thread
+	KindCard         OutboxKind = "card"          // refresh the ticket card
+	KindCustomerSend OutboxKind = "customer_send" // send a staff reply to the customer
+	KindReceipt      OutboxKind = "receipt"       // show a delivery receipt on the staff message
+	KindNotice       OutboxKind = "notice"        // staff-only text in the thread, not stored as a message
+)
+
+// OutboxRow is an outgoing effect to perform. Rows with the same
+// (Conversation, Target) are delivered in insertion order.
+type OutboxRow struct {
+	Conversation ConversationID
+	Target       Platform
+	Kind         OutboxKind
+	Message      MessageID
+	Payload      string // JSON, kind-specific
+	NotBefore    time.Time
+}
+
+// OutboxItem is a pending row as the worker sees it.
+type OutboxItem struct {
+	ID OutboxID
+	OutboxRow
+	Attempts    int
+	NextAttempt time.Time
+	CreatedAt   time.Time
+	Address     string // the conversation's customer address (pacing key for channels)
+	Department  string // the conversation's department (pacing key for surfaces)
+}

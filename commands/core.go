@@ -1,0 +1,121 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// Core returns the commands every surface has.
+func Core() []Command {
+	return []Command{
+		{Name: "claim", Aliases: []string{"take"}, Help: "take ownership of this conversation", MaxArgs: 0,
+			Run: func(ctx context.Context, in *Invocation) (string, error) {
+				c, err := in.Engine.Claim(ctx, in.Staff())
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("You own %s now.", c.ID), nil
+			}},
+		{Name: "release", Aliases: []string{"unclaim"}, Help: "give up ownership", MaxArgs: 0,
+			Run: func(ctx context.Context, in *Invocation) (string, error) {
+				c, err := in.Engine.Release(ctx, in.Staff())
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("%s is unclaimed now.", c.ID), nil
+			}},
+		{Name: "close", Aliases: []string{"resolve"}, Args: "[reason]", Help: "close the conversation", MaxArgs: -1,
+			Run: func(ctx context.Context, in *Invocation) (string, error) {
+				c, err := in.Engine.Close(ctx, in.Staff(), in.Rest)
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("%s is closed. If the customer writes again it reopens.", c.ID), nil
+			}},
+		{Name: "reopen", Help: "reopen a closed conversation", MaxArgs: 0,
+			Run: func(ctx context.Context, in *Invocation) (string, error) {
+				c, err := in.Engine.Reopen(ctx, in.Staff())
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("%s is open again.", c.ID), nil
+			}},
+		{Name: "note", Aliases: []string{"n"}, Args: "<text>", Help: "add an internal note (never sent to the customer)", MinArgs: 1, MaxArgs: -1,
+			Run: func(ctx context.Context, in *Invocation) (string, error) {
+				if _, err := in.Engine.Note(ctx, in.Staff(), in.Rest, nil); err != nil {
+					return "", err
+				}
+				return "", nil
+			}},
+		{Name: "status", Aliases: []string{"info"}, Help: "show status, owner, priority and timings", MaxArgs: 0,
+			Run: func(ctx context.Context, in *Invocation) (string, error) {
+				v, err := in.Engine.Store().ConversationView(ctx, in.Conversation)
+				if err != nil {
+					return "", err
+				}
+				return FormatStatus(v, in.Engine.Now()), nil
+			}},
+		{Name: "help", Aliases: []string{"commands", "?"}, Help: "list commands", MaxArgs: -1, Global: true,
+			Run: func(_ context.Context, in *Invocation) (string, error) {
+				return in.Table.Help(in.Syntax), nil
+			}},
+	}
+}
+
+// FormatStatus renders a conversation's state for !status and the CLI.
+func FormatStatus(v bridge.ConversationView, now time.Time) string {
+	var b strings.Builder
+	owner := "unclaimed"
+	if v.Owner != "" {
+		owner = "owned by " + v.OwnerName
+	}
+	fmt.Fprintf(&b, "%s · %s · %s priority · %s", v.ID, v.Status, v.Priority, owner)
+	if v.Department != "" {
+		fmt.Fprintf(&b, " · %s", v.Department)
+	}
+	who := v.CustomerName
+	if v.Identity != "" && v.Identity != who {
+		who += " (" + v.Identity + ")"
+	}
+	fmt.Fprintf(&b, "\nCustomer: %s on %s", who, v.Channel)
+	if v.Unreachable != "" {
+		fmt.Fprintf(&b, " · UNREACHABLE: %s", v.Unreachable)
+	}
+	if v.Subject != "" {
+		fmt.Fprintf(&b, "\nSubject: %s", v.Subject)
+	}
+	fmt.Fprintf(&b, "\nOpened %s ago", Ago(now, v.CreatedAt))
+	if v.FirstResponseAt.IsZero() {
+		b.WriteString(" · no staff reply yet")
+	} else {
+		fmt.Fprintf(&b, " · first reply after %s", Round(v.FirstResponseAt.Sub(v.CreatedAt)))
+	}
+	if !v.LastCustomerAt.IsZero() {
+		fmt.Fprintf(&b, " · customer last wrote %s ago", Ago(now, v.LastCustomerAt))
+	}
+	fmt.Fprintf(&b, " · %d messages", v.MessageCount)
+	if v.Status == bridge.StatusClosed && v.CloseReason != "" {
+		fmt.Fprintf(&b, "\nClosed: %s", v.CloseReason)
+	}
+	return b.String()
+}
+
+// Ago is a short "5m" / "3h" / "2d" duration since t.
+func Ago(now, t time.Time) string { return Round(now.Sub(t)) }
+
+// Round prints a duration coarsely for humans.
+func Round(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}

@@ -1,0 +1,205 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+const conversationCols = `c.id, c.customer_id,
+	coalesce(nullif(ci.display_name, ''), nullif(cu.name, ''), c.address),
+	c.channel, c.address, c.subject, c.status, c.priority, c.department, c.owner, c.owner_name,
+	c.created_at, c.updated_at, c.first_response_at, c.last_customer_at, c.last_staff_at,
+	c.closed_at, c.close_reason, cu.unreachable`
+
+const conversationFrom = ` FROM conversations c
+	JOIN customers cu ON cu.id = c.customer_id
+	LEFT JOIN customer_identities ci ON ci.platform = c.channel AND ci.address = c.address`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanConversation(row scanner) (bridge.Conversation, error) {
+	var c bridge.Conversation
+	var created, updated int64
+	var first, lastCust, lastStaff, closed sql.NullInt64
+	err := row.Scan(&c.ID, &c.Customer, &c.CustomerName, &c.Channel, &c.Address, &c.Subject, &c.Status,
+		&c.Priority, &c.Department, &c.Owner, &c.OwnerName, &created, &updated, &first, &lastCust,
+		&lastStaff, &closed, &c.CloseReason, &c.Unreachable)
+	if err != nil {
+		return c, notFound(err)
+	}
+	c.CreatedAt, c.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
+	c.FirstResponseAt, c.LastCustomerAt, c.LastStaffAt, c.ClosedAt = fromMS(first), fromMS(lastCust), fromMS(lastStaff), fromMS(closed)
+	return c, nil
+}
+
+func getConversation(ctx context.Context, q querier, id bridge.ConversationID) (bridge.Conversation, error) {
+	c, err := scanConversation(q.QueryRowContext(ctx, `SELECT `+conversationCols+conversationFrom+` WHERE c.id = ?`, id))
+	if err != nil {
+		return c, fmt.Errorf("conversation %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// Conversation loads one conversation.
+func (s *Store) Conversation(ctx context.Context, id bridge.ConversationID) (bridge.Conversation, error) {
+	return getConversation(ctx, s.r, id)
+}
+
+// Conversation loads one conversation inside the transaction.
+func (t *Tx) Conversation(id bridge.ConversationID) (bridge.Conversation, error) {
+	return getConversation(t.ctx, t.tx, id)
+}
+
+// ConversationView loads what a ticket card shows.
+func (s *Store) ConversationView(ctx context.Context, id bridge.ConversationID) (bridge.ConversationView, error) {
+	c, err := getConversation(ctx, s.r, id)
+	if err != nil {
+		return bridge.ConversationView{}, err
+	}
+	v := bridge.ConversationView{Conversation: c}
+	var username, email string
+	err = s.r.QueryRowContext(ctx, `SELECT username, email FROM customer_identities WHERE platform = ? AND address = ?`,
+		c.Channel, c.Address).Scan(&username, &email)
+	if err != nil && err != sql.ErrNoRows {
+		return v, err
+	}
+	switch {
+	case username != "":
+		v.Identity = "@" + username
+	case email != "":
+		v.Identity = email
+	}
+	var last sql.NullString
+	err = s.r.QueryRowContext(ctx, `SELECT (SELECT body FROM messages WHERE conversation_id = ?1 AND direction = 'customer' ORDER BY id DESC LIMIT 1),
+		(SELECT count(*) FROM messages WHERE conversation_id = ?1)`, id).Scan(&last, &v.MessageCount)
+	if err != nil {
+		return v, err
+	}
+	v.LastMessage = last.String
+	return v, nil
+}
+
+// LatestConversation returns the customer's newest conversation on a channel address.
+func (t *Tx) LatestConversation(cust bridge.CustomerID, channel bridge.Platform, address string) (bridge.Conversation, error) {
+	return scanConversation(t.tx.QueryRowContext(t.ctx, `SELECT `+conversationCols+conversationFrom+`
+		WHERE c.customer_id = ? AND c.channel = ? AND c.address = ? ORDER BY c.id DESC LIMIT 1`, cust, channel, address))
+}
+
+// ConversationByReference finds the conversation that holds any of refs (external
+// ids of messages received or sent on channel), newest first.
+func (t *Tx) ConversationByReference(channel bridge.Platform, refs []string) (bridge.Conversation, error) {
+	if len(refs) == 0 {
+		return bridge.Conversation{}, bridge.ErrNotFound
+	}
+	if len(refs) > 100 {
+		refs = refs[len(refs)-100:]
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?,", len(refs)), ",")
+	args := make([]any, 0, 2*len(refs)+2)
+	args = append(args, channel)
+	for _, r := range refs {
+		args = append(args, r)
+	}
+	args = append(args, channel)
+	for _, r := range refs {
+		args = append(args, r)
+	}
+	var id sql.NullInt64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT max(cid) FROM (
+		SELECT conversation_id AS cid FROM messages WHERE platform = ? AND external_id IN (`+ph+`)
+		UNION ALL
+		SELECT m.conversation_id FROM message_refs r JOIN messages m ON m.id = r.message_id
+		WHERE r.platform = ? AND r.external_id IN (`+ph+`))`, args...).Scan(&id)
+	if err != nil {
+		return bridge.Conversation{}, err
+	}
+	if !id.Valid {
+		return bridge.Conversation{}, bridge.ErrNotFound
+	}
+	return t.Conversation(bridge.ConversationID(id.Int64))
+}
+
+// CreateConversation inserts c and sets its ID.
+func (t *Tx) CreateConversation(c *bridge.Conversation) error {
+	res, err := t.exec(`INSERT INTO conversations (customer_id, channel, address, subject, status, priority, department,
+		owner, owner_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Customer, c.Channel, c.Address, c.Subject, c.Status, c.Priority, c.Department, c.Owner, c.OwnerName,
+		ms(c.CreatedAt), ms(c.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("create conversation: %w", err)
+	}
+	id, err := res.LastInsertId()
+	c.ID = bridge.ConversationID(id)
+	return err
+}
+
+// UpdateConversation writes c's mutable fields.
+func (t *Tx) UpdateConversation(c bridge.Conversation) error {
+	_, err := t.exec(`UPDATE conversations SET subject = ?, status = ?, priority = ?, department = ?, owner = ?,
+		owner_name = ?, updated_at = ?, first_response_at = ?, last_customer_at = ?, last_staff_at = ?, closed_at = ?,
+		close_reason = ? WHERE id = ?`,
+		c.Subject, c.Status, c.Priority, c.Department, c.Owner, c.OwnerName, ms(c.UpdatedAt), nullMS(c.FirstResponseAt),
+		nullMS(c.LastCustomerAt), nullMS(c.LastStaffAt), nullMS(c.ClosedAt), c.CloseReason, c.ID)
+	if err != nil {
+		return fmt.Errorf("update conversation %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// ListFilter selects conversations for listings.
+type ListFilter struct {
+	Statuses []bridge.Status // empty: open and waiting
+	All      bool            // every status
+	Limit    int
+}
+
+// ListConversations returns conversations, most recently updated first.
+func (s *Store) ListConversations(ctx context.Context, f ListFilter) ([]bridge.Conversation, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	where := "1"
+	var args []any
+	if !f.All {
+		st := f.Statuses
+		if len(st) == 0 {
+			st = []bridge.Status{bridge.StatusOpen, bridge.StatusWaiting}
+		}
+		where = "c.status IN (" + strings.TrimSuffix(strings.Repeat("?,", len(st)), ",") + ")"
+		for _, x := range st {
+			args = append(args, x)
+		}
+	}
+	args = append(args, f.Limit)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+conversationCols+`,
+		(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`+conversationFrom+`
+		WHERE `+where+` ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bridge.Conversation
+	for rows.Next() {
+		var n int
+		c, err := scanConversation(multiScan{rows, &n})
+		if err != nil {
+			return nil, err
+		}
+		c.MessageCount = n
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// multiScan appends extra destinations to a scan.
+type multiScan struct {
+	s     scanner
+	extra any
+}
+
+func (m multiScan) Scan(dest ...any) error { return m.s.Scan(append(dest, m.extra)...) }

@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// Config is the store section of config.yaml.
+type Config struct {
+	Path string `yaml:"path"`
+	// Synchronous is "normal" (survives a process crash; a power cut may lose
+	// the last commits) or "full" (also survives power loss; slower commits).
+	Synchronous     string          `yaml:"synchronous"`
+	BusyTimeout     bridge.Duration `yaml:"busy_timeout"`
+	ReadConnections int             `yaml:"read_connections"`
+	// MaxBatch is how many concurrent writes may share one transaction (group commit).
+	MaxBatch int `yaml:"max_batch"`
+}
+
+// Defaults fills unset fields.
+func (c *Config) Defaults() {
+	if c.Path == "" {
+		c.Path = "threadline.db"
+	}
+	if c.Synchronous == "" {
+		c.Synchronous = "normal"
+	}
+	if c.BusyTimeout <= 0 {
+		c.BusyTimeout = bridge.Duration(5 * time.Second)
+	}
+	if c.ReadConnections <= 0 {
+		c.ReadConnections = max(4, runtime.NumCPU())
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 128
+	}
+}
+
+// Validate reports config errors.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Path == "" {
+		errs = append(errs, bridge.FieldErrorf("path", "is required"))
+	}
+	switch c.Synchronous {
+	case "", "normal", "full":
+	default:
+		errs = append(errs, bridge.FieldErrorf("synchronous", "must be normal or full, not %q", c.Synchronous))
+	}
+	return errors.Join(errs...)
+}
+
+// ErrClosed is returned by writes after Close.
+var ErrClosed = errors.New("store is closed")
+
+// Store is Threadline's SQLite database.
+type Store struct {
+	cfg     Config
+	w       *sql.DB // exactly one connection: SQLite has one writer
+	r       *sql.DB // read pool
+	log     *slog.Logger
+	writes  chan *writeReq
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+// Open opens (creating if needed) the database file. It does not migrate;
+// call Migrate, or CheckSchema for read-only use.
+func Open(cfg Config, log *slog.Logger) (*Store, error) {
+	cfg.Defaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if dir := filepath.Dir(cfg.Path); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", fmt.Sprint(cfg.BusyTimeout.D().Milliseconds()))
+	q.Set("_fk", "1")
+	q.Set("_synchronous", cfg.Synchronous)
+	q.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite3", "file:"+cfg.Path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", cfg.Path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", cfg.Path, err)
+	}
+	q.Set("_txlock", "deferred")
+	q.Set("_query_only", "1")
+	r, err := sql.Open("sqlite3", "file:"+cfg.Path+"?"+q.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", cfg.Path, err)
+	}
+	r.SetMaxOpenConns(cfg.ReadConnections)
+	r.SetMaxIdleConns(cfg.ReadConnections)
+	s := &Store{
+		cfg: cfg, w: w, r: r, log: log,
+		writes: make(chan *writeReq), stop: make(chan struct{}), stopped: make(chan struct{}),
+	}
+	go s.committer()
+	return s, nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.cfg.Path }
+
+// Synchronous is the configured durability mode.
+func (s *Store) Synchronous() string { return s.cfg.Synchronous }
+
+// Close stops the committer and closes the connections.
+func (s *Store) Close() error {
+	select {
+	case <-s.stop:
+		return nil
+	default:
+	}
+	close(s.stop)
+	<-s.stopped
+	return errors.Join(s.w.Close(), s.r.Close())
+}
+
+// Ping checks that the database answers and is writable (for /readyz).
+func (s *Store) Ping(ctx context.Context) error {
+	return s.Write(ctx, func(bridge.Tx) error { return nil })
+}
