@@ -3,3 +3,11 @@ module github.com/threadlinehq/threadline
 go 1.26.8
 
 require github.com/mattn/go-sqlite3 v1.14.53
+
+require (
+	github.com/gorilla/websocket v1.5.3 // indirect
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/spf13/cobra v1.10.2 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
+)

@@ -209,3 +209,30 @@ func ftsQuery(text string) string {
 	}
 	return strings.Join(terms, " ")
 }
+
+// CustomerMessages returns what a customer may see of their conversations on
+// one channel address (their messages and staff replies; never notes or
+// system notices), with id > after, oldest first, at most limit (the newest).
+func (s *Store) CustomerMessages(ctx context.Context, channel bridge.Platform, address string, after bridge.MessageID, limit int) ([]bridge.Message, error) {
+	if limit <= 0 {
+		limit = 200
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT * FROM (SELECT m.id, m.conversation_id, m.direction, m.author_id, m.author, m.body,
+		m.attachments, m.platform, coalesce(m.external_id, ''), m.created_at
+		FROM messages m JOIN conversations c ON c.id = m.conversation_id
+		WHERE c.channel = ? AND c.address = ? AND m.id > ? AND m.direction IN ('customer', 'staff')
+		ORDER BY m.id DESC LIMIT ?) ORDER BY id`, channel, address, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bridge.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

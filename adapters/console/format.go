@@ -1,0 +1,61 @@
+package console
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Format renders an event as one or more terminal lines.
+func Format(e Event) string {
+	ts := e.At.Local().Format("15:04:05")
+	id := fmt.Sprintf("#%d", e.Conversation)
+	switch e.Type {
+	case "hello":
+		return fmt.Sprintf("%s connected to threadline %s; waiting for messages (Ctrl-C to stop)", ts, e.Text)
+	case "thread":
+		return fmt.Sprintf("%s %s NEW conversation · %s on %s · %s", ts, id, e.Card.Customer, e.Card.Channel, cardLine(e.Card))
+	case "card":
+		return fmt.Sprintf("%s %s %s", ts, id, cardLine(e.Card))
+	case "receipt":
+		if e.OK {
+			return fmt.Sprintf("%s %s ✓ reply %d delivered to the customer", ts, id, e.Message)
+		}
+		return fmt.Sprintf("%s %s ✗ reply %d NOT delivered: %s", ts, id, e.Message, e.Error)
+	case "post":
+		var who string
+		switch e.Direction {
+		case "customer":
+			who = e.Author + " (customer)"
+		case "staff":
+			who = e.Author + " → customer"
+		case "note":
+			who = e.Author + " [note]"
+		default:
+			who = "⚙"
+		}
+		if e.Origin != "" && e.Origin != string(Platform) && e.Direction != "customer" {
+			who += " via " + e.Origin
+		}
+		return fmt.Sprintf("%s %s %s: %s", ts, id, who, indent(e.Text))
+	}
+	return fmt.Sprintf("%s %s %s %s", ts, id, e.Type, e.Text)
+}
+
+func cardLine(c *Card) string {
+	if c == nil {
+		return ""
+	}
+	owner := "unclaimed"
+	if c.Owner != "" {
+		owner = "owner " + c.Owner
+	}
+	s := fmt.Sprintf("[%s · %s · %s]", c.Status, c.Priority, owner)
+	if c.Subject != "" {
+		s += " " + c.Subject
+	}
+	return s
+}
+
+func indent(s string) string {
+	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n           ")
+}

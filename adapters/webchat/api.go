@@ -1,0 +1,313 @@
+package webchat
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"html"
+	"io"
+	"io/fs"
+	"math"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// Handler serves the chat API, the WebSocket, the widget and (if enabled)
+// the demo page. Customer messages go to in.
+func (a *Adapter) Handler(in bridge.Inbox) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /chat/api/session", a.cors(a.session))
+	mux.HandleFunc("GET /chat/api/messages", a.cors(a.history))
+	mux.HandleFunc("POST /chat/api/messages", a.cors(func(w http.ResponseWriter, r *http.Request) { a.post(w, r, in) }))
+	mux.HandleFunc("OPTIONS /chat/api/", a.cors(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	mux.HandleFunc("GET /chat/ws", func(w http.ResponseWriter, r *http.Request) { a.serveWS(w, r, in) })
+	mux.HandleFunc("GET /chat/widget.js", a.widget)
+	mux.HandleFunc("/chat/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, errorf(http.StatusNotFound, "not_found", "no such web chat endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	if a.cfg.DemoPage {
+		mux.HandleFunc("GET /{$}", a.demo)
+	}
+	return mux
+}
+
+// originAllowed: no Origin (not a browser) or an allowed one.
+func (a *Adapter) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || a.allowAll {
+		return true
+	}
+	o := strings.ToLower(origin)
+	if a.allowed[o] {
+		return true
+	}
+	// Same origin as the request (the demo page served by this daemon).
+	_, host, ok := strings.Cut(o, "://")
+	return ok && strings.EqualFold(host, r.Host)
+}
+
+func (a *Adapter) cors(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !a.originAllowed(r) {
+			writeError(w, errorf(http.StatusForbidden, "origin_not_allowed",
+				"origin %s may not use this chat; add it to webchat.allowed_origins", r.Header.Get("Origin")))
+			return
+		}
+		if origin := r.Header.Get("Origin"); origin != "" {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			h.Set("Access-Control-Max-Age", "600")
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes)
+		h(w, r)
+	}
+}
+
+func (a *Adapter) clientIP(r *http.Request) string {
+	if a.cfg.TrustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			first, _, _ := strings.Cut(xff, ",")
+			return strings.TrimSpace(first)
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type sessionRequest struct {
+	Token string `json:"token"`
+}
+
+type sessionResponse struct {
+	Token    string `json:"token"`
+	Visitor  string `json:"visitor"`
+	Title    string `json:"title"`
+	Greeting string `json:"greeting"`
+	MaxChars int    `json:"max_chars"`
+}
+
+// session issues a visitor token, or renews a valid one (same visitor).
+func (a *Adapter) session(w http.ResponseWriter, r *http.Request) {
+	var req sessionRequest
+	if err := decodeJSON(r, &req, true); err != nil {
+		writeError(w, err)
+		return
+	}
+	visitor := ""
+	if req.Token != "" {
+		if v, err := a.tokens.verify(req.Token); err == nil {
+			visitor = v
+		}
+	}
+	if visitor == "" {
+		if ok, wait := a.sessions.allow(a.clientIP(r), a.now()); !ok {
+			writeError(w, rateLimited(wait, "too many new chat sessions from your address"))
+			return
+		}
+		visitor = newVisitorID()
+	}
+	writeJSON(w, http.StatusOK, sessionResponse{Token: a.tokens.issue(visitor), Visitor: visitor,
+		Title: a.cfg.Title, Greeting: a.cfg.Greeting, MaxChars: a.cfg.MaxMessageChars})
+}
+
+// visitor authenticates the request's bearer token.
+func (a *Adapter) visitor(r *http.Request) (string, *apiError) {
+	auth := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || tok == "" {
+		return "", errorf(http.StatusUnauthorized, "no_token", "missing visitor token: send Authorization: Bearer <token> from POST /chat/api/session")
+	}
+	return a.checkToken(tok)
+}
+
+func (a *Adapter) checkToken(tok string) (string, *apiError) {
+	v, err := a.tokens.verify(tok)
+	switch {
+	case errors.Is(err, ErrExpiredToken):
+		return "", errorf(http.StatusUnauthorized, "expired_token", "visitor token expired; start a new session")
+	case err != nil:
+		return "", errorf(http.StatusUnauthorized, "bad_token", "invalid visitor token")
+	}
+	return v, nil
+}
+
+func (a *Adapter) history(w http.ResponseWriter, r *http.Request) {
+	v, aerr := a.visitor(r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	var after int64
+	if s := r.URL.Query().Get("after"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			writeError(w, errorf(http.StatusBadRequest, "bad_after", "after must be a message id"))
+			return
+		}
+		after = n
+	}
+	ms, err := a.opts.History.CustomerMessages(r.Context(), Platform, v, bridge.MessageID(after), 500)
+	if err != nil {
+		a.log.Error("webchat: history", "err", err)
+		writeError(w, errorf(http.StatusServiceUnavailable, "unavailable", "history is unavailable right now; try again"))
+		return
+	}
+	out := make([]wireMessage, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, toWire(m))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": out})
+}
+
+// sendRequest is a customer message from the widget (HTTP body or WS frame).
+type sendRequest struct {
+	Text     string `json:"text"`
+	ClientID string `json:"client_id"`
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+}
+
+var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+func (a *Adapter) post(w http.ResponseWriter, r *http.Request, in bridge.Inbox) {
+	v, aerr := a.visitor(r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	var req sendRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		writeError(w, err)
+		return
+	}
+	wm, aerr := a.accept(r.Context(), in, v, a.clientIP(r), req)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"message": wm})
+}
+
+// accept validates, rate-limits and delivers one customer message. It
+// returns after the message is committed.
+func (a *Adapter) accept(ctx context.Context, in bridge.Inbox, visitor, ip string, req sendRequest) (wireMessage, *apiError) {
+	text := strings.TrimSpace(req.Text)
+	switch {
+	case !utf8.ValidString(req.Text) || !utf8.ValidString(req.Name) || !utf8.ValidString(req.Email):
+		return wireMessage{}, errorf(http.StatusBadRequest, "bad_utf8", "text must be valid UTF-8")
+	case text == "":
+		return wireMessage{}, errorf(http.StatusBadRequest, "empty", "message text is empty")
+	case utf8.RuneCountInString(text) > a.cfg.MaxMessageChars:
+		return wireMessage{}, errorf(http.StatusRequestEntityTooLarge, "too_long", "message is too long (%d characters, at most %d)", utf8.RuneCountInString(text), a.cfg.MaxMessageChars)
+	case req.ClientID != "" && !clientIDPattern.MatchString(req.ClientID):
+		return wireMessage{}, errorf(http.StatusBadRequest, "bad_client_id", "client_id must be 1-64 letters, digits, - or _")
+	case len(req.Name) > 200 || len(req.Email) > 200:
+		return wireMessage{}, errorf(http.StatusBadRequest, "bad_profile", "name and email must be under 200 characters")
+	}
+	now := a.now()
+	if ok, wait := a.perVisit.allow(visitor, now); !ok {
+		return wireMessage{}, rateLimited(wait, "you are sending messages too fast")
+	}
+	if ok, wait := a.perIP.allow(ip, now); !ok {
+		return wireMessage{}, rateLimited(wait, "too many messages from your address")
+	}
+	ext := ""
+	if req.ClientID != "" {
+		ext = visitor + ":" + req.ClientID
+	}
+	res, err := in.Deliver(ctx, bridge.InboundMessage{Channel: Platform, ExternalID: ext, Address: visitor,
+		Name: strings.TrimSpace(req.Name), Email: strings.TrimSpace(req.Email), Text: text, SentAt: now})
+	if err != nil {
+		var rej *bridge.RejectionError
+		if errors.As(err, &rej) {
+			return wireMessage{}, errorf(http.StatusBadRequest, "rejected", "%s", rej.Reason)
+		}
+		a.log.Error("webchat: deliver failed", "err", err)
+		return wireMessage{}, errorf(http.StatusServiceUnavailable, "unavailable", "message not saved; please send it again")
+	}
+	wm := wireMessage{ID: int64(res.Message), Conversation: int64(res.Conversation), From: "customer", Text: text,
+		At: now.UTC(), ClientID: req.ClientID}
+	if !res.Duplicate {
+		frame, _ := json.Marshal(wsFrame{Type: "message", Message: &wm})
+		a.hub.broadcast(visitor, frame) // the visitor's other tabs
+	}
+	return wm, nil
+}
+
+func rateLimited(wait time.Duration, msg string) *apiError {
+	return &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: msg + "; try again shortly", RetryAfter: wait}
+}
+
+// decodeJSON reads one JSON object; empty bodies are allowed if optional.
+func decodeJSON(r *http.Request, v any, optional bool) *apiError {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errorf(http.StatusRequestEntityTooLarge, "too_large", "request body is larger than %d bytes", mbe.Limit)
+		}
+		return errorf(http.StatusBadRequest, "bad_body", "could not read body: %v", err)
+	}
+	if optional && len(strings.TrimSpace(string(body))) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return errorf(http.StatusBadRequest, "bad_json", "body is not valid JSON: %v", err)
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+	}
+	writeJSON(w, e.Status, map[string]any{"error": e.Message, "code": e.Code})
+}
+
+func (a *Adapter) widget(w http.ResponseWriter, r *http.Request) {
+	b, err := fs.ReadFile(static, "static/widget.js")
+	if err != nil {
+		http.Error(w, "widget missing from build", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	_, _ = w.Write(b)
+}
+
+func (a *Adapter) demo(w http.ResponseWriter, r *http.Request) {
+	b, err := fs.ReadFile(static, "static/demo.html")
+	if err != nil {
+		http.Error(w, "demo page missing from build", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; img-src 'self' data:")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	_, _ = w.Write(bytes.ReplaceAll(b, []byte("{{PUBLIC_URL}}"), []byte(html.EscapeString(a.opts.PublicURL))))
+}

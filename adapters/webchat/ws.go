@@ -1,0 +1,208 @@
+package webchat
+
+import (
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// wsFrame is every WebSocket frame, both ways:
+//
+//	client -> server: {"type":"auth","token":...} first, then
+//	                  {"type":"message","text":...,"client_id":...} or {"type":"ping"}
+//	server -> client: {"type":"ready","visitor":...}, {"type":"message","message":{...}},
+//	                  {"type":"ack","client_id":...,"message":{...}}, {"type":"pong"},
+//	                  {"type":"error","code":...,"error":...,"retry_after":seconds}
+type wsFrame struct {
+	Type       string       `json:"type"`
+	Token      string       `json:"token,omitempty"`
+	Visitor    string       `json:"visitor,omitempty"`
+	Message    *wireMessage `json:"message,omitempty"`
+	ClientID   string       `json:"client_id,omitempty"`
+	Code       string       `json:"code,omitempty"`
+	Error      string       `json:"error,omitempty"`
+	RetryAfter float64      `json:"retry_after,omitempty"`
+	Text       string       `json:"text,omitempty"`
+	Name       string       `json:"name,omitempty"`
+	Email      string       `json:"email,omitempty"`
+}
+
+const (
+	wsAuthTimeout = 10 * time.Second
+	wsPingEvery   = 30 * time.Second
+	wsWriteWait   = 10 * time.Second
+	wsSendBuffer  = 64
+)
+
+type client struct {
+	visitor string
+	send    chan []byte
+	done    chan struct{}
+	once    sync.Once
+}
+
+func (c *client) close() { c.once.Do(func() { close(c.done) }) }
+
+// hub tracks each visitor's open connections.
+type hub struct {
+	mu    sync.Mutex
+	conns map[string]map[*client]struct{}
+}
+
+func newHub() *hub { return &hub{conns: make(map[string]map[*client]struct{})} }
+
+func (h *hub) add(c *client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.conns[c.visitor] == nil {
+		h.conns[c.visitor] = make(map[*client]struct{})
+	}
+	h.conns[c.visitor][c] = struct{}{}
+}
+
+func (h *hub) remove(c *client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.conns[c.visitor], c)
+	if len(h.conns[c.visitor]) == 0 {
+		delete(h.conns, c.visitor)
+	}
+}
+
+func (h *hub) count(visitor string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.conns[visitor])
+}
+
+// broadcast queues frame for every connection of visitor; a connection too
+// slow to keep up is closed (the widget reconnects and refetches history).
+func (h *hub) broadcast(visitor string, frame []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.conns[visitor] {
+		select {
+		case c.send <- frame:
+		default:
+			c.close()
+		}
+	}
+}
+
+func (h *hub) closeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, cs := range h.conns {
+		for c := range cs {
+			c.close()
+		}
+	}
+}
+
+func (a *Adapter) serveWS(w http.ResponseWriter, r *http.Request, in bridge.Inbox) {
+	up := websocket.Upgrader{
+		ReadBufferSize: 4096, WriteBufferSize: 4096,
+		CheckOrigin: a.originAllowed,
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			writeError(w, errorf(status, "websocket", "%s", reason.Error()))
+		},
+	}
+	if !a.originAllowed(r) {
+		writeError(w, errorf(http.StatusForbidden, "origin_not_allowed",
+			"origin %s may not use this chat; add it to webchat.allowed_origins", r.Header.Get("Origin")))
+		return
+	}
+	conn, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return // Upgrade already answered
+	}
+	defer conn.Close()
+	conn.SetReadLimit(a.opts.MaxBodyBytes)
+	ip := a.clientIP(r)
+
+	// The first frame must authenticate (tokens stay out of URLs and logs).
+	_ = conn.SetReadDeadline(time.Now().Add(wsAuthTimeout))
+	var auth wsFrame
+	if err := conn.ReadJSON(&auth); err != nil || auth.Type != "auth" {
+		writeClose(conn, 4400, wsFrame{Type: "error", Code: "auth_required", Error: `first frame must be {"type":"auth","token":...}`})
+		return
+	}
+	visitor, aerr := a.checkToken(auth.Token)
+	if aerr != nil {
+		writeClose(conn, 4401, wsFrame{Type: "error", Code: aerr.Code, Error: aerr.Message})
+		return
+	}
+	c := &client{visitor: visitor, send: make(chan []byte, wsSendBuffer), done: make(chan struct{})}
+	a.hub.add(c)
+	defer a.hub.remove(c)
+	defer c.close()
+
+	go a.wsWriter(conn, c)
+	ready, _ := json.Marshal(wsFrame{Type: "ready", Visitor: visitor})
+	c.send <- ready
+
+	_ = conn.SetReadDeadline(time.Now().Add(2 * wsPingEvery))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(2 * wsPingEvery)) })
+	for {
+		var f wsFrame
+		if err := conn.ReadJSON(&f); err != nil {
+			return
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(2 * wsPingEvery))
+		var out wsFrame
+		switch f.Type {
+		case "ping":
+			out = wsFrame{Type: "pong"}
+		case "message":
+			wm, aerr := a.accept(r.Context(), in, visitor, ip, sendRequest{Text: f.Text, ClientID: f.ClientID, Name: f.Name, Email: f.Email})
+			if aerr != nil {
+				out = wsFrame{Type: "error", ClientID: f.ClientID, Code: aerr.Code, Error: aerr.Message, RetryAfter: aerr.RetryAfter.Seconds()}
+			} else {
+				out = wsFrame{Type: "ack", ClientID: f.ClientID, Message: &wm}
+			}
+		default:
+			out = wsFrame{Type: "error", Code: "bad_frame", Error: "unknown frame type " + f.Type}
+		}
+		b, _ := json.Marshal(out)
+		select {
+		case c.send <- b:
+		case <-c.done:
+			return
+		}
+	}
+}
+
+func (a *Adapter) wsWriter(conn *websocket.Conn, c *client) {
+	ping := time.NewTicker(wsPingEvery)
+	defer ping.Stop()
+	defer conn.Close() // unblocks the reader
+	for {
+		select {
+		case b := <-c.send:
+			_ = conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+			if err := conn.WriteMessage(websocket.TextMessage, b); err != nil {
+				c.close()
+				return
+			}
+		case <-ping.C:
+			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
+				c.close()
+				return
+			}
+		case <-c.done:
+			_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "bye"), time.Now().Add(time.Second))
+			return
+		}
+	}
+}
+
+func writeClose(conn *websocket.Conn, code int, f wsFrame) {
+	_ = conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+	_ = conn.WriteJSON(f)
+	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, f.Code), time.Now().Add(time.Second))
+}

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/threadlinehq/threadline/adapters/console"
+	"github.com/threadlinehq/threadline/adapters/webchat"
+	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
+	"github.com/threadlinehq/threadline/commands"
+	"github.com/threadlinehq/threadline/store"
+)
+
+// app is a wired daemon: every part built, nothing running yet.
+type app struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	st       *store.Store
+	engine   *bridge.Engine
+	outbox   *bridge.Outbox
+	handler  *commands.Handler
+	channels []bridge.CustomerChannel
+	surfaces []bridge.StaffSurface
+	httpLn   net.Listener
+	mux      *http.ServeMux
+	status   []statusLine
+	applied  []store.Migration
+}
+
+// statusLine is one row of the start-up banner: what runs, or why not.
+type statusLine struct {
+	name, state, detail string
+}
+
+// buildApp opens the store, migrates, and wires adapters. It listens on
+// the ports (so "address in use" is reported before anything starts).
+func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, err error) {
+	a = &app{cfg: cfg, log: log, mux: http.NewServeMux()}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	a.st, err = store.Open(cfg.Store, log)
+	if err != nil {
+		return nil, err
+	}
+	if a.applied, err = a.st.Migrate(ctx); err != nil {
+		return nil, err
+	}
+
+	// Staff surfaces.
+	if cfg.Console.Enabled {
+		token, err := loadOrCreateSecret(cfg.Admin.TokenFile, log)
+		if err != nil {
+			return nil, fmt.Errorf("admin token: %w", err)
+		}
+		ln, err := net.Listen("tcp", cfg.Admin.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("admin API (admin.listen %s): %w", cfg.Admin.Listen, err)
+		}
+		a.surfaces = append(a.surfaces, console.New(console.Options{Listener: ln, Token: token, Reader: a.st, Log: log.With("surface", "console"), Version: versionString()}))
+		a.status = append(a.status, statusLine{"console", "on", fmt.Sprintf("staff answer with `threadline watch` and `threadline say ID \"text\"` (admin API %s)", cfg.Admin.Listen)})
+	} else {
+		a.status = append(a.status, statusLine{"console", "off", "console.enabled is false"})
+	}
+	a.status = append(a.status,
+		statusLine{"slack", "off", "SLACK_BOT_TOKEN not set"},
+		statusLine{"discord", "off", "DISCORD_BOT_TOKEN not set"})
+	if len(a.surfaces) == 0 {
+		return nil, errors.New("no staff surface is enabled: set console.enabled: true or configure Slack/Discord, or nobody can answer customers")
+	}
+
+	// Customer channels.
+	var wc *webchat.Adapter
+	if cfg.Webchat.Enabled {
+		key := []byte(cfg.Webchat.TokenSecret)
+		if len(key) == 0 {
+			hexKey, err := loadOrCreateSecret(filepath.Join(cfg.DataDir, "webchat.key"), log)
+			if err != nil {
+				return nil, fmt.Errorf("web chat key: %w", err)
+			}
+			key = []byte(hexKey)
+		}
+		wc, err = webchat.New(cfg.Webchat, webchat.Options{Key: key, History: a.st, PublicURL: cfg.PublicURL,
+			Log: log.With("channel", "webchat"), MaxBodyBytes: min(cfg.HTTP.MaxBodyBytes, 64<<10)})
+		if err != nil {
+			return nil, err
+		}
+		a.channels = append(a.channels, wc)
+		detail := "widget: <script src=\"" + cfg.PublicURL + "/chat/widget.js\" async></script>"
+		if cfg.Webchat.DemoPage {
+			detail = "demo page " + cfg.PublicURL + "/   " + detail
+		}
+		a.status = append(a.status, statusLine{"web chat", "on", detail})
+	} else {
+		a.status = append(a.status, statusLine{"web chat", "off", "webchat.enabled is false"})
+	}
+	a.status = append(a.status,
+		statusLine{"telegram", "off", "TELEGRAM_BOT_TOKEN not set"},
+		statusLine{"email", "off", "EMAIL_IMAP_URL and EMAIL_SMTP_URL not set"})
+
+	// Core.
+	a.outbox = bridge.NewOutbox(bridge.OutboxOptions{Store: a.st, Surfaces: a.surfaces, Channels: a.channels,
+		Config: cfg.Outbox, Log: log.With("part", "outbox")})
+	var names []bridge.Platform
+	for _, s := range a.surfaces {
+		names = append(names, s.Name())
+	}
+	prio, _ := bridge.ParsePriority(cfg.Conversations.DefaultPriority)
+	a.engine = bridge.NewEngine(bridge.EngineOptions{Store: a.st, Surfaces: names, Log: log, Notify: a.outbox.Notify,
+		Config: bridge.EngineConfig{ReopenWindow: cfg.Conversations.ReopenWindow.D(), DefaultPriority: prio, MaxMessageBytes: cfg.Conversations.MaxMessageBytes}})
+	table, err := commands.NewTable(commands.Core()...)
+	if err != nil {
+		return nil, err
+	}
+	syntax := commands.Syntax{Prefix: cfg.Commands.Prefix, NotePrefixes: cfg.Commands.NotePrefixes}
+	a.handler = commands.NewHandler(a.engine, table, syntax, log)
+
+	// HTTP.
+	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	a.mux.HandleFunc("GET /readyz", a.ready)
+	if wc != nil {
+		h := wc.Handler(a.engine)
+		a.mux.Handle("/chat/", h)
+		if cfg.Webchat.DemoPage {
+			a.mux.Handle("GET /{$}", h)
+		}
+	}
+	a.httpLn, err = net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
+	}
+	return a, nil
+}
+
+func (a *app) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.st.Ping(ctx); err != nil {
+		http.Error(w, "store not writable: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "ready\n")
+}
+
+// banner says what runs and where, and why the rest does not.
+func (a *app) banner(w io.Writer) {
+	fmt.Fprintf(w, "Threadline %s is running.\n\n", versionString())
+	fmt.Fprintf(w, "  %-9s %s (schema v%d, synchronous=%s)\n", "database", a.cfg.Store.Path, store.LatestVersion(), a.cfg.Store.Synchronous)
+	for _, m := range a.applied {
+		fmt.Fprintf(w, "  %-9s applied migration %s\n", "", m.Name)
+	}
+	fmt.Fprintf(w, "  %-9s %s (listening on %s)\n", "http", a.cfg.PublicURL, a.httpLn.Addr())
+	for _, s := range a.status {
+		fmt.Fprintf(w, "  %-9s %-3s  %s\n", s.name, s.state, s.detail)
+	}
+	if a.cfg.Webchat.Enabled && a.cfg.Webchat.DemoPage && a.cfg.Console.Enabled {
+		fmt.Fprintf(w, "\nTry it: open %s/ and write as a customer; in another terminal run\n  threadline watch\nand answer with\n  threadline say 1 \"Hello! How can we help?\"\n", a.cfg.PublicURL)
+	}
+	fmt.Fprintln(w)
+}
+
+// run serves until ctx ends, then shuts down in order: stop taking input,
+// let the outbox drain, close the database.
+func (a *app) run(ctx context.Context) error {
+	inCtx, stopIn := context.WithCancel(ctx)
+	defer stopIn()
+	outCtx, stopOut := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopOut()
+
+	var outWG sync.WaitGroup
+	outWG.Add(1)
+	go func() { defer outWG.Done(); a.outbox.Run(outCtx) }()
+
+	var inWG sync.WaitGroup
+	for _, ch := range a.channels {
+		inWG.Add(1)
+		go func() {
+			defer inWG.Done()
+			bridge.Supervise(inCtx, string(ch.Name()), a.log, time.Minute, func(ctx context.Context) error { return ch.Run(ctx, a.engine) })
+		}()
+	}
+	for _, s := range a.surfaces {
+		inWG.Add(1)
+		go func() {
+			defer inWG.Done()
+			bridge.Supervise(inCtx, string(s.Name()), a.log, time.Minute, func(ctx context.Context) error { return s.Run(ctx, a.handler) })
+		}()
+	}
+	srv := &http.Server{Handler: a.mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- srv.Serve(a.httpLn) }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-httpErr:
+		err = fmt.Errorf("http server: %w", err)
+	}
+	a.log.Info("shutting down: no new messages accepted; delivering what is in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout.D())
+	_ = srv.Shutdown(sctx)
+	cancel()
+	stopIn()
+	inWG.Wait()
+	stopOut()
+	outWG.Wait()
+	a.close()
+	a.log.Info("stopped")
+	return err
+}
+
+func (a *app) close() {
+	if a.httpLn != nil {
+		a.httpLn.Close()
+	}
+	if a.st != nil {
+		a.st.Close()
+	}
+}
+
+// loadOrCreateSecret reads a secret file, creating it with 32 random bytes
+// (hex) and mode 0600 if missing; a readable-by-others file is tightened.
+func loadOrCreateSecret(path string, log *slog.Logger) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			log.Warn("secret file was readable by others; setting mode 0600", "file", path)
+			if err := os.Chmod(path, 0o600); err != nil {
+				return "", err
+			}
+		}
+		s := strings.TrimSpace(string(b))
+		if len(s) < 32 {
+			return "", fmt.Errorf("%s holds a secret shorter than 32 characters; delete it to generate a new one", path)
+		}
+		return s, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	s := hex.EncodeToString(raw)
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.WriteString(s + "\n"); err != nil {
+		f.Close()
+		return "", err
+	}
+	return s, f.Close()
+}

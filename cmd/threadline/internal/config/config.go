@@ -1,0 +1,202 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/threadlinehq/threadline/adapters/console"
+	"github.com/threadlinehq/threadline/adapters/webchat"
+	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/store"
+)
+
+// Config is config.yaml. Each adapter owns its section's struct.
+type Config struct {
+	// DataDir holds the admin token, generated keys and stored attachments.
+	// Default: the directory of the database file.
+	DataDir string `yaml:"data_dir"`
+	// PublicURL is how browsers and platforms reach the HTTP listener
+	// (webhooks, widget links). Default: http://<http.listen>.
+	PublicURL     string              `yaml:"public_url"`
+	HTTP          HTTP                `yaml:"http"`
+	Admin         Admin               `yaml:"admin"`
+	Log           Log                 `yaml:"log"`
+	Store         store.Config        `yaml:"store"`
+	Conversations Conversations       `yaml:"conversations"`
+	Commands      Commands            `yaml:"commands"`
+	Outbox        bridge.OutboxConfig `yaml:"outbox"`
+	Webchat       webchat.Config      `yaml:"webchat"`
+	Console       console.Config      `yaml:"console"`
+}
+
+// HTTP is the public listener (web chat, webhooks, health).
+type HTTP struct {
+	Listen          string          `yaml:"listen"`
+	MaxBodyBytes    int64           `yaml:"max_body_bytes"`
+	ShutdownTimeout bridge.Duration `yaml:"shutdown_timeout"`
+}
+
+// Admin is the loopback API the CLI uses to talk to the daemon.
+type Admin struct {
+	Listen    string `yaml:"listen"`
+	TokenFile string `yaml:"token_file"`
+}
+
+// Log configures slog.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Conversations holds lifecycle rules.
+type Conversations struct {
+	ReopenWindow    bridge.Duration `yaml:"reopen_window"`
+	DefaultPriority string          `yaml:"default_priority"`
+	MaxMessageBytes int             `yaml:"max_message_bytes"`
+}
+
+// Commands configures the staff command syntax.
+type Commands struct {
+	Prefix       string   `yaml:"prefix"`
+	NotePrefixes []string `yaml:"note_prefixes"`
+}
+
+func (c *Config) applyEnv(env Env) {
+	set := func(dst *string, key string) {
+		if v, ok := env(key); ok && v != "" {
+			*dst = v
+		}
+	}
+	set(&c.Store.Path, "THREADLINE_DB")
+	set(&c.HTTP.Listen, "THREADLINE_LISTEN")
+	set(&c.PublicURL, "THREADLINE_PUBLIC_URL")
+	set(&c.Admin.Listen, "THREADLINE_ADMIN_LISTEN")
+	set(&c.DataDir, "THREADLINE_DATA_DIR")
+}
+
+// resolvePaths makes relative paths in the file relative to the file's directory.
+func (c *Config) resolvePaths(dir string) {
+	for _, p := range []*string{&c.Store.Path, &c.DataDir, &c.Admin.TokenFile} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+}
+
+func (c *Config) defaults() {
+	c.Store.Defaults()
+	if c.DataDir == "" {
+		c.DataDir = filepath.Dir(c.Store.Path)
+	}
+	if c.HTTP.Listen == "" {
+		c.HTTP.Listen = "127.0.0.1:8080"
+	}
+	if c.HTTP.MaxBodyBytes <= 0 {
+		c.HTTP.MaxBodyBytes = 1 << 20
+	}
+	if c.HTTP.ShutdownTimeout <= 0 {
+		c.HTTP.ShutdownTimeout = bridge.Duration(10 * time.Second)
+	}
+	if c.PublicURL == "" {
+		host := c.HTTP.Listen
+		if h, p, err := net.SplitHostPort(host); err == nil && (h == "" || h == "0.0.0.0" || h == "::") {
+			host = net.JoinHostPort("localhost", p)
+		}
+		c.PublicURL = "http://" + host
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.Admin.Listen == "" {
+		c.Admin.Listen = "127.0.0.1:8081"
+	}
+	if c.Admin.TokenFile == "" {
+		c.Admin.TokenFile = filepath.Join(c.DataDir, "admin.token")
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	if c.Conversations.ReopenWindow == 0 {
+		c.Conversations.ReopenWindow = bridge.Duration(7 * 24 * time.Hour)
+	}
+	if c.Conversations.DefaultPriority == "" {
+		c.Conversations.DefaultPriority = "normal"
+	}
+	if c.Commands.Prefix == "" {
+		c.Commands.Prefix = "!"
+	}
+	if c.Commands.NotePrefixes == nil {
+		c.Commands.NotePrefixes = []string{"//"}
+	}
+	c.Outbox.Defaults()
+	c.Webchat.Defaults()
+}
+
+type sectionErr struct {
+	section string
+	err     error
+}
+
+func (c *Config) validate() []sectionErr {
+	var out []sectionErr
+	add := func(section string, err error) {
+		if err != nil {
+			out = append(out, sectionErr{section, err})
+		}
+	}
+	add("store", c.Store.Validate())
+	add("outbox", c.Outbox.Validate())
+	add("webchat", c.Webchat.Validate())
+	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+		add("http", bridge.FieldErrorf("listen", "%q is not host:port (e.g. 127.0.0.1:8080)", c.HTTP.Listen))
+	}
+	if err := checkLoopback(c.Admin.Listen); err != nil {
+		add("admin", bridge.FieldErrorf("listen", "%v", err))
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		add("", bridge.FieldErrorf("public_url", "%q is not an http(s) URL", c.PublicURL))
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log", bridge.FieldErrorf("level", "must be debug, info, warn or error, not %q", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		add("log", bridge.FieldErrorf("format", "must be text or json, not %q", c.Log.Format))
+	}
+	if _, err := bridge.ParsePriority(c.Conversations.DefaultPriority); err != nil {
+		add("conversations", bridge.FieldErrorf("default_priority", "%v", err))
+	}
+	if strings.TrimSpace(c.Commands.Prefix) != c.Commands.Prefix || len(c.Commands.Prefix) > 3 {
+		add("commands", bridge.FieldErrorf("prefix", "must be 1 to 3 characters without spaces"))
+	}
+	for i, p := range c.Commands.NotePrefixes {
+		if p == "" || p == c.Commands.Prefix {
+			add("commands", bridge.FieldErrorf(fmt.Sprintf("note_prefixes[%d]", i), "must be non-empty and differ from the command prefix"))
+		}
+	}
+	return out
+}
+
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return errors.New("the admin API must listen on a loopback address (127.0.0.1 or ::1); it controls conversations")
+	}
+	return nil
+}
