@@ -183,7 +183,16 @@ func TestOutboxRetriesRateLimitsAndServerErrorsInOrder(t *testing.T) {
 	if got := strings.Join(r.dest.texts(res.Conversation), "|"); got != strings.Join(want, "|") {
 		t.Errorf("delivered %s, want %s", got, strings.Join(want, "|"))
 	}
-	rows, _ := st.OutboxRows(ctx, res.Conversation)
+	var rows []store.OutboxRow
+	adaptertest.Eventually(t, 5*time.Second, func() bool {
+		rows, _ = st.OutboxRows(ctx, res.Conversation)
+		for _, row := range rows {
+			if row.State != "sent" {
+				return false
+			}
+		}
+		return true
+	}, "every row recorded as sent")
 	for _, row := range rows {
 		if row.State != "sent" {
 			t.Errorf("row %d %s is %s (%s)", row.ID, row.Kind, row.State, row.LastError)

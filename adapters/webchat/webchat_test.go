@@ -35,7 +35,7 @@ type fakeNow struct {
 	t  time.Time
 }
 
-func (f *fakeNow) Now() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
+func (f *fakeNow) Now() time.Time      { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
 func (f *fakeNow) Add(d time.Duration) { f.mu.Lock(); f.t = f.t.Add(d); f.mu.Unlock() }
 
 func newFixture(t *testing.T, mutate func(*webchat.Config)) *fixture {

@@ -35,6 +35,7 @@ type app struct {
 	channels []bridge.CustomerChannel
 	surfaces []bridge.StaffSurface
 	httpLn   net.Listener
+	adminLn  net.Listener
 	mux      *http.ServeMux
 	status   []statusLine
 	applied  []store.Migration
@@ -75,6 +76,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 		if err != nil {
 			return nil, fmt.Errorf("admin API (admin.listen %s): %w", cfg.Admin.Listen, err)
 		}
+		a.adminLn = ln
 		a.surfaces = append(a.surfaces, console.New(console.Options{Listener: ln, Token: token, Reader: a.st, Log: log.With("surface", "console"), Version: versionString()}))
 		a.status = append(a.status, statusLine{"console", "on", fmt.Sprintf("staff answer with `threadline watch` and `threadline say ID \"text\"` (admin API %s)", cfg.Admin.Listen)})
 	} else {
@@ -230,6 +232,9 @@ func (a *app) run(ctx context.Context) error {
 func (a *app) close() {
 	if a.httpLn != nil {
 		a.httpLn.Close()
+	}
+	if a.adminLn != nil {
+		a.adminLn.Close()
 	}
 	if a.st != nil {
 		a.st.Close()
