@@ -236,66 +236,40 @@ type StaffContext struct {
 
 // Reply stores a staff reply and queues it for the customer and for the
 // other staff surfaces. A redelivered staff message (same ExternalID) is
-// stored once.
+// stored once. Replies to closed conversations are refused.
 func (e *Engine) Reply(ctx context.Context, sc StaffContext, text string, atts []Attachment) (MessageID, error) {
-	text = e.clip(text)
-	if strings.TrimSpace(text) == "" && len(atts) == 0 {
-		return 0, Reject("nothing to send: the reply is empty")
-	}
-	now := e.now()
-	var id MessageID
-	err := e.store.Write(ctx, func(tx Tx) error {
-		id = 0
-		if dup, err := e.duplicateStaff(tx, sc); err != nil || dup != 0 {
-			id = dup
-			return err
-		}
-		c, err := tx.Conversation(sc.Conversation)
-		if err != nil {
-			return err
-		}
+	return e.staffMessage(ctx, sc, DirStaff, text, atts, func(tx Tx, c *Conversation, msg Message, now time.Time) (bool, error) {
 		if c.Status == StatusClosed {
-			return Reject("conversation %s is closed; nothing was sent. Use !reopen first if you want to write to the customer again.", c.ID)
+			return false, Reject("conversation %s is closed; nothing was sent. Use !reopen first if you want to write to the customer again.", c.ID)
 		}
-		msg := Message{
-			Conversation: c.ID, Direction: DirStaff, AuthorID: string(sc.Actor.ID), Author: sc.Actor.Name,
-			Body: text, Attachments: atts, Platform: sc.Surface, ExternalID: sc.ExternalID, CreatedAt: now,
-		}
-		if err := tx.InsertMessage(&msg, 0); err != nil {
-			return err
-		}
-		id = msg.ID
 		if c.FirstResponseAt.IsZero() {
 			c.FirstResponseAt = now
 		}
 		c.LastStaffAt = now
-		c.UpdatedAt = now
 		statusChanged := c.Status != StatusWaiting
 		c.Status = StatusWaiting
-		if err := tx.UpdateConversation(c); err != nil {
-			return err
-		}
-		if err := tx.Enqueue(OutboxRow{Conversation: c.ID, Target: c.Channel, Kind: KindCustomerSend, Message: msg.ID}); err != nil {
-			return err
-		}
-		if err := e.mirror(tx, c.ID, msg.ID, sc.Surface, statusChanged); err != nil {
-			return err
-		}
-		return tx.Audit(AuditEntry{Conversation: c.ID, Actor: sc.Actor, Action: "reply", Detail: fmt.Sprintf("message %d", msg.ID), At: now})
+		return statusChanged, tx.Enqueue(OutboxRow{Conversation: c.ID, Target: c.Channel, Kind: KindCustomerSend, Message: msg.ID})
 	})
-	if err != nil {
-		return 0, err
-	}
-	e.notify()
-	return id, nil
 }
 
 // Note stores an internal note: mirrored to other staff surfaces, never sent
 // to the customer.
 func (e *Engine) Note(ctx context.Context, sc StaffContext, text string, atts []Attachment) (MessageID, error) {
+	return e.staffMessage(ctx, sc, DirNote, text, atts, nil)
+}
+
+// staffMessage stores a message written by staff, lets effect change the
+// conversation and queue more rows (it reports whether the card changed),
+// mirrors the message to the other surfaces and audits it.
+func (e *Engine) staffMessage(ctx context.Context, sc StaffContext, dir Direction, text string, atts []Attachment,
+	effect func(tx Tx, c *Conversation, msg Message, now time.Time) (cardChanged bool, err error)) (MessageID, error) {
+	action := "note"
+	if dir == DirStaff {
+		action = "reply"
+	}
 	text = e.clip(text)
 	if strings.TrimSpace(text) == "" && len(atts) == 0 {
-		return 0, Reject("the note is empty")
+		return 0, Reject("nothing to store: the %s is empty", action)
 	}
 	now := e.now()
 	var id MessageID
@@ -310,17 +284,27 @@ func (e *Engine) Note(ctx context.Context, sc StaffContext, text string, atts []
 			return err
 		}
 		msg := Message{
-			Conversation: c.ID, Direction: DirNote, AuthorID: string(sc.Actor.ID), Author: sc.Actor.Name,
+			Conversation: c.ID, Direction: dir, AuthorID: string(sc.Actor.ID), Author: sc.Actor.Name,
 			Body: text, Attachments: atts, Platform: sc.Surface, ExternalID: sc.ExternalID, CreatedAt: now,
 		}
 		if err := tx.InsertMessage(&msg, 0); err != nil {
 			return err
 		}
 		id = msg.ID
-		if err := e.mirror(tx, c.ID, msg.ID, sc.Surface, false); err != nil {
+		cardChanged := false
+		if effect != nil {
+			if cardChanged, err = effect(tx, &c, msg, now); err != nil {
+				return err
+			}
+			c.UpdatedAt = now
+			if err := tx.UpdateConversation(c); err != nil {
+				return err
+			}
+		}
+		if err := e.mirror(tx, c.ID, msg.ID, sc.Surface, cardChanged); err != nil {
 			return err
 		}
-		return tx.Audit(AuditEntry{Conversation: c.ID, Actor: sc.Actor, Action: "note", Detail: fmt.Sprintf("message %d", msg.ID), At: now})
+		return tx.Audit(AuditEntry{Conversation: c.ID, Actor: sc.Actor, Action: action, Detail: fmt.Sprintf("message %d", msg.ID), At: now})
 	})
 	if err != nil {
 		return 0, err

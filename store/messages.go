@@ -93,13 +93,9 @@ func (t *Tx) InsertMessage(m *bridge.Message, editOf bridge.MessageID) error {
 	return err
 }
 
-// Messages returns the newest limit messages of a conversation, oldest first.
-func (s *Store) Messages(ctx context.Context, conv bridge.ConversationID, limit int) ([]bridge.Message, error) {
-	if limit <= 0 {
-		limit = 1000
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT * FROM (SELECT `+messageCols+` FROM messages WHERE conversation_id = ?
-		ORDER BY id DESC LIMIT ?) ORDER BY id`, conv, limit)
+// queryMessages runs a query whose columns are messageCols.
+func queryMessages(ctx context.Context, q querier, query string, args ...any) ([]bridge.Message, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -115,23 +111,13 @@ func (s *Store) Messages(ctx context.Context, conv bridge.ConversationID, limit 
 	return out, rows.Err()
 }
 
-// MessagesSince returns messages with id > after across all conversations
-// (for live streams), oldest first.
-func (s *Store) MessagesSince(ctx context.Context, after bridge.MessageID, limit int) ([]bridge.Message, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, err
+// Messages returns the newest limit messages of a conversation, oldest first.
+func (s *Store) Messages(ctx context.Context, conv bridge.ConversationID, limit int) ([]bridge.Message, error) {
+	if limit <= 0 {
+		limit = 1000
 	}
-	defer rows.Close()
-	var out []bridge.Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return queryMessages(ctx, s.r, `SELECT * FROM (SELECT `+messageCols+` FROM messages WHERE conversation_id = ?
+		ORDER BY id DESC LIMIT ?) ORDER BY id`, conv, limit)
 }
 
 // References lists the external ids exchanged with the customer on channel
@@ -217,22 +203,8 @@ func (s *Store) CustomerMessages(ctx context.Context, channel bridge.Platform, a
 	if limit <= 0 {
 		limit = 200
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT * FROM (SELECT m.id, m.conversation_id, m.direction, m.author_id, m.author, m.body,
-		m.attachments, m.platform, coalesce(m.external_id, ''), m.created_at
-		FROM messages m JOIN conversations c ON c.id = m.conversation_id
-		WHERE c.channel = ? AND c.address = ? AND m.id > ? AND m.direction IN ('customer', 'staff')
-		ORDER BY m.id DESC LIMIT ?) ORDER BY id`, channel, address, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []bridge.Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return queryMessages(ctx, s.r, `SELECT * FROM (SELECT `+messageCols+` FROM messages
+		WHERE conversation_id IN (SELECT id FROM conversations WHERE channel = ? AND address = ?)
+		AND id > ? AND direction IN ('customer', 'staff')
+		ORDER BY id DESC LIMIT ?) ORDER BY id`, channel, address, after, limit)
 }

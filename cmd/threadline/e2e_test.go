@@ -198,18 +198,6 @@ func (w *watcher) find(pred func(console.Event) bool) (console.Event, bool) {
 	return console.Event{}, false
 }
 
-func (w *watcher) count(typ string) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := 0
-	for _, e := range w.events {
-		if e.Type == typ {
-			n++
-		}
-	}
-	return n
-}
-
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
