@@ -137,3 +137,18 @@ type Pacing struct {
 	PerDestination float64 `yaml:"per_destination"`
 	PerAdapter     float64 `yaml:"per_adapter"`
 }
+
+// Cursors persists an adapter's position upstream (a Telegram offset, an
+// IMAP UIDVALIDITY/UID). Save a position only after everything before it
+// was delivered (Deliver returned nil).
+type Cursors interface {
+	Cursor(ctx context.Context, adapter, key string) (string, error)
+	SetCursor(ctx context.Context, adapter, key, value string) error
+}
+
+// EventLog remembers platform event ids (Slack event_id, Discord
+// interaction id) so a redelivered event is handled once.
+type EventLog interface {
+	// MarkEvent records id and reports whether it was new.
+	MarkEvent(ctx context.Context, source, id string) (bool, error)
+}

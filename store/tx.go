@@ -53,3 +53,8 @@ func notFound(err error) error {
 	}
 	return err
 }
+
+var (
+	_ bridge.Cursors  = (*Store)(nil)
+	_ bridge.EventLog = (*Store)(nil)
+)

@@ -16,8 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/threadlinehq/threadline/adapters/console"
-	"github.com/threadlinehq/threadline/adapters/webchat"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
 	"github.com/threadlinehq/threadline/commands"
@@ -39,6 +37,7 @@ type app struct {
 	mux      *http.ServeMux
 	status   []statusLine
 	applied  []store.Migration
+	routes   []func(*http.ServeMux) // added by wire_*.go, run after the engine exists
 }
 
 // statusLine is one row of the start-up banner: what runs, or why not.
@@ -66,57 +65,24 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 		return nil, err
 	}
 
-	// Staff surfaces.
-	if cfg.Console.Enabled {
-		token, err := loadOrCreateSecret(cfg.Admin.TokenFile, log)
-		if err != nil {
-			return nil, fmt.Errorf("admin token: %w", err)
+	// Each adapter's wiring lives in wire_<name>.go: it builds the adapter
+	// if its credentials are present, adds a banner line saying why not
+	// otherwise, and may add HTTP routes (registered once the engine exists).
+	for _, wire := range []func(context.Context) error{
+		a.wireConsole,
+		a.wireSlack,
+		a.wireDiscord,
+		a.wireWebchat,
+		a.wireTelegram,
+		a.wireEmail,
+	} {
+		if err := wire(ctx); err != nil {
+			return nil, err
 		}
-		ln, err := net.Listen("tcp", cfg.Admin.Listen)
-		if err != nil {
-			return nil, fmt.Errorf("admin API (admin.listen %s): %w", cfg.Admin.Listen, err)
-		}
-		a.adminLn = ln
-		a.surfaces = append(a.surfaces, console.New(console.Options{Listener: ln, Token: token, Reader: a.st, Log: log.With("surface", "console"), Version: versionString()}))
-		a.status = append(a.status, statusLine{"console", "on", fmt.Sprintf("staff answer with `threadline watch` and `threadline say ID \"text\"` (admin API %s)", cfg.Admin.Listen)})
-	} else {
-		a.status = append(a.status, statusLine{"console", "off", "console.enabled is false"})
 	}
-	a.status = append(a.status,
-		statusLine{"slack", "off", "SLACK_BOT_TOKEN not set"},
-		statusLine{"discord", "off", "DISCORD_BOT_TOKEN not set"})
 	if len(a.surfaces) == 0 {
 		return nil, errors.New("no staff surface is enabled: set console.enabled: true or configure Slack/Discord, or nobody can answer customers")
 	}
-
-	// Customer channels.
-	var wc *webchat.Adapter
-	if cfg.Webchat.Enabled {
-		key := []byte(cfg.Webchat.TokenSecret)
-		if len(key) == 0 {
-			hexKey, err := loadOrCreateSecret(filepath.Join(cfg.DataDir, "webchat.key"), log)
-			if err != nil {
-				return nil, fmt.Errorf("web chat key: %w", err)
-			}
-			key = []byte(hexKey)
-		}
-		wc, err = webchat.New(cfg.Webchat, webchat.Options{Key: key, History: a.st, PublicURL: cfg.PublicURL,
-			Log: log.With("channel", "webchat"), MaxBodyBytes: min(cfg.HTTP.MaxBodyBytes, 64<<10)})
-		if err != nil {
-			return nil, err
-		}
-		a.channels = append(a.channels, wc)
-		detail := "widget: <script src=\"" + cfg.PublicURL + "/chat/widget.js\" async></script>"
-		if cfg.Webchat.DemoPage {
-			detail = "demo page " + cfg.PublicURL + "/   " + detail
-		}
-		a.status = append(a.status, statusLine{"web chat", "on", detail})
-	} else {
-		a.status = append(a.status, statusLine{"web chat", "off", "webchat.enabled is false"})
-	}
-	a.status = append(a.status,
-		statusLine{"telegram", "off", "TELEGRAM_BOT_TOKEN not set"},
-		statusLine{"email", "off", "EMAIL_IMAP_URL and EMAIL_SMTP_URL not set"})
 
 	// Core.
 	a.outbox = bridge.NewOutbox(bridge.OutboxOptions{Store: a.st, Surfaces: a.surfaces, Channels: a.channels,
@@ -138,12 +104,8 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 	// HTTP.
 	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	a.mux.HandleFunc("GET /readyz", a.ready)
-	if wc != nil {
-		h := wc.Handler(a.engine)
-		a.mux.Handle("/chat/", h)
-		if cfg.Webchat.DemoPage {
-			a.mux.Handle("GET /{$}", h)
-		}
+	for _, r := range a.routes {
+		r(a.mux)
 	}
 	a.httpLn, err = net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {

@@ -32,6 +32,14 @@ type Config struct {
 	Outbox        bridge.OutboxConfig `yaml:"outbox"`
 	Webchat       webchat.Config      `yaml:"webchat"`
 	Console       console.Config      `yaml:"console"`
+
+	// slack section (issue 4)
+
+	// telegram section (issue 5)
+
+	// email section (issue 6)
+
+	// discord section (issue 7)
 }
 
 // HTTP is the public listener (web chat, webhooks, health).
@@ -77,6 +85,14 @@ func (c *Config) applyEnv(env Env) {
 	set(&c.PublicURL, "THREADLINE_PUBLIC_URL")
 	set(&c.Admin.Listen, "THREADLINE_ADMIN_LISTEN")
 	set(&c.DataDir, "THREADLINE_DATA_DIR")
+
+	// slack env (issue 4)
+
+	// telegram env (issue 5)
+
+	// email env (issue 6)
+
+	// discord env (issue 7)
 }
 
 // resolvePaths makes relative paths in the file relative to the file's directory.
@@ -136,6 +152,14 @@ func (c *Config) defaults() {
 	}
 	c.Outbox.Defaults()
 	c.Webchat.Defaults()
+
+	// slack defaults (issue 4)
+
+	// telegram defaults (issue 5)
+
+	// email defaults (issue 6)
+
+	// discord defaults (issue 7)
 }
 
 type sectionErr struct {
@@ -153,6 +177,15 @@ func (c *Config) validate() []sectionErr {
 	add("store", c.Store.Validate())
 	add("outbox", c.Outbox.Validate())
 	add("webchat", c.Webchat.Validate())
+
+	// slack validate (issue 4)
+
+	// telegram validate (issue 5)
+
+	// email validate (issue 6)
+
+	// discord validate (issue 7)
+
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		add("http", bridge.FieldErrorf("listen", "%q is not host:port (e.g. 127.0.0.1:8080)", c.HTTP.Listen))
 	}

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/threadlinehq/threadline/adapters/console"
+)
+
+func (a *app) wireConsole(context.Context) error {
+	cfg := a.cfg
+	if !cfg.Console.Enabled {
+		a.status = append(a.status, statusLine{"console", "off", "console.enabled is false"})
+		return nil
+	}
+	token, err := loadOrCreateSecret(cfg.Admin.TokenFile, a.log)
+	if err != nil {
+		return fmt.Errorf("admin token: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Admin.Listen)
+	if err != nil {
+		return fmt.Errorf("admin API (admin.listen %s): %w", cfg.Admin.Listen, err)
+	}
+	a.adminLn = ln
+	a.surfaces = append(a.surfaces, console.New(console.Options{Listener: ln, Token: token, Reader: a.st,
+		Log: a.log.With("surface", "console"), Version: versionString()}))
+	a.status = append(a.status, statusLine{"console", "on", fmt.Sprintf("staff answer with `threadline watch` and `threadline say ID \"text\"` (admin API %s)", cfg.Admin.Listen)})
+	return nil
+}

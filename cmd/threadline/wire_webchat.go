@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+
+	"github.com/threadlinehq/threadline/adapters/webchat"
+)
+
+func (a *app) wireWebchat(context.Context) error {
+	cfg := a.cfg
+	if !cfg.Webchat.Enabled {
+		a.status = append(a.status, statusLine{"web chat", "off", "webchat.enabled is false"})
+		return nil
+	}
+	key := []byte(cfg.Webchat.TokenSecret)
+	if len(key) == 0 {
+		hexKey, err := loadOrCreateSecret(filepath.Join(cfg.DataDir, "webchat.key"), a.log)
+		if err != nil {
+			return fmt.Errorf("web chat key: %w", err)
+		}
+		key = []byte(hexKey)
+	}
+	wc, err := webchat.New(cfg.Webchat, webchat.Options{Key: key, History: a.st, PublicURL: cfg.PublicURL,
+		Log: a.log.With("channel", "webchat"), MaxBodyBytes: min(cfg.HTTP.MaxBodyBytes, 64<<10)})
+	if err != nil {
+		return err
+	}
+	a.channels = append(a.channels, wc)
+	a.routes = append(a.routes, func(mux *http.ServeMux) {
+		h := wc.Handler(a.engine)
+		mux.Handle("/chat/", h)
+		if cfg.Webchat.DemoPage {
+			mux.Handle("GET /{$}", h)
+		}
+	})
+	detail := "widget: <script src=\"" + cfg.PublicURL + "/chat/widget.js\" async></script>"
+	if cfg.Webchat.DemoPage {
+		detail = "demo page " + cfg.PublicURL + "/   " + detail
+	}
+	a.status = append(a.status, statusLine{"web chat", "on", detail})
+	return nil
+}
