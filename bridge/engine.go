@@ -477,6 +477,42 @@ func (e *Engine) Notice(ctx context.Context, conv ConversationID, surface Platfo
 	return err
 }
 
+// ThreadGone handles a staff thread whose parent message was deleted on its
+// surface: the mapping is retired (messages in the old thread still find
+// the conversation) and a notice is queued for that surface, which opens a
+// new thread linked to the old one.
+func (e *Engine) ThreadGone(ctx context.Context, surface Platform, ref ThreadRef) error {
+	conv, err := e.store.ConversationByThread(ctx, surface, ref)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if active, err := e.store.Thread(ctx, conv, surface); err != nil || active != ref {
+		return nil // already replaced
+	}
+	now := e.now()
+	err = e.store.Write(ctx, func(tx Tx) error {
+		if err := tx.DeactivateThread(conv, surface, ref, now); err != nil {
+			return err
+		}
+		msg := Message{Conversation: conv, Direction: DirSystem, Author: "Threadline", CreatedAt: now,
+			Body: fmt.Sprintf("The %s thread of this conversation was deleted; it continues here. The earlier history is linked above.", surface)}
+		if err := tx.InsertMessage(&msg, 0); err != nil {
+			return err
+		}
+		if err := tx.Audit(AuditEntry{Conversation: conv, Actor: SystemActor(), Action: "thread_replaced", Detail: string(surface) + " " + string(ref), At: now}); err != nil {
+			return err
+		}
+		return tx.Enqueue(OutboxRow{Conversation: conv, Target: surface, Kind: KindStaffPost, Message: msg.ID})
+	})
+	if err == nil {
+		e.notify()
+	}
+	return err
+}
+
 // ResolveConversation finds the conversation a staff message belongs to.
 func (e *Engine) ResolveConversation(ctx context.Context, m StaffMessage) (ConversationID, error) {
 	if m.Conversation != 0 {

@@ -341,3 +341,27 @@ func TestOutboxKeepsPerConversationOrderUnderFailures(t *testing.T) {
 		}
 	}
 }
+
+func TestThreadGoneOpensLinkedThread(t *testing.T) {
+	st := storetest.Open(t)
+	r := startOutbox(t, st, &fakeDestination{}, bridge.OutboxConfig{})
+	ctx := context.Background()
+	res, _ := r.eng.Deliver(ctx, msg("v1", "m1", "one"))
+	adaptertest.Eventually(t, 5*time.Second, func() bool { return r.surface.Threads() == 1 }, "thread opened")
+	old, _ := st.Thread(ctx, res.Conversation, "console")
+	if err := r.eng.ThreadGone(ctx, "console", old); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.eng.ThreadGone(ctx, "console", old); err != nil { // a second event is harmless
+		t.Fatal(err)
+	}
+	adaptertest.Eventually(t, 5*time.Second, func() bool { return r.surface.Threads() == 2 }, "new thread opened")
+	_, cards, _ := r.surface.Snapshot()
+	if cards[len(cards)-1].PreviousThread != old {
+		t.Errorf("new card does not link the old thread: %+v", cards[len(cards)-1])
+	}
+	adaptertest.Eventually(t, 5*time.Second, func() bool {
+		p, _, _ := r.surface.Snapshot()
+		return len(p) == 2 && strings.Contains(p[1].Post.Text, "was deleted")
+	}, "notice in the new thread")
+}

@@ -28,6 +28,9 @@ type Reader interface {
 	PreviousThread(ctx context.Context, conv ConversationID, surface Platform) (ThreadRef, error)
 	// References lists the external ids exchanged with the customer on channel, oldest first.
 	References(ctx context.Context, conv ConversationID, channel Platform) ([]string, error)
+	// OpenConversations lists open and waiting conversations, most urgent
+	// and oldest-waiting first.
+	OpenConversations(ctx context.Context, limit int) ([]Conversation, error)
 	DueOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error)
 	// NextOutboxDue returns when the earliest pending row is due (zero time if none).
 	NextOutboxDue(ctx context.Context) (time.Time, error)

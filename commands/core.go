@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,11 +60,48 @@ func Core() []Command {
 				}
 				return FormatStatus(v, in.Engine.Now()), nil
 			}},
+		{Name: "list", Aliases: []string{"queue"}, Args: "[n]", Help: "list open conversations, most urgent first", MaxArgs: 1, Global: true,
+			Run: func(ctx context.Context, in *Invocation) (string, error) {
+				n := 15
+				if len(in.Args) == 1 {
+					v, err := strconv.Atoi(in.Args[0])
+					if err != nil || v < 1 || v > 100 {
+						return "", bridge.Reject("!list takes a number from 1 to 100")
+					}
+					n = v
+				}
+				convs, err := in.Engine.Store().OpenConversations(ctx, n)
+				if err != nil {
+					return "", err
+				}
+				return FormatList(convs, in.Engine.Now()), nil
+			}},
 		{Name: "help", Aliases: []string{"commands", "?"}, Help: "list commands", MaxArgs: -1, Global: true,
 			Run: func(_ context.Context, in *Invocation) (string, error) {
 				return in.Table.Help(in.Syntax), nil
 			}},
 	}
+}
+
+// FormatList renders a queue of conversations, one per line.
+func FormatList(convs []bridge.Conversation, now time.Time) string {
+	if len(convs) == 0 {
+		return "No open conversations. 🎉"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d open conversation(s):", len(convs))
+	for _, c := range convs {
+		owner := "unclaimed"
+		if c.Owner != "" {
+			owner = c.OwnerName
+		}
+		waited := c.LastCustomerAt
+		if waited.IsZero() {
+			waited = c.CreatedAt
+		}
+		fmt.Fprintf(&b, "\n%s %s · %s · %s · %s on %s · %s ago · %s", c.ID, c.Status, c.Priority, owner, c.CustomerName, c.Channel, Ago(now, waited), c.Subject)
+	}
+	return b.String()
 }
 
 // FormatStatus renders a conversation's state for !status and the CLI.

@@ -65,6 +65,8 @@ func TestHandlerTable(t *testing.T) {
 		{text: "!status", wantText: "#1 · open · normal priority · unclaimed", wantState: bridge.StatusOpen},
 		{text: "!frobnicate", wantErr: true, wantText: "Unknown command !frobnicate. Nothing was sent to the customer.", wantState: bridge.StatusOpen},
 		{text: "!help", wantText: "!claim", wantState: bridge.StatusOpen},
+		{text: "!list", wantText: "1 open conversation(s):\n#1 open · normal · unclaimed · Anna on webchat", wantState: bridge.StatusOpen},
+		{text: "!list 0", wantErr: true, wantText: "number from 1 to 100", wantState: bridge.StatusOpen},
 		{text: "!!claim is what I'd type", wantSends: 1, wantState: bridge.StatusWaiting},
 	} {
 		t.Run(tc.text, func(t *testing.T) {

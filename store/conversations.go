@@ -203,3 +203,33 @@ type multiScan struct {
 }
 
 func (m multiScan) Scan(dest ...any) error { return m.s.Scan(append(dest, m.extra)...) }
+
+// OpenConversations lists open and waiting conversations: open before
+// waiting, then by priority, then the longest-waiting first.
+func (s *Store) OpenConversations(ctx context.Context, limit int) ([]bridge.Conversation, error) {
+	if limit <= 0 {
+		limit = 20
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+conversationCols+`,
+		(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`+conversationFrom+`
+		WHERE c.status IN ('open', 'waiting')
+		ORDER BY c.status = 'waiting',
+			CASE c.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END,
+			coalesce(c.last_customer_at, c.created_at)
+		LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bridge.Conversation
+	for rows.Next() {
+		var n int
+		c, err := scanConversation(multiScan{rows, &n})
+		if err != nil {
+			return nil, err
+		}
+		c.MessageCount = n
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
