@@ -151,4 +151,6 @@ type Cursors interface {
 type EventLog interface {
 	// MarkEvent records id and reports whether it was new.
 	MarkEvent(ctx context.Context, source, id string) (bool, error)
+	// SeenEvent reports whether id was recorded.
+	SeenEvent(ctx context.Context, source, id string) (bool, error)
 }

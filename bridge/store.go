@@ -21,6 +21,9 @@ type Reader interface {
 	ConversationView(ctx context.Context, id ConversationID) (ConversationView, error)
 	ConversationByThread(ctx context.Context, surface Platform, ref ThreadRef) (ConversationID, error)
 	Message(ctx context.Context, id MessageID) (Message, error)
+	// MessageByExternal finds a message by the id a platform gave it (as
+	// written there, or as the copy we posted there).
+	MessageByExternal(ctx context.Context, p Platform, externalID string) (Message, error)
 	Messages(ctx context.Context, conv ConversationID, limit int) ([]Message, error)
 	// Thread returns the active thread of conv on surface, or ErrNotFound.
 	Thread(ctx context.Context, conv ConversationID, surface Platform) (ThreadRef, error)

@@ -43,3 +43,10 @@ func (s *Store) MarkEvent(ctx context.Context, source, eventID string) (bool, er
 	})
 	return fresh, err
 }
+
+// SeenEvent reports whether a platform event id was recorded by MarkEvent.
+func (s *Store) SeenEvent(ctx context.Context, source, eventID string) (bool, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM seen_events WHERE source = ? AND event_id = ?`, source, eventID).Scan(&n)
+	return n > 0, err
+}

@@ -53,11 +53,20 @@ func (t *Tx) MessageByID(id bridge.MessageID) (bridge.Message, error) {
 // MessageByExternal finds a message by the id its platform gave it, either
 // as written there or as a copy we posted there.
 func (t *Tx) MessageByExternal(p bridge.Platform, externalID string) (bridge.Message, error) {
-	m, err := scanMessage(t.tx.QueryRowContext(t.ctx, `SELECT `+messageCols+` FROM messages WHERE platform = ? AND external_id = ?`, p, externalID))
+	return messageByExternal(t.ctx, t.tx, p, externalID)
+}
+
+// MessageByExternal is the read-pool version of Tx.MessageByExternal.
+func (s *Store) MessageByExternal(ctx context.Context, p bridge.Platform, externalID string) (bridge.Message, error) {
+	return messageByExternal(ctx, s.r, p, externalID)
+}
+
+func messageByExternal(ctx context.Context, q querier, p bridge.Platform, externalID string) (bridge.Message, error) {
+	m, err := scanMessage(q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE platform = ? AND external_id = ?`, p, externalID))
 	if err != bridge.ErrNotFound {
 		return m, err
 	}
-	return scanMessage(t.tx.QueryRowContext(t.ctx, `SELECT `+messageCols+` FROM messages WHERE id =
+	return scanMessage(q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE id =
 		(SELECT message_id FROM message_refs WHERE platform = ? AND external_id = ?)`, p, externalID))
 }
 

@@ -1,0 +1,95 @@
+package slack
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// maxText keeps each posted message well under Slack's limits (section
+// blocks take 3000 characters; Slack advises short messages).
+const maxText = 3500
+
+// escape makes text inert in mrkdwn: <!channel>, <!here>, <@U123> and
+// <http://evil|innocent> only work with literal angle brackets, which this
+// turns into entities. Plain "@channel" typed by a customer does not ping
+// when posted through the API without link_names.
+func escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// split cuts text into pieces of at most max runes, preferring line breaks,
+// then spaces.
+func split(s string, max int) []string {
+	var out []string
+	for utf8.RuneCountInString(s) > max {
+		cut := byteIndexOfRune(s, max)
+		head := s[:cut]
+		if i := strings.LastIndexByte(head, '\n'); i > cut/2 {
+			cut = i + 1
+		} else if i := strings.LastIndexByte(head, ' '); i > cut/2 {
+			cut = i + 1
+		}
+		out = append(out, strings.TrimRight(s[:cut], "\n "))
+		s = s[cut:]
+	}
+	if s != "" || len(out) == 0 {
+		out = append(out, s)
+	}
+	return out
+}
+
+func byteIndexOfRune(s string, n int) int {
+	i := 0
+	for pos := range s {
+		if i == n {
+			return pos
+		}
+		i++
+	}
+	return len(s)
+}
+
+// postText renders a staff-thread post as mrkdwn. Everything that came
+// from outside (customer text, names, other surfaces' staff text) is
+// escaped. With asCustomer the name is shown by the username override
+// instead of in the text.
+func postText(p bridge.StaffPost, asCustomer bool) string {
+	body := escape(p.Text)
+	for _, a := range p.Attachments {
+		body += "\n" + attachmentLine(a)
+	}
+	name := escape(p.Author)
+	switch p.Direction {
+	case bridge.DirCustomer:
+		if asCustomer {
+			return body
+		}
+		return fmt.Sprintf("*%s*: %s", name, body)
+	case bridge.DirStaff:
+		return fmt.Sprintf("*%s* → customer%s: %s", name, via(p.Origin), body)
+	case bridge.DirNote:
+		return fmt.Sprintf(":memo: *%s* (internal note)%s: %s", name, via(p.Origin), body)
+	}
+	return ":gear: " + body
+}
+
+func via(origin bridge.Platform) string {
+	if origin == "" || origin == Platform {
+		return ""
+	}
+	return " _(via " + escape(string(origin)) + ")_"
+}
+
+// attachmentLine links a file; link syntax characters in the URL are
+// percent-encoded so a crafted URL cannot change the link text.
+func attachmentLine(a bridge.Attachment) string {
+	name := escape(a.Name)
+	if a.URL == "" {
+		return ":paperclip: " + name
+	}
+	u := strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C", " ", "%20").Replace(a.URL)
+	return fmt.Sprintf(":paperclip: <%s|%s>", u, name)
+}

@@ -1,0 +1,235 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// Platform is the surface's name.
+const Platform bridge.Platform = "slack"
+
+// Options wires the surface.
+type Options struct {
+	HTTPClient *http.Client
+	Log        *slog.Logger
+	Events     bridge.EventLog // dedupes commands redelivered by Slack
+	Notices    Noticer         // queues staff-only notices through the outbox
+	Now        func() time.Time
+}
+
+// Noticer queues a staff-only line in a conversation's thread (the engine).
+type Noticer interface {
+	Notice(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform, text string) error
+	ThreadGone(ctx context.Context, surface bridge.Platform, ref bridge.ThreadRef) error
+	Store() bridge.Reader
+}
+
+// Surface is the Slack staff surface.
+type Surface struct {
+	cfg   Config
+	api   *slack.Client
+	opts  Options
+	log   *slog.Logger
+	users *userCache
+
+	mu        sync.Mutex
+	botUserID string // learned from auth.test
+	botID     string
+}
+
+var (
+	_ bridge.StaffSurface   = (*Surface)(nil)
+	_ bridge.ReceiptSurface = (*Surface)(nil)
+	_ bridge.Pacer          = (*Surface)(nil)
+)
+
+// New builds the surface. cfg must have had Defaults applied.
+func New(cfg Config, o Options) *Surface {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	opts := []slack.Option{slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(o.HTTPClient)}
+	if cfg.AppToken != "" {
+		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
+	}
+	api := slack.New(cfg.BotToken, opts...)
+	return &Surface{cfg: cfg, api: api, opts: o, log: o.Log, users: newUserCache(api, o.Now)}
+}
+
+// Name is "slack".
+func (s *Surface) Name() bridge.Platform { return Platform }
+
+// Pacing follows Slack's limits: about one message per second per channel.
+func (s *Surface) Pacing() bridge.Pacing { return bridge.Pacing{PerDestination: 1, PerAdapter: 20} }
+
+// channelFor routes a conversation to its department's channel.
+func (s *Surface) channelFor(v bridge.ConversationView) string {
+	if ch, ok := s.cfg.Channels[v.Department]; ok && v.Department != "" {
+		return ch
+	}
+	return s.cfg.ChannelID
+}
+
+// threadRef is "channel/ts" of the thread's parent (the card).
+func threadRef(channel, ts string) bridge.ThreadRef { return bridge.ThreadRef(channel + "/" + ts) }
+
+func parseRef(r string) (channel, ts string, err error) {
+	channel, ts, ok := strings.Cut(r, "/")
+	if !ok || channel == "" || ts == "" {
+		return "", "", bridge.Permanent(fmt.Errorf("bad slack ref %q", r))
+	}
+	return channel, ts, nil
+}
+
+// OpenThread posts the ticket card; the card is the thread's parent.
+func (s *Surface) OpenThread(ctx context.Context, v bridge.ConversationView) (bridge.ThreadRef, error) {
+	channel := s.channelFor(v)
+	prev := ""
+	if v.PreviousThread != "" {
+		if pch, pts, err := parseRef(string(v.PreviousThread)); err == nil {
+			if link, err := s.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: pch, Ts: pts}); err == nil {
+				prev = link
+			}
+		}
+	}
+	_, ts, err := s.api.PostMessageContext(ctx, channel,
+		slack.MsgOptionText(cardFallback(v), false),
+		slack.MsgOptionBlocks(cardBlocks(v, prev)...),
+		slack.MsgOptionDisableLinkUnfurl())
+	if err != nil {
+		return "", classify(err)
+	}
+	return threadRef(channel, ts), nil
+}
+
+// Post writes a message into the thread, split under Slack's limits, and
+// uploads attached files that are stored locally.
+func (s *Surface) Post(ctx context.Context, t bridge.ThreadRef, p bridge.StaffPost) (bridge.ExternalRef, error) {
+	channel, threadTS, err := parseRef(string(t))
+	if err != nil {
+		return bridge.ExternalRef{}, err
+	}
+	asCustomer := s.cfg.PostAsCustomer && p.Direction == bridge.DirCustomer
+	var first string
+	for _, part := range split(postText(p, asCustomer), maxText) {
+		opts := []slack.MsgOption{slack.MsgOptionText(part, false), slack.MsgOptionTS(threadTS), slack.MsgOptionDisableLinkUnfurl()}
+		if asCustomer {
+			opts = append(opts, slack.MsgOptionUsername(clip(p.Author, 80)), slack.MsgOptionIconEmoji(":bust_in_silhouette:"))
+		}
+		_, ts, err := s.api.PostMessageContext(ctx, channel, opts...)
+		if err != nil {
+			if first != "" {
+				// Part of a long message is out; retrying would repeat it.
+				s.log.Warn("slack: long message partly posted", "thread", t, "err", err)
+				break
+			}
+			return bridge.ExternalRef{}, classify(err)
+		}
+		if first == "" {
+			first = ts
+		}
+	}
+	for _, a := range p.Attachments {
+		if a.Path == "" {
+			continue
+		}
+		if err := s.upload(ctx, channel, threadTS, a); err != nil {
+			s.log.Warn("slack: file upload failed; the message links it instead", "file", a.Name, "err", err)
+		}
+	}
+	return bridge.ExternalRef{Platform: Platform, ID: channel + "/" + first}, nil
+}
+
+func (s *Surface) upload(ctx context.Context, channel, threadTS string, a bridge.Attachment) error {
+	f, err := os.Open(a.Path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	name := a.Name
+	if name == "" {
+		name = filepath.Base(a.Path)
+	}
+	_, err = s.api.UploadFileContext(ctx, slack.UploadFileParameters{Reader: f, FileSize: int(fi.Size()), Filename: name,
+		Title: name, Channel: channel, ThreadTimestamp: threadTS})
+	return err
+}
+
+// UpdateCard edits the parent message in place.
+func (s *Surface) UpdateCard(ctx context.Context, t bridge.ThreadRef, v bridge.ConversationView) error {
+	channel, ts, err := parseRef(string(t))
+	if err != nil {
+		return err
+	}
+	_, _, _, err = s.api.UpdateMessageContext(ctx, channel, ts,
+		slack.MsgOptionText(cardFallback(v), false), slack.MsgOptionBlocks(cardBlocks(v, "")...))
+	return classify(err)
+}
+
+// Receipt reacts on the staff message that caused a customer reply.
+func (s *Surface) Receipt(ctx context.Context, t bridge.ThreadRef, r bridge.Receipt) error {
+	channel, ts, err := parseRef(r.Source)
+	if err != nil {
+		return nil // not a Slack message id (written elsewhere)
+	}
+	name := s.cfg.SentReaction
+	if !r.OK {
+		name = s.cfg.FailedReaction
+	}
+	err = s.api.AddReactionContext(ctx, name, slack.ItemRef{Channel: channel, Timestamp: ts})
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && (se.Err == "already_reacted" || se.Err == "message_not_found") {
+		return nil
+	}
+	return classify(err)
+}
+
+// classify turns Slack errors into the outbox's retry classes.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return bridge.RetryAfter(rl.RetryAfter, err)
+	}
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		switch se.Err {
+		case "ratelimited":
+			return bridge.RetryAfter(time.Second, err)
+		case "message_not_found", "thread_not_found", "cant_update_message":
+			return fmt.Errorf("%w: %v", bridge.ErrThreadGone, err)
+		case "internal_error", "fatal_error", "service_unavailable", "request_timeout":
+			return err
+		}
+		return bridge.Permanent(fmt.Errorf("slack: %s", se.Err))
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) && sc.Code >= 400 && sc.Code < 500 && sc.Code != http.StatusRequestTimeout {
+		return bridge.Permanent(err)
+	}
+	return err
+}
