@@ -87,8 +87,12 @@ func orDash(s string) string {
 // cardBlocks renders the ticket card: the thread's parent message, edited
 // in place on every state change so the channel reads as a live board.
 func cardBlocks(v bridge.ConversationView, previousLink string) []slack.Block {
-	mk := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.MarkdownType, s, false, false) }
-	plain := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
+	mk := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+	}
+	plain := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
 
 	owner := "Unclaimed"
 	if v.Owner != "" {

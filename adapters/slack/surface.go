@@ -27,6 +27,13 @@ type Options struct {
 	Events     bridge.EventLog // dedupes commands redelivered by Slack
 	Notices    Noticer         // queues staff-only notices through the outbox
 	Now        func() time.Time
+	// CommandPrefix is the staff command prefix ("!"), used to turn buttons
+	// and "@threadline claim" into command text.
+	CommandPrefix string
+	// AttachmentDir receives files staff attach in threads (forwarded to
+	// the customer); MaxFileBytes caps them (larger files are linked).
+	AttachmentDir string
+	MaxFileBytes  int64
 }
 
 // Noticer queues a staff-only line in a conversation's thread (the engine).

@@ -305,3 +305,7 @@ func TestEndToEndWebChatConsoleAndRestart(t *testing.T) {
 		}
 	}
 }
+
+func consoleSay(conv int64, text string) console.SayRequest {
+	return console.SayRequest{Conversation: conv, Text: text, As: "tester"}
+}

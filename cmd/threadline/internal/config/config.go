@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/adapters/console"
+	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/adapters/webchat"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/store"
@@ -33,7 +34,7 @@ type Config struct {
 	Webchat       webchat.Config      `yaml:"webchat"`
 	Console       console.Config      `yaml:"console"`
 
-	// slack section (issue 4)
+	Slack slack.Config `yaml:"slack"`
 
 	// telegram section (issue 5)
 
@@ -86,7 +87,7 @@ func (c *Config) applyEnv(env Env) {
 	set(&c.Admin.Listen, "THREADLINE_ADMIN_LISTEN")
 	set(&c.DataDir, "THREADLINE_DATA_DIR")
 
-	// slack env (issue 4)
+	c.Slack.ApplyEnv(env)
 
 	// telegram env (issue 5)
 
@@ -153,7 +154,7 @@ func (c *Config) defaults() {
 	c.Outbox.Defaults()
 	c.Webchat.Defaults()
 
-	// slack defaults (issue 4)
+	c.Slack.Defaults()
 
 	// telegram defaults (issue 5)
 
@@ -178,7 +179,7 @@ func (c *Config) validate() []sectionErr {
 	add("outbox", c.Outbox.Validate())
 	add("webchat", c.Webchat.Validate())
 
-	// slack validate (issue 4)
+	add("slack", c.Slack.Validate())
 
 	// telegram validate (issue 5)
 

@@ -1,0 +1,298 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// handleEvent processes one Events API callback. It returns an error only
+// when the event should be redelivered (nothing was committed).
+func (s *Surface) handleEvent(ctx context.Context, in bridge.StaffInbox, ev slackevents.EventsAPIEvent) error {
+	eventID := ""
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
+		eventID = cb.EventID
+	}
+	if eventID != "" && s.opts.Events != nil {
+		if seen, err := s.opts.Events.SeenEvent(ctx, "slack", eventID); err == nil && seen {
+			return nil // a retry of an event already handled
+		}
+	}
+	var err error
+	switch e := ev.InnerEvent.Data.(type) {
+	case *slackevents.MessageEvent:
+		err = s.handleMessage(ctx, in, e)
+	case *slackevents.AppMentionEvent:
+		// Mentions in threads also arrive as message events, which handle
+		// them; only top-level mentions need an answer here.
+		if e.ThreadTimeStamp == "" && e.User != "" {
+			s.ephemeral(ctx, e.Channel, e.User, "", fmt.Sprintf("Threadline works in ticket threads: reply in a conversation's thread, or use `%s list`.", s.cfg.SlashCommand))
+		}
+	}
+	if err == nil && eventID != "" && s.opts.Events != nil {
+		if _, merr := s.opts.Events.MarkEvent(ctx, "slack", eventID); merr != nil {
+			s.log.Warn("slack: could not record event id", "err", merr)
+		}
+	}
+	return err
+}
+
+func (s *Surface) handleMessage(ctx context.Context, in bridge.StaffInbox, e *slackevents.MessageEvent) error {
+	switch e.SubType {
+	case "message_changed":
+		return s.staffEdited(ctx, e)
+	case "message_deleted":
+		return s.deleted(ctx, e)
+	case "", "file_share", "thread_broadcast":
+	default:
+		return nil // joins, bot messages, topic changes: not staff text
+	}
+	bu, bid := s.botIDs()
+	if e.BotID != "" || e.User == "" || e.User == bu || (bid != "" && e.BotID == bid) {
+		return nil // our own posts and other bots
+	}
+	text := e.Text
+	var files []slack.File
+	if e.Message != nil {
+		files = e.Message.Files
+		if text == "" {
+			text = e.Message.Text
+		}
+	}
+	mention := "<@" + bu + ">"
+	mentioned := bu != "" && strings.HasPrefix(strings.TrimSpace(text), mention)
+	if mentioned {
+		// "@threadline claim" means "!claim".
+		rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(text), mention))
+		if !strings.HasPrefix(rest, s.prefix()) {
+			rest = s.prefix() + rest
+		}
+		text = rest
+	}
+	if e.ThreadTimeStamp == "" || e.ThreadTimeStamp == e.TimeStamp {
+		if mentioned {
+			s.ephemeral(ctx, e.Channel, e.User, "", fmt.Sprintf("Threadline works in ticket threads: reply in a conversation's thread, or use `%s list`.", s.cfg.SlashCommand))
+		}
+		return nil // top-level chatter in the channel
+	}
+	plain := toPlain(text, func(id string) string { return s.users.name(ctx, id) })
+	atts := s.fetchFiles(ctx, files)
+	msg := bridge.StaffMessage{
+		Surface: Platform, Thread: threadRef(e.Channel, e.ThreadTimeStamp), Text: plain, Attachments: atts,
+		Actor:      s.actor(ctx, e.User),
+		ExternalID: e.Channel + "/" + e.TimeStamp,
+	}
+	fb, err := in.HandleStaffMessage(ctx, msg)
+	if errors.Is(err, bridge.ErrUnknownConversation) {
+		return nil // a thread Threadline does not own
+	}
+	if err != nil {
+		return err
+	}
+	s.feedback(ctx, e.Channel, e.User, e.ThreadTimeStamp, fb)
+	return nil
+}
+
+func (s *Surface) actor(ctx context.Context, user string) bridge.Actor {
+	return bridge.Actor{ID: bridge.StaffID("slack:" + user), Name: s.users.name(ctx, user)}
+}
+
+// staffEdited warns when a staff reply that already reached the customer
+// is edited in Slack: the customer keeps the original.
+func (s *Surface) staffEdited(ctx context.Context, e *slackevents.MessageEvent) error {
+	if e.Message == nil || e.Message.ThreadTimestamp == "" || e.Message.ThreadTimestamp == e.Message.Timestamp {
+		return nil
+	}
+	m, err := s.opts.Notices.Store().MessageByExternal(ctx, Platform, e.Channel+"/"+e.Message.Timestamp)
+	if err != nil || m.Direction != bridge.DirStaff {
+		return nil
+	}
+	return s.opts.Notices.Notice(ctx, m.Conversation, Platform,
+		fmt.Sprintf(":warning: %s edited a reply here, but the customer already received the original (message %d). Edits are not sent; write a new reply to correct it.", escape(m.Author), m.ID))
+}
+
+// deleted handles a deleted message: a deleted card (thread parent) makes
+// the conversation continue in a new thread; a deleted staff reply gets a
+// warning that the customer still has it.
+func (s *Surface) deleted(ctx context.Context, e *slackevents.MessageEvent) error {
+	ts := e.DeletedTimeStamp
+	if ts == "" && e.PreviousMessage != nil {
+		ts = e.PreviousMessage.Timestamp
+	}
+	if ts == "" {
+		return nil
+	}
+	ref := threadRef(e.Channel, ts)
+	if _, err := s.opts.Notices.Store().ConversationByThread(ctx, Platform, ref); err == nil {
+		return s.opts.Notices.ThreadGone(ctx, Platform, ref)
+	}
+	m, err := s.opts.Notices.Store().MessageByExternal(ctx, Platform, e.Channel+"/"+ts)
+	if err != nil || m.Direction != bridge.DirStaff {
+		return nil
+	}
+	return s.opts.Notices.Notice(ctx, m.Conversation, Platform,
+		fmt.Sprintf(":warning: A reply by %s was deleted here, but the customer already received it (message %d). Deleting in Slack does not unsend.", escape(m.Author), m.ID))
+}
+
+// feedback shows the answer to a staff message only to its author.
+func (s *Surface) feedback(ctx context.Context, channel, user, threadTS string, fb bridge.Feedback) {
+	if fb.Text == "" {
+		return
+	}
+	text := escape(fb.Text)
+	if fb.Error {
+		text = ":no_entry_sign: " + text
+	}
+	err := s.ephemeral(ctx, channel, user, threadTS, text)
+	if err != nil && threadTS != "" {
+		// The thread may be gone (deleted parent): answer in the channel.
+		err = s.ephemeral(ctx, channel, user, "", text)
+	}
+	if err != nil && fb.Conversation != 0 && s.opts.Notices != nil {
+		// Fall back to a thread notice through the outbox (visible to all staff).
+		_ = s.opts.Notices.Notice(ctx, fb.Conversation, Platform, fb.Text)
+	}
+}
+
+func (s *Surface) ephemeral(ctx context.Context, channel, user, threadTS, text string, blocks ...slack.Block) error {
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
+	if threadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(threadTS))
+	}
+	if len(blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(blocks...))
+	}
+	_, err := s.api.PostEphemeralContext(ctx, channel, user, opts...)
+	if err != nil {
+		s.log.Warn("slack: ephemeral message failed", "channel", channel, "err", err)
+	}
+	return err
+}
+
+// handleInteraction handles button clicks and the "Ticket actions" message
+// shortcut. It returns an error only for redelivery-worthy failures.
+func (s *Surface) handleInteraction(ctx context.Context, in bridge.StaffInbox, cb slack.InteractionCallback) error {
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+		thread := cb.Message.ThreadTimestamp
+		if thread == "" {
+			thread = cb.Message.Timestamp
+		}
+		for _, a := range cb.ActionCallback.BlockActions {
+			cmd, ok := actionCommand(a.ActionID)
+			if !ok {
+				continue
+			}
+			conv, err := bridge.ParseConversationID(a.Value)
+			if err != nil {
+				continue
+			}
+			fb, err := in.HandleStaffMessage(ctx, bridge.StaffMessage{Surface: Platform, Conversation: conv,
+				Actor: s.actor(ctx, cb.User.ID), Text: s.prefix() + cmd})
+			if err != nil {
+				return err
+			}
+			s.feedback(ctx, cb.Channel.ID, cb.User.ID, thread, fb)
+		}
+	case slack.InteractionTypeMessageAction:
+		thread := cb.Message.ThreadTimestamp
+		if thread == "" {
+			thread = cb.Message.Timestamp
+		}
+		conv, err := s.opts.Notices.Store().ConversationByThread(ctx, Platform, threadRef(cb.Channel.ID, thread))
+		if err != nil {
+			s.ephemeral(ctx, cb.Channel.ID, cb.User.ID, "", "This message is not in a Threadline ticket thread.")
+			return nil
+		}
+		v, err := s.opts.Notices.Store().ConversationView(ctx, conv)
+		if err != nil {
+			return err
+		}
+		blocks := cardBlocks(v, "")
+		s.ephemeral(ctx, cb.Channel.ID, cb.User.ID, thread, cardFallback(v), blocks...)
+	}
+	return nil
+}
+
+// slashResponse is the immediate, ephemeral answer to a slash command.
+type slashResponse struct {
+	ResponseType string `json:"response_type"`
+	Text         string `json:"text"`
+}
+
+// handleSlash runs "/ticket list", "/ticket claim 142", "/ticket 142" ...
+// Slack does not send slash commands with a thread, so commands name the
+// conversation; inside threads staff use !commands and the card buttons.
+func (s *Surface) handleSlash(ctx context.Context, in bridge.StaffInbox, cmd slack.SlashCommand) (slashResponse, error) {
+	fields := strings.Fields(cmd.Text)
+	usage := fmt.Sprintf("Usage: `%[1]s list`, `%[1]s <id>` (status), `%[1]s <command> <id> [text]` (e.g. `%[1]s claim 142`, `%[1]s close 142 fixed`), `%[1]s help`.", s.cfg.SlashCommand)
+	reply := func(text string) slashResponse { return slashResponse{ResponseType: "ephemeral", Text: text} }
+	msg := bridge.StaffMessage{Surface: Platform, Actor: s.actor(ctx, cmd.UserID)}
+	switch {
+	case len(fields) == 0:
+		return reply(usage), nil
+	case fields[0] == "list" || fields[0] == "help":
+		msg.Text = s.prefix() + strings.Join(fields, " ")
+	default:
+		if id, err := bridge.ParseConversationID(fields[0]); err == nil {
+			msg.Conversation, msg.Text = id, s.prefix()+"status"
+			break
+		}
+		if len(fields) < 2 {
+			return reply(usage), nil
+		}
+		id, err := bridge.ParseConversationID(fields[1])
+		if err != nil {
+			return reply(usage), nil
+		}
+		msg.Conversation = id
+		msg.Text = s.prefix() + strings.Join(append([]string{fields[0]}, fields[2:]...), " ")
+	}
+	fb, err := in.HandleStaffMessage(ctx, msg)
+	if errors.Is(err, bridge.ErrUnknownConversation) {
+		return reply(usage), nil
+	}
+	if err != nil {
+		return slashResponse{}, err
+	}
+	text := escape(fb.Text)
+	if fb.Text == "" && fb.Message != 0 {
+		text = "Stored as message " + strconv.FormatInt(int64(fb.Message), 10) + "."
+	}
+	if fb.Error {
+		text = ":no_entry_sign: " + text
+	}
+	return reply(text), nil
+}
+
+func (s *Surface) prefix() string {
+	if s.opts.CommandPrefix != "" {
+		return s.opts.CommandPrefix
+	}
+	return "!"
+}
+
+func (s *Surface) botIDs() (user, bot string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.botUserID, s.botID
+}
+
+// identify learns the bot's own ids (auth.test) so its posts are ignored.
+func (s *Surface) identify(ctx context.Context) error {
+	res, err := s.api.AuthTestContext(ctx)
+	if err != nil {
+		return fmt.Errorf("slack auth.test: %w", err)
+	}
+	s.mu.Lock()
+	s.botUserID, s.botID = res.UserID, res.BotID
+	s.mu.Unlock()
+	return nil
+}
