@@ -30,6 +30,7 @@ type Engine struct {
 	store    Store
 	surfaces []Platform
 	cfg      EngineConfig
+	dir      *Directory
 	now      func() time.Time
 	log      *slog.Logger
 	notify   func()
@@ -43,6 +44,9 @@ type EngineOptions struct {
 	Now      func() time.Time // defaults to time.Now
 	Log      *slog.Logger
 	Notify   func() // called after a commit that queued outbox rows (wakes the worker)
+	// Directory holds departments, staff roles, rules and templates
+	// (nil: no departments, everyone an agent).
+	Directory *Directory
 }
 
 // NewEngine builds an Engine.
@@ -62,8 +66,17 @@ func NewEngine(o EngineOptions) *Engine {
 	if o.Config.MaxMessageBytes <= 0 {
 		o.Config.MaxMessageBytes = 64 << 10
 	}
-	return &Engine{store: o.Store, surfaces: o.Surfaces, cfg: o.Config, now: o.Now, log: o.Log, notify: o.Notify}
+	if o.Directory == nil {
+		o.Directory = NewDirectory(WorkflowConfig{})
+	}
+	if o.Config.DefaultDepartment == "" {
+		o.Config.DefaultDepartment = o.Directory.Config().DefaultDepartment
+	}
+	return &Engine{store: o.Store, surfaces: o.Surfaces, cfg: o.Config, dir: o.Directory, now: o.Now, log: o.Log, notify: o.Notify}
 }
+
+// Directory returns the staff directory.
+func (e *Engine) Directory() *Directory { return e.dir }
 
 // Surfaces lists the active staff surfaces.
 func (e *Engine) Surfaces() []Platform { return e.surfaces }
@@ -119,6 +132,9 @@ func (e *Engine) Deliver(ctx context.Context, m InboundMessage) (DeliverResult, 
 		if name == "" {
 			name = m.Address
 		}
+		if conv.CustomerName == "" {
+			conv.CustomerName = name
+		}
 		msg := Message{
 			Conversation: conv.ID, Direction: DirCustomer, AuthorID: m.Address, Author: name,
 			Body: m.Text, Attachments: m.Attachments, Platform: m.Channel, ExternalID: m.ExternalID, CreatedAt: now,
@@ -135,6 +151,19 @@ func (e *Engine) Deliver(ctx context.Context, m InboundMessage) (DeliverResult, 
 		}
 		if conv.Subject == "" {
 			conv.Subject = firstLine(m.Text, 80)
+		}
+		rules := EvaluateRules(e.dir.Config().Rules, RuleInput{New: created, Channel: m.Channel, Address: m.Address,
+			Email: m.Email, Subject: m.Subject, Text: m.Text})
+		ruleChanged, err := e.applyRules(tx, &conv, rules, created, now)
+		if err != nil {
+			return err
+		}
+		statusChanged = statusChanged || ruleChanged
+		var wake Outcome
+		if !conv.SnoozedUntil.IsZero() {
+			conv.SnoozedUntil = time.Time{}
+			statusChanged = true
+			wake = Outcome{Notice: "⏰ Snooze ended early: the customer wrote again.", Mentions: ownerMention(conv)}
 		}
 		if err := tx.UpdateConversation(conv); err != nil {
 			return err
@@ -161,6 +190,16 @@ func (e *Engine) Deliver(ctx context.Context, m InboundMessage) (DeliverResult, 
 				if err := tx.Enqueue(OutboxRow{Conversation: conv.ID, Target: s, Kind: KindCard}); err != nil {
 					return err
 				}
+			}
+		}
+		if wake.Notice != "" {
+			if err := e.effects(tx, conv.ID, Outcome{Notice: wake.Notice, Mentions: wake.Mentions}, now); err != nil {
+				return err
+			}
+		}
+		if created {
+			if err := e.routedEffects(tx, conv, rules, now); err != nil {
+				return err
 			}
 		}
 		res = DeliverResult{Conversation: conv.ID, Message: msg.ID, Created: created, Reopened: reopened}
@@ -236,20 +275,47 @@ type StaffContext struct {
 
 // Reply stores a staff reply and queues it for the customer and for the
 // other staff surfaces. A redelivered staff message (same ExternalID) is
-// stored once. Replies to closed conversations are refused.
+// stored once. Replies to closed conversations and to conversations
+// claimed by someone else follow the configured policies; use ReplyWith
+// and force to override them (the !reply command).
 func (e *Engine) Reply(ctx context.Context, sc StaffContext, text string, atts []Attachment) (MessageID, error) {
-	return e.staffMessage(ctx, sc, DirStaff, text, atts, func(tx Tx, c *Conversation, msg Message, now time.Time) (bool, error) {
+	id, _, err := e.ReplyWith(ctx, sc, text, atts, false)
+	return id, err
+}
+
+// ReplyWith is Reply with the override flag; it also returns a warning for
+// the author (e.g. the conversation belongs to someone else).
+func (e *Engine) ReplyWith(ctx context.Context, sc StaffContext, text string, atts []Attachment, force bool) (MessageID, string, error) {
+	var warning string
+	cfg := e.dir.Config()
+	id, err := e.staffMessage(ctx, sc, DirStaff, text, atts, func(tx Tx, c *Conversation, msg Message, now time.Time) (bool, error) {
+		warning = ""
+		cardChanged := false
 		if c.Status == StatusClosed {
-			return false, Reject("conversation %s is closed; nothing was sent. Use !reopen first if you want to write to the customer again.", c.ID)
+			if !force && cfg.ClosedReplies != "reopen" {
+				return false, Reject("conversation %s is closed; nothing was sent. Use !reply <text> to send anyway (it reopens), or !reopen first.", c.ID)
+			}
+			c.Status, c.ClosedAt, c.CloseReason = StatusOpen, time.Time{}, ""
+			warning = fmt.Sprintf("%s was closed; your reply reopened it.", c.ID)
+			cardChanged = true
+		}
+		if c.Owner != "" && c.Owner != sc.Actor.ID && !force {
+			if cfg.Claims.OthersReply == "block" {
+				return false, Reject("%s is claimed by %s; nothing was sent. Use !reply <text> to send anyway, or !claim after they !release.", c.ID, c.OwnerName)
+			}
+			warning = fmt.Sprintf("Heads-up: %s is claimed by %s; your reply was sent anyway.", c.ID, c.OwnerName)
 		}
 		if c.FirstResponseAt.IsZero() {
 			c.FirstResponseAt = now
 		}
 		c.LastStaffAt = now
-		statusChanged := c.Status != StatusWaiting
+		if c.Status != StatusWaiting {
+			cardChanged = true
+		}
 		c.Status = StatusWaiting
-		return statusChanged, tx.Enqueue(OutboxRow{Conversation: c.ID, Target: c.Channel, Kind: KindCustomerSend, Message: msg.ID})
+		return cardChanged, tx.Enqueue(OutboxRow{Conversation: c.ID, Target: c.Channel, Kind: KindCustomerSend, Message: msg.ID})
 	})
+	return id, warning, err
 }
 
 // Note stores an internal note: mirrored to other staff surfaces, never sent
@@ -291,6 +357,9 @@ func (e *Engine) staffMessage(ctx context.Context, sc StaffContext, dir Directio
 			return err
 		}
 		id = msg.ID
+		if err := tx.UpsertStaff(sc.Actor, now); err != nil {
+			return err
+		}
 		cardChanged := false
 		if effect != nil {
 			if cardChanged, err = effect(tx, &c, msg, now); err != nil {
@@ -360,14 +429,25 @@ func (e *Engine) systemMessage(tx Tx, conv ConversationID, text string, now time
 	return nil
 }
 
-// Mutation changes a conversation inside Act. It returns the system message
-// to post in the thread (empty for none) and the audit detail, or an error
-// (a RejectionError explains a refusal to the actor).
-type Mutation func(tx Tx, c *Conversation, now time.Time) (notice, detail string, err error)
+// Outcome is what a Mutation reports back to Act.
+type Outcome struct {
+	Notice   string    // system message for every thread ("" for none)
+	Detail   string    // audit detail
+	Mentions []StaffID // staff the notice pings
+	// Move asks surfaces to re-home the thread (department changed).
+	Move    bool
+	Summary string // shown at the top of a moved thread
+	// Announce posts Notice in this department's own channel too.
+	Announce string
+}
+
+// Mutation changes a conversation inside Act. A RejectionError explains a
+// refusal to the actor.
+type Mutation func(tx Tx, c *Conversation, now time.Time) (Outcome, error)
 
 // Act applies a state change to a conversation in one transaction: the
-// change, an audit row, a system message in every thread and a card update
-// on every surface.
+// change, an audit row, a system message in every thread, a card refresh
+// (or a thread move) on every surface.
 func (e *Engine) Act(ctx context.Context, sc StaffContext, action string, fn Mutation) (Conversation, error) {
 	now := e.now()
 	var out Conversation
@@ -376,7 +456,7 @@ func (e *Engine) Act(ctx context.Context, sc StaffContext, action string, fn Mut
 		if err != nil {
 			return err
 		}
-		notice, detail, err := fn(tx, &c, now)
+		o, err := fn(tx, &c, now)
 		if err != nil {
 			return err
 		}
@@ -384,18 +464,14 @@ func (e *Engine) Act(ctx context.Context, sc StaffContext, action string, fn Mut
 		if err := tx.UpdateConversation(c); err != nil {
 			return err
 		}
-		if err := tx.Audit(AuditEntry{Conversation: c.ID, Actor: sc.Actor, Action: action, Detail: detail, At: now}); err != nil {
+		if err := tx.UpsertStaff(sc.Actor, now); err != nil {
 			return err
 		}
-		if notice != "" {
-			if err := e.systemMessage(tx, c.ID, notice, now, ""); err != nil {
-				return err
-			}
+		if err := tx.Audit(AuditEntry{Conversation: c.ID, Actor: sc.Actor, Action: action, Detail: o.Detail, At: now}); err != nil {
+			return err
 		}
-		for _, s := range e.surfaces {
-			if err := tx.Enqueue(OutboxRow{Conversation: c.ID, Target: s, Kind: KindCard}); err != nil {
-				return err
-			}
+		if err := e.effects(tx, c.ID, o, now); err != nil {
+			return err
 		}
 		out = c
 		return nil
@@ -407,60 +483,105 @@ func (e *Engine) Act(ctx context.Context, sc StaffContext, action string, fn Mut
 	return out, nil
 }
 
+// effects queues what an Outcome asks for.
+func (e *Engine) effects(tx Tx, conv ConversationID, o Outcome, now time.Time) error {
+	if o.Notice != "" {
+		msg := Message{Conversation: conv, Direction: DirSystem, Author: "Threadline", Body: o.Notice, CreatedAt: now, Mentions: o.Mentions}
+		if err := tx.InsertMessage(&msg, 0); err != nil {
+			return err
+		}
+		for _, s := range e.surfaces {
+			if err := tx.Enqueue(OutboxRow{Conversation: conv, Target: s, Kind: KindStaffPost, Message: msg.ID}); err != nil {
+				return err
+			}
+		}
+		if o.Announce != "" {
+			payload, _ := json.Marshal(announcePayload{Department: o.Announce, Text: o.Notice, Mentions: o.Mentions})
+			for _, s := range e.surfaces {
+				if err := tx.Enqueue(OutboxRow{Conversation: conv, Target: s, Kind: KindAnnounce, Payload: string(payload)}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	kind, payload := KindCard, ""
+	if o.Move {
+		kind = KindMove
+		b, _ := json.Marshal(movePayload{Summary: o.Summary})
+		payload = string(b)
+	}
+	for _, s := range e.surfaces {
+		if err := tx.Enqueue(OutboxRow{Conversation: conv, Target: s, Kind: kind, Payload: payload}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type announcePayload struct {
+	Department string    `json:"department"`
+	Text       string    `json:"text"`
+	Mentions   []StaffID `json:"mentions,omitempty"`
+}
+
+type movePayload struct {
+	Summary string `json:"summary"`
+}
+
 // Claim makes the actor the owner.
 func (e *Engine) Claim(ctx context.Context, sc StaffContext) (Conversation, error) {
-	return e.Act(ctx, sc, "claim", func(_ Tx, c *Conversation, _ time.Time) (string, string, error) {
+	return e.Act(ctx, sc, "claim", func(_ Tx, c *Conversation, now time.Time) (Outcome, error) {
 		switch {
 		case c.Owner == sc.Actor.ID:
-			return "", "", Reject("%s is already yours.", c.ID)
+			return Outcome{}, Reject("%s is already yours.", c.ID)
 		case c.Owner != "":
-			return "", "", Reject("%s is claimed by %s. Ask them to !release it first.", c.ID, c.OwnerName)
+			return Outcome{}, Reject("%s is claimed by %s. Ask them to !release it first (or a lead can !assign it).", c.ID, c.OwnerName)
 		case c.Status == StatusClosed:
-			return "", "", Reject("%s is closed; !reopen it first.", c.ID)
+			return Outcome{}, Reject("%s is closed; !reopen it first.", c.ID)
 		}
-		c.Owner, c.OwnerName = sc.Actor.ID, sc.Actor.Name
-		return fmt.Sprintf("%s claimed this conversation.", sc.Actor.Name), "", nil
+		c.Owner, c.OwnerName, c.ClaimedAt = sc.Actor.ID, sc.Actor.Name, now
+		return Outcome{Notice: fmt.Sprintf("%s claimed this conversation.", sc.Actor.Name)}, nil
 	})
 }
 
 // Release gives up ownership.
 func (e *Engine) Release(ctx context.Context, sc StaffContext) (Conversation, error) {
-	return e.Act(ctx, sc, "release", func(_ Tx, c *Conversation, _ time.Time) (string, string, error) {
+	return e.Act(ctx, sc, "release", func(_ Tx, c *Conversation, _ time.Time) (Outcome, error) {
 		if c.Owner == "" {
-			return "", "", Reject("%s is not claimed by anyone.", c.ID)
+			return Outcome{}, Reject("%s is not claimed by anyone.", c.ID)
 		}
 		prev := c.OwnerName
-		c.Owner, c.OwnerName = "", ""
+		c.Owner, c.OwnerName, c.ClaimedAt = "", "", time.Time{}
 		if prev == sc.Actor.Name {
-			return fmt.Sprintf("%s released this conversation; it is unclaimed now.", sc.Actor.Name), "", nil
+			return Outcome{Notice: fmt.Sprintf("%s released this conversation; it is unclaimed now.", sc.Actor.Name)}, nil
 		}
-		return fmt.Sprintf("%s released this conversation (was %s); it is unclaimed now.", sc.Actor.Name, prev), "previous owner " + prev, nil
+		return Outcome{Notice: fmt.Sprintf("%s released this conversation (was %s); it is unclaimed now.", sc.Actor.Name, prev), Detail: "previous owner " + prev}, nil
 	})
 }
 
 // Close closes the conversation with an optional reason.
 func (e *Engine) Close(ctx context.Context, sc StaffContext, reason string) (Conversation, error) {
-	return e.Act(ctx, sc, "close", func(_ Tx, c *Conversation, now time.Time) (string, string, error) {
+	return e.Act(ctx, sc, "close", func(_ Tx, c *Conversation, now time.Time) (Outcome, error) {
 		if c.Status == StatusClosed {
-			return "", "", Reject("%s is already closed.", c.ID)
+			return Outcome{}, Reject("%s is already closed.", c.ID)
 		}
-		c.Status, c.ClosedAt, c.CloseReason = StatusClosed, now, reason
+		c.Status, c.ClosedAt, c.CloseReason, c.SnoozedUntil = StatusClosed, now, reason, time.Time{}
 		msg := fmt.Sprintf("%s closed this conversation.", sc.Actor.Name)
 		if reason != "" {
 			msg = fmt.Sprintf("%s closed this conversation: %s", sc.Actor.Name, reason)
 		}
-		return msg, reason, nil
+		return Outcome{Notice: msg, Detail: reason}, nil
 	})
 }
 
 // Reopen reopens a closed conversation.
 func (e *Engine) Reopen(ctx context.Context, sc StaffContext) (Conversation, error) {
-	return e.Act(ctx, sc, "reopen", func(_ Tx, c *Conversation, _ time.Time) (string, string, error) {
+	return e.Act(ctx, sc, "reopen", func(_ Tx, c *Conversation, _ time.Time) (Outcome, error) {
 		if c.Status != StatusClosed {
-			return "", "", Reject("%s is not closed (it is %s).", c.ID, c.Status)
+			return Outcome{}, Reject("%s is not closed (it is %s).", c.ID, c.Status)
 		}
 		c.Status, c.ClosedAt, c.CloseReason = StatusOpen, time.Time{}, ""
-		return fmt.Sprintf("%s reopened this conversation.", sc.Actor.Name), "", nil
+		return Outcome{Notice: fmt.Sprintf("%s reopened this conversation.", sc.Actor.Name)}, nil
 	})
 }
 

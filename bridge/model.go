@@ -65,6 +65,7 @@ type Message struct {
 	ExternalID   string   // the platform's id for it, if any
 	CreatedAt    time.Time
 	EditedAt     time.Time
+	Mentions     []StaffID // staff to ping when the message is shown (escalations, snooze wake-ups)
 }
 
 // Conversation is the state of one customer issue.
@@ -89,6 +90,13 @@ type Conversation struct {
 	CloseReason     string
 	Unreachable     string // why the customer cannot be reached, if they cannot
 	MessageCount    int
+	ClaimedAt       time.Time
+	// EscalatedTo is the department pulled in by !escalate ("" when not escalated).
+	EscalatedTo              string
+	EscalatedAt              time.Time
+	PriorityBeforeEscalation Priority
+	// SnoozedUntil: staff set it aside until then (zero when not snoozed).
+	SnoozedUntil time.Time
 }
 
 // Customer is one person, possibly known on several channels.
@@ -106,4 +114,5 @@ type ConversationView struct {
 	LastMessage    string    // first line of the newest customer message
 	PreviousThread ThreadRef // set when a thread is re-opened after its parent was deleted
 	Identity       string    // customer handle on the channel (username, email)
+	Tags           []string
 }

@@ -172,9 +172,11 @@ func (o *Outbox) Run(ctx context.Context) error {
 				if inflight[l] {
 					continue
 				}
-				if d := o.pacer.reserve(it.Target, o.destination(it), now); d > 0 {
-					wait = min(wait, d)
-					continue
+				if paced(it.Kind) {
+					if d := o.pacer.reserve(it.Target, o.destination(it), now); d > 0 {
+						wait = min(wait, d)
+						continue
+					}
 				}
 				inflight[l] = true
 				go func(it OutboxItem) { done <- o.process(ctx, it) }(it)
@@ -215,6 +217,18 @@ func (o *Outbox) drain(inflight map[lane]bool, done chan result) {
 			return
 		}
 	}
+}
+
+// paced: kinds that post new messages count against per-destination send
+// limits (Slack ~1 message/s per channel, Telegram ~1/s per chat). Card
+// edits, reactions and receipts have their own, looser platform limits;
+// a 429 on them still pauses the destination through Retry-After.
+func paced(k OutboxKind) bool {
+	switch k {
+	case KindStaffPost, KindNotice, KindCustomerSend, KindAnnounce:
+		return true
+	}
+	return false
 }
 
 func (o *Outbox) destination(it OutboxItem) string {
@@ -322,6 +336,29 @@ func (o *Outbox) send(ctx context.Context, it OutboxItem) (ExternalRef, error) {
 			return ExternalRef{}, err
 		}
 		return ExternalRef{}, s.UpdateCard(ctx, ref, view)
+	case KindMove:
+		return ExternalRef{}, o.move(ctx, s, it)
+	case KindAnnounce:
+		an, ok := s.(Announcer)
+		if !ok {
+			return ExternalRef{}, nil
+		}
+		ref, err := o.store.Thread(ctx, it.Conversation, s.Name())
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return ExternalRef{}, nil
+			}
+			return ExternalRef{}, err
+		}
+		var p announcePayload
+		if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
+			return ExternalRef{}, Permanent(fmt.Errorf("bad announce payload: %w", err))
+		}
+		view, err := o.store.ConversationView(ctx, it.Conversation)
+		if err != nil {
+			return ExternalRef{}, err
+		}
+		return ExternalRef{}, an.Announce(ctx, p.Department, ref, view, p.Text, p.Mentions)
 	case KindReceipt:
 		rs, ok := s.(ReceiptSurface)
 		if !ok {
@@ -341,6 +378,35 @@ func (o *Outbox) send(ctx context.Context, it OutboxItem) (ExternalRef, error) {
 		return ExternalRef{}, rs.Receipt(ctx, ref, r)
 	}
 	return ExternalRef{}, Permanent(fmt.Errorf("unknown outbox kind %q", it.Kind))
+}
+
+// move re-homes a thread whose department changed, or refreshes its card.
+func (o *Outbox) move(ctx context.Context, s StaffSurface, it OutboxItem) error {
+	ref, err := o.store.Thread(ctx, it.Conversation, s.Name())
+	if errors.Is(err, ErrNotFound) {
+		return nil // not posted yet; it will open in the right place
+	}
+	if err != nil {
+		return err
+	}
+	view, err := o.store.ConversationView(ctx, it.Conversation)
+	if err != nil {
+		return err
+	}
+	mover, ok := s.(ThreadMover)
+	if !ok {
+		return s.UpdateCard(ctx, ref, view)
+	}
+	var p movePayload
+	_ = json.Unmarshal([]byte(it.Payload), &p)
+	newRef, moved, err := mover.MoveThread(ctx, ref, view, p.Summary)
+	if err != nil || !moved {
+		if err == nil {
+			err = s.UpdateCard(ctx, ref, view)
+		}
+		return err
+	}
+	return o.store.Write(ctx, func(tx Tx) error { return tx.SetThread(it.Conversation, s.Name(), newRef, o.now()) })
 }
 
 // thread returns the conversation's active thread on s, opening one first
@@ -379,7 +445,7 @@ func (o *Outbox) post(ctx context.Context, it OutboxItem) (StaffPost, error) {
 	}
 	return StaffPost{
 		Message: m.ID, Direction: m.Direction, Author: m.Author, Origin: m.Platform,
-		Text: m.Body, Attachments: m.Attachments, At: m.CreatedAt,
+		Text: m.Body, Attachments: m.Attachments, At: m.CreatedAt, Mentions: m.Mentions,
 	}, nil
 }
 

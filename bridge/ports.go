@@ -75,6 +75,7 @@ type StaffPost struct {
 	Text        string
 	Attachments []Attachment
 	At          time.Time
+	Mentions    []StaffID // staff to ping; surfaces render their own platform's ids
 }
 
 // StaffMessage is something a staff member wrote in a thread (or a button
@@ -87,6 +88,9 @@ type StaffMessage struct {
 	Text         string
 	Attachments  []Attachment
 	ExternalID   string // the surface's message id, for dedupe and receipts
+	// Mentions maps "@name" words in Text to the staff ids they mention
+	// on the surface (so "!assign @alice" knows exactly who is meant).
+	Mentions map[string]StaffID
 }
 
 // Feedback is the answer to a staff message, meant only for staff.
@@ -123,6 +127,21 @@ type Receipt struct {
 // the staff message that caused a reply (a reaction, an edit, a line).
 type ReceiptSurface interface {
 	Receipt(ctx context.Context, t ThreadRef, r Receipt) error
+}
+
+// ThreadMover is implemented by surfaces that give departments their own
+// channels. When a conversation changes department, MoveThread opens a
+// thread in the new place (card, then summary, with a link back), tells the
+// old thread where it went, and returns the new ref; moved is false when
+// the conversation stays where it is (then only the card is refreshed).
+type ThreadMover interface {
+	MoveThread(ctx context.Context, old ThreadRef, c ConversationView, summary string) (ref ThreadRef, moved bool, err error)
+}
+
+// Announcer is implemented by surfaces that can post in a department's own
+// channel (an escalation pulling a department in), linking the thread.
+type Announcer interface {
+	Announce(ctx context.Context, department string, t ThreadRef, c ConversationView, text string, mentions []StaffID) error
 }
 
 // Pacer is implemented by adapters that know their platform's send limits.

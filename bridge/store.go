@@ -34,6 +34,16 @@ type Reader interface {
 	// OpenConversations lists open and waiting conversations, most urgent
 	// and oldest-waiting first.
 	OpenConversations(ctx context.Context, limit int) ([]Conversation, error)
+	// CustomerConversations lists a customer's conversations, newest first.
+	CustomerConversations(ctx context.Context, c CustomerID, limit int) ([]Conversation, error)
+	// Search finds messages containing every word of text, newest first.
+	Search(ctx context.Context, text string, limit int) ([]SearchHit, error)
+	// KnownStaff maps staff ids seen on any surface to their names.
+	KnownStaff(ctx context.Context) (map[StaffID]string, error)
+	// Templates returns the templates added with !template.
+	Templates(ctx context.Context) (map[string]string, error)
+	// DueSnoozes lists snoozed conversations whose snooze ended by now.
+	DueSnoozes(ctx context.Context, now time.Time) ([]ConversationID, error)
 	DueOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error)
 	// NextOutboxDue returns when the earliest pending row is due (zero time if none).
 	NextOutboxDue(ctx context.Context) (time.Time, error)
@@ -53,6 +63,15 @@ type Tx interface {
 	Enqueue(r OutboxRow) error
 	Audit(a AuditEntry) error
 	SetCustomerUnreachable(c CustomerID, reason string) error
+	Tags(conv ConversationID) ([]string, error)
+	AddTag(conv ConversationID, tag string, now time.Time) (bool, error)
+	RemoveTag(conv ConversationID, tag string) (bool, error)
+	// UpsertStaff remembers a staff member's current name.
+	UpsertStaff(a Actor, now time.Time) error
+	SaveTemplate(name, body string, by StaffID, now time.Time) error
+	DeleteTemplate(name string) (bool, error)
+	// MergeCustomers moves every identity and conversation of from into into.
+	MergeCustomers(into, from CustomerID) error
 
 	MarkSent(id OutboxID, ref ExternalRef, msg MessageID, now time.Time) error
 	MarkRetry(id OutboxID, attempts int, next time.Time, lastErr string) error
@@ -68,6 +87,16 @@ type Identity struct {
 	Name     string
 	Username string
 	Email    string
+}
+
+// SearchHit is one full-text match.
+type SearchHit struct {
+	Message      MessageID
+	Conversation ConversationID
+	Direction    Direction
+	Author       string
+	Snippet      string
+	CreatedAt    time.Time
 }
 
 // AuditEntry records one state change: who, what, when.
@@ -88,6 +117,8 @@ const (
 	KindCustomerSend OutboxKind = "customer_send" // send a staff reply to the customer
 	KindReceipt      OutboxKind = "receipt"       // show a delivery receipt on the staff message
 	KindNotice       OutboxKind = "notice"        // staff-only text in the thread, not stored as a message
+	KindMove         OutboxKind = "move"          // re-home the thread (department changed), then refresh the card
+	KindAnnounce     OutboxKind = "announce"      // tell a department's own channel about the conversation
 )
 
 // OutboxRow is an outgoing effect to perform. Rows with the same

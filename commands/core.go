@@ -13,7 +13,7 @@ import (
 // Core returns the commands every surface has.
 func Core() []Command {
 	return []Command{
-		{Name: "claim", Aliases: []string{"take"}, Help: "take ownership of this conversation", MaxArgs: 0,
+		{Name: "claim", Mutates: true, Aliases: []string{"take"}, Help: "take ownership of this conversation", MaxArgs: 0,
 			Run: func(ctx context.Context, in *Invocation) (string, error) {
 				c, err := in.Engine.Claim(ctx, in.Staff())
 				if err != nil {
@@ -21,7 +21,7 @@ func Core() []Command {
 				}
 				return fmt.Sprintf("You own %s now.", c.ID), nil
 			}},
-		{Name: "release", Aliases: []string{"unclaim"}, Help: "give up ownership", MaxArgs: 0,
+		{Name: "release", Mutates: true, Aliases: []string{"unclaim"}, Help: "give up ownership", MaxArgs: 0,
 			Run: func(ctx context.Context, in *Invocation) (string, error) {
 				c, err := in.Engine.Release(ctx, in.Staff())
 				if err != nil {
@@ -29,7 +29,7 @@ func Core() []Command {
 				}
 				return fmt.Sprintf("%s is unclaimed now.", c.ID), nil
 			}},
-		{Name: "close", Aliases: []string{"resolve"}, Args: "[reason]", Help: "close the conversation", MaxArgs: -1,
+		{Name: "close", Mutates: true, Aliases: []string{"resolve"}, Args: "[reason]", Help: "close the conversation", MaxArgs: -1,
 			Run: func(ctx context.Context, in *Invocation) (string, error) {
 				c, err := in.Engine.Close(ctx, in.Staff(), in.Rest)
 				if err != nil {
@@ -37,7 +37,7 @@ func Core() []Command {
 				}
 				return fmt.Sprintf("%s is closed. If the customer writes again it reopens.", c.ID), nil
 			}},
-		{Name: "reopen", Help: "reopen a closed conversation", MaxArgs: 0,
+		{Name: "reopen", Mutates: true, Help: "reopen a closed conversation", MaxArgs: 0,
 			Run: func(ctx context.Context, in *Invocation) (string, error) {
 				c, err := in.Engine.Reopen(ctx, in.Staff())
 				if err != nil {

@@ -40,6 +40,11 @@ var _ bridge.StaffInbox = (*Handler)(nil)
 // error return is for failures (database) and for bridge.ErrUnknownConversation,
 // which surfaces usually ignore (a thread Threadline does not own).
 func (h *Handler) HandleStaffMessage(ctx context.Context, m bridge.StaffMessage) (bridge.Feedback, error) {
+	dir := h.engine.Directory()
+	m.Actor.Role = dir.Role(m.Actor.ID, m.Actor.Role)
+	if name, ok := dir.Name(m.Actor.ID); ok {
+		m.Actor.Name = name
+	}
 	p := h.syntax.Parse(m.Text)
 	var cmd Command
 	if p.Kind == KindCommand {
@@ -64,20 +69,36 @@ func (h *Handler) HandleStaffMessage(ctx context.Context, m bridge.StaffMessage)
 	}
 	sc := bridge.StaffContext{Conversation: conv, Actor: m.Actor, Surface: m.Surface, ExternalID: m.ExternalID}
 	fb := bridge.Feedback{Conversation: conv}
+	if conv != 0 && (p.Kind == KindReply || (p.Kind == KindCommand && cmd.Mutates)) {
+		c, err := h.engine.Store().Conversation(ctx, conv)
+		if err != nil {
+			return bridge.Feedback{}, err
+		}
+		if ok, why := dir.MayAct(m.Actor, c.Department); !ok {
+			return refuse(conv, "Not done: %s", why), nil
+		}
+	}
 	switch p.Kind {
 	case KindReply:
-		fb.Message, err = h.engine.Reply(ctx, sc, p.Text, m.Attachments)
+		fb.Message, fb.Text, err = h.engine.ReplyWith(ctx, sc, p.Text, m.Attachments, false)
 	case KindNote:
 		fb.Message, err = h.engine.Note(ctx, sc, p.Text, m.Attachments)
 	case KindCommand:
-		if m.Actor.Role < cmd.Permission {
-			return refuse(conv, "%s%s needs the %s role; you are %s.", h.syntax.Prefix, cmd.Name, cmd.Permission, m.Actor.Role), nil
+		need := cmd.Permission
+		if r, ok := dir.Config().Permissions[cmd.Name]; ok {
+			need, _ = bridge.ParseRole(r)
+		}
+		if m.Actor.Role < need {
+			return refuse(conv, "%s%s needs the %s role; you are %s.", h.syntax.Prefix, cmd.Name, need, m.Actor.Role), nil
+		}
+		if conv == 0 && !cmd.Global {
+			return refuse(0, "%s%s works inside a conversation's thread.", h.syntax.Prefix, cmd.Name), nil
 		}
 		if len(p.Args) < cmd.MinArgs || (cmd.MaxArgs >= 0 && len(p.Args) > cmd.MaxArgs) {
 			return refuse(conv, "Usage: %s — %s", cmd.Usage(h.syntax.Prefix), cmd.Help), nil
 		}
 		in := &Invocation{Engine: h.engine, Conversation: conv, Actor: m.Actor, Surface: m.Surface, ExternalID: m.ExternalID,
-			Args: p.Args, Rest: p.Rest, Table: h.table, Syntax: h.syntax}
+			Args: p.Args, Rest: p.Rest, Table: h.table, Syntax: h.syntax, Mentions: m.Mentions}
 		fb.Text, err = cmd.Run(ctx, in)
 	}
 	if err != nil {

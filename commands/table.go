@@ -19,6 +19,7 @@ type Invocation struct {
 	Rest         string // arguments as typed
 	Table        *Table
 	Syntax       Syntax
+	Mentions     map[string]bridge.StaffID // "@name" words the surface resolved
 }
 
 // Staff returns the StaffContext for engine calls.
@@ -36,7 +37,10 @@ type Command struct {
 	MinArgs    int
 	MaxArgs    int  // -1: any number (free text)
 	Global     bool // usable without a conversation (outside a thread)
-	Run        func(ctx context.Context, in *Invocation) (string, error)
+	// Mutates: changes the conversation or writes to the customer, so
+	// department membership rules apply (notes and reads are always allowed).
+	Mutates bool
+	Run     func(ctx context.Context, in *Invocation) (string, error)
 }
 
 // Table is the set of commands a handler understands.
@@ -108,3 +112,16 @@ func (t *Table) Help(s Syntax) string {
 	fmt.Fprintf(&b, "To send the customer a message that starts with %q, type it twice (%s%s...).", s.Prefix, s.Prefix, s.Prefix)
 	return b.String()
 }
+
+// Names lists every command name of the full table (for config checks),
+// plus "template_edit", the permission for changing templates.
+func Names() []string {
+	var out []string
+	for _, c := range append(Core(), Workflow()...) {
+		out = append(out, c.Name)
+	}
+	return append(out, "template_edit")
+}
+
+// All is the full command table: Core plus Workflow.
+func All() (*Table, error) { return NewTable(append(Core(), Workflow()...)...) }

@@ -14,7 +14,8 @@ const conversationCols = `c.id, c.customer_id,
 	coalesce(nullif(ci.display_name, ''), nullif(cu.name, ''), c.address),
 	c.channel, c.address, c.subject, c.status, c.priority, c.department, c.owner, c.owner_name,
 	c.created_at, c.updated_at, c.first_response_at, c.last_customer_at, c.last_staff_at,
-	c.closed_at, c.close_reason, cu.unreachable`
+	c.closed_at, c.close_reason, cu.unreachable, c.claimed_at, c.escalated_to, c.escalated_at,
+	c.priority_before_escalation, c.snoozed_until`
 
 const conversationFrom = ` FROM conversations c
 	JOIN customers cu ON cu.id = c.customer_id
@@ -25,15 +26,17 @@ type scanner interface{ Scan(dest ...any) error }
 func scanConversation(row scanner) (bridge.Conversation, error) {
 	var c bridge.Conversation
 	var created, updated int64
-	var first, lastCust, lastStaff, closed sql.NullInt64
+	var first, lastCust, lastStaff, closed, claimed, escalated, snoozed sql.NullInt64
 	err := row.Scan(&c.ID, &c.Customer, &c.CustomerName, &c.Channel, &c.Address, &c.Subject, &c.Status,
 		&c.Priority, &c.Department, &c.Owner, &c.OwnerName, &created, &updated, &first, &lastCust,
-		&lastStaff, &closed, &c.CloseReason, &c.Unreachable)
+		&lastStaff, &closed, &c.CloseReason, &c.Unreachable, &claimed, &c.EscalatedTo, &escalated,
+		&c.PriorityBeforeEscalation, &snoozed)
 	if err != nil {
 		return c, notFound(err)
 	}
 	c.CreatedAt, c.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
 	c.FirstResponseAt, c.LastCustomerAt, c.LastStaffAt, c.ClosedAt = fromMS(first), fromMS(lastCust), fromMS(lastStaff), fromMS(closed)
+	c.ClaimedAt, c.EscalatedAt, c.SnoozedUntil = fromMS(claimed), fromMS(escalated), fromMS(snoozed)
 	return c, nil
 }
 
@@ -81,7 +84,8 @@ func (s *Store) ConversationView(ctx context.Context, id bridge.ConversationID) 
 		return v, err
 	}
 	v.LastMessage = last.String
-	return v, nil
+	v.Tags, err = tags(ctx, s.r, id)
+	return v, err
 }
 
 // LatestConversation returns the customer's newest conversation on a channel address.
@@ -142,9 +146,11 @@ func (t *Tx) CreateConversation(c *bridge.Conversation) error {
 func (t *Tx) UpdateConversation(c bridge.Conversation) error {
 	_, err := t.exec(`UPDATE conversations SET subject = ?, status = ?, priority = ?, department = ?, owner = ?,
 		owner_name = ?, updated_at = ?, first_response_at = ?, last_customer_at = ?, last_staff_at = ?, closed_at = ?,
-		close_reason = ? WHERE id = ?`,
+		close_reason = ?, claimed_at = ?, escalated_to = ?, escalated_at = ?, priority_before_escalation = ?,
+		snoozed_until = ? WHERE id = ?`,
 		c.Subject, c.Status, c.Priority, c.Department, c.Owner, c.OwnerName, ms(c.UpdatedAt), nullMS(c.FirstResponseAt),
-		nullMS(c.LastCustomerAt), nullMS(c.LastStaffAt), nullMS(c.ClosedAt), c.CloseReason, c.ID)
+		nullMS(c.LastCustomerAt), nullMS(c.LastStaffAt), nullMS(c.ClosedAt), c.CloseReason, nullMS(c.ClaimedAt),
+		c.EscalatedTo, nullMS(c.EscalatedAt), c.PriorityBeforeEscalation, nullMS(c.SnoozedUntil), c.ID)
 	if err != nil {
 		return fmt.Errorf("update conversation %s: %w", c.ID, err)
 	}
@@ -176,9 +182,14 @@ func (s *Store) ListConversations(ctx context.Context, f ListFilter) ([]bridge.C
 		}
 	}
 	args = append(args, f.Limit)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+conversationCols+`,
-		(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`+conversationFrom+`
-		WHERE `+where+` ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`, args...)
+	return listConversations(ctx, s.r, `WHERE `+where+` ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`, args...)
+}
+
+// listConversations selects conversations (with message counts) by a
+// WHERE/ORDER/LIMIT tail.
+func listConversations(ctx context.Context, q querier, tail string, args ...any) ([]bridge.Conversation, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+conversationCols+`,
+		(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`+conversationFrom+` `+tail, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -210,26 +221,35 @@ func (s *Store) OpenConversations(ctx context.Context, limit int) ([]bridge.Conv
 	if limit <= 0 {
 		limit = 20
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+conversationCols+`,
-		(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`+conversationFrom+`
-		WHERE c.status IN ('open', 'waiting')
+	return listConversations(ctx, s.r, `WHERE c.status IN ('open', 'waiting')
 		ORDER BY c.status = 'waiting',
 			CASE c.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END,
 			coalesce(c.last_customer_at, c.created_at)
 		LIMIT ?`, limit)
+}
+
+// CustomerConversations lists a customer's conversations across channels, newest first.
+func (s *Store) CustomerConversations(ctx context.Context, cust bridge.CustomerID, limit int) ([]bridge.Conversation, error) {
+	if limit <= 0 {
+		limit = 20
+	}
+	return listConversations(ctx, s.r, `WHERE c.customer_id = ? ORDER BY c.id DESC LIMIT ?`, cust, limit)
+}
+
+// DueSnoozes lists snoozed conversations whose snooze is over.
+func (s *Store) DueSnoozes(ctx context.Context, now time.Time) ([]bridge.ConversationID, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id FROM conversations WHERE snoozed_until IS NOT NULL AND snoozed_until <= ? ORDER BY snoozed_until`, ms(now))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []bridge.Conversation
+	var out []bridge.ConversationID
 	for rows.Next() {
-		var n int
-		c, err := scanConversation(multiScan{rows, &n})
-		if err != nil {
+		var id bridge.ConversationID
+		if err := rows.Scan(&id); err != nil {
 			return nil, err
 		}
-		c.MessageCount = n
-		out = append(out, c)
+		out = append(out, id)
 	}
 	return out, rows.Err()
 }

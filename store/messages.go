@@ -13,15 +13,20 @@ import (
 )
 
 const messageCols = `id, conversation_id, direction, author_id, author, body, attachments, platform,
-	coalesce(external_id, ''), created_at`
+	coalesce(external_id, ''), created_at, mentions`
 
 func scanMessage(row scanner) (bridge.Message, error) {
 	var m bridge.Message
-	var atts string
+	var atts, mentions string
 	var created int64
 	if err := row.Scan(&m.ID, &m.Conversation, &m.Direction, &m.AuthorID, &m.Author, &m.Body, &atts, &m.Platform,
-		&m.ExternalID, &created); err != nil {
+		&m.ExternalID, &created, &mentions); err != nil {
 		return m, notFound(err)
+	}
+	if mentions != "" {
+		if err := json.Unmarshal([]byte(mentions), &m.Mentions); err != nil {
+			return m, fmt.Errorf("message %d mentions: %w", m.ID, err)
+		}
 	}
 	m.CreatedAt = time.UnixMilli(created)
 	if atts != "" {
@@ -81,6 +86,14 @@ func (t *Tx) InsertMessage(m *bridge.Message, editOf bridge.MessageID) error {
 		}
 		atts = string(b)
 	}
+	mentions := ""
+	if len(m.Mentions) > 0 {
+		b, err := json.Marshal(m.Mentions)
+		if err != nil {
+			return err
+		}
+		mentions = string(b)
+	}
 	var ext, edit any
 	if m.ExternalID != "" {
 		ext = m.ExternalID
@@ -89,8 +102,8 @@ func (t *Tx) InsertMessage(m *bridge.Message, editOf bridge.MessageID) error {
 		edit = editOf
 	}
 	res, err := t.exec(`INSERT INTO messages (conversation_id, direction, author_id, author, body, attachments, platform,
-		external_id, edit_of, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.Conversation, m.Direction, m.AuthorID, m.Author, m.Body, atts, m.Platform, ext, edit, ms(m.CreatedAt))
+		external_id, edit_of, created_at, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.Conversation, m.Direction, m.AuthorID, m.Author, m.Body, atts, m.Platform, ext, edit, ms(m.CreatedAt), mentions)
 	if err != nil {
 		if se, ok := err.(sqlite3.Error); ok && se.ExtendedCode == sqlite3.ErrConstraintUnique {
 			return fmt.Errorf("message %s:%s: %w", m.Platform, m.ExternalID, bridge.ErrDuplicate)
@@ -153,18 +166,8 @@ func (s *Store) References(ctx context.Context, conv bridge.ConversationID, chan
 	return out, rows.Err()
 }
 
-// SearchHit is one full-text match.
-type SearchHit struct {
-	Message      bridge.MessageID
-	Conversation bridge.ConversationID
-	Direction    bridge.Direction
-	Author       string
-	Snippet      string
-	CreatedAt    time.Time
-}
-
 // Search finds messages whose body contains every word of text.
-func (s *Store) Search(ctx context.Context, text string, limit int) ([]SearchHit, error) {
+func (s *Store) Search(ctx context.Context, text string, limit int) ([]bridge.SearchHit, error) {
 	q := ftsQuery(text)
 	if q == "" {
 		return nil, fmt.Errorf("search: give at least one word")
@@ -180,9 +183,9 @@ func (s *Store) Search(ctx context.Context, text string, limit int) ([]SearchHit
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	defer rows.Close()
-	var out []SearchHit
+	var out []bridge.SearchHit
 	for rows.Next() {
-		var h SearchHit
+		var h bridge.SearchHit
 		var at int64
 		if err := rows.Scan(&h.Message, &h.Conversation, &h.Direction, &h.Author, &h.Snippet, &at); err != nil {
 			return nil, err

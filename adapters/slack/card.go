@@ -105,8 +105,15 @@ func cardBlocks(v bridge.ConversationView, previousLink string) []slack.Block {
 	if v.Unreachable != "" {
 		customer += "\n:no_entry: unreachable: " + escape(v.Unreachable)
 	}
+	status := statusLabel(v.Status)
+	if !v.SnoozedUntil.IsZero() {
+		status += "\n:zzz: snoozed until " + v.SnoozedUntil.UTC().Format("Mon 2 Jan 15:04 UTC")
+	}
+	if v.EscalatedTo != "" {
+		status += "\n:rotating_light: escalated to " + escape(v.EscalatedTo)
+	}
 	fields := []*slack.TextBlockObject{
-		mk("*Status*\n" + statusLabel(v.Status)),
+		mk("*Status*\n" + status),
 		mk("*Owner*\n" + owner),
 		mk("*Priority*\n" + priorityLabel(v.Priority)),
 		mk("*Customer*\n" + customer + " on " + escape(string(v.Channel))),
@@ -123,6 +130,9 @@ func cardBlocks(v bridge.ConversationView, previousLink string) []slack.Block {
 	}
 	if v.LastMessage != "" && strings.TrimSpace(v.LastMessage) != strings.TrimSpace(v.Subject) {
 		about = append(about, plain("Last message: "+clip(oneLine(v.LastMessage), 200)))
+	}
+	if len(v.Tags) > 0 {
+		about = append(about, plain("Tags: "+strings.Join(v.Tags, ", ")))
 	}
 	if len(about) > 0 {
 		blocks = append(blocks, slack.NewContextBlock("about", about...))

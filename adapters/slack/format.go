@@ -61,6 +61,9 @@ func postText(p bridge.StaffPost, asCustomer bool) string {
 	for _, a := range p.Attachments {
 		body += "\n" + attachmentLine(a)
 	}
+	if m := mentions(p.Mentions); m != "" {
+		body += " " + m
+	}
 	name := escape(p.Author)
 	switch p.Direction {
 	case bridge.DirCustomer:
@@ -92,4 +95,16 @@ func attachmentLine(a bridge.Attachment) string {
 	}
 	u := strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C", " ", "%20").Replace(a.URL)
 	return fmt.Sprintf(":paperclip: <%s|%s>", u, name)
+}
+
+// mentions renders staff to ping: Slack users as real mentions; staff of
+// other surfaces cannot be pinged here and are left out.
+func mentions(ids []bridge.StaffID) string {
+	var parts []string
+	for _, id := range ids {
+		if u, ok := strings.CutPrefix(string(id), "slack:"); ok && u != "" {
+			parts = append(parts, "<@"+u+">")
+		}
+	}
+	return strings.Join(parts, " ")
 }

@@ -82,12 +82,14 @@ func (s *Surface) handleMessage(ctx context.Context, in bridge.StaffInbox, e *sl
 		}
 		return nil // top-level chatter in the channel
 	}
-	plain := toPlain(text, func(id string) string { return s.users.name(ctx, id) })
+	names := func(id string) string { return s.users.name(ctx, id) }
+	plain := toPlain(text, names)
 	atts := s.fetchFiles(ctx, files)
 	msg := bridge.StaffMessage{
 		Surface: Platform, Thread: threadRef(e.Channel, e.ThreadTimeStamp), Text: plain, Attachments: atts,
 		Actor:      s.actor(ctx, e.User),
 		ExternalID: e.Channel + "/" + e.TimeStamp,
+		Mentions:   mentionMap(text, names),
 	}
 	fb, err := in.HandleStaffMessage(ctx, msg)
 	if errors.Is(err, bridge.ErrUnknownConversation) {
@@ -234,7 +236,9 @@ func (s *Surface) handleSlash(ctx context.Context, in bridge.StaffInbox, cmd sla
 	fields := strings.Fields(cmd.Text)
 	usage := fmt.Sprintf("Usage: `%[1]s list`, `%[1]s <id>` (status), `%[1]s <command> <id> [text]` (e.g. `%[1]s claim 142`, `%[1]s close 142 fixed`), `%[1]s help`.", s.cfg.SlashCommand)
 	reply := func(text string) slashResponse { return slashResponse{ResponseType: "ephemeral", Text: text} }
-	msg := bridge.StaffMessage{Surface: Platform, Actor: s.actor(ctx, cmd.UserID)}
+	names := func(id string) string { return s.users.name(ctx, id) }
+	msg := bridge.StaffMessage{Surface: Platform, Actor: s.actor(ctx, cmd.UserID), Mentions: mentionMap(cmd.Text, names)}
+	fields = strings.Fields(toPlain(cmd.Text, names))
 	switch {
 	case len(fields) == 0:
 		return reply(usage), nil

@@ -3,6 +3,8 @@ package slack
 import (
 	"regexp"
 	"strings"
+
+	"github.com/threadlinehq/threadline/bridge"
 )
 
 var slackToken = regexp.MustCompile(`<([^<>]*)>`)
@@ -45,4 +47,25 @@ func toPlain(text string, names func(id string) string) string {
 		return target
 	})
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(out)
+}
+
+// mentionMap maps the "@name" words toPlain produces for user mentions to
+// their staff ids, so commands like "!assign @alice" know who is meant.
+func mentionMap(text string, names func(id string) string) map[string]bridge.StaffID {
+	var out map[string]bridge.StaffID
+	for _, m := range slackToken.FindAllStringSubmatch(text, -1) {
+		target, label, hasLabel := strings.Cut(m[1], "|")
+		if !strings.HasPrefix(target, "@U") && !strings.HasPrefix(target, "@W") {
+			continue
+		}
+		name := label
+		if !hasLabel {
+			name = names(target[1:])
+		}
+		if out == nil {
+			out = map[string]bridge.StaffID{}
+		}
+		out["@"+name] = bridge.StaffID("slack:" + target[1:])
+	}
+	return out
 }

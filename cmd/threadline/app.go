@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
 	"github.com/threadlinehq/threadline/commands"
@@ -28,6 +30,7 @@ type app struct {
 	log      *slog.Logger
 	st       *store.Store
 	engine   *bridge.Engine
+	dir      *bridge.Directory
 	outbox   *bridge.Outbox
 	handler  *commands.Handler
 	channels []bridge.CustomerChannel
@@ -48,7 +51,7 @@ type statusLine struct {
 // buildApp opens the store, migrates, and wires adapters. It listens on
 // the ports (so "address in use" is reported before anything starts).
 func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, err error) {
-	a = &app{cfg: cfg, log: log, mux: http.NewServeMux()}
+	a = &app{cfg: cfg, log: log, mux: http.NewServeMux(), dir: bridge.NewDirectory(cfg.Workflow)}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -93,8 +96,9 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 	}
 	prio, _ := bridge.ParsePriority(cfg.Conversations.DefaultPriority)
 	a.engine = bridge.NewEngine(bridge.EngineOptions{Store: a.st, Surfaces: names, Log: log, Notify: a.outbox.Notify,
-		Config: bridge.EngineConfig{ReopenWindow: cfg.Conversations.ReopenWindow.D(), DefaultPriority: prio, MaxMessageBytes: cfg.Conversations.MaxMessageBytes}})
-	table, err := commands.NewTable(commands.Core()...)
+		Directory: a.dir,
+		Config:    bridge.EngineConfig{ReopenWindow: cfg.Conversations.ReopenWindow.D(), DefaultPriority: prio, MaxMessageBytes: cfg.Conversations.MaxMessageBytes}})
+	table, err := commands.All()
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +157,17 @@ func (a *app) run(ctx context.Context) error {
 	outWG.Add(1)
 	go func() { defer outWG.Done(); a.outbox.Run(outCtx) }()
 
+	// Time-based work (snoozes, claim expiry, SLA nags) on a cron schedule.
+	sched := cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
+	if _, err := sched.AddFunc(a.cfg.Sweep, func() {
+		if err := a.engine.Sweep(inCtx); err != nil && inCtx.Err() == nil {
+			a.log.Error("sweep failed; it runs again on schedule", "err", err)
+		}
+	}); err != nil {
+		return fmt.Errorf("sweep schedule: %w", err)
+	}
+	sched.Start()
+
 	var inWG sync.WaitGroup
 	for _, ch := range a.channels {
 		inWG.Add(1)
@@ -183,6 +198,7 @@ func (a *app) run(ctx context.Context) error {
 	_ = srv.Shutdown(sctx)
 	cancel()
 	stopIn()
+	<-sched.Stop().Done()
 	inWG.Wait()
 	stopOut()
 	outWG.Wait()

@@ -35,6 +35,8 @@ console:
   enabled: true
 outbox:
   base_backoff: 50ms
+  pacing:                      # tests do not exercise platform pacing here
+    slack: {per_destination: 50, per_adapter: 200}
 `
 
 // daemon is one in-process run of the real wiring.

@@ -14,6 +14,15 @@ func (a *app) wireSlack(context.Context) error {
 		a.status = append(a.status, statusLine{"slack", "off", "SLACK_BOT_TOKEN not set"})
 		return nil
 	}
+	// Departments may route to their own Slack channels.
+	for dept, d := range a.cfg.Workflow.Departments {
+		if ch := d.Channels["slack"]; ch != "" {
+			if cfg.Channels == nil {
+				cfg.Channels = map[string]string{}
+			}
+			cfg.Channels[dept] = ch
+		}
+	}
 	s := slack.New(cfg, slack.Options{Log: a.log.With("surface", "slack"), Events: a.st,
 		Notices: lazyEngine{a}, CommandPrefix: a.cfg.Commands.Prefix,
 		AttachmentDir: filepath.Join(a.cfg.DataDir, "attachments")})

@@ -9,10 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"github.com/threadlinehq/threadline/adapters/console"
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/adapters/webchat"
+
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store"
 )
 
@@ -33,6 +36,12 @@ type Config struct {
 	Outbox        bridge.OutboxConfig `yaml:"outbox"`
 	Webchat       webchat.Config      `yaml:"webchat"`
 	Console       console.Config      `yaml:"console"`
+
+	// Workflow: departments, staff, rules, templates, claims, permissions
+	// (top-level keys, see README "Staff workflow").
+	Workflow bridge.WorkflowConfig `yaml:",inline"`
+	// Sweep is how often time-based work runs (snoozes, claim expiry, SLA).
+	Sweep string `yaml:"sweep"`
 
 	Slack slack.Config `yaml:"slack"`
 
@@ -153,6 +162,10 @@ func (c *Config) defaults() {
 	}
 	c.Outbox.Defaults()
 	c.Webchat.Defaults()
+	c.Workflow.Defaults()
+	if c.Sweep == "" {
+		c.Sweep = "@every 1m"
+	}
 
 	c.Slack.Defaults()
 
@@ -178,6 +191,15 @@ func (c *Config) validate() []sectionErr {
 	add("store", c.Store.Validate())
 	add("outbox", c.Outbox.Validate())
 	add("webchat", c.Webchat.Validate())
+	add("", c.Workflow.Validate(commands.Names()))
+	if _, err := cron.ParseStandard(c.Sweep); err != nil {
+		add("", bridge.FieldErrorf("sweep", "%q is not a cron schedule (e.g. \"@every 1m\" or \"*/2 * * * *\"): %v", c.Sweep, err))
+	}
+	for dept, d := range c.Workflow.Departments {
+		if ch := d.Channels["slack"]; ch != "" && c.Slack.Enabled() && !strings.HasPrefix(ch, "C") && !strings.HasPrefix(ch, "G") {
+			add("", bridge.FieldErrorf("departments."+dept+".channels.slack", "%q is not a Slack channel id", ch))
+		}
+	}
 
 	add("slack", c.Slack.Validate())
 

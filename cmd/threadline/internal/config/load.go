@@ -191,6 +191,9 @@ func (l *loader) index(n *yaml.Node, path string) {
 }
 
 func join(path, key string) string {
+	if key == "" {
+		return path
+	}
 	if path == "" {
 		return key
 	}

@@ -1,0 +1,334 @@
+package bridge
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// DepartmentConfig is one department (support, engineering, billing, ...).
+type DepartmentConfig struct {
+	Name string `yaml:"name"` // display name; defaults to the key
+	// Channels puts the department's threads in its own channel per surface
+	// (slack: C0123, discord: 1234567890). Unset: the surface's default channel.
+	Channels map[string]string `yaml:"channels"`
+	Members  []StaffID         `yaml:"members"`
+	// MembersOnly: only members (and leads/admins) may reply, claim or
+	// change its conversations; others may still write notes.
+	MembersOnly bool `yaml:"members_only"`
+	// OnCall is paged on escalation and new conversations (a rotation in
+	// the SLA section, when configured, decides instead).
+	OnCall []StaffID `yaml:"oncall"`
+}
+
+// StaffConfig names a staff member and their role.
+type StaffConfig struct {
+	ID   StaffID `yaml:"id"` // slack:U0123, discord:1234, console:alice
+	Name string  `yaml:"name"`
+	Role string  `yaml:"role"` // agent, lead, admin
+}
+
+// ClaimsConfig governs ownership.
+type ClaimsConfig struct {
+	// ExpireAfter releases a claim whose owner has not answered the
+	// customer for this long (0: never).
+	ExpireAfter Duration `yaml:"expire_after"`
+	// OthersReply decides what happens when someone replies to a
+	// conversation claimed by somebody else: "warn" (send, and tell them)
+	// or "block" (refuse; !reply sends anyway).
+	OthersReply string `yaml:"others_reply"`
+}
+
+// WorkflowConfig is the staff-workflow part of config.yaml.
+type WorkflowConfig struct {
+	Departments       map[string]DepartmentConfig `yaml:"departments"`
+	DefaultDepartment string                      `yaml:"default_department"`
+	Staff             []StaffConfig               `yaml:"staff"`
+	// DefaultRole is the role of staff not listed under staff.
+	DefaultRole string       `yaml:"default_role"`
+	Rules       []RuleConfig `yaml:"rules"`
+	// Templates are quick replies ({{customer}}, {{agent}}, ... variables);
+	// more can be added at runtime with !template add.
+	Templates map[string]string `yaml:"templates"`
+	Claims    ClaimsConfig      `yaml:"claims"`
+	// ClosedReplies: "block" (refuse; !reply sends and reopens) or "reopen"
+	// (a reply to a closed conversation reopens it and is sent).
+	ClosedReplies string `yaml:"closed_replies"`
+	// Permissions override the role a command needs (command: role).
+	Permissions map[string]string `yaml:"permissions"`
+	// Timezone for "!snooze tomorrow 9:00" and business hours.
+	Timezone string `yaml:"timezone"`
+	// BusinessHours is the text the {{business_hours}} variable shows.
+	BusinessHours string `yaml:"business_hours"`
+}
+
+var staffIDPattern = regexp.MustCompile(`^(slack|discord|console):[A-Za-z0-9_.@-]+$`)
+
+// Defaults fills unset fields.
+func (w *WorkflowConfig) Defaults() {
+	if w.DefaultRole == "" {
+		w.DefaultRole = "agent"
+	}
+	if w.Claims.OthersReply == "" {
+		w.Claims.OthersReply = "warn"
+	}
+	if w.ClosedReplies == "" {
+		w.ClosedReplies = "block"
+	}
+	if w.Timezone == "" {
+		w.Timezone = "UTC"
+	}
+}
+
+// Validate reports every problem; field paths are relative to the top level.
+func (w WorkflowConfig) Validate(commandNames []string) error {
+	var errs []error
+	add := func(field, format string, args ...any) { errs = append(errs, FieldErrorf(field, format, args...)) }
+	checkStaff := func(field string, id StaffID) {
+		if !staffIDPattern.MatchString(string(id)) {
+			add(field, "%q is not a staff id (want slack:U0123, discord:1234 or console:name)", id)
+		}
+	}
+	for key, d := range w.Departments {
+		if !validName(key) {
+			add("departments."+key, "department keys must be lower-case letters, digits, - or _")
+		}
+		for i, m := range d.Members {
+			checkStaff(fmt.Sprintf("departments.%s.members[%d]", key, i), m)
+		}
+		for i, m := range d.OnCall {
+			checkStaff(fmt.Sprintf("departments.%s.oncall[%d]", key, i), m)
+		}
+		for surface := range d.Channels {
+			if surface != "slack" && surface != "discord" {
+				add("departments."+key+".channels."+surface, "unknown surface (want slack or discord)")
+			}
+		}
+	}
+	dept := func(field, name string) {
+		if name == "" {
+			return
+		}
+		if _, ok := w.Departments[name]; !ok {
+			add(field, "unknown department %q (define it under departments)", name)
+		}
+	}
+	dept("default_department", w.DefaultDepartment)
+	if _, err := ParseRole(w.DefaultRole); err != nil {
+		add("default_role", "%v", err)
+	}
+	seen := map[StaffID]bool{}
+	for i, s := range w.Staff {
+		checkStaff(fmt.Sprintf("staff[%d].id", i), s.ID)
+		if seen[s.ID] {
+			add(fmt.Sprintf("staff[%d].id", i), "%s is listed twice", s.ID)
+		}
+		seen[s.ID] = true
+		if _, err := ParseRole(s.Role); err != nil {
+			add(fmt.Sprintf("staff[%d].role", i), "%v", err)
+		}
+	}
+	for i, r := range w.Rules {
+		field := fmt.Sprintf("rules[%d]", i)
+		if err := r.validate(); err != nil {
+			add(field, "%v", err)
+		}
+		dept(field+".set.department", r.Set.Department)
+		if r.Set.Reply != "" {
+			if _, ok := w.Templates[r.Set.Reply]; !ok {
+				add(field+".set.reply", "unknown template %q (define it under templates)", r.Set.Reply)
+			}
+		}
+	}
+	for name, body := range w.Templates {
+		if !validName(name) {
+			add("templates."+name, "template names must be lower-case letters, digits, - or _")
+		}
+		if err := ValidateTemplate(body); err != nil {
+			add("templates."+name, "%v", err)
+		}
+	}
+	if w.Claims.OthersReply != "warn" && w.Claims.OthersReply != "block" {
+		add("claims.others_reply", "must be warn or block, not %q", w.Claims.OthersReply)
+	}
+	if w.ClosedReplies != "block" && w.ClosedReplies != "reopen" {
+		add("closed_replies", "must be block or reopen, not %q", w.ClosedReplies)
+	}
+	known := map[string]bool{}
+	for _, n := range commandNames {
+		known[n] = true
+	}
+	for cmd, role := range w.Permissions {
+		if len(commandNames) > 0 && !known[cmd] {
+			add("permissions."+cmd, "unknown command %q", cmd)
+		}
+		if _, err := ParseRole(role); err != nil {
+			add("permissions."+cmd, "%v", err)
+		}
+	}
+	if _, err := time.LoadLocation(w.Timezone); err != nil {
+		add("timezone", "unknown time zone %q (use an IANA name such as Europe/Berlin)", w.Timezone)
+	}
+	return errors.Join(errs...)
+}
+
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Directory answers who is who: roles, departments, membership, on-call.
+// It is built once from config and read concurrently.
+type Directory struct {
+	cfg   WorkflowConfig
+	staff map[StaffID]StaffConfig
+	loc   *time.Location
+	// onCall, when set (SLA rotations), decides who is on call.
+	onCall func(dept string, now time.Time) []StaffID
+}
+
+// NewDirectory builds a Directory from validated config.
+func NewDirectory(cfg WorkflowConfig) *Directory {
+	cfg.Defaults()
+	d := &Directory{cfg: cfg, staff: make(map[StaffID]StaffConfig), loc: time.UTC}
+	for _, s := range cfg.Staff {
+		d.staff[s.ID] = s
+	}
+	if loc, err := time.LoadLocation(cfg.Timezone); err == nil {
+		d.loc = loc
+	}
+	return d
+}
+
+// SetOnCall installs a rotation-based on-call resolver.
+func (d *Directory) SetOnCall(f func(dept string, now time.Time) []StaffID) { d.onCall = f }
+
+// Config returns the workflow config.
+func (d *Directory) Config() WorkflowConfig { return d.cfg }
+
+// Location is the team's time zone.
+func (d *Directory) Location() *time.Location { return d.loc }
+
+// Role returns the configured role of id, or the surface's default for
+// staff not listed (console users default to admin: they hold the token).
+func (d *Directory) Role(id StaffID, surfaceDefault Role) Role {
+	if s, ok := d.staff[id]; ok {
+		r, _ := ParseRole(s.Role)
+		return r
+	}
+	def, _ := ParseRole(d.cfg.DefaultRole)
+	return max(def, surfaceDefault)
+}
+
+// Name returns the configured name of a staff member, if listed.
+func (d *Directory) Name(id StaffID) (string, bool) {
+	s, ok := d.staff[id]
+	return s.Name, ok && s.Name != ""
+}
+
+// Department returns a department's config.
+func (d *Directory) Department(name string) (DepartmentConfig, bool) {
+	c, ok := d.cfg.Departments[name]
+	if ok && c.Name == "" {
+		c.Name = name
+	}
+	return c, ok
+}
+
+// Departments lists department keys, sorted.
+func (d *Directory) Departments() []string {
+	out := make([]string, 0, len(d.cfg.Departments))
+	for k := range d.cfg.Departments {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// IsMember reports whether id belongs to dept.
+func (d *Directory) IsMember(id StaffID, dept string) bool {
+	for _, m := range d.cfg.Departments[dept].Members {
+		if m == id {
+			return true
+		}
+	}
+	return false
+}
+
+// MayAct reports whether actor may reply to or change conversations of
+// dept, with the reason when not.
+func (d *Directory) MayAct(a Actor, dept string) (bool, string) {
+	c, ok := d.cfg.Departments[dept]
+	if !ok || !c.MembersOnly || a.Role >= RoleLead || d.IsMember(a.ID, dept) {
+		return true, ""
+	}
+	return false, fmt.Sprintf("only members of %s (or leads) may act on its conversations; you can still write a note with //, or ask a lead to !assign it", dept)
+}
+
+// OnCall returns who is on call for dept now.
+func (d *Directory) OnCall(dept string, now time.Time) []StaffID {
+	if d.onCall != nil {
+		if ids := d.onCall(dept, now); len(ids) > 0 {
+			return ids
+		}
+	}
+	return d.cfg.Departments[dept].OnCall
+}
+
+// ResolveStaff finds a staff member by "@name", "name" or a staff id among
+// configured staff and the names in known (staff seen on surfaces). When a
+// name is ambiguous, the one on the prefer surface wins.
+func (d *Directory) ResolveStaff(ref string, known map[StaffID]string, prefer Platform) (StaffID, string, bool) {
+	ref = strings.TrimPrefix(strings.TrimSpace(ref), "@")
+	if ref == "" {
+		return "", "", false
+	}
+	if staffIDPattern.MatchString(ref) {
+		id := StaffID(ref)
+		if n, ok := d.Name(id); ok {
+			return id, n, true
+		}
+		if n, ok := known[id]; ok {
+			return id, n, true
+		}
+		return id, ref, true
+	}
+	var found []StaffID
+	names := map[StaffID]string{}
+	for id, n := range known {
+		if strings.EqualFold(n, ref) {
+			found, names[id] = append(found, id), n
+		}
+	}
+	for id, s := range d.staff {
+		if strings.EqualFold(s.Name, ref) {
+			if _, dup := names[id]; !dup {
+				found = append(found, id)
+			}
+			names[id] = s.Name
+		}
+	}
+	if len(found) > 1 {
+		var same []StaffID
+		for _, id := range found {
+			if strings.HasPrefix(string(id), string(prefer)+":") {
+				same = append(same, id)
+			}
+		}
+		found = same
+	}
+	if len(found) != 1 {
+		return "", "", false
+	}
+	return found[0], names[found[0]], true
+}

@@ -1,0 +1,43 @@
+package bridge
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+var templateVar = regexp.MustCompile(`\{\{\s*([a-z_]+)\s*\}\}`)
+
+// TemplateVars lists the variables templates may use.
+func TemplateVars() []string {
+	return []string{"customer", "agent", "conversation", "department", "business_hours", "expected_wait"}
+}
+
+func knownVar(name string) bool {
+	for _, v := range TemplateVars() {
+		if v == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidateTemplate checks that a template uses only known variables.
+func ValidateTemplate(body string) error {
+	if strings.TrimSpace(body) == "" {
+		return fmt.Errorf("template is empty")
+	}
+	for _, m := range templateVar.FindAllStringSubmatch(body, -1) {
+		if !knownVar(m[1]) {
+			return fmt.Errorf("unknown variable {{%s}} (known: %s)", m[1], strings.Join(TemplateVars(), ", "))
+		}
+	}
+	return nil
+}
+
+// RenderTemplate fills {{variables}}; a missing value renders empty.
+func RenderTemplate(body string, vars map[string]string) string {
+	return templateVar.ReplaceAllStringFunc(body, func(tok string) string {
+		return vars[templateVar.FindStringSubmatch(tok)[1]]
+	})
+}

@@ -1,0 +1,177 @@
+package bridge_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/store/storetest"
+)
+
+func workflowEngine(t *testing.T, cfg bridge.WorkflowConfig) (*rig, *bridge.Engine) {
+	st := storetest.Open(t)
+	c := newClock()
+	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"slack"}, Now: c.Now,
+		Directory: bridge.NewDirectory(cfg), Config: bridge.EngineConfig{ReopenWindow: time.Hour}})
+	return &rig{st: st, eng: eng, clock: c}, eng
+}
+
+func lastSystem(t *testing.T, r *rig, conv bridge.ConversationID) bridge.Message {
+	ms, _ := r.st.Messages(context.Background(), conv, 0)
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].Direction == bridge.DirSystem {
+			return ms[i]
+		}
+	}
+	t.Fatal("no system message")
+	return bridge.Message{}
+}
+
+func TestRulesRouteNewConversations(t *testing.T) {
+	r, eng := workflowEngine(t, bridge.WorkflowConfig{
+		Departments:       map[string]bridge.DepartmentConfig{"support": {}, "billing": {OnCall: []bridge.StaffID{"slack:U0BILL"}}},
+		DefaultDepartment: "support",
+		Rules: []bridge.RuleConfig{
+			{Name: "billing", When: bridge.RuleMatch{Keywords: []string{"invoice"}}, Set: bridge.RuleSet{Department: "billing", Priority: "high", Tags: []string{"billing"}, Reply: "ack"}},
+			{Name: "upset", On: "message", When: bridge.RuleMatch{Sentiment: "negative"}, Set: bridge.RuleSet{Priority: "urgent", Tags: []string{"upset"}}},
+		},
+		Templates: map[string]string{"ack": "Hi {{customer}}, billing will answer {{conversation}} soon."},
+	})
+	ctx := context.Background()
+	res, err := eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "v1", Name: "Anna", Text: "My invoice is wrong"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := r.st.ConversationView(ctx, res.Conversation)
+	if v.Department != "billing" || v.Priority != bridge.PriorityHigh || strings.Join(v.Tags, ",") != "billing" {
+		t.Errorf("routed: %+v tags %v", v.Conversation, v.Tags)
+	}
+	ms, _ := r.st.Messages(ctx, res.Conversation, 0)
+	var auto bridge.Message
+	for _, m := range ms {
+		if m.Direction == bridge.DirStaff {
+			auto = m
+		}
+	}
+	if auto.Body != "Hi Anna, billing will answer #1 soon." {
+		t.Errorf("auto reply = %q", auto.Body)
+	}
+	if s := lastSystem(t, r, res.Conversation); !strings.Contains(s.Body, "billing; on call") || len(s.Mentions) != 1 || s.Mentions[0] != "slack:U0BILL" {
+		t.Errorf("on-call ping = %+v", s)
+	}
+	// A later angry message raises priority and tags, never lowers.
+	eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "v1", Text: "This is unacceptable, worst service ever"})
+	v, _ = r.st.ConversationView(ctx, res.Conversation)
+	if v.Priority != bridge.PriorityUrgent || !strings.Contains(strings.Join(v.Tags, ","), "upset") {
+		t.Errorf("after angry message: %s %v", v.Priority, v.Tags)
+	}
+	audit, _ := r.st.AuditLog(ctx, res.Conversation)
+	var actions []string
+	for _, a := range audit {
+		actions = append(actions, a.Action)
+	}
+	if got := strings.Join(actions, ","); got != "created,routed,auto_reply,rules" {
+		t.Errorf("audit = %s", got)
+	}
+	// Default department for everything else.
+	res2, _ := eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "v2", Text: "hello"})
+	if c, _ := r.st.Conversation(ctx, res2.Conversation); c.Department != "support" || c.Priority != bridge.PriorityNormal {
+		t.Errorf("default route: %+v", c)
+	}
+}
+
+func TestSweepWakesSnoozesAndExpiresClaims(t *testing.T) {
+	r, eng := workflowEngine(t, bridge.WorkflowConfig{Claims: bridge.ClaimsConfig{ExpireAfter: bridge.Duration(30 * time.Minute)}})
+	ctx := context.Background()
+	alice := bridge.StaffContext{Actor: bridge.Actor{ID: "slack:U1", Name: "Alice"}, Surface: "slack"}
+	a, _ := eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "a", Text: "snooze me"})
+	b, _ := eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "b", Text: "claim me"})
+	c, _ := eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "c", Text: "answered claim"})
+	alice.Conversation = a.Conversation
+	eng.Claim(ctx, alice)
+	if _, err := eng.Snooze(ctx, alice, r.clock.Now().Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	alice.Conversation = b.Conversation
+	eng.Claim(ctx, alice)
+	alice.Conversation = c.Conversation
+	eng.Claim(ctx, alice)
+
+	r.clock.Add(20 * time.Minute)
+	eng.Reply(ctx, alice, "looking", nil) // c answered: its claim stays
+	eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "c", Text: "thanks"})
+	r.clock.Add(15 * time.Minute) // 35 minutes after the claims
+	if err := eng.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cb, _ := r.st.Conversation(ctx, b.Conversation); cb.Owner != "" {
+		t.Errorf("unanswered claim kept: %+v", cb)
+	} else if s := lastSystem(t, r, b.Conversation); !strings.Contains(s.Body, "Alice's claim expired") || s.Mentions[0] != "slack:U1" {
+		t.Errorf("expiry notice = %+v", s)
+	}
+	if cc, _ := r.st.Conversation(ctx, c.Conversation); cc.Owner == "" {
+		t.Error("answered claim expired")
+	}
+	if ca, _ := r.st.Conversation(ctx, a.Conversation); ca.Owner == "" || ca.SnoozedUntil.IsZero() {
+		t.Errorf("snoozed conversation touched early: %+v", ca)
+	}
+	r.clock.Add(2 * time.Hour)
+	eng.Sweep(ctx)
+	eng.Sweep(ctx) // idempotent
+	ca, _ := r.st.Conversation(ctx, a.Conversation)
+	if !ca.SnoozedUntil.IsZero() {
+		t.Error("snooze not over")
+	}
+	ms, _ := r.st.Messages(ctx, a.Conversation, 0)
+	wakes := 0
+	for _, m := range ms {
+		if strings.Contains(m.Body, "Snooze is over") {
+			wakes++
+			if len(m.Mentions) != 1 || m.Mentions[0] != "slack:U1" {
+				t.Errorf("wake-up does not ping the owner: %+v", m)
+			}
+		}
+	}
+	if wakes != 1 {
+		t.Errorf("%d wake-ups, want 1", wakes)
+	}
+}
+
+func TestCustomerWritingEndsSnooze(t *testing.T) {
+	r, eng := workflowEngine(t, bridge.WorkflowConfig{})
+	ctx := context.Background()
+	res, _ := eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "a", Text: "hi"})
+	sc := bridge.StaffContext{Conversation: res.Conversation, Actor: bridge.Actor{ID: "slack:U1", Name: "Alice"}}
+	eng.Claim(ctx, sc)
+	eng.Snooze(ctx, sc, r.clock.Now().Add(24*time.Hour))
+	eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "a", Text: "any news?"})
+	c, _ := r.st.Conversation(ctx, res.Conversation)
+	if !c.SnoozedUntil.IsZero() {
+		t.Error("still snoozed")
+	}
+	if s := lastSystem(t, r, res.Conversation); !strings.Contains(s.Body, "Snooze ended early") || s.Mentions[0] != "slack:U1" {
+		t.Errorf("notice = %+v", s)
+	}
+}
+
+func TestLinkCustomersMergesHistory(t *testing.T) {
+	r, eng := workflowEngine(t, bridge.WorkflowConfig{})
+	ctx := context.Background()
+	a, _ := eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "v1", Name: "Anna", Text: "hi from web"})
+	b, _ := eng.Deliver(ctx, bridge.InboundMessage{Channel: "telegram", Address: "12345", Name: "Anna T", Text: "hi from telegram"})
+	if _, err := eng.LinkCustomers(ctx, bridge.StaffContext{Conversation: a.Conversation, Actor: bridge.Actor{Name: "Bob"}}, b.Conversation); err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := r.st.Conversation(ctx, a.Conversation)
+	convs, _ := r.st.CustomerConversations(ctx, ca.Customer, 10)
+	if len(convs) != 2 {
+		t.Errorf("history has %d conversations, want 2", len(convs))
+	}
+	// The Telegram identity now belongs to the merged customer.
+	res, _ := eng.Deliver(ctx, bridge.InboundMessage{Channel: "telegram", Address: "12345", Text: "again"})
+	if cc, _ := r.st.Conversation(ctx, res.Conversation); cc.Customer != ca.Customer {
+		t.Errorf("new message customer %d, want %d", cc.Customer, ca.Customer)
+	}
+}
