@@ -504,15 +504,21 @@ func (e *Engine) effects(tx Tx, conv ConversationID, o Outcome, now time.Time) e
 			}
 		}
 	}
-	kind, payload := KindCard, ""
+	kind := KindCard
 	if o.Move {
 		kind = KindMove
-		b, _ := json.Marshal(movePayload{Summary: o.Summary})
-		payload = string(b)
 	}
 	for _, s := range e.surfaces {
-		if err := tx.Enqueue(OutboxRow{Conversation: conv, Target: s, Kind: kind, Payload: payload}); err != nil {
+		if err := tx.Enqueue(OutboxRow{Conversation: conv, Target: s, Kind: kind}); err != nil {
 			return err
+		}
+		if o.Move && o.Summary != "" {
+			// Queued behind the move in the same lane: it lands in the new
+			// thread, which is mapped before anything else is posted there.
+			b, _ := json.Marshal(noticePayload{Text: o.Summary})
+			if err := tx.Enqueue(OutboxRow{Conversation: conv, Target: s, Kind: KindNotice, Payload: string(b)}); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -522,10 +528,6 @@ type announcePayload struct {
 	Department string    `json:"department"`
 	Text       string    `json:"text"`
 	Mentions   []StaffID `json:"mentions,omitempty"`
-}
-
-type movePayload struct {
-	Summary string `json:"summary"`
 }
 
 // Claim makes the actor the owner.

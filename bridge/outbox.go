@@ -397,9 +397,7 @@ func (o *Outbox) move(ctx context.Context, s StaffSurface, it OutboxItem) error 
 	if !ok {
 		return s.UpdateCard(ctx, ref, view)
 	}
-	var p movePayload
-	_ = json.Unmarshal([]byte(it.Payload), &p)
-	newRef, moved, err := mover.MoveThread(ctx, ref, view, p.Summary)
+	newRef, moved, err := mover.MoveThread(ctx, ref, view)
 	if err != nil || !moved {
 		if err == nil {
 			err = s.UpdateCard(ctx, ref, view)

@@ -131,11 +131,12 @@ type ReceiptSurface interface {
 
 // ThreadMover is implemented by surfaces that give departments their own
 // channels. When a conversation changes department, MoveThread opens a
-// thread in the new place (card, then summary, with a link back), tells the
-// old thread where it went, and returns the new ref; moved is false when
-// the conversation stays where it is (then only the card is refreshed).
+// thread in the new place (its card links back), tells the old thread
+// where it went, and returns the new ref; moved is false when the
+// conversation stays where it is (then only the card is refreshed). The
+// hand-off summary follows as a notice in the new thread.
 type ThreadMover interface {
-	MoveThread(ctx context.Context, old ThreadRef, c ConversationView, summary string) (ref ThreadRef, moved bool, err error)
+	MoveThread(ctx context.Context, old ThreadRef, c ConversationView) (ref ThreadRef, moved bool, err error)
 }
 
 // Announcer is implemented by surfaces that can post in a department's own

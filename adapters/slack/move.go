@@ -23,9 +23,9 @@ func (s *Surface) permalink(ctx context.Context, channel, ts string) string {
 }
 
 // MoveThread re-posts a conversation in its new department's channel: a
-// fresh card linking the old thread, the hand-off summary in the new
-// thread, and a pointer in the old thread. Same channel: nothing moves.
-func (s *Surface) MoveThread(ctx context.Context, old bridge.ThreadRef, v bridge.ConversationView, summary string) (bridge.ThreadRef, bool, error) {
+// fresh card linking the old thread, and a pointer in the old thread (the
+// hand-off summary follows as a notice). Same channel: nothing moves.
+func (s *Surface) MoveThread(ctx context.Context, old bridge.ThreadRef, v bridge.ConversationView) (bridge.ThreadRef, bool, error) {
 	oldCh, oldTS, err := parseRef(string(old))
 	if err != nil {
 		return "", false, err
@@ -39,12 +39,6 @@ func (s *Surface) MoveThread(ctx context.Context, old bridge.ThreadRef, v bridge
 		slack.MsgOptionBlocks(cardBlocks(v, oldLink)...), slack.MsgOptionDisableLinkUnfurl())
 	if err != nil {
 		return "", false, classify(err)
-	}
-	if summary != "" {
-		if _, _, err := s.api.PostMessageContext(ctx, newCh, slack.MsgOptionText(":inbox_tray: "+escape(summary), false),
-			slack.MsgOptionTS(ts), slack.MsgOptionDisableLinkUnfurl()); err != nil {
-			s.log.Warn("slack: hand-off summary not posted", "err", err)
-		}
 	}
 	pointer := fmt.Sprintf(":arrow_right: This conversation moved to <#%s>", newCh)
 	if link := s.permalink(ctx, newCh, ts); link != "" {
