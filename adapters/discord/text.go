@@ -22,7 +22,9 @@ func split(text string, limit int) []string {
 			end += n
 		}
 		cut, skip := end, 0
-		if i := strings.LastIndexByte(text[:end], '\n'); i > end/2 {
+		if c := text[end]; c == '\n' || c == ' ' {
+			skip = 1
+		} else if i := strings.LastIndexByte(text[:end], '\n'); i > end/2 {
 			cut, skip = i, 1
 		} else if i := strings.LastIndexByte(text[:end], ' '); i > end/2 {
 			cut, skip = i, 1
@@ -48,7 +50,10 @@ var forbiddenName = regexp.MustCompile(`(?i)discord|clyde`)
 // webhookUsername is the name a customer's messages appear under: their
 // name and channel, without the words Discord refuses in webhook names.
 func webhookUsername(name, origin string) string {
-	name = strings.Join(strings.FieldsFunc(name, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }), " ")
+	printable := func(s string) string {
+		return strings.Join(strings.FieldsFunc(strings.ToValidUTF8(s, ""), func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }), " ")
+	}
+	name, origin = printable(name), clip(printable(origin), 20)
 	for forbiddenName.MatchString(name) {
 		name = forbiddenName.ReplaceAllString(name, "")
 	}
