@@ -101,9 +101,6 @@ func (c Config) Validate() error {
 	if c.BotToken != "" && strings.ContainsAny(c.BotToken, " \t\n") {
 		errs = append(errs, bridge.FieldErrorf("bot_token", "contains whitespace; paste the token from the Bot page of the developer portal"))
 	}
-	if c.BotToken != "" && c.ChannelID == "" {
-		errs = append(errs, bridge.FieldErrorf("channel_id", "is required when a bot token is set (env DISCORD_CHANNEL_ID): the forum or text channel for staff threads"))
-	}
 	for field, v := range map[string]string{"channel_id": c.ChannelID, "guild_id": c.GuildID, "application_id": c.ApplicationID} {
 		if v != "" && !snowflake.MatchString(v) {
 			errs = append(errs, bridge.FieldErrorf(field, "%q is not a Discord id (a number such as 1098765432109876543; enable Developer Mode and use Copy ID)", v))

@@ -17,6 +17,7 @@ import (
 // and buttons in the post change state, tags and the card; a second surface
 // mirrored at the same time sees the owner and cannot claim again.
 func TestEndToEndForum(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{})
 	h.waitConnected()
 	ctx := context.Background()

@@ -16,6 +16,7 @@ import (
 // TestGatewayDropResumes: the socket drops, staff write while the bot is
 // away, the bot resumes the session and handles what it missed once.
 func TestGatewayDropResumes(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{})
 	h.waitConnected()
 	thread := h.thread(h.customer("Anna", "hello"))
@@ -51,6 +52,7 @@ func TestGatewayDropResumes(t *testing.T) {
 }
 
 func TestIntentsRequested(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{})
 	h.waitConnected()
 	const guilds, guildMessages, messageContent = 1 << 0, 1 << 9, 1 << 15
@@ -60,6 +62,7 @@ func TestIntentsRequested(t *testing.T) {
 }
 
 func TestGuildCommandRegistration(t *testing.T) {
+	t.Parallel()
 	var guild string
 	h := start(t, setup{config: func(c *discord.Config) { c.GuildID = "900000000000000001" }})
 	guild = "900000000000000001"
@@ -72,6 +75,7 @@ func TestGuildCommandRegistration(t *testing.T) {
 // TestFatalGatewayErrors: a bad token or a refused Message Content intent
 // ends Run with an error that tells the operator what to fix.
 func TestFatalGatewayErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		fake fakediscord.Options
@@ -110,6 +114,7 @@ func TestFatalGatewayErrors(t *testing.T) {
 // TestIgnoresForeignMessages: messages outside Threadline's threads, from
 // bots and from webhooks are not staff messages.
 func TestIgnoresForeignMessages(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{})
 	h.waitConnected()
 	thread := h.thread(h.customer("Anna", "hello"))
@@ -136,6 +141,7 @@ func TestIgnoresForeignMessages(t *testing.T) {
 
 // TestStaffRoles: with staff roles configured, others cannot act.
 func TestStaffRoles(t *testing.T) {
+	t.Parallel()
 	const staffRole = "700000000000000001"
 	h := start(t, setup{config: func(c *discord.Config) { c.StaffRoleIDs = []string{staffRole} }})
 	h.waitConnected()
@@ -159,6 +165,7 @@ func TestStaffRoles(t *testing.T) {
 // TestSlowInteractionIsDeferred: work that would miss Discord's 3 seconds
 // is acknowledged as "thinking" first and the answer edited in.
 func TestSlowInteractionIsDeferred(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{options: func(o *discord.Options) { o.InteractionBudget = time.Nanosecond }})
 	h.waitConnected()
 	thread := h.thread(h.customer("Anna", "hello"))
@@ -173,6 +180,7 @@ func TestSlowInteractionIsDeferred(t *testing.T) {
 // TestRedeliveredMessageHandledOnce: a message delivered twice (a replay)
 // acts once: the command's feedback is posted once.
 func TestRedeliveredMessageHandledOnce(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{})
 	h.waitConnected()
 	thread := h.thread(h.customer("Anna", "hello"))

@@ -20,7 +20,7 @@ import (
 
 // direct is the surface against the fake without the gateway: the outbox's
 // calls (OpenThread, Post, UpdateCard, Receipt) one at a time.
-func direct(t *testing.T, text bool) (*fakediscord.Server, *discord.Surface, string) {
+func direct(t testing.TB, text bool) (*fakediscord.Server, *discord.Surface, string) {
 	t.Helper()
 	fake := fakediscord.New(fakediscord.Options{})
 	t.Cleanup(fake.Close)
@@ -42,6 +42,7 @@ func view(id int64, status bridge.Status) bridge.ConversationView {
 }
 
 func TestOpenPostUpdateForum(t *testing.T) {
+	t.Parallel()
 	fake, s, forum := direct(t, false)
 	ctx := context.Background()
 	v := view(42, bridge.StatusOpen)
@@ -168,6 +169,7 @@ func TestOpenPostUpdateForum(t *testing.T) {
 }
 
 func TestTextChannelThreads(t *testing.T) {
+	t.Parallel()
 	fake, s, ch := direct(t, true)
 	ctx := context.Background()
 	ref, err := s.OpenThread(ctx, view(5, bridge.StatusOpen))
@@ -207,6 +209,7 @@ func TestTextChannelThreads(t *testing.T) {
 }
 
 func TestOpenThreadRetryAfterFailedThreadStart(t *testing.T) {
+	t.Parallel()
 	fake, s, ch := direct(t, true)
 	ctx := context.Background()
 	fake.Inject(fakediscord.Fault{Method: "POST", PathContains: "/threads", Status: 500})
@@ -224,6 +227,7 @@ func TestOpenThreadRetryAfterFailedThreadStart(t *testing.T) {
 
 // TestErrorClassification: what the outbox gets back for each Discord answer.
 func TestErrorClassification(t *testing.T) {
+	t.Parallel()
 	fake, s, _ := direct(t, false)
 	ctx := context.Background()
 	ref, err := s.OpenThread(ctx, view(1, bridge.StatusOpen))
@@ -285,6 +289,7 @@ func TestErrorClassification(t *testing.T) {
 // TestRateLimitThroughOutbox: a 429 is honoured through the outbox: the
 // post is retried after retry_after and arrives once.
 func TestRateLimitThroughOutbox(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{})
 	h.waitConnected()
 	h.fake.RateLimit("POST", "/webhooks/", 300*time.Millisecond)

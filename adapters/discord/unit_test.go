@@ -171,8 +171,8 @@ func TestInteractionCommand(t *testing.T) {
 	var slash, btn, other discordgo.Interaction
 	for raw, dst := range map[string]*discordgo.Interaction{
 		`{"id":"1","type":2,"data":{"id":"9","name":"close","type":1,"options":[{"name":"reason","type":3,"value":"spam"}]}}`: &slash,
-		`{"id":"2","type":3,"data":{"custom_id":"tl:claim","component_type":2}}`:                                          &btn,
-		`{"id":"3","type":3,"data":{"custom_id":"someone-elses","component_type":2}}`:                                     &other,
+		`{"id":"2","type":3,"data":{"custom_id":"tl:claim","component_type":2}}`:                                              &btn,
+		`{"id":"3","type":3,"data":{"custom_id":"someone-elses","component_type":2}}`:                                         &other,
 	} {
 		if err := json.Unmarshal([]byte(raw), dst); err != nil {
 			t.Fatal(err)
@@ -245,7 +245,7 @@ func TestConfig(t *testing.T) {
 		}
 	}
 	slices.Sort(fields)
-	if want := []string{"api_url", "channel_id", "guild_id", "staff_role_ids[0]", "tags.open", "webhook_name"}; !slices.Equal(fields, want) {
+	if want := []string{"api_url", "guild_id", "staff_role_ids[0]", "tags.open", "webhook_name"}; !slices.Equal(fields, want) {
 		t.Errorf("fields = %v, want %v", fields, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/adapters/console"
+	"github.com/threadlinehq/threadline/adapters/discord"
 	"github.com/threadlinehq/threadline/adapters/webchat"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/store"
@@ -40,6 +41,7 @@ type Config struct {
 	// email section (issue 6)
 
 	// discord section (issue 7)
+	Discord discord.Config `yaml:"discord"`
 }
 
 // HTTP is the public listener (web chat, webhooks, health).
@@ -93,6 +95,7 @@ func (c *Config) applyEnv(env Env) {
 	// email env (issue 6)
 
 	// discord env (issue 7)
+	c.Discord.ApplyEnv(env)
 }
 
 // resolvePaths makes relative paths in the file relative to the file's directory.
@@ -160,6 +163,7 @@ func (c *Config) defaults() {
 	// email defaults (issue 6)
 
 	// discord defaults (issue 7)
+	c.Discord.Defaults()
 }
 
 type sectionErr struct {
@@ -185,6 +189,7 @@ func (c *Config) validate() []sectionErr {
 	// email validate (issue 6)
 
 	// discord validate (issue 7)
+	add("discord", c.Discord.Validate())
 
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		add("http", bridge.FieldErrorf("listen", "%q is not host:port (e.g. 127.0.0.1:8080)", c.HTTP.Listen))
