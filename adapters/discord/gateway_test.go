@@ -206,3 +206,26 @@ func TestRedeliveredMessageHandledOnce(t *testing.T) {
 		t.Errorf("feedback posted %d times for one message", n)
 	}
 }
+
+// TestTextChannelButtons: in a text channel the card sits in the channel
+// and the thread hangs off it; a button pressed on the card (whose
+// interaction comes from the channel, not the thread) acts on the thread's
+// conversation, and staff text in the thread reaches the customer.
+func TestTextChannelButtons(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{text: true})
+	h.waitConnected()
+	conv := h.customer("Anna", "hello")
+	thread := h.thread(conv)
+	h.messages(thread, 1)
+	iid := h.fake.InjectButton(h.channel, thread, alice, "tl:claim")
+	if r := h.response(iid); r.Content != "You own #1 now." {
+		t.Errorf("claim button answer = %+v", r)
+	}
+	adaptertest.Eventually(t, wait, func() bool {
+		c, _ := h.st.Conversation(context.Background(), conv)
+		return c.OwnerName == "Alice"
+	}, "owner set from the card's button")
+	h.fake.InjectMessage(thread, alice, "Hi Anna")
+	adaptertest.Eventually(t, wait, func() bool { return len(h.web.Deliveries()) == 1 }, "reply from the thread delivered")
+}

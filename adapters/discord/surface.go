@@ -153,9 +153,6 @@ func (s *Surface) Name() bridge.Platform { return Platform }
 // 50 requests per second per bot, kept below. 429s are honoured on top.
 func (s *Surface) Pacing() bridge.Pacing { return bridge.Pacing{PerDestination: 1, PerAdapter: 45} }
 
-// Config returns the effective configuration (defaults applied).
-func (s *Surface) Config() Config { return s.cfg }
-
 // --- channels -------------------------------------------------------------
 
 // channelInfo returns a parent channel's type and tags, cached for a minute.
