@@ -1,10 +1,34 @@
 package main
 
-import "context"
+import (
+	"context"
+	"fmt"
 
-// wireDiscord is replaced when the discord adapter lands; until then it only says
-// that the adapter is off.
+	"github.com/threadlinehq/threadline/adapters/discord"
+)
+
+// wireDiscord builds the Discord staff surface when a bot token and a staff
+// channel are configured.
 func (a *app) wireDiscord(context.Context) error {
-	a.status = append(a.status, statusLine{"discord", "off", "DISCORD_BOT_TOKEN not set"})
+	cfg := a.cfg.Discord
+	if !cfg.Enabled() {
+		a.status = append(a.status, statusLine{"discord", "off", cfg.OffReason()})
+		return nil
+	}
+	s, err := discord.New(cfg, discord.Options{Log: a.log.With("surface", "discord"), Threads: a.st, Events: a.st,
+		CommandPrefix: a.cfg.Commands.Prefix})
+	if err != nil {
+		return err
+	}
+	a.surfaces = append(a.surfaces, s)
+	scope := "globally"
+	if cfg.GuildID != "" {
+		scope = "in server " + cfg.GuildID
+	}
+	detail := fmt.Sprintf("staff channel %s; slash commands registered %s", cfg.ChannelID, scope)
+	if cfg.APIURL != discord.DefaultAPIURL() {
+		detail += "; API " + cfg.APIURL
+	}
+	a.status = append(a.status, statusLine{"discord", "on", detail})
 	return nil
 }

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
 	"github.com/threadlinehq/threadline/adapters/console"
+	"github.com/threadlinehq/threadline/adapters/discord"
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/adapters/webchat"
 
@@ -50,6 +52,7 @@ type Config struct {
 	// email section (issue 6)
 
 	// discord section (issue 7)
+	Discord discord.Config `yaml:"discord"`
 }
 
 // HTTP is the public listener (web chat, webhooks, health).
@@ -103,6 +106,7 @@ func (c *Config) applyEnv(env Env) {
 	// email env (issue 6)
 
 	// discord env (issue 7)
+	c.Discord.ApplyEnv(env)
 }
 
 // resolvePaths makes relative paths in the file relative to the file's directory.
@@ -174,6 +178,7 @@ func (c *Config) defaults() {
 	// email defaults (issue 6)
 
 	// discord defaults (issue 7)
+	c.Discord.Defaults()
 }
 
 type sectionErr struct {
@@ -208,6 +213,7 @@ func (c *Config) validate() []sectionErr {
 	// email validate (issue 6)
 
 	// discord validate (issue 7)
+	add("discord", c.Discord.Validate())
 
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		add("http", bridge.FieldErrorf("listen", "%q is not host:port (e.g. 127.0.0.1:8080)", c.HTTP.Listen))

@@ -1,0 +1,70 @@
+package discord
+
+import (
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// SlashCommand is one application command Threadline registers. Running it
+// is the same as typing "<prefix><Name> <option value>" in the thread.
+type SlashCommand struct {
+	Name        string
+	Description string
+	// Option is the name of a single free-text option ("" for none).
+	Option            string
+	OptionDescription string
+	Required          bool
+}
+
+// DefaultSlashCommands mirrors the core command table.
+func DefaultSlashCommands() []SlashCommand {
+	return []SlashCommand{
+		{Name: "claim", Description: "Take ownership of this conversation"},
+		{Name: "release", Description: "Give up ownership of this conversation"},
+		{Name: "close", Description: "Close this conversation", Option: "reason", OptionDescription: "Why it is closed (staff only)"},
+		{Name: "reopen", Description: "Reopen this closed conversation"},
+		{Name: "note", Description: "Add an internal note (never sent to the customer)", Option: "text", OptionDescription: "The note", Required: true},
+		{Name: "status", Description: "Show status, owner, priority and timings"},
+		{Name: "help", Description: "List Threadline's commands"},
+	}
+}
+
+func (c SlashCommand) applicationCommand() *discordgo.ApplicationCommand {
+	dm := false
+	ac := &discordgo.ApplicationCommand{Name: c.Name, Description: c.Description, Type: discordgo.ChatApplicationCommand,
+		DMPermission: &dm, Options: []*discordgo.ApplicationCommandOption{}}
+	if c.Option != "" {
+		ac.Options = append(ac.Options, &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString,
+			Name: c.Option, Description: c.OptionDescription, Required: c.Required, MaxLength: 1900})
+	}
+	return ac
+}
+
+// commandText is the staff text a slash command or button stands for.
+func commandText(prefix, name, arg string) string {
+	text := prefix + strings.ToLower(strings.TrimSpace(name))
+	if arg = strings.TrimSpace(arg); arg != "" {
+		text += " " + arg
+	}
+	return text
+}
+
+// interactionCommand reads an interaction as (command name, argument);
+// ok is false for interactions Threadline does not handle.
+func interactionCommand(i *discordgo.Interaction) (name, arg string, ok bool) {
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand:
+		data := i.ApplicationCommandData()
+		for _, o := range data.Options {
+			if o.Type == discordgo.ApplicationCommandOptionString {
+				arg = o.StringValue()
+			}
+		}
+		return data.Name, arg, data.Name != ""
+	case discordgo.InteractionMessageComponent:
+		name, ok := strings.CutPrefix(i.MessageComponentData().CustomID, buttonPrefix)
+		return name, "", ok && name != ""
+	}
+	return "", "", false
+}

@@ -1,0 +1,557 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// Platform is the surface's name.
+const Platform bridge.Platform = "discord"
+
+// autoArchive is the inactivity (minutes) after which Discord hides a post;
+// a new message unarchives it. 10080 = 7 days, the longest Discord allows.
+const autoArchive = 10080
+
+// ThreadLookup finds the conversation a thread belongs to (the store).
+type ThreadLookup interface {
+	ConversationByThread(ctx context.Context, surface bridge.Platform, ref bridge.ThreadRef) (bridge.ConversationID, error)
+}
+
+// Options wires the surface.
+type Options struct {
+	Log *slog.Logger
+	// Threads tells which Discord threads are Threadline's (required for Run).
+	Threads ThreadLookup
+	// Events dedupes redelivered messages and interactions (optional).
+	Events bridge.EventLog
+	// CommandPrefix is commands.prefix ("!"): slash commands and buttons are
+	// handed to the command handler as "<prefix><name> <args>".
+	CommandPrefix string
+	// Transport is the base HTTP transport (default: a clone of http.DefaultTransport).
+	Transport http.RoundTripper
+	// SlashCommands to register (default DefaultSlashCommands()).
+	SlashCommands []SlashCommand
+	// GatewayIdleTimeout: a gateway read waiting longer than this fails and
+	// the connection is resumed. Default 2 minutes (heartbeats come every ~41 s).
+	GatewayIdleTimeout time.Duration
+	// MaxUploadBytes: bigger attachments are linked instead of uploaded.
+	// Default 10 MiB, Discord's limit in servers without boosts.
+	MaxUploadBytes int64
+	// InteractionBudget is how long an interaction may take before it is
+	// answered "thinking…" (deferred) and edited later. Default 2 s of
+	// Discord's 3 s.
+	InteractionBudget time.Duration
+	// ReconnectBackoff is the first wait after a failed gateway connect
+	// (doubling to 2 minutes). Default 1 s.
+	ReconnectBackoff time.Duration
+}
+
+// Surface is the Discord staff surface.
+type Surface struct {
+	cfg  Config
+	o    Options
+	log  *slog.Logger
+	sess *discordgo.Session
+
+	hookMu sync.Mutex // serialises finding/creating webhooks
+	mu     sync.Mutex
+	chans  map[string]chanInfo
+	parent map[string]string // thread id -> parent channel id
+	hooks  map[string]*discordgo.Webhook
+	cards  map[bridge.ConversationID]string // text channels: card posted, thread not started yet
+	botID  string
+	appID  string
+}
+
+type chanInfo struct {
+	typ  discordgo.ChannelType
+	tags []discordgo.ForumTag
+	at   time.Time
+}
+
+var (
+	_ bridge.StaffSurface   = (*Surface)(nil)
+	_ bridge.ReceiptSurface = (*Surface)(nil)
+	_ bridge.Pacer          = (*Surface)(nil)
+)
+
+// New builds the surface; nothing is contacted until it is used.
+func New(cfg Config, o Options) (*Surface, error) {
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if !cfg.Enabled() {
+		return nil, errors.New("discord: " + cfg.OffReason())
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.CommandPrefix == "" {
+		o.CommandPrefix = "!"
+	}
+	if o.Transport == nil {
+		o.Transport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	if o.SlashCommands == nil {
+		o.SlashCommands = DefaultSlashCommands()
+	}
+	if o.GatewayIdleTimeout <= 0 {
+		o.GatewayIdleTimeout = 2 * time.Minute
+	}
+	if o.MaxUploadBytes <= 0 {
+		o.MaxUploadBytes = 10 << 20
+	}
+	if o.InteractionBudget <= 0 {
+		o.InteractionBudget = 2 * time.Second
+	}
+	if o.ReconnectBackoff <= 0 {
+		o.ReconnectBackoff = time.Second
+	}
+	sess, err := discordgo.New("Bot " + cfg.BotToken)
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
+	// discordgo builds every URL from discordgo.EndpointAPI; the transport
+	// rewrites them to api_url instead of touching the package variables.
+	sess.Client = &http.Client{Timeout: 30 * time.Second,
+		Transport: rewriteTransport{from: discordgo.EndpointAPI, to: cfg.APIURL + "/", next: o.Transport}}
+	// The gateway URL comes from GET {api_url}/gateway, so the dialer
+	// follows whatever that answers (the fake in tests).
+	sess.Dialer = &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: 15 * time.Second,
+		NetDialContext: dialIdle(o.GatewayIdleTimeout)}
+	sess.ShouldRetryOnRateLimit = false // 429s go back to the outbox, which honours retry_after
+	sess.ShouldReconnectOnError = false // Run owns reconnects (resume), with a context
+	sess.ShouldReconnectVoiceOnSessionError = false
+	sess.MaxRestRetries = 0
+	sess.StateEnabled = false
+	sess.SyncEvents = true // events arrive in order; handlers only enqueue
+	sess.LogLevel = -1     // discordgo logs through the standard logger; errors are logged here instead
+	sess.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsMessageContent
+	return &Surface{cfg: cfg, o: o, log: o.Log, sess: sess, chans: map[string]chanInfo{}, parent: map[string]string{},
+		hooks: map[string]*discordgo.Webhook{}, cards: map[bridge.ConversationID]string{}, appID: cfg.ApplicationID}, nil
+}
+
+// Name is "discord".
+func (s *Surface) Name() bridge.Platform { return Platform }
+
+// Pacing follows Discord's limits: about 5 messages per 5 s per channel
+// (the outbox paces surfaces per department, i.e. per staff channel) and
+// 50 requests per second per bot, kept below. 429s are honoured on top.
+func (s *Surface) Pacing() bridge.Pacing { return bridge.Pacing{PerDestination: 1, PerAdapter: 45} }
+
+// --- channels -------------------------------------------------------------
+
+// channelInfo returns a parent channel's type and tags, cached for a minute.
+func (s *Surface) channelInfo(ctx context.Context, id string) (chanInfo, error) {
+	s.mu.Lock()
+	ci, ok := s.chans[id]
+	s.mu.Unlock()
+	if ok && time.Since(ci.at) < time.Minute {
+		return ci, nil
+	}
+	ch, err := s.sess.Channel(id, discordgo.WithContext(ctx))
+	if err != nil {
+		if hasCode(err, codeUnknownChannel) {
+			return chanInfo{}, bridge.Permanent(fmt.Errorf("discord: channel %s does not exist or the bot cannot see it (discord.channel_id)", id))
+		}
+		return chanInfo{}, classify("get channel", err)
+	}
+	ci = chanInfo{typ: ch.Type, tags: ch.AvailableTags, at: time.Now()}
+	s.mu.Lock()
+	s.chans[id] = ci
+	s.mu.Unlock()
+	return ci, nil
+}
+
+func (s *Surface) forgetChannel(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.chans, id)
+}
+
+func isForum(t discordgo.ChannelType) bool {
+	return t == discordgo.ChannelTypeGuildForum || t == discordgo.ChannelTypeGuildMedia
+}
+
+func isText(t discordgo.ChannelType) bool {
+	return t == discordgo.ChannelTypeGuildText || t == discordgo.ChannelTypeGuildNews
+}
+
+// parentOf returns a thread's parent channel.
+func (s *Surface) parentOf(ctx context.Context, thread string) (string, error) {
+	s.mu.Lock()
+	p, ok := s.parent[thread]
+	s.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	ch, err := s.sess.Channel(thread, discordgo.WithContext(ctx))
+	if err != nil {
+		return "", classifyThread("get thread", err)
+	}
+	s.rememberParent(thread, ch.ParentID)
+	return ch.ParentID, nil
+}
+
+func (s *Surface) rememberParent(thread, parent string) {
+	if parent == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.parent) > 50000 {
+		clear(s.parent)
+	}
+	s.parent[thread] = parent
+}
+
+// self returns the bot's user id.
+func (s *Surface) self(ctx context.Context) (string, error) {
+	s.mu.Lock()
+	id := s.botID
+	s.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	u, err := s.sess.User("@me", discordgo.WithContext(ctx))
+	if err != nil {
+		return "", classify("get bot user", err)
+	}
+	s.mu.Lock()
+	s.botID = u.ID
+	s.mu.Unlock()
+	return u.ID, nil
+}
+
+// webhook returns Threadline's webhook on a parent channel, creating it
+// once (Manage Webhooks permission).
+func (s *Surface) webhook(ctx context.Context, parent string) (*discordgo.Webhook, error) {
+	s.mu.Lock()
+	w := s.hooks[parent]
+	s.mu.Unlock()
+	if w != nil {
+		return w, nil
+	}
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	s.mu.Lock()
+	w = s.hooks[parent]
+	s.mu.Unlock()
+	if w != nil {
+		return w, nil
+	}
+	bot, err := s.self(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.sess.ChannelWebhooks(parent, discordgo.WithContext(ctx))
+	if err != nil {
+		return nil, classify("list webhooks", err)
+	}
+	for _, h := range list {
+		if h.Type == discordgo.WebhookTypeIncoming && h.Token != "" && h.Name == s.cfg.WebhookName && h.User != nil && h.User.ID == bot {
+			w = h
+			break
+		}
+	}
+	if w == nil {
+		if w, err = s.sess.WebhookCreate(parent, s.cfg.WebhookName, "", discordgo.WithContext(ctx)); err != nil {
+			return nil, classify("create webhook", err)
+		}
+		s.log.Info("discord: created webhook for customer messages", "channel", parent, "name", s.cfg.WebhookName)
+	}
+	s.mu.Lock()
+	s.hooks[parent] = w
+	s.mu.Unlock()
+	return w, nil
+}
+
+func (s *Surface) forgetWebhook(parent string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.hooks, parent)
+}
+
+// --- StaffSurface ---------------------------------------------------------
+
+// OpenThread opens a conversation's thread: a forum post whose starter
+// message is the card, or (text channel) the card plus a thread started
+// from it. Either way the thread id equals the card message id, so the
+// ThreadRef is just the thread id and the engine's exact-match lookup finds
+// the conversation from any message in it.
+func (s *Surface) OpenThread(ctx context.Context, v bridge.ConversationView) (bridge.ThreadRef, error) {
+	parent := s.cfg.ChannelID
+	ci, err := s.channelInfo(ctx, parent)
+	if err != nil {
+		return "", err
+	}
+	c := renderCard(v)
+	name := threadName(v)
+	switch {
+	case isForum(ci.typ):
+		th, err := s.sess.ForumThreadStartComplex(parent,
+			&discordgo.ThreadStart{Name: name, AutoArchiveDuration: autoArchive, AppliedTags: s.cfg.wantedTags(ci.tags, v)},
+			&discordgo.MessageSend{Embeds: c.Embeds, Components: c.Components, AllowedMentions: noMentions()},
+			discordgo.WithContext(ctx))
+		if err != nil {
+			if hasCode(err, 50035) {
+				s.forgetChannel(parent) // a tag may have been deleted
+			}
+			return "", classify("create forum post", err)
+		}
+		s.rememberParent(th.ID, parent)
+		return bridge.ThreadRef(th.ID), nil
+	case isText(ci.typ):
+		s.mu.Lock()
+		cardID := s.cards[v.ID]
+		s.mu.Unlock()
+		if cardID == "" {
+			m, err := s.sess.ChannelMessageSendComplex(parent,
+				&discordgo.MessageSend{Embeds: c.Embeds, Components: c.Components, AllowedMentions: noMentions()},
+				discordgo.WithContext(ctx))
+			if err != nil {
+				return "", classify("post card", err)
+			}
+			cardID = m.ID
+			s.mu.Lock()
+			s.cards[v.ID] = cardID
+			s.mu.Unlock()
+		}
+		th, err := s.sess.MessageThreadStartComplex(parent, cardID,
+			&discordgo.ThreadStart{Name: name, AutoArchiveDuration: autoArchive}, discordgo.WithContext(ctx))
+		if err != nil {
+			if hasCode(err, codeUnknownMessage) {
+				s.dropCard(v.ID)
+			}
+			return "", classify("start thread", err)
+		}
+		s.dropCard(v.ID)
+		s.rememberParent(th.ID, parent)
+		return bridge.ThreadRef(th.ID), nil
+	}
+	return "", bridge.Permanent(fmt.Errorf("discord: channel %s is neither a forum nor a text channel (type %d); set discord.channel_id to a forum channel", parent, ci.typ))
+}
+
+func (s *Surface) dropCard(conv bridge.ConversationID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.cards, conv)
+}
+
+// Post shows a message in the thread: customer messages through the
+// channel's webhook under the customer's name, everything else as the bot.
+// Nothing in either can ping anyone.
+func (s *Surface) Post(ctx context.Context, t bridge.ThreadRef, p bridge.StaffPost) (bridge.ExternalRef, error) {
+	thread := string(t)
+	text, files, closeFiles := s.attachments(p)
+	defer closeFiles()
+	if p.Direction == bridge.DirCustomer {
+		return s.postAsCustomer(ctx, thread, p, text, files)
+	}
+	chunks := split(botText(p, text), maxMessage)
+	var first string
+	for i, chunk := range chunks {
+		m := &discordgo.MessageSend{Content: chunk, AllowedMentions: noMentions()}
+		if i == len(chunks)-1 {
+			m.Files = files
+		}
+		msg, err := s.sess.ChannelMessageSendComplex(thread, m, discordgo.WithContext(ctx))
+		if err != nil {
+			return bridge.ExternalRef{}, classifyThread("post message", err)
+		}
+		if first == "" {
+			first = msg.ID
+		}
+	}
+	return bridge.ExternalRef{Platform: Platform, ID: first}, nil
+}
+
+func (s *Surface) postAsCustomer(ctx context.Context, thread string, p bridge.StaffPost, text string, files []*discordgo.File) (bridge.ExternalRef, error) {
+	parent, err := s.parentOf(ctx, thread)
+	if err != nil {
+		return bridge.ExternalRef{}, err
+	}
+	wh, err := s.webhook(ctx, parent)
+	if err != nil {
+		return bridge.ExternalRef{}, err
+	}
+	name := webhookUsername(p.Author, string(p.Origin))
+	chunks := split(escapeCustomer(text), maxMessage)
+	var first string
+	for i, chunk := range chunks {
+		params := &discordgo.WebhookParams{Content: chunk, Username: name, AllowedMentions: noMentions()}
+		if i == len(chunks)-1 {
+			params.Files = files
+		}
+		msg, err := s.sess.WebhookThreadExecute(wh.ID, wh.Token, true, thread, params, discordgo.WithContext(ctx))
+		if err != nil {
+			if hasCode(err, codeUnknownWebhook) {
+				s.forgetWebhook(parent) // deleted by someone; made again on the retry
+				return bridge.ExternalRef{}, fmt.Errorf("discord: the webhook was deleted; recreating it")
+			}
+			return bridge.ExternalRef{}, classifyThread("post customer message", err)
+		}
+		if first == "" && msg != nil {
+			first = msg.ID
+		}
+	}
+	return bridge.ExternalRef{Platform: Platform, ID: first}, nil
+}
+
+// attachments uploads stored files (up to Discord's size limit and 10 per
+// message) and lists the rest as links under the text.
+func (s *Surface) attachments(p bridge.StaffPost) (string, []*discordgo.File, func()) {
+	text := p.Text
+	var files []*discordgo.File
+	var closers []io.Closer
+	var links []string
+	for _, a := range p.Attachments {
+		if a.Path != "" && len(files) < 10 {
+			if fi, err := os.Stat(a.Path); err == nil && fi.Size() <= s.o.MaxUploadBytes {
+				if f, err := os.Open(a.Path); err == nil {
+					closers = append(closers, f)
+					files = append(files, &discordgo.File{Name: a.Name, ContentType: a.MIME, Reader: f})
+					continue
+				}
+			}
+		}
+		switch {
+		case a.URL != "":
+			links = append(links, fmt.Sprintf("📎 %s: %s", a.Name, a.URL))
+		default:
+			links = append(links, fmt.Sprintf("📎 %s (not uploaded: too large or not stored)", a.Name))
+		}
+	}
+	if len(links) > 0 {
+		if text != "" {
+			text += "\n"
+		}
+		text += strings.Join(links, "\n")
+	}
+	return text, files, func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}
+}
+
+// botText is how a message written elsewhere (or by Threadline) reads in
+// the thread.
+func botText(p bridge.StaffPost, text string) string {
+	via := ""
+	if p.Origin != "" && p.Origin != Platform {
+		via = " via " + string(p.Origin)
+	}
+	switch p.Direction {
+	case bridge.DirStaff:
+		return fmt.Sprintf("💬 **%s**%s → customer:\n%s", escapeMarkdown(p.Author), via, text)
+	case bridge.DirNote:
+		return fmt.Sprintf("📝 **%s**%s (note, staff only):\n%s", escapeMarkdown(p.Author), via, text)
+	}
+	if strings.HasPrefix(text, "⚠") {
+		return text
+	}
+	return "ℹ️ " + text
+}
+
+func escapeMarkdown(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "`", "\\`", "|", `\|`, ">", `\>`).Replace(oneLine(s))
+}
+
+// UpdateCard refreshes the card (embed and buttons), the post's title and
+// tags, and archives the post when the conversation is closed (unarchiving
+// first when it is not, and before any other edit).
+func (s *Surface) UpdateCard(ctx context.Context, t bridge.ThreadRef, v bridge.ConversationView) error {
+	th, err := s.sess.Channel(string(t), discordgo.WithContext(ctx))
+	if err != nil {
+		return classifyThread("get thread", err)
+	}
+	s.rememberParent(th.ID, th.ParentID)
+	ci, err := s.channelInfo(ctx, th.ParentID)
+	if err != nil {
+		return err
+	}
+	closed := v.Status == bridge.StatusClosed
+	if th.ThreadMetadata != nil && th.ThreadMetadata.Archived {
+		f := false
+		if _, err := s.sess.ChannelEdit(th.ID, &discordgo.ChannelEdit{Archived: &f}, discordgo.WithContext(ctx)); err != nil {
+			return classifyThread("unarchive thread", err)
+		}
+	}
+	c := renderCard(v)
+	cardChannel := th.ID // a forum post's starter message lives in the post
+	if isText(ci.typ) {
+		cardChannel = th.ParentID // a thread's starter message lives in the parent
+	}
+	edit := &discordgo.MessageEdit{Channel: cardChannel, ID: th.ID, Embeds: &c.Embeds, Components: &c.Components, AllowedMentions: noMentions()}
+	if _, err := s.sess.ChannelMessageEditComplex(edit, discordgo.WithContext(ctx)); err != nil {
+		if !hasCode(err, codeUnknownMessage) {
+			return classifyThread("edit card", err)
+		}
+		s.log.Warn("discord: the card message was deleted; the post keeps its title and tags", "thread", th.ID)
+	}
+	var ce discordgo.ChannelEdit
+	changed := false
+	if name := threadName(v); name != th.Name {
+		ce.Name, changed = name, true
+	}
+	if isForum(ci.typ) {
+		tags := s.cfg.mergeTags(ci.tags, th.AppliedTags, v)
+		if !sameSet(tags, th.AppliedTags) {
+			ce.AppliedTags, changed = &tags, true
+		}
+	}
+	if closed {
+		tr := true
+		ce.Archived, changed = &tr, true
+	}
+	if changed {
+		if _, err := s.sess.ChannelEdit(th.ID, &ce, discordgo.WithContext(ctx)); err != nil {
+			if hasCode(err, 50035) {
+				s.forgetChannel(th.ParentID)
+			}
+			return classifyThread("edit thread", err)
+		}
+	}
+	return nil
+}
+
+// Receipt marks the staff message that caused a reply: ✅ delivered, or ❌
+// and a short reply saying why not.
+func (s *Surface) Receipt(ctx context.Context, t bridge.ThreadRef, r bridge.Receipt) error {
+	thread := string(t)
+	if r.Source == "" {
+		return nil
+	}
+	emoji := "✅"
+	if !r.OK {
+		emoji = "❌"
+	}
+	if err := s.sess.MessageReactionAdd(thread, r.Source, emoji, discordgo.WithContext(ctx)); err != nil {
+		return classify("add reaction", err)
+	}
+	if r.OK {
+		return nil
+	}
+	msg := &discordgo.MessageSend{
+		Content:         clip("❌ Not delivered to the customer: "+oneLine(r.Error), 500),
+		AllowedMentions: noMentions(),
+		Reference:       &discordgo.MessageReference{MessageID: r.Source, ChannelID: thread, FailIfNotExists: new(bool)},
+	}
+	_, err := s.sess.ChannelMessageSendComplex(thread, msg, discordgo.WithContext(ctx))
+	return classifyThread("post receipt", err)
+}
