@@ -76,6 +76,15 @@ func renderCard(v bridge.ConversationView) card {
 		}
 		add("Opened", opened, false)
 	}
+	if v.EscalatedTo != "" {
+		add("🚨 Escalated", v.EscalatedTo, true)
+	}
+	if !v.SnoozedUntil.IsZero() {
+		add("💤 Snoozed until", stamp(v.SnoozedUntil), true)
+	}
+	if len(v.Tags) > 0 {
+		add("Tags", strings.Join(v.Tags, ", "), false)
+	}
 	if v.Unreachable != "" {
 		add("⚠ Customer unreachable", v.Unreachable, false)
 	}

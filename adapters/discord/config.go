@@ -24,6 +24,9 @@ type Config struct {
 	// ChannelID is the staff channel (env DISCORD_CHANNEL_ID): a forum
 	// channel gets a post per conversation, a text channel a thread.
 	ChannelID string `yaml:"channel_id"`
+	// Channels gives departments their own forum or text channel
+	// (department: channel id); filled from departments.<name>.channels.discord.
+	Channels map[string]string `yaml:"channels"`
 	// GuildID, if set, registers the slash commands in that server only
 	// (they appear at once); otherwise they are registered globally.
 	GuildID string `yaml:"guild_id"`

@@ -242,8 +242,17 @@ func (r *runner) handleMessage(ctx context.Context, m *discordgo.Message) {
 		s.log.Warn("discord: staff message arrived without content; is the Message Content intent enabled for the bot?", "message", m.ID)
 		return
 	}
+	// Mentions reach the customer as @names, and commands such as
+	// "!assign @alice" know exactly whom they mean.
+	var mentions map[string]bridge.StaffID
+	for _, u := range m.Mentions {
+		if mentions == nil {
+			mentions = map[string]bridge.StaffID{}
+		}
+		mentions["@"+u.Username] = bridge.StaffID("discord:" + u.ID)
+	}
 	fb, err := r.in.HandleStaffMessage(ctx, bridge.StaffMessage{Surface: Platform, Thread: ref, Actor: actor,
-		Text: m.Content, Attachments: atts, ExternalID: m.ID})
+		Text: m.ContentWithMentionsReplaced(), Attachments: atts, ExternalID: m.ID, Mentions: mentions})
 	switch {
 	case errors.Is(err, bridge.ErrUnknownConversation):
 	case err != nil:

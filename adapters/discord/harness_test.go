@@ -51,6 +51,7 @@ type harness struct {
 	slack   *adaptertest.Surface
 	web     *adaptertest.Channel
 	runErr  chan error
+	forums  map[string]string // department → forum id
 }
 
 type setup struct {
@@ -58,6 +59,10 @@ type setup struct {
 	fake    fakediscord.Options
 	config  func(*discord.Config)
 	options func(*discord.Options)
+	// workflow, when set, gives the engine a directory and the full command table.
+	workflow *bridge.WorkflowConfig
+	// departmentForums creates a forum per department and routes it there.
+	departmentForums []string
 }
 
 func start(t *testing.T, s setup) *harness {
@@ -70,6 +75,14 @@ func start(t *testing.T, s setup) *harness {
 	}
 	h := &harness{t: t, fake: fake, channel: ch, st: storetest.Open(t), runErr: make(chan error, 1)}
 	cfg := discord.Config{BotToken: fake.Token(), ChannelID: ch, APIURL: fake.APIURL()}
+	h.forums = map[string]string{}
+	for _, dept := range s.departmentForums {
+		if cfg.Channels == nil {
+			cfg.Channels = map[string]string{}
+		}
+		h.forums[dept] = fake.AddForum(dept, "Open", "Waiting", "Closed")
+		cfg.Channels[dept] = h.forums[dept]
+	}
 	if s.config != nil {
 		s.config(&cfg)
 	}
@@ -87,8 +100,14 @@ func start(t *testing.T, s setup) *harness {
 	ob := bridge.NewOutbox(bridge.OutboxOptions{Store: h.st, Surfaces: []bridge.StaffSurface{surf, h.slack}, Channels: []bridge.CustomerChannel{h.web},
 		Log: testLog(t).With("part", "outbox"), Config: bridge.OutboxConfig{BaseBackoff: bridge.Duration(20 * time.Millisecond),
 			MaxBackoff: bridge.Duration(200 * time.Millisecond), Pacing: map[string]bridge.Pacing{"discord": {}}}})
-	h.eng = bridge.NewEngine(bridge.EngineOptions{Store: h.st, Surfaces: []bridge.Platform{"discord", "slack"}, Notify: ob.Notify})
-	table, err := commands.NewTable(commands.Core()...)
+	var dir *bridge.Directory
+	cmds := commands.Core()
+	if s.workflow != nil {
+		dir = bridge.NewDirectory(*s.workflow)
+		cmds = append(cmds, commands.Workflow()...)
+	}
+	h.eng = bridge.NewEngine(bridge.EngineOptions{Store: h.st, Surfaces: []bridge.Platform{"discord", "slack"}, Notify: ob.Notify, Directory: dir})
+	table, err := commands.NewTable(cmds...)
 	if err != nil {
 		t.Fatal(err)
 	}

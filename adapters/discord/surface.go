@@ -294,7 +294,7 @@ func (s *Surface) forgetWebhook(parent string) {
 // ThreadRef is just the thread id and the engine's exact-match lookup finds
 // the conversation from any message in it.
 func (s *Surface) OpenThread(ctx context.Context, v bridge.ConversationView) (bridge.ThreadRef, error) {
-	parent := s.cfg.ChannelID
+	parent := s.channelFor(v)
 	ci, err := s.channelInfo(ctx, parent)
 	if err != nil {
 		return "", err
@@ -362,10 +362,11 @@ func (s *Surface) Post(ctx context.Context, t bridge.ThreadRef, p bridge.StaffPo
 	if p.Direction == bridge.DirCustomer {
 		return s.postAsCustomer(ctx, thread, p, text, files)
 	}
-	chunks := split(botText(p, text), maxMessage)
+	body, pings := withMentions(botText(p, text), p.Mentions)
+	chunks := split(body, maxMessage)
 	var first string
 	for i, chunk := range chunks {
-		m := &discordgo.MessageSend{Content: chunk, AllowedMentions: noMentions()}
+		m := &discordgo.MessageSend{Content: chunk, AllowedMentions: pings}
 		if i == len(chunks)-1 {
 			m.Files = files
 		}
@@ -554,4 +555,29 @@ func (s *Surface) Receipt(ctx context.Context, t bridge.ThreadRef, r bridge.Rece
 	}
 	_, err := s.sess.ChannelMessageSendComplex(thread, msg, discordgo.WithContext(ctx))
 	return classifyThread("post receipt", err)
+}
+
+// channelFor routes a conversation to its department's channel.
+func (s *Surface) channelFor(v bridge.ConversationView) string {
+	if ch := s.cfg.Channels[v.Department]; ch != "" && v.Department != "" {
+		return ch
+	}
+	return s.cfg.ChannelID
+}
+
+// withMentions appends pings for the Discord staff in ids and allows
+// exactly those users to be pinged (nobody else, never roles or @everyone).
+func withMentions(text string, ids []bridge.StaffID) (string, *discordgo.MessageAllowedMentions) {
+	allowed := noMentions()
+	var tags []string
+	for _, id := range ids {
+		if u, ok := strings.CutPrefix(string(id), "discord:"); ok && u != "" {
+			tags = append(tags, "<@"+u+">")
+			allowed.Users = append(allowed.Users, u)
+		}
+	}
+	if len(tags) > 0 {
+		text += " " + strings.Join(tags, " ")
+	}
+	return text, allowed
 }

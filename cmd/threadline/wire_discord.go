@@ -15,6 +15,14 @@ func (a *app) wireDiscord(context.Context) error {
 		a.status = append(a.status, statusLine{"discord", "off", cfg.OffReason()})
 		return nil
 	}
+	for dept, d := range a.cfg.Workflow.Departments {
+		if ch := d.Channels["discord"]; ch != "" {
+			if cfg.Channels == nil {
+				cfg.Channels = map[string]string{}
+			}
+			cfg.Channels[dept] = ch
+		}
+	}
 	s, err := discord.New(cfg, discord.Options{Log: a.log.With("surface", "discord"), Threads: a.st, Events: a.st,
 		CommandPrefix: a.cfg.Commands.Prefix})
 	if err != nil {
