@@ -1,0 +1,140 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// allowedUpdates are the update kinds Threadline asks Telegram for.
+var allowedUpdates = []string{"message", "edited_message"}
+
+// offsetKey names the saved offset; it is per bot, so switching the token
+// to another bot starts that bot's own stream.
+func (a *Adapter) offsetKey() string { return "offset:" + a.botID }
+
+// poll runs the getUpdates loop. The offset sent to Telegram (which makes
+// Telegram forget everything below it) is always one that was saved after
+// every update below it was stored, so a crash at any point loses nothing;
+// updates stored but not yet confirmed come again and are deduplicated by
+// their message ids.
+func (a *Adapter) poll(ctx context.Context, in bridge.Inbox) error {
+	if err := a.api.call(ctx, "deleteWebhook", map[string]any{"drop_pending_updates": false}, nil); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("telegram: deleteWebhook (needed before long polling): %w", err)
+	}
+	saved, err := a.opts.Cursors.Cursor(ctx, string(Platform), a.offsetKey())
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("telegram: reading the saved offset: %w", err)
+	}
+	var offset int64
+	if saved != "" {
+		if offset, err = strconv.ParseInt(saved, 10, 64); err != nil {
+			return fmt.Errorf("telegram: saved offset %q is not a number: %w", saved, err)
+		}
+	}
+	a.log.Info("telegram: receiving by long polling", "offset", offset, "poll_timeout", a.cfg.PollTimeout.D())
+	backoff := a.opts.RetryBackoff
+	for {
+		raws, err := a.getUpdates(ctx, offset)
+		progressed := false
+		if err == nil {
+			var next int64
+			next, err = a.handleBatch(ctx, in, offset, raws)
+			if next > offset {
+				if serr := a.saveOffset(ctx, next); serr != nil {
+					return serr
+				}
+				offset, progressed = next, true
+			}
+			if err == nil && len(raws) > 0 && !progressed {
+				// Only unreadable updates: do not spin on them.
+				err = errors.New("no readable update in the batch")
+			}
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err == nil {
+			backoff = a.opts.RetryBackoff
+			continue
+		}
+		var ae *APIError
+		if errors.As(err, &ae) {
+			switch ae.Code {
+			case http.StatusUnauthorized, http.StatusNotFound:
+				return fmt.Errorf("telegram: the bot token was refused (check TELEGRAM_BOT_TOKEN): %w", err)
+			case http.StatusConflict:
+				// Another process polls with this token, or a webhook is set.
+				return fmt.Errorf("telegram: %w (is another Threadline or bot running with this token?)", err)
+			}
+		}
+		wait := backoff
+		if ae != nil && ae.RetryAfter > 0 {
+			wait = ae.RetryAfter
+		}
+		a.log.Warn("telegram: receiving failed; will retry", "err", err, "in", wait)
+		if !sleep(ctx, wait) {
+			return nil
+		}
+		backoff = min(backoff*2, 30*time.Second)
+	}
+}
+
+func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]json.RawMessage, error) {
+	t := a.cfg.PollTimeout.D()
+	ctx, cancel := context.WithTimeout(ctx, t+15*time.Second)
+	defer cancel()
+	var raws []json.RawMessage
+	err := a.api.call(ctx, "getUpdates", map[string]any{
+		"offset": offset, "limit": 100, "timeout": int(t / time.Second), "allowed_updates": allowedUpdates,
+	}, &raws)
+	return raws, err
+}
+
+// handleBatch stores updates in order and returns the offset that may be
+// confirmed: one past the last update handled, stopping at the first
+// update that failed.
+func (a *Adapter) handleBatch(ctx context.Context, in bridge.Inbox, offset int64, raws []json.RawMessage) (int64, error) {
+	next := offset
+	for _, raw := range raws {
+		var head struct {
+			UpdateID *int64 `json:"update_id"`
+		}
+		if err := json.Unmarshal(raw, &head); err != nil || head.UpdateID == nil {
+			a.log.Warn("telegram: skipping an update without a readable update_id", "bytes", len(raw))
+			continue
+		}
+		id := *head.UpdateID
+		if id < next {
+			continue // confirmed before: Telegram should not have sent it again
+		}
+		if err := a.handleUpdate(ctx, in, raw); err != nil {
+			return next, fmt.Errorf("update %d: %w", id, err)
+		}
+		next = id + 1
+	}
+	return next, nil
+}
+
+// saveOffset persists the offset even while shutting down: the updates
+// below it are committed, and saving spares Telegram re-sending them.
+func (a *Adapter) saveOffset(ctx context.Context, next int64) error {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := a.opts.Cursors.SetCursor(sctx, string(Platform), a.offsetKey(), strconv.FormatInt(next, 10)); err != nil {
+		return fmt.Errorf("telegram: saving the offset: %w", err)
+	}
+	return nil
+}
