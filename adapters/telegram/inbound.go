@@ -19,7 +19,7 @@ type fileRef struct {
 	ID   string
 	Name string
 	MIME string
-	Size int64 // as Telegram announced it; 0 if unknown
+	Size int64  // as Telegram announced it; 0 if unknown
 	Kind string // photo, document, voice, ...
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/adapters/console"
+	"github.com/threadlinehq/threadline/adapters/telegram"
 	"github.com/threadlinehq/threadline/adapters/webchat"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/store"
@@ -36,6 +37,7 @@ type Config struct {
 	// slack section (issue 4)
 
 	// telegram section (issue 5)
+	Telegram telegram.Config `yaml:"telegram"`
 
 	// email section (issue 6)
 
@@ -89,6 +91,9 @@ func (c *Config) applyEnv(env Env) {
 	// slack env (issue 4)
 
 	// telegram env (issue 5)
+	set(&c.Telegram.BotToken, "TELEGRAM_BOT_TOKEN")
+	set(&c.Telegram.APIURL, "TELEGRAM_API_URL")
+	set(&c.Telegram.WebhookSecret, "TELEGRAM_WEBHOOK_SECRET")
 
 	// email env (issue 6)
 
@@ -156,6 +161,7 @@ func (c *Config) defaults() {
 	// slack defaults (issue 4)
 
 	// telegram defaults (issue 5)
+	c.Telegram.Defaults()
 
 	// email defaults (issue 6)
 
@@ -181,6 +187,7 @@ func (c *Config) validate() []sectionErr {
 	// slack validate (issue 4)
 
 	// telegram validate (issue 5)
+	add("telegram", c.Telegram.Validate())
 
 	// email validate (issue 6)
 
