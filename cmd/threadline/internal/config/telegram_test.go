@@ -60,3 +60,21 @@ func TestTelegramErrorsHaveLinesAndNoSecrets(t *testing.T) {
 		t.Errorf("a secret leaked into the errors:\n%s", got)
 	}
 }
+
+func TestShippedConfigHasTelegramOff(t *testing.T) {
+	data, err := os.ReadFile("../../../../config.yaml")
+	if err != nil {
+		t.Skip("config.yaml not found")
+	}
+	cfg, err := Parse("config.yaml", data, MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Telegram.Enabled() {
+		t.Error("the shipped config must run without a Telegram token")
+	}
+	cfg, err = Parse("config.yaml", data, MapEnv(map[string]string{"TELEGRAM_BOT_TOKEN": tgToken}))
+	if err != nil || !cfg.Telegram.Enabled() || cfg.Telegram.Webhook() {
+		t.Errorf("TELEGRAM_BOT_TOKEN alone should turn on long polling: %+v %v", cfg.Telegram, err)
+	}
+}
