@@ -2,7 +2,6 @@ package bridge_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"github.com/threadlinehq/threadline/bridge"
@@ -18,7 +17,9 @@ func TestCustomerWritingAgainIsReachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	conv, _ := r.st.Conversation(ctx, res.Conversation)
-	err = r.st.Write(ctx, func(tx bridge.Tx) error { return tx.SetCustomerUnreachable(conv.Customer, "bot was blocked by the user") })
+	err = r.st.Write(ctx, func(tx bridge.Tx) error {
+		return tx.SetCustomerUnreachable(conv.Customer, "bot was blocked by the user")
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,6 +38,6 @@ func TestCustomerWritingAgainIsReachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c, _ := r.st.Conversation(ctx, res.Conversation); c.Unreachable != "blocked again" {
-		t.Errorf("a duplicate cleared the mark: %q", fmt.Sprint(c.Unreachable))
+		t.Errorf("a duplicate cleared the mark: %q", c.Unreachable)
 	}
 }

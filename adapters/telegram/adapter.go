@@ -208,6 +208,7 @@ func (a *Adapter) greet(ctx context.Context, chatID int64, lastTry bool) error {
 	}
 	_, err := a.sendMessage(ctx, chatID, escapeHTML(a.cfg.Greeting))
 	if err == nil {
+		a.log.Debug("telegram: /start answered with the greeting", "chat", chatID)
 		return nil
 	}
 	cerr := classify(err)

@@ -48,17 +48,17 @@ func (a *Adapter) poll(ctx context.Context, in bridge.Inbox) error {
 	backoff := a.opts.RetryBackoff
 	for {
 		raws, err := a.getUpdates(ctx, offset)
-		progressed := false
 		if err == nil {
 			var next int64
-			next, err = a.handleBatch(ctx, in, offset, raws)
-			if next > offset {
+			var handled bool
+			next, handled, err = a.handleBatch(ctx, in, offset, raws)
+			if handled && next != offset {
 				if serr := a.saveOffset(ctx, next); serr != nil {
 					return serr
 				}
-				offset, progressed = next, true
+				offset = next
 			}
-			if err == nil && len(raws) > 0 && !progressed {
+			if err == nil && len(raws) > 0 && !handled {
 				// Only unreadable updates: do not spin on them.
 				err = errors.New("no readable update in the batch")
 			}
@@ -103,11 +103,15 @@ func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]json.RawMessa
 	return raws, err
 }
 
-// handleBatch stores updates in order and returns the offset that may be
-// confirmed: one past the last update handled, stopping at the first
-// update that failed.
-func (a *Adapter) handleBatch(ctx context.Context, in bridge.Inbox, offset int64, raws []json.RawMessage) (int64, error) {
-	next := offset
+// handleBatch stores updates in Telegram's order and returns the offset
+// that may be confirmed (one past the last update handled, stopping at
+// the first one that failed) and whether any update was handled.
+// Telegram only returns updates at or above the offset sent, so ids are not
+// filtered here: after a week without updates Telegram may restart the
+// numbering lower, and those updates must not be mistaken for old ones.
+// Repeats are caught by the recent-id set and by message ids.
+func (a *Adapter) handleBatch(ctx context.Context, in bridge.Inbox, offset int64, raws []json.RawMessage) (next int64, handled bool, err error) {
+	next = offset
 	for _, raw := range raws {
 		var head struct {
 			UpdateID *int64 `json:"update_id"`
@@ -117,15 +121,12 @@ func (a *Adapter) handleBatch(ctx context.Context, in bridge.Inbox, offset int64
 			continue
 		}
 		id := *head.UpdateID
-		if id < next {
-			continue // confirmed before: Telegram should not have sent it again
-		}
 		if err := a.handleUpdate(ctx, in, raw); err != nil {
-			return next, fmt.Errorf("update %d: %w", id, err)
+			return next, handled, fmt.Errorf("update %d: %w", id, err)
 		}
-		next = id + 1
+		next, handled = id+1, true
 	}
-	return next, nil
+	return next, handled, nil
 }
 
 // saveOffset persists the offset even while shutting down: the updates
