@@ -115,7 +115,16 @@ func closeInto(mw *multipart.Writer, head, tail *bytes.Buffer, headLen int) erro
 	return nil
 }
 
+// callTimeout bounds a call whose context has no deadline of its own, so a
+// server that accepts and never answers cannot stall the adapter.
+const callTimeout = 2 * time.Minute
+
 func (c *client) do(req *http.Request, method string, out any) error {
+	if _, ok := req.Context().Deadline(); !ok {
+		ctx, cancel := context.WithTimeout(req.Context(), callTimeout)
+		defer cancel()
+		req = req.WithContext(ctx)
+	}
 	res, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("telegram %s: %w", method, c.scrub(err))
@@ -131,8 +140,11 @@ func (c *client) do(req *http.Request, method string, out any) error {
 	var env apiResponse
 	if jerr := json.Unmarshal(raw, &env); jerr != nil {
 		if res.StatusCode != http.StatusOK {
-			return &APIError{Method: method, Code: res.StatusCode, Description: c.scrubString(snippet(raw)),
-				RetryAfter: bridge.ParseRetryAfter(res.Header.Get("Retry-After"), time.Now())}
+			e := &APIError{Method: method, Code: res.StatusCode, Description: c.scrubString(snippet(raw))}
+			if ra := res.Header.Get("Retry-After"); ra != "" || e.Code == http.StatusTooManyRequests {
+				e.RetryAfter = bridge.ParseRetryAfter(ra, time.Now())
+			}
+			return e
 		}
 		return fmt.Errorf("telegram %s: answer is not Bot API JSON: %v", method, jerr)
 	}

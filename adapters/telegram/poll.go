@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
@@ -103,28 +104,97 @@ func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]json.RawMessa
 	return raws, err
 }
 
-// handleBatch stores updates in Telegram's order and returns the offset
-// that may be confirmed (one past the last update handled, stopping at
-// the first one that failed) and whether any update was handled.
+// batchWorkers is how many chats of one getUpdates batch are stored at
+// once. Updates of one chat are always stored in order; different chats
+// share SQLite's group commit.
+const batchWorkers = 8
+
+// handleBatch stores a batch and returns the offset that may be confirmed:
+// one past the longest run of updates, in Telegram's order, that were all
+// handled. An update after a failed one may already be stored; it comes
+// again and is recognised by its message id. handled reports whether any
+// update was handled, err the first failure.
+//
 // Telegram only returns updates at or above the offset sent, so ids are not
 // filtered here: after a week without updates Telegram may restart the
 // numbering lower, and those updates must not be mistaken for old ones.
-// Repeats are caught by the recent-id set and by message ids.
 func (a *Adapter) handleBatch(ctx context.Context, in bridge.Inbox, offset int64, raws []json.RawMessage) (next int64, handled bool, err error) {
-	next = offset
+	type item struct {
+		id   int64
+		raw  json.RawMessage
+		err  error
+		done bool
+	}
+	items := make([]*item, 0, len(raws))
+	groups := map[int64][]*item{}
+	var order []int64
 	for _, raw := range raws {
 		var head struct {
 			UpdateID *int64 `json:"update_id"`
+			Message  *struct {
+				Chat struct {
+					ID int64 `json:"id"`
+				} `json:"chat"`
+			} `json:"message"`
+			Edited *struct {
+				Chat struct {
+					ID int64 `json:"id"`
+				} `json:"chat"`
+			} `json:"edited_message"`
 		}
 		if err := json.Unmarshal(raw, &head); err != nil || head.UpdateID == nil {
-			a.log.Warn("telegram: skipping an update without a readable update_id", "bytes", len(raw))
-			continue
+			var id struct {
+				UpdateID *int64 `json:"update_id"`
+			}
+			if json.Unmarshal(raw, &id) != nil || id.UpdateID == nil {
+				a.log.Warn("telegram: skipping an update without a readable update_id", "bytes", len(raw))
+				continue
+			}
+			head.UpdateID = id.UpdateID // malformed further in: handleUpdate logs and skips it
 		}
-		id := *head.UpdateID
-		if err := a.handleUpdate(ctx, in, raw); err != nil {
-			return next, handled, fmt.Errorf("update %d: %w", id, err)
+		var chat int64
+		switch {
+		case head.Message != nil:
+			chat = head.Message.Chat.ID
+		case head.Edited != nil:
+			chat = head.Edited.Chat.ID
 		}
-		next, handled = id+1, true
+		it := &item{id: *head.UpdateID, raw: raw}
+		items = append(items, it)
+		if _, ok := groups[chat]; !ok {
+			order = append(order, chat)
+		}
+		groups[chat] = append(groups[chat], it)
+	}
+
+	sem := make(chan struct{}, batchWorkers)
+	var wg sync.WaitGroup
+	for _, chat := range order {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(group []*item) {
+			defer func() { <-sem; wg.Done() }()
+			for _, it := range group {
+				if it.err = a.handleUpdate(ctx, in, it.raw); it.err != nil {
+					return // later updates of this chat wait for the retry, keeping order
+				}
+				it.done = true
+			}
+		}(groups[chat])
+	}
+	wg.Wait()
+
+	next = offset
+	for _, it := range items {
+		if !it.done {
+			for _, f := range items {
+				if f.err != nil {
+					return next, handled, fmt.Errorf("update %d: %w", f.id, f.err)
+				}
+			}
+			return next, handled, errors.New("update not handled")
+		}
+		next, handled = it.id+1, true
 	}
 	return next, handled, nil
 }

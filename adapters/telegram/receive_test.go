@@ -251,3 +251,44 @@ func TestTokenNeverInErrors(t *testing.T) {
 		t.Errorf("Send = %v", err)
 	}
 }
+
+func TestBatchKeepsOrderPerChatWhenOneChatFails(t *testing.T) {
+	f := newFixture(t, nil)
+	bo := faketelegram.Customer{ID: 7, FirstName: "Bo"}
+	f.fake.SendText(anna, "A1")
+	f.fake.SendText(bo, "B1")
+	f.fake.SendText(anna, "A2")
+	f.fake.SendText(bo, "B2")
+	failed := false
+	f.in.fail = func(m bridge.InboundMessage) error {
+		if m.Text == "A1" && !failed {
+			failed = true
+			return errors.New("busy")
+		}
+		return nil
+	}
+	f.run(t, nil)
+	adaptertest.Eventually(t, 10*time.Second, func() bool { return countTelegramMessages(t, f.st) == 4 && f.fake.Pending() == 0 }, "4 messages")
+	var order []string
+	for _, m := range f.in.delivered() {
+		order = append(order, m.Text)
+	}
+	idx := func(s string) int {
+		for i, o := range order {
+			if o == s {
+				return i
+			}
+		}
+		return -1
+	}
+	if idx("A1") > idx("A2") || idx("B1") > idx("B2") {
+		t.Errorf("order within a chat broken: %v", order)
+	}
+	dups := 0
+	for _, r := range f.in.results() {
+		if r.Duplicate {
+			dups++
+		}
+	}
+	t.Logf("delivery order %v, %d recognised as already stored", order, dups)
+}

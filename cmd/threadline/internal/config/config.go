@@ -188,6 +188,9 @@ func (c *Config) validate() []sectionErr {
 
 	// telegram validate (issue 5)
 	add("telegram", c.Telegram.Validate())
+	if c.Telegram.Enabled() && c.Telegram.Webhook() && c.Telegram.APIURL == telegram.DefaultAPIURL && !strings.HasPrefix(c.PublicURL, "https://") {
+		add("telegram", bridge.FieldErrorf("webhook_secret", "webhook mode needs public_url to be an https:// URL Telegram can reach (ports 443, 80, 88 or 8443); unset the secret to use long polling"))
+	}
 
 	// email validate (issue 6)
 

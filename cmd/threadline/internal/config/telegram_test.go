@@ -33,9 +33,12 @@ func TestTelegramEnvAndFiles(t *testing.T) {
 	if !tg.Enabled() || tg.BotToken != tgToken || tg.APIURL != "http://127.0.0.1:8081" || tg.WebhookSecret != "from_file-secret" || !tg.Webhook() {
 		t.Errorf("telegram = %+v", tg)
 	}
-	cfg, err = parse(t, "telegram:\n  bot_token: ${TG}\n", map[string]string{"TG": tgToken, "TELEGRAM_WEBHOOK_SECRET": "env_secret"})
-	if err != nil || cfg.Telegram.BotToken != tgToken || cfg.Telegram.WebhookSecret != "env_secret" {
-		t.Errorf("expansion: %+v %v", cfg.Telegram, err)
+	cfg, err = parse(t, "public_url: https://support.example.com\ntelegram:\n  bot_token: ${TG}\n", map[string]string{"TG": tgToken, "TELEGRAM_WEBHOOK_SECRET": "env_secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Telegram.BotToken != tgToken || cfg.Telegram.WebhookSecret != "env_secret" {
+		t.Errorf("expansion: %+v", cfg.Telegram)
 	}
 }
 
@@ -76,5 +79,20 @@ func TestShippedConfigHasTelegramOff(t *testing.T) {
 	cfg, err = Parse("config.yaml", data, MapEnv(map[string]string{"TELEGRAM_BOT_TOKEN": tgToken}))
 	if err != nil || !cfg.Telegram.Enabled() || cfg.Telegram.Webhook() {
 		t.Errorf("TELEGRAM_BOT_TOKEN alone should turn on long polling: %+v %v", cfg.Telegram, err)
+	}
+}
+
+func TestTelegramWebhookNeedsHTTPSPublicURL(t *testing.T) {
+	env := map[string]string{"TELEGRAM_BOT_TOKEN": tgToken, "TELEGRAM_WEBHOOK_SECRET": "abc"}
+	_, err := parse(t, "http:\n  listen: 127.0.0.1:8080\n", env)
+	if err == nil || !strings.Contains(err.Error(), "telegram.webhook_secret: webhook mode needs public_url to be an https:// URL") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := parse(t, "public_url: https://support.example.com\n", env); err != nil {
+		t.Errorf("https public_url refused: %v", err)
+	}
+	env["TELEGRAM_API_URL"] = "http://127.0.0.1:8081" // a local Bot API server may call plain http
+	if _, err := parse(t, "", env); err != nil {
+		t.Errorf("local server refused: %v", err)
 	}
 }
