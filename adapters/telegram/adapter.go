@@ -24,6 +24,10 @@ const WebhookPath = "/telegram/webhook"
 type Options struct {
 	// Cursors keeps the getUpdates offset (store.Store implements it).
 	Cursors bridge.Cursors
+	// Reachability, if set, is told when a customer blocks the bot or
+	// starts it again (store.Store implements it), so staff see it before
+	// a reply fails and replies work again after an unblock.
+	Reachability Reachability
 	// AttachmentsDir receives customer files (under telegram/<chat>/).
 	// Empty: files are not downloaded, only described.
 	AttachmentsDir string
@@ -45,6 +49,14 @@ type Options struct {
 	// itself is never given up.
 	MaxTries int
 }
+
+// Reachability records whether replies can reach a customer ("" = yes).
+type Reachability interface {
+	SetReachability(ctx context.Context, platform bridge.Platform, address, reason string) error
+}
+
+// BlockedReason is recorded when a customer blocks the bot.
+const BlockedReason = "Forbidden: bot was blocked by the user"
 
 // Adapter is the Telegram customer channel.
 type Adapter struct {
@@ -173,7 +185,17 @@ func (a *Adapter) handleUpdate(ctx context.Context, in bridge.Inbox, raw []byte)
 }
 
 func (a *Adapter) deliver(ctx context.Context, in bridge.Inbox, inc incoming, lastTry bool) error {
-	if inc.Start {
+	switch {
+	case inc.Reach == "blocked":
+		a.log.Info("telegram: a customer blocked the bot", "chat", inc.ChatID)
+		return a.setReachability(ctx, inc.Msg.Address, BlockedReason)
+	case inc.Reach == "unblocked":
+		return a.setReachability(ctx, inc.Msg.Address, "")
+	case inc.Start:
+		// Pressing Start (or Restart after unblocking) makes the chat reachable.
+		if err := a.setReachability(ctx, inc.Msg.Address, ""); err != nil {
+			return err
+		}
 		return a.greet(ctx, inc.ChatID, lastTry)
 	}
 	msg := inc.Msg
@@ -187,6 +209,8 @@ func (a *Adapter) deliver(ctx context.Context, in bridge.Inbox, inc incoming, la
 	res, err := in.Deliver(ctx, msg)
 	var rej *bridge.RejectionError
 	switch {
+	case errors.Is(err, bridge.ErrDuplicate):
+		return nil // the same update arrived twice at once (webhook retry)
 	case errors.As(err, &rej):
 		a.log.Warn("telegram: message refused; skipped", "update_id", inc.UpdateID, "reason", rej.Reason)
 		return nil
@@ -195,6 +219,13 @@ func (a *Adapter) deliver(ctx context.Context, in bridge.Inbox, inc incoming, la
 	}
 	a.log.Debug("telegram: message stored", "update_id", inc.UpdateID, "conversation", res.Conversation, "duplicate", res.Duplicate)
 	return nil
+}
+
+func (a *Adapter) setReachability(ctx context.Context, address, reason string) error {
+	if a.opts.Reachability == nil {
+		return nil
+	}
+	return a.opts.Reachability.SetReachability(ctx, Platform, address, reason)
 }
 
 // greet answers /start. It is sent here rather than through the outbox

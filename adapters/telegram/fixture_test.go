@@ -39,7 +39,7 @@ func newFixture(t testing.TB, mutate func(*telegram.Config, *telegram.Options)) 
 	logs := &syncBuffer{}
 	cfg := telegram.Config{BotToken: fake.Token(), APIURL: fake.URL(), PollTimeout: bridge.Duration(time.Second)}
 	opts := telegram.Options{
-		Cursors: st, AttachmentsDir: t.TempDir(), PartGap: time.Millisecond, RetryBackoff: 10 * time.Millisecond,
+		Cursors: st, Reachability: st, AttachmentsDir: t.TempDir(), PartGap: time.Millisecond, RetryBackoff: 10 * time.Millisecond,
 		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if mutate != nil {

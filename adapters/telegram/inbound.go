@@ -31,6 +31,9 @@ type incoming struct {
 	Files    []fileRef
 	ChatID   int64
 	Start    bool // a /start command: answered with the greeting, not delivered
+	// Reach is set for my_chat_member updates of private chats: "blocked"
+	// when the user blocked the bot, "unblocked" when they allowed it again.
+	Reach string
 }
 
 // parseUpdate decodes one update. An update whose JSON does not fit the
@@ -52,6 +55,22 @@ func parseUpdate(raw []byte) (update, error) {
 // updates Threadline ignores (other update kinds, groups and channels,
 // messages from bots).
 func readUpdate(u update, botUsername string) (in incoming, ok bool, err error) {
+	if cm := u.MyChatMember; cm != nil && u.Message == nil && u.EditedMessage == nil {
+		if cm.Chat.Type != "private" || cm.Chat.ID == 0 {
+			return incoming{}, false, nil
+		}
+		in = incoming{UpdateID: u.UpdateID, ChatID: cm.Chat.ID}
+		in.Msg.Address = strconv.FormatInt(cm.Chat.ID, 10)
+		switch cm.NewChatMember.Status {
+		case "kicked":
+			in.Reach = "blocked"
+		case "member":
+			in.Reach = "unblocked"
+		default:
+			return incoming{}, false, nil
+		}
+		return in, true, nil
+	}
 	m, edit := u.Message, false
 	if m == nil && u.EditedMessage != nil {
 		m, edit = u.EditedMessage, true

@@ -15,6 +15,7 @@ func TestReadUpdate(t *testing.T) {
 		files            int
 		malformed        bool
 		nameWant, handle string
+		reach            string
 	}{
 		{name: "text", raw: `{"update_id":7,"message":{"message_id":3,"from":{"id":42,"is_bot":false,"first_name":"Anna","last_name":"Smith","username":"anna_s"},"chat":{"id":42,"type":"private"},"date":1700000000,"text":"Hello"}}`,
 			ok: true, text: "Hello", ext: "42:3", nameWant: "Anna Smith", handle: "anna_s"},
@@ -37,6 +38,11 @@ func TestReadUpdate(t *testing.T) {
 		{name: "group message ignored", raw: `{"update_id":14,"message":{"message_id":9,"from":{"id":42,"first_name":"A"},"chat":{"id":-100,"type":"supergroup"},"date":1,"text":"hi"}}`},
 		{name: "bot sender ignored", raw: `{"update_id":15,"message":{"message_id":9,"from":{"id":43,"is_bot":true,"first_name":"B"},"chat":{"id":43,"type":"private"},"date":1,"text":"hi"}}`},
 		{name: "callback query ignored", raw: `{"update_id":16,"callback_query":{"id":"1"}}`},
+		{name: "blocked", raw: `{"update_id":19,"my_chat_member":{"chat":{"id":42,"type":"private"},"from":{"id":42,"first_name":"A"},"date":1,"old_chat_member":{"status":"member"},"new_chat_member":{"status":"kicked","until_date":0}}}`,
+			ok: true, reach: "blocked"},
+		{name: "unblocked", raw: `{"update_id":20,"my_chat_member":{"chat":{"id":42,"type":"private"},"from":{"id":42,"first_name":"A"},"date":1,"new_chat_member":{"status":"member"}}}`,
+			ok: true, reach: "unblocked"},
+		{name: "bot added to a group is ignored", raw: `{"update_id":21,"my_chat_member":{"chat":{"id":-5,"type":"group"},"from":{"id":42,"first_name":"A"},"date":1,"new_chat_member":{"status":"member"}}}`},
 		{name: "wrong types", raw: `{"update_id":17,"message":"oops"}`, malformed: true},
 		{name: "no chat id", raw: `{"update_id":18,"message":{"message_id":1,"from":{"id":1,"first_name":"A"},"chat":{"type":"private"},"text":"x"}}`, malformed: true},
 	}
@@ -61,6 +67,12 @@ func TestReadUpdate(t *testing.T) {
 				return
 			}
 			m := in.Msg
+			if c.reach != "" {
+				if in.Reach != c.reach || m.Address != "42" {
+					t.Errorf("reach %q address %q, want %q", in.Reach, m.Address, c.reach)
+				}
+				return
+			}
 			if in.Start != c.start || m.ExternalID != c.ext || m.EditOf != c.edit || len(in.Files) != c.files ||
 				m.Name != c.nameWant || m.Username != c.handle || m.Address != "42" || m.Channel != Platform {
 				t.Errorf("got %+v (start %v, %d files)", m, in.Start, len(in.Files))
@@ -98,6 +110,7 @@ func FuzzParseUpdate(f *testing.F) {
 	f.Add([]byte(`{"update_id":9,"edited_message":{"message_id":3,"from":{"id":42,"first_name":"A"},"chat":{"id":42,"type":"private"},"edit_date":2,"caption":"x","document":{"file_id":"d","file_name":"../a.pdf"}}}`))
 	f.Add([]byte(`{"update_id":1,"message":{"message_id":1,"from":{"id":1},"chat":{"id":1,"type":"private"},"photo":[],"location":{"latitude":1,"longitude":2}}}`))
 	f.Add([]byte(`{"update_id":"x"}`))
+	f.Add([]byte(`{"update_id":5,"my_chat_member":{"chat":{"id":3,"type":"private"},"new_chat_member":{"status":"kicked"}}}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		u, err := parseUpdate(raw)
@@ -109,6 +122,12 @@ func FuzzParseUpdate(f *testing.F) {
 			return
 		}
 		m := in.Msg
+		if in.Reach != "" {
+			if m.Address == "" || m.Address == "0" {
+				t.Fatalf("reachability change without an address: %+v", in)
+			}
+			return
+		}
 		if m.Address == "" || m.Address == "0" || m.ExternalID == "" || m.Channel != Platform {
 			t.Fatalf("accepted a message without address or id: %+v", m)
 		}

@@ -14,7 +14,7 @@ import (
 )
 
 // allowedUpdates are the update kinds Threadline asks Telegram for.
-var allowedUpdates = []string{"message", "edited_message"}
+var allowedUpdates = []string{"message", "edited_message", "my_chat_member"}
 
 // offsetKey names the saved offset; it is per bot, so switching the token
 // to another bot starts that bot's own stream.

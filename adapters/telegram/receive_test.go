@@ -190,8 +190,7 @@ func TestFailedDeliverIsNotAcknowledged(t *testing.T) {
 		return nil
 	}
 	_, upd := f.fake.SendText(anna, "please store me once")
-	ad, stop := f.run(t, nil)
-	_ = ad
+	_, stop := f.run(t, nil)
 	f.in.waitFor(t, 1)
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -291,4 +290,26 @@ func TestBatchKeepsOrderPerChatWhenOneChatFails(t *testing.T) {
 		}
 	}
 	t.Logf("delivery order %v, %d recognised as already stored", order, dups)
+}
+
+func TestBlockingTheBotMarksTheCustomerUnreachable(t *testing.T) {
+	f := newFixture(t, nil)
+	f.fake.SendText(anna, "hello")
+	f.run(t, nil)
+	f.in.waitFor(t, 1)
+	conv := f.in.results()[0].Conversation
+	unreachable := func() string {
+		c, _ := f.st.Conversation(context.Background(), conv)
+		return c.Unreachable
+	}
+	f.fake.Block(anna.ID, true)
+	adaptertest.Eventually(t, 5*time.Second, func() bool { return unreachable() == telegram.BlockedReason }, "marked unreachable")
+	f.fake.Block(anna.ID, false)
+	adaptertest.Eventually(t, 5*time.Second, func() bool { return unreachable() == "" }, "reachable after unblocking")
+	// Blocked again, then the customer presses Restart (/start).
+	f.fake.Block(anna.ID, true)
+	adaptertest.Eventually(t, 5*time.Second, func() bool { return unreachable() != "" }, "marked unreachable again")
+	f.fake.Block(anna.ID, false)
+	f.fake.SendText(anna, "/start")
+	adaptertest.Eventually(t, 5*time.Second, func() bool { return unreachable() == "" && len(f.fake.Sent(anna.ID)) == 1 }, "greeted and reachable")
 }

@@ -18,9 +18,22 @@ type apiResponse struct {
 }
 
 type update struct {
-	UpdateID      int64    `json:"update_id"`
-	Message       *message `json:"message"`
-	EditedMessage *message `json:"edited_message"`
+	UpdateID      int64              `json:"update_id"`
+	Message       *message           `json:"message"`
+	EditedMessage *message           `json:"edited_message"`
+	MyChatMember  *chatMemberUpdated `json:"my_chat_member"`
+}
+
+// chatMemberUpdated reports the bot's own status in a chat; in a private
+// chat "kicked" means the user blocked the bot, "member" that they
+// (re)started it.
+type chatMemberUpdated struct {
+	Chat          chat  `json:"chat"`
+	From          *user `json:"from"`
+	Date          int64 `json:"date"`
+	NewChatMember struct {
+		Status string `json:"status"`
+	} `json:"new_chat_member"`
 }
 
 type user struct {

@@ -42,9 +42,9 @@ func webhookFixture(t *testing.T) (*fixture, string) {
 }
 
 func TestWebhookReceivesUpdates(t *testing.T) {
-	f, hook := webhookFixture(t)
+	f, _ := webhookFixture(t)
 	info := f.fake.WebhookInfo()
-	if info.Secret != secret || strings.Join(info.AllowedUpdates, ",") != "message,edited_message" {
+	if info.Secret != secret || strings.Join(info.AllowedUpdates, ",") != "message,edited_message,my_chat_member" {
 		t.Errorf("webhook registered as %+v", info)
 	}
 	f.fake.SendText(anna, "via webhook")
@@ -57,7 +57,6 @@ func TestWebhookReceivesUpdates(t *testing.T) {
 	if f.fake.Calls("getUpdates") != 0 || f.fake.Calls("deleteWebhook") != 0 {
 		t.Error("webhook mode must not poll")
 	}
-	_ = hook
 }
 
 func TestWebhookRefusesRequestsWithoutTheSecret(t *testing.T) {

@@ -19,6 +19,7 @@ func (a *app) wireTelegram(context.Context) error {
 	}
 	tg, err := telegram.New(cfg, telegram.Options{
 		Cursors:        a.st,
+		Reachability:   a.st,
 		AttachmentsDir: filepath.Join(a.cfg.DataDir, "attachments"),
 		PublicURL:      a.cfg.PublicURL,
 		Log:            a.log.With("channel", "telegram"),

@@ -161,11 +161,27 @@ func (s *Server) FailNext(method string, faults ...Fault) {
 	s.faults[method] = append(s.faults[method], faults...)
 }
 
-// Block makes the customer block the bot: sends to the chat get 403.
+// Block makes the customer block (or unblock) the bot: sends to the chat
+// get 403, and, as Telegram does, the bot gets a my_chat_member update
+// (status "kicked", or "member" again) if the chat is known.
 func (s *Server) Block(chatID int64, blocked bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.blocked[chatID] = blocked
+	c, known := s.chats[chatID]
+	s.mu.Unlock()
+	if !known {
+		return
+	}
+	old, now := "member", "kicked"
+	if !blocked {
+		old, now = "kicked", "member"
+	}
+	bot := map[string]any{"id": s.botID, "is_bot": true, "first_name": "Threadline Test", "username": s.BotUsername()}
+	s.PushUpdate(map[string]any{"my_chat_member": map[string]any{
+		"chat": c.chat(), "from": c.user(), "date": time.Now().Unix(),
+		"old_chat_member": map[string]any{"user": bot, "status": old},
+		"new_chat_member": map[string]any{"user": bot, "status": now, "until_date": 0},
+	}})
 }
 
 // Sent returns what the bot sent to a chat, oldest first.
