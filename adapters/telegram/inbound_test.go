@@ -141,3 +141,23 @@ func FuzzParseUpdate(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkReadUpdate(b *testing.B) {
+	raw := []byte(`{"update_id":7,"message":{"message_id":3,"from":{"id":42,"is_bot":false,"first_name":"Anna","last_name":"Smith","username":"anna_s","language_code":"en"},"chat":{"id":42,"type":"private","first_name":"Anna"},"date":1700000000,"text":"Hello, my parcel never arrived and the tracking page says nothing since Monday."}}`)
+	for b.Loop() {
+		u, err := parseUpdate(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, ok, err := readUpdate(u, "bot"); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+}
+
+func BenchmarkFormatReply(b *testing.B) {
+	text := strings.Repeat("Thanks for waiting! Your *refund* of 20 € & <fees> is on its way. ", 150) // ~10 KB, 3 messages
+	for b.Loop() {
+		formatReply("<b>Alice</b>\n", 6, text, maxTextLen)
+	}
+}
