@@ -118,6 +118,11 @@ func (e *Engine) Deliver(ctx context.Context, m InboundMessage) (DeliverResult, 
 		if err != nil {
 			return err
 		}
+		// A customer who writes can be reached again (they unblocked the
+		// bot, their mailbox works again): later replies are tried again.
+		if err := tx.SetCustomerUnreachable(cust, ""); err != nil {
+			return err
+		}
 		conv, created, reopened, err := e.resolveConversation(tx, m, cust, now)
 		if err != nil {
 			return err

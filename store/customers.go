@@ -66,7 +66,7 @@ func (t *Tx) UpsertIdentity(id bridge.Identity, now time.Time) (bridge.CustomerI
 
 // SetCustomerUnreachable records why replies cannot reach a customer (” clears it).
 func (t *Tx) SetCustomerUnreachable(c bridge.CustomerID, reason string) error {
-	_, err := t.exec(`UPDATE customers SET unreachable = ? WHERE id = ?`, reason, c)
+	_, err := t.exec(`UPDATE customers SET unreachable = ?1 WHERE id = ?2 AND unreachable != ?1`, reason, c)
 	return err
 }
 

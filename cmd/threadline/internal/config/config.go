@@ -14,6 +14,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/console"
 	"github.com/threadlinehq/threadline/adapters/discord"
 	"github.com/threadlinehq/threadline/adapters/slack"
+	"github.com/threadlinehq/threadline/adapters/telegram"
 	"github.com/threadlinehq/threadline/adapters/webchat"
 
 	"github.com/threadlinehq/threadline/bridge"
@@ -48,6 +49,7 @@ type Config struct {
 	Slack slack.Config `yaml:"slack"`
 
 	// telegram section (issue 5)
+	Telegram telegram.Config `yaml:"telegram"`
 
 	// email section (issue 6)
 
@@ -102,6 +104,9 @@ func (c *Config) applyEnv(env Env) {
 	c.Slack.ApplyEnv(env)
 
 	// telegram env (issue 5)
+	set(&c.Telegram.BotToken, "TELEGRAM_BOT_TOKEN")
+	set(&c.Telegram.APIURL, "TELEGRAM_API_URL")
+	set(&c.Telegram.WebhookSecret, "TELEGRAM_WEBHOOK_SECRET")
 
 	// email env (issue 6)
 
@@ -174,6 +179,7 @@ func (c *Config) defaults() {
 	c.Slack.Defaults()
 
 	// telegram defaults (issue 5)
+	c.Telegram.Defaults()
 
 	// email defaults (issue 6)
 
@@ -209,6 +215,10 @@ func (c *Config) validate() []sectionErr {
 	add("slack", c.Slack.Validate())
 
 	// telegram validate (issue 5)
+	add("telegram", c.Telegram.Validate())
+	if c.Telegram.Enabled() && c.Telegram.Webhook() && c.Telegram.APIURL == telegram.DefaultAPIURL && !strings.HasPrefix(c.PublicURL, "https://") {
+		add("telegram", bridge.FieldErrorf("webhook_secret", "webhook mode needs public_url to be an https:// URL Telegram can reach (ports 443, 80, 88 or 8443); unset the secret to use long polling"))
+	}
 
 	// email validate (issue 6)
 
