@@ -41,6 +41,14 @@ type app struct {
 	status   []statusLine
 	applied  []store.Migration
 	routes   []func(*http.ServeMux) // added by wire_*.go, run after the engine exists
+	jobs     []job                  // scheduled work, added by wire_*.go
+}
+
+// job is scheduled work: fn runs on a cron schedule while the daemon runs.
+type job struct {
+	name     string
+	schedule string
+	fn       func(ctx context.Context) error
 }
 
 // statusLine is one row of the start-up banner: what runs, or why not.
@@ -157,14 +165,17 @@ func (a *app) run(ctx context.Context) error {
 	outWG.Add(1)
 	go func() { defer outWG.Done(); a.outbox.Run(outCtx) }()
 
-	// Time-based work (snoozes, claim expiry, SLA nags) on a cron schedule.
+	// Time-based work (snoozes, claim expiry, SLA nags, digests) on cron schedules.
 	sched := cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
-	if _, err := sched.AddFunc(a.cfg.Sweep, func() {
-		if err := a.engine.Sweep(inCtx); err != nil && inCtx.Err() == nil {
-			a.log.Error("sweep failed; it runs again on schedule", "err", err)
+	jobs := append([]job{{name: "sweep", schedule: a.cfg.Sweep, fn: a.engine.Sweep}}, a.jobs...)
+	for _, j := range jobs {
+		if _, err := sched.AddFunc(j.schedule, func() {
+			if err := j.fn(inCtx); err != nil && inCtx.Err() == nil {
+				a.log.Error("scheduled job failed; it runs again on schedule", "job", j.name, "err", err)
+			}
+		}); err != nil {
+			return fmt.Errorf("%s schedule %q: %w", j.name, j.schedule, err)
 		}
-	}); err != nil {
-		return fmt.Errorf("sweep schedule: %w", err)
 	}
 	sched.Start()
 
