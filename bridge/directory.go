@@ -332,3 +332,21 @@ func (d *Directory) ResolveStaff(ref string, known map[StaffID]string, prefer Pl
 	}
 	return found[0], names[found[0]], true
 }
+
+// Leads lists leads and admins for a department: its members with those
+// roles, or every lead and admin when the department lists no members.
+func (d *Directory) Leads(dept string) []StaffID {
+	members := d.cfg.Departments[dept].Members
+	var out []StaffID
+	for _, s := range d.cfg.Staff {
+		r, _ := ParseRole(s.Role)
+		if r < RoleLead {
+			continue
+		}
+		if len(members) > 0 && !d.IsMember(s.ID, dept) {
+			continue
+		}
+		out = append(out, s.ID)
+	}
+	return out
+}

@@ -31,6 +31,7 @@ type Engine struct {
 	surfaces []Platform
 	cfg      EngineConfig
 	dir      *Directory
+	sla      *SLA
 	now      func() time.Time
 	log      *slog.Logger
 	notify   func()
@@ -47,6 +48,8 @@ type EngineOptions struct {
 	// Directory holds departments, staff roles, rules and templates
 	// (nil: no departments, everyone an agent).
 	Directory *Directory
+	// SLA holds SLA policies and calendars (nil: no SLAs).
+	SLA *SLA
 }
 
 // NewEngine builds an Engine.
@@ -72,11 +75,17 @@ func NewEngine(o EngineOptions) *Engine {
 	if o.Config.DefaultDepartment == "" {
 		o.Config.DefaultDepartment = o.Directory.Config().DefaultDepartment
 	}
-	return &Engine{store: o.Store, surfaces: o.Surfaces, cfg: o.Config, dir: o.Directory, now: o.Now, log: o.Log, notify: o.Notify}
+	if o.SLA == nil {
+		o.SLA = NewSLA(SLAConfig{})
+	}
+	return &Engine{store: o.Store, surfaces: o.Surfaces, cfg: o.Config, dir: o.Directory, sla: o.SLA, now: o.Now, log: o.Log, notify: o.Notify}
 }
 
 // Directory returns the staff directory.
 func (e *Engine) Directory() *Directory { return e.dir }
+
+// SLA returns the SLA policies.
+func (e *Engine) SLA() *SLA { return e.sla }
 
 // Surfaces lists the active staff surfaces.
 func (e *Engine) Surfaces() []Platform { return e.surfaces }
@@ -127,6 +136,17 @@ func (e *Engine) Deliver(ctx context.Context, m InboundMessage) (DeliverResult, 
 		if err != nil {
 			return err
 		}
+		if reopened {
+			closed := conv
+			closed.Status = StatusClosed
+			rated, err := e.rateIfAnswer(tx, closed, m, now)
+			if err != nil {
+				return err
+			}
+			if rated {
+				return e.recordRating(tx, closed, m, cust, now, &res)
+			}
+		}
 		var editOf MessageID
 		if m.EditOf != "" {
 			if orig, err := tx.MessageByExternal(m.Channel, m.EditOf); err == nil {
@@ -170,6 +190,11 @@ func (e *Engine) Deliver(ctx context.Context, m InboundMessage) (DeliverResult, 
 			statusChanged = true
 			wake = Outcome{Notice: "⏰ Snooze ended early: the customer wrote again.", Mentions: ownerMention(conv)}
 		}
+		ev := slaCustomer
+		if created {
+			ev = slaCreated
+		}
+		e.slaSync(&conv, false, ev, now)
 		if err := tx.UpdateConversation(conv); err != nil {
 			return err
 		}
@@ -318,6 +343,7 @@ func (e *Engine) ReplyWith(ctx context.Context, sc StaffContext, text string, at
 			cardChanged = true
 		}
 		c.Status = StatusWaiting
+		e.slaSync(c, false, slaStaffReply, now)
 		return cardChanged, tx.Enqueue(OutboxRow{Conversation: c.ID, Target: c.Channel, Kind: KindCustomerSend, Message: msg.ID})
 	})
 	return id, warning, err
@@ -444,6 +470,10 @@ type Outcome struct {
 	Summary string // shown at the top of a moved thread
 	// Announce posts Notice in this department's own channel too.
 	Announce string
+	// NoCard skips the card refresh (nothing on the card changed).
+	NoCard bool
+	// Customer are automatic messages to the customer (close notices, questions).
+	Customer []string
 }
 
 // Mutation changes a conversation inside Act. A RejectionError explains a
@@ -461,10 +491,12 @@ func (e *Engine) Act(ctx context.Context, sc StaffContext, action string, fn Mut
 		if err != nil {
 			return err
 		}
+		wasClosed := c.Status == StatusClosed
 		o, err := fn(tx, &c, now)
 		if err != nil {
 			return err
 		}
+		e.slaSync(&c, wasClosed, slaNone, now)
 		c.UpdatedAt = now
 		if err := tx.UpdateConversation(c); err != nil {
 			return err
@@ -490,6 +522,17 @@ func (e *Engine) Act(ctx context.Context, sc StaffContext, action string, fn Mut
 
 // effects queues what an Outcome asks for.
 func (e *Engine) effects(tx Tx, conv ConversationID, o Outcome, now time.Time) error {
+	if len(o.Customer) > 0 {
+		c, err := tx.Conversation(conv)
+		if err != nil {
+			return err
+		}
+		for _, text := range o.Customer {
+			if err := e.customerNotice(tx, conv, c.Channel, text, now); err != nil {
+				return err
+			}
+		}
+	}
 	if o.Notice != "" {
 		msg := Message{Conversation: conv, Direction: DirSystem, Author: "Threadline", Body: o.Notice, CreatedAt: now, Mentions: o.Mentions}
 		if err := tx.InsertMessage(&msg, 0); err != nil {
@@ -514,6 +557,9 @@ func (e *Engine) effects(tx Tx, conv ConversationID, o Outcome, now time.Time) e
 		kind = KindMove
 	}
 	for _, s := range e.surfaces {
+		if o.NoCard {
+			break
+		}
 		if err := tx.Enqueue(OutboxRow{Conversation: conv, Target: s, Kind: kind}); err != nil {
 			return err
 		}
@@ -577,7 +623,17 @@ func (e *Engine) Close(ctx context.Context, sc StaffContext, reason string) (Con
 		if reason != "" {
 			msg = fmt.Sprintf("%s closed this conversation: %s", sc.Actor.Name, reason)
 		}
-		return Outcome{Notice: msg, Detail: reason}, nil
+		o := Outcome{Notice: msg, Detail: reason}
+		cfg := e.sla.Config()
+		vars := e.templateVars(*c, sc.Actor, now)
+		if cfg.CloseNotice != "" {
+			o.Customer = append(o.Customer, RenderTemplate(cfg.CloseNotice, vars))
+		}
+		if cfg.Satisfaction.Enabled && c.Unreachable == "" {
+			o.Customer = append(o.Customer, RenderTemplate(cfg.Satisfaction.Question, vars))
+			c.CSATAskedAt = now
+		}
+		return o, nil
 	})
 }
 
@@ -588,7 +644,11 @@ func (e *Engine) Reopen(ctx context.Context, sc StaffContext) (Conversation, err
 			return Outcome{}, Reject("%s is not closed (it is %s).", c.ID, c.Status)
 		}
 		c.Status, c.ClosedAt, c.CloseReason = StatusOpen, time.Time{}, ""
-		return Outcome{Notice: fmt.Sprintf("%s reopened this conversation.", sc.Actor.Name)}, nil
+		o := Outcome{Notice: fmt.Sprintf("%s reopened this conversation.", sc.Actor.Name)}
+		if t := e.sla.Config().ReopenNotice; t != "" {
+			o.Customer = append(o.Customer, RenderTemplate(t, e.templateVars(*c, sc.Actor, time.Now())))
+		}
+		return o, nil
 	})
 }
 

@@ -97,6 +97,11 @@ type Conversation struct {
 	PriorityBeforeEscalation Priority
 	// SnoozedUntil: staff set it aside until then (zero when not snoozed).
 	SnoozedUntil time.Time
+	// SLA is the SLA bookkeeping (clocks, nags, outcomes).
+	SLA SLAState
+	// SLADue is when the running response target breaches (zero: none).
+	SLADue      time.Time
+	CSATAskedAt time.Time
 }
 
 // Customer is one person, possibly known on several channels.

@@ -42,6 +42,8 @@ type Reader interface {
 	KnownStaff(ctx context.Context) (map[StaffID]string, error)
 	// Templates returns the templates added with !template.
 	Templates(ctx context.Context) (map[string]string, error)
+	// DueSLA lists conversations whose SLA next-check time has come.
+	DueSLA(ctx context.Context, now time.Time, limit int) ([]ConversationID, error)
 	// DueSnoozes lists snoozed conversations whose snooze ended by now.
 	DueSnoozes(ctx context.Context, now time.Time) ([]ConversationID, error)
 	DueOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error)
@@ -70,6 +72,8 @@ type Tx interface {
 	UpsertStaff(a Actor, now time.Time) error
 	SaveTemplate(name, body string, by StaffID, now time.Time) error
 	DeleteTemplate(name string) (bool, error)
+	// RecordCSAT stores a satisfaction score; false if one was already recorded.
+	RecordCSAT(conv ConversationID, score int, raw string, now time.Time) (bool, error)
 	// MergeCustomers moves every identity and conversation of from into into.
 	MergeCustomers(into, from CustomerID) error
 

@@ -10,7 +10,7 @@ var templateVar = regexp.MustCompile(`\{\{\s*([a-z_]+)\s*\}\}`)
 
 // TemplateVars lists the variables templates may use.
 func TemplateVars() []string {
-	return []string{"customer", "agent", "conversation", "department", "business_hours", "expected_wait"}
+	return []string{"customer", "agent", "conversation", "department", "business_hours", "expected_wait", "opens"}
 }
 
 func knownVar(name string) bool {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -61,7 +62,7 @@ func (e *Engine) routedEffects(tx Tx, c Conversation, o RuleOutcome, now time.Ti
 		}
 	}
 	if o.Reply == "" {
-		return nil
+		return e.customerNotice(tx, c.ID, c.Channel, e.acknowledgement(c, now), now)
 	}
 	body, ok := e.dir.Config().Templates[o.Reply]
 	if !ok {
@@ -92,7 +93,8 @@ func (e *Engine) templateVars(c Conversation, agent Actor, now time.Time) map[st
 	}
 	return map[string]string{
 		"customer": c.CustomerName, "agent": agent.Name, "conversation": c.ID.String(), "department": dept,
-		"business_hours": e.dir.Config().BusinessHours, "expected_wait": e.expectedWait(now),
+		"business_hours": e.dir.Config().BusinessHours, "expected_wait": e.waitEstimate(c),
+		"opens": e.ackCalendar(c).NextOpen(now).In(e.dir.Location()).Format("Mon 15:04 MST"),
 	}
 }
 
@@ -480,7 +482,11 @@ func (e *Engine) Sweep(ctx context.Context) error {
 			return err
 		}
 	}
-	return e.expireClaims(ctx, now)
+	if err := e.expireClaims(ctx, now); err != nil {
+		return err
+	}
+	_, err = e.slaSweep(ctx, now)
+	return err
 }
 
 var errSkip = errors.New("nothing to do")
@@ -526,4 +532,30 @@ func claimExpired(c Conversation, limit time.Duration, now time.Time) bool {
 		since = c.LastStaffAt
 	}
 	return now.Sub(since) > limit
+}
+
+// recordRating stores a satisfaction answer on a closed conversation
+// without reopening it.
+func (e *Engine) recordRating(tx Tx, c Conversation, m InboundMessage, cust CustomerID, now time.Time, res *DeliverResult) error {
+	name := m.Name
+	if name == "" {
+		name = m.Address
+	}
+	msg := Message{Conversation: c.ID, Direction: DirCustomer, AuthorID: m.Address, Author: name, Body: m.Text,
+		Platform: m.Channel, ExternalID: m.ExternalID, CreatedAt: now}
+	if err := tx.InsertMessage(&msg, 0); err != nil {
+		return err
+	}
+	score, _ := ParseRating(m.Text)
+	if err := tx.Audit(AuditEntry{Conversation: c.ID, Actor: Actor{ID: StaffID("customer:" + m.Address), Name: name},
+		Action: "csat", Detail: strconv.Itoa(score), At: now}); err != nil {
+		return err
+	}
+	o := Outcome{Notice: fmt.Sprintf("⭐ The customer rated this conversation %d/5.", score), NoCard: true}
+	if t := e.sla.Config().Satisfaction.Thanks; t != "" {
+		o.Customer = []string{RenderTemplate(t, e.templateVars(c, SystemActor(), now))}
+	}
+	*res = DeliverResult{Conversation: c.ID, Message: msg.ID}
+	_ = cust
+	return e.effects(tx, c.ID, o, now)
 }

@@ -15,7 +15,9 @@ const conversationCols = `c.id, c.customer_id,
 	c.channel, c.address, c.subject, c.status, c.priority, c.department, c.owner, c.owner_name,
 	c.created_at, c.updated_at, c.first_response_at, c.last_customer_at, c.last_staff_at,
 	c.closed_at, c.close_reason, cu.unreachable, c.claimed_at, c.escalated_to, c.escalated_at,
-	c.priority_before_escalation, c.snoozed_until`
+	c.priority_before_escalation, c.snoozed_until, c.sla_policy, c.sla_resp_kind, c.sla_resp_since, c.sla_resp_used,
+	c.sla_resp_nags, c.sla_resp_last_nag, c.sla_res_since, c.sla_res_used, c.sla_res_nags, c.sla_res_last_nag,
+	c.sla_next_check, c.sla_first_met, c.sla_resolution_met, c.sla_next_met, c.sla_next_missed, c.sla_due, c.csat_asked_at`
 
 const conversationFrom = ` FROM conversations c
 	JOIN customers cu ON cu.id = c.customer_id
@@ -27,13 +29,21 @@ func scanConversation(row scanner) (bridge.Conversation, error) {
 	var c bridge.Conversation
 	var created, updated int64
 	var first, lastCust, lastStaff, closed, claimed, escalated, snoozed sql.NullInt64
+	var respSince, respLast, resSince, resLast, nextCheck, firstMet, resMet, due, csat sql.NullInt64
+	var respUsed, resUsed int64
+	sl := &c.SLA
 	err := row.Scan(&c.ID, &c.Customer, &c.CustomerName, &c.Channel, &c.Address, &c.Subject, &c.Status,
 		&c.Priority, &c.Department, &c.Owner, &c.OwnerName, &created, &updated, &first, &lastCust,
 		&lastStaff, &closed, &c.CloseReason, &c.Unreachable, &claimed, &c.EscalatedTo, &escalated,
-		&c.PriorityBeforeEscalation, &snoozed)
+		&c.PriorityBeforeEscalation, &snoozed, &sl.Policy, &sl.RespKind, &respSince, &respUsed, &sl.RespNags, &respLast,
+		&resSince, &resUsed, &sl.ResNags, &resLast, &nextCheck, &firstMet, &resMet, &sl.NextMet, &sl.NextMissed, &due, &csat)
 	if err != nil {
 		return c, notFound(err)
 	}
+	sl.RespSince, sl.RespLastNag, sl.ResSince, sl.ResLastNag, sl.NextCheck = fromMS(respSince), fromMS(respLast), fromMS(resSince), fromMS(resLast), fromMS(nextCheck)
+	sl.RespUsed, sl.ResUsed = time.Duration(respUsed)*time.Millisecond, time.Duration(resUsed)*time.Millisecond
+	sl.FirstMet, sl.ResolvedMet = fromBool(firstMet), fromBool(resMet)
+	c.SLADue, c.CSATAskedAt = fromMS(due), fromMS(csat)
 	c.CreatedAt, c.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
 	c.FirstResponseAt, c.LastCustomerAt, c.LastStaffAt, c.ClosedAt = fromMS(first), fromMS(lastCust), fromMS(lastStaff), fromMS(closed)
 	c.ClaimedAt, c.EscalatedAt, c.SnoozedUntil = fromMS(claimed), fromMS(escalated), fromMS(snoozed)
@@ -147,10 +157,17 @@ func (t *Tx) UpdateConversation(c bridge.Conversation) error {
 	_, err := t.exec(`UPDATE conversations SET subject = ?, status = ?, priority = ?, department = ?, owner = ?,
 		owner_name = ?, updated_at = ?, first_response_at = ?, last_customer_at = ?, last_staff_at = ?, closed_at = ?,
 		close_reason = ?, claimed_at = ?, escalated_to = ?, escalated_at = ?, priority_before_escalation = ?,
-		snoozed_until = ? WHERE id = ?`,
+		snoozed_until = ?, sla_policy = ?, sla_resp_kind = ?, sla_resp_since = ?, sla_resp_used = ?, sla_resp_nags = ?,
+		sla_resp_last_nag = ?, sla_res_since = ?, sla_res_used = ?, sla_res_nags = ?, sla_res_last_nag = ?,
+		sla_next_check = ?, sla_first_met = ?, sla_resolution_met = ?, sla_next_met = ?, sla_next_missed = ?,
+		sla_due = ?, csat_asked_at = ? WHERE id = ?`,
 		c.Subject, c.Status, c.Priority, c.Department, c.Owner, c.OwnerName, ms(c.UpdatedAt), nullMS(c.FirstResponseAt),
 		nullMS(c.LastCustomerAt), nullMS(c.LastStaffAt), nullMS(c.ClosedAt), c.CloseReason, nullMS(c.ClaimedAt),
-		c.EscalatedTo, nullMS(c.EscalatedAt), c.PriorityBeforeEscalation, nullMS(c.SnoozedUntil), c.ID)
+		c.EscalatedTo, nullMS(c.EscalatedAt), c.PriorityBeforeEscalation, nullMS(c.SnoozedUntil),
+		c.SLA.Policy, c.SLA.RespKind, nullMS(c.SLA.RespSince), c.SLA.RespUsed.Milliseconds(), c.SLA.RespNags,
+		nullMS(c.SLA.RespLastNag), nullMS(c.SLA.ResSince), c.SLA.ResUsed.Milliseconds(), c.SLA.ResNags, nullMS(c.SLA.ResLastNag),
+		nullMS(c.SLA.NextCheck), nullBool(c.SLA.FirstMet), nullBool(c.SLA.ResolvedMet), c.SLA.NextMet, c.SLA.NextMissed,
+		nullMS(c.SLADue), nullMS(c.CSATAskedAt), c.ID)
 	if err != nil {
 		return fmt.Errorf("update conversation %s: %w", c.ID, err)
 	}
@@ -236,9 +253,13 @@ func (s *Store) CustomerConversations(ctx context.Context, cust bridge.CustomerI
 	return listConversations(ctx, s.r, `WHERE c.customer_id = ? ORDER BY c.id DESC LIMIT ?`, cust, limit)
 }
 
-// DueSnoozes lists snoozed conversations whose snooze is over.
-func (s *Store) DueSnoozes(ctx context.Context, now time.Time) ([]bridge.ConversationID, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id FROM conversations WHERE snoozed_until IS NOT NULL AND snoozed_until <= ? ORDER BY snoozed_until`, ms(now))
+// DueSLA lists conversations whose SLA next check has come (index range scan).
+func (s *Store) DueSLA(ctx context.Context, now time.Time, limit int) ([]bridge.ConversationID, error) {
+	return s.ids(ctx, `SELECT id FROM conversations WHERE sla_next_check IS NOT NULL AND sla_next_check <= ? ORDER BY sla_next_check LIMIT ?`, ms(now), limit)
+}
+
+func (s *Store) ids(ctx context.Context, query string, args ...any) ([]bridge.ConversationID, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -252,4 +273,9 @@ func (s *Store) DueSnoozes(ctx context.Context, now time.Time) ([]bridge.Convers
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+// DueSnoozes lists snoozed conversations whose snooze is over.
+func (s *Store) DueSnoozes(ctx context.Context, now time.Time) ([]bridge.ConversationID, error) {
+	return s.ids(ctx, `SELECT id FROM conversations WHERE snoozed_until IS NOT NULL AND snoozed_until <= ? ORDER BY snoozed_until`, ms(now))
 }

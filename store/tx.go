@@ -46,6 +46,24 @@ func fromMS(n sql.NullInt64) time.Time {
 	return time.UnixMilli(n.Int64)
 }
 
+func fromBool(n sql.NullInt64) *bool {
+	if !n.Valid {
+		return nil
+	}
+	b := n.Int64 == 1
+	return &b
+}
+
+func nullBool(b *bool) any {
+	if b == nil {
+		return nil
+	}
+	if *b {
+		return 1
+	}
+	return 0
+}
+
 // notFound maps sql.ErrNoRows to bridge.ErrNotFound.
 func notFound(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {

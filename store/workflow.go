@@ -131,3 +131,13 @@ func (t *Tx) MergeCustomers(into, from bridge.CustomerID) error {
 	}
 	return nil
 }
+
+// RecordCSAT stores a satisfaction score once per conversation.
+func (t *Tx) RecordCSAT(conv bridge.ConversationID, score int, raw string, now time.Time) (bool, error) {
+	res, err := t.exec(`INSERT OR IGNORE INTO csat (conversation_id, score, raw, at) VALUES (?, ?, ?, ?)`, conv, score, raw, ms(now))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
