@@ -19,9 +19,10 @@ type DepartmentConfig struct {
 	// MembersOnly: only members (and leads/admins) may reply, claim or
 	// change its conversations; others may still write notes.
 	MembersOnly bool `yaml:"members_only"`
-	// OnCall is paged on escalation and new conversations (a rotation in
-	// the SLA section, when configured, decides instead).
-	OnCall []StaffID `yaml:"oncall"`
+	// OnCall is paged on escalation and new conversations; a rotation,
+	// when configured, decides instead.
+	OnCall   []StaffID       `yaml:"oncall"`
+	Rotation *RotationConfig `yaml:"rotation"`
 }
 
 // StaffConfig names a staff member and their role.
@@ -63,6 +64,22 @@ type WorkflowConfig struct {
 	Timezone string `yaml:"timezone"`
 	// BusinessHours is the text the {{business_hours}} variable shows.
 	BusinessHours string `yaml:"business_hours"`
+	// Assignment hands new conversations out round-robin.
+	Assignment AssignmentConfig `yaml:"assignment"`
+}
+
+// AssignmentConfig is round-robin auto-assignment.
+type AssignmentConfig struct {
+	// Departments whose new conversations are assigned round-robin among
+	// their members (and rotation people).
+	Departments []string `yaml:"departments"`
+	// Capacity skips people who already own this many open conversations (0: no limit).
+	Capacity int `yaml:"capacity"`
+	// ReassignAfter gives the conversation to the next person when the
+	// assignee has not answered within this time (0: never).
+	ReassignAfter Duration `yaml:"reassign_after"`
+	// Calendar (an sla.calendars name) limits assignment to its open hours.
+	Calendar string `yaml:"calendar"`
 }
 
 var staffIDPattern = regexp.MustCompile(`^(slack|discord|console):[A-Za-z0-9_.@-]+$`)
@@ -101,6 +118,16 @@ func (w WorkflowConfig) Validate(commandNames []string) error {
 		}
 		for i, m := range d.OnCall {
 			checkStaff(fmt.Sprintf("departments.%s.oncall[%d]", key, i), m)
+		}
+		if d.Rotation != nil {
+			if _, err := NewRotation(*d.Rotation); err != nil {
+				for _, e := range unwrapAll(err) {
+					var fe *FieldError
+					if errors.As(e, &fe) {
+						add("departments."+key+".rotation."+fe.Field, "%s", fe.Msg)
+					}
+				}
+			}
 		}
 		for surface := range d.Channels {
 			if surface != "slack" && surface != "discord" {
@@ -169,6 +196,15 @@ func (w WorkflowConfig) Validate(commandNames []string) error {
 			add("permissions."+cmd, "%v", err)
 		}
 	}
+	for i, d := range w.Assignment.Departments {
+		dept(fmt.Sprintf("assignment.departments[%d]", i), d)
+		if c := w.Departments[d]; len(c.Members) == 0 && c.Rotation == nil {
+			add(fmt.Sprintf("assignment.departments[%d]", i), "%s has no members or rotation to assign to", d)
+		}
+	}
+	if w.Assignment.Capacity < 0 {
+		add("assignment.capacity", "must not be negative")
+	}
 	if _, err := time.LoadLocation(w.Timezone); err != nil {
 		add("timezone", "unknown time zone %q (use an IANA name such as Europe/Berlin)", w.Timezone)
 	}
@@ -190,9 +226,10 @@ func validName(s string) bool {
 // Directory answers who is who: roles, departments, membership, on-call.
 // It is built once from config and read concurrently.
 type Directory struct {
-	cfg   WorkflowConfig
-	staff map[StaffID]StaffConfig
-	loc   *time.Location
+	cfg       WorkflowConfig
+	staff     map[StaffID]StaffConfig
+	loc       *time.Location
+	rotations map[string]*Rotation
 	// onCall, when set (SLA rotations), decides who is on call.
 	onCall func(dept string, now time.Time) []StaffID
 }
@@ -200,7 +237,14 @@ type Directory struct {
 // NewDirectory builds a Directory from validated config.
 func NewDirectory(cfg WorkflowConfig) *Directory {
 	cfg.Defaults()
-	d := &Directory{cfg: cfg, staff: make(map[StaffID]StaffConfig), loc: time.UTC}
+	d := &Directory{cfg: cfg, staff: make(map[StaffID]StaffConfig), loc: time.UTC, rotations: map[string]*Rotation{}}
+	for name, dc := range cfg.Departments {
+		if dc.Rotation != nil {
+			if r, err := NewRotation(*dc.Rotation); err == nil {
+				d.rotations[name] = r
+			}
+		}
+	}
 	for _, s := range cfg.Staff {
 		d.staff[s.ID] = s
 	}
@@ -275,14 +319,46 @@ func (d *Directory) MayAct(a Actor, dept string) (bool, string) {
 	return false, fmt.Sprintf("only members of %s (or leads) may act on its conversations; you can still write a note with //, or ask a lead to !assign it", dept)
 }
 
-// OnCall returns who is on call for dept now.
+// OnCall returns who is on call for dept now: the rotation's person when
+// the department has a rotation, else its oncall list.
 func (d *Directory) OnCall(dept string, now time.Time) []StaffID {
 	if d.onCall != nil {
 		if ids := d.onCall(dept, now); len(ids) > 0 {
 			return ids
 		}
 	}
+	if r := d.rotations[dept]; r != nil {
+		who, _ := r.OnCall(now)
+		return []StaffID{who}
+	}
 	return d.cfg.Departments[dept].OnCall
+}
+
+// Rotation returns a department's rotation, if it has one.
+func (d *Directory) Rotation(dept string) (*Rotation, bool) {
+	r, ok := d.rotations[dept]
+	return r, ok
+}
+
+// Assignable lists whom a department's conversations may be assigned to:
+// its members, then rotation people not already listed.
+func (d *Directory) Assignable(dept string) []StaffID {
+	c := d.cfg.Departments[dept]
+	out := append([]StaffID(nil), c.Members...)
+	if c.Rotation != nil {
+		out = appendUnique(out, c.Rotation.People...)
+	}
+	return out
+}
+
+// RoundRobin reports whether dept assigns new conversations automatically.
+func (d *Directory) RoundRobin(dept string) bool {
+	for _, x := range d.cfg.Assignment.Departments {
+		if x == dept {
+			return true
+		}
+	}
+	return false
 }
 
 // ResolveStaff finds a staff member by "@name", "name" or a staff id among

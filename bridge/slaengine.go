@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"context"
+	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"sync"
@@ -378,4 +380,47 @@ func (e *Engine) rateIfAnswer(tx Tx, c Conversation, m InboundMessage, now time.
 		return false, err
 	}
 	return true, nil
+}
+
+// RecheckSLA recomputes every open conversation's SLA clocks once after the
+// SLA configuration changed (a fingerprint is kept), so new targets apply
+// to conversations already waiting. It runs in the background at start.
+func (e *Engine) RecheckSLA(ctx context.Context) error {
+	fp := fmt.Sprintf("%+v", e.sla.Config())
+	h := fnv.New64a()
+	h.Write([]byte(fp))
+	sum := strconv.FormatUint(h.Sum64(), 16)
+	var last string
+	if err := e.store.Write(ctx, func(tx Tx) error {
+		var err error
+		last, err = tx.GetCursor("sla", "config")
+		return err
+	}); err != nil {
+		return err
+	}
+	if last == sum {
+		return nil
+	}
+	convs, err := e.store.OpenConversations(ctx, 1_000_000)
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	for _, c := range convs {
+		err := e.store.Write(ctx, func(tx Tx) error {
+			cur, err := tx.Conversation(c.ID)
+			if err != nil {
+				return err
+			}
+			e.slaSync(&cur, cur.Status == StatusClosed, slaNone, now)
+			if cur.SLA.RespKind == "" && cur.Status == StatusOpen && e.sla.Enabled() {
+				e.slaSync(&cur, false, slaCustomer, now) // a conversation from before SLAs were on
+			}
+			return tx.UpdateConversation(cur)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return e.store.Write(ctx, func(tx Tx) error { return tx.PutCursor("sla", "config", sum, now) })
 }

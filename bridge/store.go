@@ -44,6 +44,8 @@ type Reader interface {
 	Templates(ctx context.Context) (map[string]string, error)
 	// DueSLA lists conversations whose SLA next-check time has come.
 	DueSLA(ctx context.Context, now time.Time, limit int) ([]ConversationID, error)
+	// StaleClaims lists open, claimed conversations claimed before t.
+	StaleClaims(ctx context.Context, claimedBefore time.Time) ([]ConversationID, error)
 	// DueSnoozes lists snoozed conversations whose snooze ended by now.
 	DueSnoozes(ctx context.Context, now time.Time) ([]ConversationID, error)
 	DueOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error)
@@ -74,6 +76,13 @@ type Tx interface {
 	DeleteTemplate(name string) (bool, error)
 	// RecordCSAT stores a satisfaction score; false if one was already recorded.
 	RecordCSAT(conv ConversationID, score int, raw string, now time.Time) (bool, error)
+	// GetCursor / PutCursor read and write small named values (round-robin position).
+	GetCursor(adapter, key string) (string, error)
+	PutCursor(adapter, key, value string, now time.Time) error
+	// OwnedOpen counts open and waiting conversations owned by id.
+	OwnedOpen(id StaffID) (int, error)
+	// StaffName is the last name seen for a staff id ("" if unknown).
+	StaffName(id StaffID) (string, error)
 	// MergeCustomers moves every identity and conversation of from into into.
 	MergeCustomers(into, from CustomerID) error
 

@@ -43,9 +43,13 @@ func (e *Engine) applyRules(tx Tx, c *Conversation, o RuleOutcome, created bool,
 	return changed && !created, nil
 }
 
-// routedEffects records how a new conversation was routed, pings the
-// department's on-call, and sends a rule's template reply.
+// routedEffects records how a new conversation was routed, assigns it
+// round-robin where configured, pings the department's on-call, and sends
+// a rule's template reply or the acknowledgement.
 func (e *Engine) routedEffects(tx Tx, c Conversation, o RuleOutcome, now time.Time) error {
+	if err := e.autoAssign(tx, &c, now); err != nil {
+		return err
+	}
 	if len(o.Matched) > 0 {
 		if err := tx.Audit(AuditEntry{Conversation: c.ID, Actor: SystemActor(), Action: "routed",
 			Detail: fmt.Sprintf("rules %s → department %q priority %s", strings.Join(o.Matched, ", "), c.Department, c.Priority), At: now}); err != nil {
@@ -492,25 +496,42 @@ func (e *Engine) Sweep(ctx context.Context) error {
 var errSkip = errors.New("nothing to do")
 
 func (e *Engine) expireClaims(ctx context.Context, now time.Time) error {
-	limit := e.dir.Config().Claims.ExpireAfter.D()
-	if limit <= 0 {
+	cfg := e.dir.Config()
+	shortest := cfg.Claims.ExpireAfter.D()
+	if r := cfg.Assignment.ReassignAfter.D(); r > 0 && (shortest == 0 || r < shortest) {
+		shortest = r
+	}
+	if shortest <= 0 {
 		return nil
 	}
-	convs, err := e.store.OpenConversations(ctx, 1000)
+	ids, err := e.store.StaleClaims(ctx, now.Add(-shortest))
 	if err != nil {
 		return err
 	}
-	for _, c := range convs {
-		if !claimExpired(c, limit, now) {
-			continue
-		}
-		sc := StaffContext{Conversation: c.ID, Actor: SystemActor()}
-		_, err := e.Act(ctx, sc, "claim_expired", func(_ Tx, c *Conversation, now time.Time) (Outcome, error) {
-			if !claimExpired(*c, limit, now) {
+	for _, id := range ids {
+		sc := StaffContext{Conversation: id, Actor: SystemActor()}
+		_, err := e.Act(ctx, sc, "claim_expired", func(tx Tx, c *Conversation, now time.Time) (Outcome, error) {
+			limit := cfg.Claims.ExpireAfter.D()
+			rr := e.dir.RoundRobin(c.Department) && cfg.Assignment.ReassignAfter > 0
+			if rr {
+				limit = cfg.Assignment.ReassignAfter.D()
+			}
+			if limit <= 0 || !claimExpired(*c, limit, now) {
 				return Outcome{}, errSkip
 			}
 			owner, ownerID := c.OwnerName, c.Owner
 			c.Owner, c.OwnerName, c.ClaimedAt = "", "", time.Time{}
+			if rr {
+				next, name, err := e.pickAssignee(tx, c.Department, ownerID, now)
+				if err != nil {
+					return Outcome{}, err
+				}
+				if next != "" {
+					c.Owner, c.OwnerName, c.ClaimedAt = next, name, now
+					return Outcome{Notice: fmt.Sprintf("⌛ %s did not answer within %s; reassigned to %s (round robin).", owner, limit, name),
+						Detail: fmt.Sprintf("%s → %s", ownerID, next), Mentions: []StaffID{next, ownerID}}, nil
+				}
+			}
 			return Outcome{Notice: fmt.Sprintf("⌛ %s's claim expired: no answer to the customer within %s. The conversation is unclaimed again.", owner, limit),
 				Detail: "owner " + string(ownerID), Mentions: []StaffID{ownerID}}, nil
 		})

@@ -2,6 +2,7 @@ package bridge_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -173,5 +174,53 @@ func TestLinkCustomersMergesHistory(t *testing.T) {
 	res, _ := eng.Deliver(ctx, bridge.InboundMessage{Channel: "telegram", Address: "12345", Text: "again"})
 	if cc, _ := r.st.Conversation(ctx, res.Conversation); cc.Customer != ca.Customer {
 		t.Errorf("new message customer %d, want %d", cc.Customer, ca.Customer)
+	}
+}
+
+func TestRoundRobinAssignmentCapacityAndReassign(t *testing.T) {
+	r, eng := workflowEngine(t, bridge.WorkflowConfig{
+		Departments:       map[string]bridge.DepartmentConfig{"support": {Members: []bridge.StaffID{"slack:A", "slack:B", "slack:C"}}},
+		DefaultDepartment: "support",
+		Staff:             []bridge.StaffConfig{{ID: "slack:A", Name: "Ann"}, {ID: "slack:B", Name: "Bo"}, {ID: "slack:C", Name: "Cy"}},
+		Assignment:        bridge.AssignmentConfig{Departments: []string{"support"}, Capacity: 1, ReassignAfter: bridge.Duration(15 * time.Minute)},
+	})
+	ctx := context.Background()
+	var ids []bridge.ConversationID
+	for i := 0; i < 4; i++ {
+		res, err := eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: fmt.Sprint("v", i), Text: "hi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.Conversation)
+	}
+	owners := func() string {
+		var out []string
+		for _, id := range ids {
+			c, _ := r.st.Conversation(ctx, id)
+			out = append(out, string(c.Owner))
+		}
+		return strings.Join(out, ",")
+	}
+	if got := owners(); got != "slack:A,slack:B,slack:C," {
+		t.Fatalf("round robin = %s (the 4th waits: everyone is at capacity)", got)
+	}
+	// Bo answers theirs; Ann does not. Cy's customer is answered too.
+	eng.Reply(ctx, bridge.StaffContext{Conversation: ids[1], Actor: bridge.Actor{ID: "slack:B", Name: "Bo"}}, "hi", nil)
+	eng.Close(ctx, bridge.StaffContext{Conversation: ids[1], Actor: bridge.Actor{ID: "slack:B", Name: "Bo"}}, "")
+	eng.Reply(ctx, bridge.StaffContext{Conversation: ids[2], Actor: bridge.Actor{ID: "slack:C", Name: "Cy"}}, "hi", nil)
+	r.clock.Add(16 * time.Minute)
+	if err := eng.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c0, _ := r.st.Conversation(ctx, ids[0])
+	if c0.Owner != "slack:B" {
+		t.Errorf("unanswered #1 went to %q, want slack:B (next with capacity, not Ann again)", c0.Owner)
+	}
+	if s := lastSystem(t, r, ids[0]); !strings.Contains(s.Body, "Ann did not answer within 15m0s; reassigned to Bo") {
+		t.Errorf("notice = %q", s.Body)
+	}
+	c2, _ := r.st.Conversation(ctx, ids[2])
+	if c2.Owner != "slack:C" {
+		t.Errorf("answered conversation reassigned: %q", c2.Owner)
 	}
 }

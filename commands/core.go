@@ -139,6 +139,31 @@ func FormatStatus(v bridge.ConversationView, now time.Time) string {
 	if v.Status == bridge.StatusClosed && v.CloseReason != "" {
 		fmt.Fprintf(&b, "\nClosed: %s", v.CloseReason)
 	}
+	if len(v.Tags) > 0 {
+		fmt.Fprintf(&b, "\nTags: %s", strings.Join(v.Tags, ", "))
+	}
+	if v.EscalatedTo != "" {
+		fmt.Fprintf(&b, "\nEscalated to %s %s ago", v.EscalatedTo, Ago(now, v.EscalatedAt))
+	}
+	if !v.SnoozedUntil.IsZero() {
+		fmt.Fprintf(&b, "\nSnoozed for another %s", Round(v.SnoozedUntil.Sub(now)))
+	}
+	if sl := v.SLA; sl.Policy != "" {
+		fmt.Fprintf(&b, "\nSLA %s:", sl.Policy)
+		switch {
+		case !v.SLADue.IsZero() && v.SLADue.After(now):
+			fmt.Fprintf(&b, " %s response due in %s", sl.RespKind, Round(v.SLADue.Sub(now)))
+		case !v.SLADue.IsZero():
+			fmt.Fprintf(&b, " %s response OVERDUE by %s", sl.RespKind, Round(now.Sub(v.SLADue)))
+		case sl.RespKind != "":
+			fmt.Fprintf(&b, " %s response clock paused", sl.RespKind)
+		default:
+			b.WriteString(" no response due")
+		}
+		if sl.FirstMet != nil {
+			fmt.Fprintf(&b, " · first response %s", map[bool]string{true: "met", false: "missed"}[*sl.FirstMet])
+		}
+	}
 	return b.String()
 }
 

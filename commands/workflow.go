@@ -180,8 +180,9 @@ func Workflow() []Command {
 				}
 				var b strings.Builder
 				b.WriteString("On call now:")
+				now := in.Engine.Now()
 				for _, d := range dir.Departments() {
-					ids := dir.OnCall(d, in.Engine.Now())
+					ids := dir.OnCall(d, now)
 					names := make([]string, 0, len(ids))
 					for _, id := range ids {
 						names = append(names, staffName(dir, known, id))
@@ -190,6 +191,11 @@ func Workflow() []Command {
 						names = []string{"nobody"}
 					}
 					fmt.Fprintf(&b, "\n%s: %s", d, strings.Join(names, ", "))
+					if r, ok := dir.Rotation(d); ok {
+						_, until := r.OnCall(now)
+						next, _ := r.OnCall(until)
+						fmt.Fprintf(&b, " until %s, then %s", until.In(dir.Location()).Format("Mon 2 Jan 15:04 MST"), staffName(dir, known, next))
+					}
 				}
 				return b.String(), nil
 			}},

@@ -141,3 +141,42 @@ func (t *Tx) RecordCSAT(conv bridge.ConversationID, score int, raw string, now t
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
+
+// GetCursor reads a named value inside a transaction ("" if unset).
+func (t *Tx) GetCursor(adapter, key string) (string, error) {
+	var v string
+	err := t.tx.QueryRowContext(t.ctx, `SELECT value FROM cursors WHERE adapter = ? AND key = ?`, adapter, key).Scan(&v)
+	if err = notFound(err); err == bridge.ErrNotFound {
+		return "", nil
+	}
+	return v, err
+}
+
+// PutCursor writes a named value inside a transaction.
+func (t *Tx) PutCursor(adapter, key, value string, now time.Time) error {
+	_, err := t.exec(`INSERT INTO cursors (adapter, key, value, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (adapter, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, adapter, key, value, ms(now))
+	return err
+}
+
+// OwnedOpen counts the open and waiting conversations someone owns.
+func (t *Tx) OwnedOpen(id bridge.StaffID) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM conversations WHERE owner = ? AND status IN ('open', 'waiting')`, id).Scan(&n)
+	return n, err
+}
+
+// StaffName returns the last name seen for a staff id.
+func (t *Tx) StaffName(id bridge.StaffID) (string, error) {
+	var n string
+	err := t.tx.QueryRowContext(t.ctx, `SELECT name FROM staff WHERE id = ?`, id).Scan(&n)
+	if err = notFound(err); err == bridge.ErrNotFound {
+		return "", nil
+	}
+	return n, err
+}
+
+// StaleClaims lists open, claimed conversations claimed before t (indexed).
+func (s *Store) StaleClaims(ctx context.Context, claimedBefore time.Time) ([]bridge.ConversationID, error) {
+	return s.ids(ctx, `SELECT id FROM conversations WHERE owner != '' AND status = 'open' AND claimed_at < ? ORDER BY claimed_at`, ms(claimedBefore))
+}

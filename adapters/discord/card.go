@@ -79,6 +79,9 @@ func renderCard(v bridge.ConversationView) card {
 	if v.EscalatedTo != "" {
 		add("🚨 Escalated", v.EscalatedTo, true)
 	}
+	if !v.SLADue.IsZero() {
+		add("⏱ SLA due", stamp(v.SLADue), true)
+	}
 	if !v.SnoozedUntil.IsZero() {
 		add("💤 Snoozed until", stamp(v.SnoozedUntil), true)
 	}

@@ -571,7 +571,10 @@ func withMentions(text string, ids []bridge.StaffID) (string, *discordgo.Message
 	allowed := noMentions()
 	var tags []string
 	for _, id := range ids {
-		if u, ok := strings.CutPrefix(string(id), "discord:"); ok && u != "" {
+		if id == bridge.MentionHere {
+			tags = append(tags, "@here")
+			allowed.Parse = []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeEveryone}
+		} else if u, ok := strings.CutPrefix(string(id), "discord:"); ok && u != "" {
 			tags = append(tags, "<@"+u+">")
 			allowed.Users = append(allowed.Users, u)
 		}

@@ -112,6 +112,9 @@ func cardBlocks(v bridge.ConversationView, previousLink string) []slack.Block {
 	if v.EscalatedTo != "" {
 		status += "\n:rotating_light: escalated to " + escape(v.EscalatedTo)
 	}
+	if !v.SLADue.IsZero() {
+		status += fmt.Sprintf("\n:stopwatch: SLA due <!date^%d^{date_short_pretty} {time}|%s>", v.SLADue.Unix(), v.SLADue.UTC().Format("2006-01-02 15:04 UTC"))
+	}
 	fields := []*slack.TextBlockObject{
 		mk("*Status*\n" + status),
 		mk("*Owner*\n" + owner),

@@ -39,6 +39,7 @@ func TestCardGolden(t *testing.T) {
 	claimed.LastMessage, claimed.MessageCount = "Any news? <@U999>", 3
 	claimed.Tags, claimed.EscalatedTo = []string{"vip", "refund"}, "engineering"
 	claimed.SnoozedUntil = time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC)
+	claimed.SLADue = time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
 	closed := base
 	closed.Status, closed.Unreachable = bridge.StatusClosed, "bot was blocked by the user"
 	for name, tc := range map[string]struct {

@@ -102,7 +102,9 @@ func attachmentLine(a bridge.Attachment) string {
 func mentions(ids []bridge.StaffID) string {
 	var parts []string
 	for _, id := range ids {
-		if u, ok := strings.CutPrefix(string(id), "slack:"); ok && u != "" {
+		if id == bridge.MentionHere {
+			parts = append(parts, "<!here>")
+		} else if u, ok := strings.CutPrefix(string(id), "slack:"); ok && u != "" {
 			parts = append(parts, "<@"+u+">")
 		}
 	}

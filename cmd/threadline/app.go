@@ -104,8 +104,8 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 	}
 	prio, _ := bridge.ParsePriority(cfg.Conversations.DefaultPriority)
 	a.engine = bridge.NewEngine(bridge.EngineOptions{Store: a.st, Surfaces: names, Log: log, Notify: a.outbox.Notify,
-		Directory: a.dir,
-		Config:    bridge.EngineConfig{ReopenWindow: cfg.Conversations.ReopenWindow.D(), DefaultPriority: prio, MaxMessageBytes: cfg.Conversations.MaxMessageBytes}})
+		Directory: a.dir, SLA: bridge.NewSLA(cfg.SLA),
+		Config: bridge.EngineConfig{ReopenWindow: cfg.Conversations.ReopenWindow.D(), DefaultPriority: prio, MaxMessageBytes: cfg.Conversations.MaxMessageBytes}})
 	table, err := commands.All()
 	if err != nil {
 		return nil, err
@@ -178,6 +178,11 @@ func (a *app) run(ctx context.Context) error {
 		}
 	}
 	sched.Start()
+	go func() {
+		if err := a.engine.RecheckSLA(inCtx); err != nil && inCtx.Err() == nil {
+			a.log.Error("SLA re-check failed", "err", err)
+		}
+	}()
 
 	var inWG sync.WaitGroup
 	for _, ch := range a.channels {

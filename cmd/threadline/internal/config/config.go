@@ -45,6 +45,8 @@ type Config struct {
 	Workflow bridge.WorkflowConfig `yaml:",inline"`
 	// Sweep is how often time-based work runs (snoozes, claim expiry, SLA).
 	Sweep string `yaml:"sweep"`
+	// SLA: policies, calendars, nag ladder, acknowledgements, satisfaction.
+	SLA bridge.SLAConfig `yaml:"sla"`
 
 	Slack slack.Config `yaml:"slack"`
 
@@ -172,6 +174,7 @@ func (c *Config) defaults() {
 	c.Outbox.Defaults()
 	c.Webchat.Defaults()
 	c.Workflow.Defaults()
+	c.SLA.Defaults()
 	if c.Sweep == "" {
 		c.Sweep = "@every 1m"
 	}
@@ -203,6 +206,12 @@ func (c *Config) validate() []sectionErr {
 	add("outbox", c.Outbox.Validate())
 	add("webchat", c.Webchat.Validate())
 	add("", c.Workflow.Validate(commands.Names()))
+	add("sla", c.SLA.Validate(c.Workflow.Departments))
+	if cal := c.Workflow.Assignment.Calendar; cal != "" && cal != "24x7" {
+		if _, ok := c.SLA.Calendars[cal]; !ok {
+			add("", bridge.FieldErrorf("assignment.calendar", "unknown calendar %q (define it under sla.calendars)", cal))
+		}
+	}
 	if _, err := cron.ParseStandard(c.Sweep); err != nil {
 		add("", bridge.FieldErrorf("sweep", "%q is not a cron schedule (e.g. \"@every 1m\" or \"*/2 * * * *\"): %v", c.Sweep, err))
 	}
