@@ -1,0 +1,44 @@
+package bench
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// BenchmarkEndToEnd: customer messages through Deliver, the outbox and a
+// staff surface, 64 concurrent senders; reports msg/s.
+func BenchmarkEndToEnd(b *testing.B) {
+	for _, sync := range []string{"normal", "full"} {
+		b.Run(sync, func(b *testing.B) {
+			r, err := Start(b.TempDir(), sync)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			n := max(b.N, 2000)
+			b.ResetTimer()
+			rate, err := r.Throughput(context.Background(), n, 1000, 64, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(rate, "msg/s")
+			raw, _ := RawTxPerSecond(b.TempDir(), sync, time.Second)
+			b.ReportMetric(raw, "raw-tx/s")
+			b.ReportMetric(rate/raw, "ratio")
+		})
+	}
+}
+
+func TestLatencySmoke(t *testing.T) {
+	r, err := Start(t.TempDir(), "normal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	p50, p99, err := r.Latency(context.Background(), 200, 500*time.Millisecond, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("p50 %s p99 %s", p50, p99)
+}
