@@ -121,20 +121,34 @@ func msgIDList(v string, max int) []string {
 		if len(out) >= max {
 			break
 		}
-		if strings.ContainsAny(m, "\x00\"") {
-			continue
+		if validMsgID(m) {
+			out = append(out, m)
 		}
-		out = append(out, m)
 	}
 	if len(out) == 0 {
 		for _, f := range strings.Fields(v) {
 			f = strings.Trim(f, "<>,;")
-			if strings.Count(f, "@") == 1 && len(f) <= 250 && !strings.ContainsAny(f, "<>\"") && len(out) < max {
+			if strings.Count(f, "@") == 1 && len(f) <= 250 && len(out) < max && validMsgID("<"+f+">") {
 				out = append(out, "<"+f+">")
 			}
 		}
 	}
 	return out
+}
+
+// validMsgID: printable, no spaces, quotes or nested brackets, something
+// besides the brackets.
+func validMsgID(id string) bool {
+	if len(id) < 3 || !utf8.ValidString(id) {
+		return false
+	}
+	for i := 1; i < len(id)-1; i++ {
+		c := id[i]
+		if c <= ' ' || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 var inTextMsgID = regexp.MustCompile(`(?im)^\s*Message-ID:\s*(<[^<>\s]{1,250}>)`)
@@ -161,7 +175,9 @@ func parseAddressList(v string) []Address {
 	if list, err := ap.ParseList(v); err == nil && len(list) > 0 {
 		out := make([]Address, 0, len(list))
 		for _, a := range list {
-			out = append(out, Address{Name: oneLine(cleanName(a.Name), 200), Email: strings.ToLower(a.Address)})
+			if validAddr(a.Address) {
+				out = append(out, Address{Name: oneLine(cleanName(a.Name), 200), Email: strings.ToLower(a.Address)})
+			}
 		}
 		return out
 	}
@@ -177,11 +193,26 @@ func parseAddressList(v string) []Address {
 		email = addrRe.FindString(v)
 		name = ""
 	}
-	if email == "" || len(email) > 254 {
+	if !validAddr(email) {
 		return nil
 	}
 	name = decodeHeaderText(strings.Trim(name, `"' `))
 	return []Address{{Name: oneLine(cleanName(name), 200), Email: strings.ToLower(email)}}
+}
+
+// validAddr: an addr-spec we can store and send to: one @, no spaces or
+// control characters, at most 254 bytes.
+func validAddr(a string) bool {
+	if a == "" || len(a) > 254 || strings.Count(a, "@") != 1 || !utf8.ValidString(a) {
+		return false
+	}
+	for _, r := range a {
+		if r <= ' ' || r == 0x7f || unicode.IsControl(r) || unicode.IsSpace(r) || strings.ContainsRune("<>\"(),;:[]\\", r) {
+			return false
+		}
+	}
+	local, domain, _ := strings.Cut(a, "@")
+	return local != "" && domain != ""
 }
 
 func cleanName(s string) string {

@@ -30,6 +30,7 @@ const (
 type certificate struct {
 	server *tls.Config
 	pool   *x509.CertPool
+	leaf   *x509.Certificate
 }
 
 func newCertificate() (*certificate, error) {
@@ -66,12 +67,23 @@ func newCertificate() (*certificate, error) {
 	return &certificate{
 		server: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}}, MinVersion: tls.VersionTLS12},
 		pool:   pool,
+		leaf:   leaf,
 	}, nil
 }
 
 // clientTLS trusts the certificate.
 func (c *certificate) clientTLS() *tls.Config {
 	return &tls.Config{RootCAs: c.pool, MinVersion: tls.VersionTLS12}
+}
+
+// TrustTLS is a client TLS config that trusts the given servers'
+// certificates (e.g. an IMAP and an SMTP fake used together).
+func TrustTLS(certs ...*x509.Certificate) *tls.Config {
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 }
 
 // trackingListener remembers open connections so tests can drop them.

@@ -3,6 +3,7 @@ package fakemail
 import (
 	"bytes"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -161,6 +162,9 @@ func (s *IMAPServer) URL() string {
 
 // ClientTLS is a TLS config that trusts the server's certificate.
 func (s *IMAPServer) ClientTLS() *tls.Config { return s.cert.clientTLS() }
+
+// Cert is the server's self-signed certificate (see TrustTLS).
+func (s *IMAPServer) Cert() *x509.Certificate { return s.cert.leaf }
 
 // literal adapts bytes to imap.LiteralReader.
 type literal struct {

@@ -2,6 +2,7 @@ package fakemail
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"log"
@@ -131,6 +132,9 @@ func (s *SMTPServer) URL() string {
 
 // ClientTLS is a TLS config that trusts the server's certificate.
 func (s *SMTPServer) ClientTLS() *tls.Config { return s.cert.clientTLS() }
+
+// Cert is the server's self-signed certificate (see TrustTLS).
+func (s *SMTPServer) Cert() *x509.Certificate { return s.cert.leaf }
 
 // Messages returns copies of the accepted messages, oldest first.
 func (s *SMTPServer) Messages() []SMTPMessage {
