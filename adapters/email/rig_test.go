@@ -70,7 +70,6 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	r.cfg = Config{From: "Example Support <support@example.com>", PlusAddressing: true}
 	r.cfg.IMAP.URL = r.imap.URL()
 	r.cfg.SMTP.URL = r.smtp.URL()
-	r.cfg.IMAP.PollInterval = bridge.Duration(50 * time.Millisecond)
 	if o.configure != nil {
 		o.configure(&r.cfg)
 	}
@@ -78,16 +77,13 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	if err := r.cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	r.cfg.IMAP.PollInterval = bridge.Duration(50 * time.Millisecond) // below the 1s a config may ask for
 	if o.attDir == "" {
 		o.attDir = t.TempDir()
 	}
 	r.surf = adaptertest.NewSurface("console")
 	log := testLog(t)
-	r.ob = bridge.NewOutbox(bridge.OutboxOptions{Store: r.st, Surfaces: []bridge.StaffSurface{r.surf}, Log: log,
-		Config: bridge.OutboxConfig{BaseBackoff: bridge.Duration(20 * time.Millisecond), MaxBackoff: bridge.Duration(100 * time.Millisecond), MaxAttempts: 4,
-			Pacing: map[string]bridge.Pacing{"email": {}}}, // no pacing in tests
-		Jitter: func() float64 { return 0.5 }})
-	r.eng = bridge.NewEngine(bridge.EngineOptions{Store: r.st, Surfaces: []bridge.Platform{"console"}, Notify: r.ob.Notify, Log: log,
+	r.eng = bridge.NewEngine(bridge.EngineOptions{Store: r.st, Surfaces: []bridge.Platform{"console"}, Notify: func() { r.ob.Notify() }, Log: log,
 		Config: bridge.EngineConfig{ReopenWindow: time.Hour}})
 	table, err := commands.NewTable(commands.Core()...)
 	if err != nil {
@@ -104,6 +100,10 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.ob = bridge.NewOutbox(bridge.OutboxOptions{Store: r.st, Surfaces: []bridge.StaffSurface{r.surf}, Channels: []bridge.CustomerChannel{r.ad}, Log: log,
+		Config: bridge.OutboxConfig{BaseBackoff: bridge.Duration(20 * time.Millisecond), MaxBackoff: bridge.Duration(100 * time.Millisecond), MaxAttempts: 4,
+			Pacing: map[string]bridge.Pacing{"email": {}}}, // no pacing in tests
+		Jitter: func() float64 { return 0.5 }})
 	t.Cleanup(r.stop)
 	return r
 }

@@ -114,7 +114,7 @@ type wrapListener struct {
 	wrap func(net.Conn) net.Conn
 }
 
-func (l wrapListener) Accept() (net.Conn, error) {
+func (l *wrapListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err

@@ -110,7 +110,7 @@ func StartIMAP(o IMAPOptions) (*IMAPServer, error) {
 		ln = tls.NewListener(ln, cert.server)
 	}
 	if o.NoIdle {
-		ln = wrapListener{Listener: ln, wrap: func(c net.Conn) net.Conn { return noIdleConn{c} }}
+		ln = &wrapListener{Listener: ln, wrap: func(c net.Conn) net.Conn { return noIdleConn{c} }}
 	}
 	go func() {
 		defer close(s.done)
@@ -299,6 +299,7 @@ func (s *IMAPServer) dial() (*imapclient.Client, error) {
 // Close stops the server.
 func (s *IMAPServer) Close() {
 	s.srv.Close()
+	s.ln.Close() // Serve may not have registered the listener yet
 	s.ln.dropAll()
 	<-s.done
 }

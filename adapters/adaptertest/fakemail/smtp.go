@@ -191,6 +191,8 @@ func (s *SMTPServer) DropConnections() int { return s.ln.dropAll() }
 // Close stops the server.
 func (s *SMTPServer) Close() {
 	s.srv.Close()
+	s.ln.Close() // Serve may not have registered the listener yet
+	s.ln.dropAll()
 	<-s.done
 }
 
