@@ -96,35 +96,38 @@ func (a *Adapter) compose(d bridge.Delivery, messageID string) (outgoing, error)
 // inside multipart/mixed when there are attachments. Boundaries derive
 // from the Message-ID, so the output is reproducible.
 func (o outgoing) render() ([]byte, error) {
-	var h message.Header
-	h.Set("Date", o.Date.Format(time.RFC1123Z))
-	h.Set("From", formatAddress(o.From))
-	h.Set("To", formatAddress(o.To))
-	if o.ReplyTo != nil {
-		h.Set("Reply-To", formatAddress(*o.ReplyTo))
-	}
-	h.Set("Subject", mime.QEncoding.Encode("utf-8", oneLine(o.Subject, 900)))
-	h.Set("Message-Id", o.MessageID)
-	if o.InReplyTo != "" {
-		h.Set("In-Reply-To", o.InReplyTo)
-		h.Set("References", strings.Join(o.References, " "))
-	}
-	// Ask Exchange not to send out-of-office replies to our replies.
-	h.Set("X-Auto-Response-Suppress", "OOF, AutoReply")
-	h.Set("X-Mailer", "Threadline")
-	h.Set("MIME-Version", "1.0")
-
 	boundary := func(kind string) string {
 		sum := sha256.Sum256([]byte(kind + o.MessageID))
 		return "tl-" + kind + "-" + hex.EncodeToString(sum[:12])
 	}
-	var buf bytes.Buffer
 	mixed := len(o.Files) > 0
+	fields := [][2]string{
+		{"Date", o.Date.Format(time.RFC1123Z)},
+		{"From", formatAddress(o.From)},
+		{"To", formatAddress(o.To)},
+	}
+	if o.ReplyTo != nil {
+		fields = append(fields, [2]string{"Reply-To", formatAddress(*o.ReplyTo)})
+	}
+	fields = append(fields,
+		[2]string{"Subject", mime.QEncoding.Encode("utf-8", oneLine(o.Subject, 900))},
+		[2]string{"Message-Id", o.MessageID})
+	if o.InReplyTo != "" {
+		fields = append(fields, [2]string{"In-Reply-To", o.InReplyTo}, [2]string{"References", strings.Join(o.References, " ")})
+	}
+	// Ask Exchange not to send out-of-office replies to our replies.
+	fields = append(fields, [2]string{"X-Auto-Response-Suppress", "OOF, AutoReply"}, [2]string{"X-Mailer", "Threadline"},
+		[2]string{"MIME-Version", "1.0"})
+	var h message.Header
 	if mixed {
 		h.SetContentType("multipart/mixed", map[string]string{"boundary": boundary("mixed")})
 	} else {
 		h.SetContentType("multipart/alternative", map[string]string{"boundary": boundary("alt")})
 	}
+	for i := len(fields) - 1; i >= 0; i-- { // Add prepends: add in reverse for a natural order
+		h.Add(fields[i][0], fields[i][1])
+	}
+	var buf bytes.Buffer
 	w, err := message.CreateWriter(&buf, h)
 	if err != nil {
 		return nil, err

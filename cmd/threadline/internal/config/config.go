@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/adapters/console"
+	"github.com/threadlinehq/threadline/adapters/email"
 	"github.com/threadlinehq/threadline/adapters/webchat"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/store"
@@ -38,6 +39,7 @@ type Config struct {
 	// telegram section (issue 5)
 
 	// email section (issue 6)
+	Email email.Config `yaml:"email"`
 
 	// discord section (issue 7)
 }
@@ -91,6 +93,7 @@ func (c *Config) applyEnv(env Env) {
 	// telegram env (issue 5)
 
 	// email env (issue 6)
+	c.Email.ApplyEnv(env)
 
 	// discord env (issue 7)
 }
@@ -158,6 +161,7 @@ func (c *Config) defaults() {
 	// telegram defaults (issue 5)
 
 	// email defaults (issue 6)
+	c.Email.Defaults()
 
 	// discord defaults (issue 7)
 }
@@ -183,6 +187,7 @@ func (c *Config) validate() []sectionErr {
 	// telegram validate (issue 5)
 
 	// email validate (issue 6)
+	add("email", c.Email.Validate())
 
 	// discord validate (issue 7)
 
