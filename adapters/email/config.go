@@ -303,7 +303,7 @@ func redact(scheme, host string, port int, tls, user, path string) string {
 	}
 	s += "://"
 	if user != "" {
-		s += url.PathEscape(user) + "@"
+		s += url.User(user).String() + "@"
 	}
 	s += host + ":" + strconv.Itoa(port)
 	if path != "" {

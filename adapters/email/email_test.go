@@ -169,8 +169,6 @@ func TestRestartNoLossNoRepeat(t *testing.T) {
 
 	// The server renumbers the mailbox (new UIDVALIDITY) and mail is
 	// unread again: everything is rescanned, nothing is stored twice.
-	msgs, _ := r.imap.Messages("")
-	_ = msgs
 	if err := r.imap.RenumberMailbox("INBOX"); err != nil {
 		t.Fatal(err)
 	}
@@ -198,9 +196,9 @@ func TestRestartNoLossNoRepeat(t *testing.T) {
 }
 
 // TestUnseenAtFirstStart: on the first start only unread mail is taken;
-// mail already read by a person stays alone.
+// mail already read by a person stays alone. (IMAP over STARTTLS.)
 func TestUnseenAtFirstStart(t *testing.T) {
-	r := newRig(t, rigOptions{})
+	r := newRig(t, rigOptions{imap: fakemail.IMAPOptions{TLS: fakemail.TLSStartTLS}})
 	if _, err := r.imap.Append("", []byte(customerMail("old@example.net", "<old@example.net>", "Old", "Already handled by hand")), "\\Seen"); err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ import (
 // with a recording staff surface, the email adapter, and loopback IMAP and
 // SMTP servers.
 type rig struct {
-	t       *testing.T
+	t       testing.TB
 	st      *store.Store
 	eng     *bridge.Engine
 	ob      *bridge.Outbox
@@ -50,14 +50,14 @@ type rigOptions struct {
 
 var testKey = []byte("0123456789abcdef0123456789abcdef-test-key")
 
-func testLog(t *testing.T) *slog.Logger {
+func testLog(t testing.TB) *slog.Logger {
 	if os.Getenv("EMAIL_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.DiscardHandler)
 }
 
-func newRig(t *testing.T, o rigOptions) *rig {
+func newRig(t testing.TB, o rigOptions) *rig {
 	t.Helper()
 	r := &rig{t: t}
 	if o.dbPath != "" {
