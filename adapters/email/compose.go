@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-message"
-	"github.com/emersion/go-message/textproto"
 
 	"github.com/threadlinehq/threadline/bridge"
 )
@@ -216,11 +215,4 @@ func formatAddress(a mail.Address) string {
 		return r
 	}, a.Address)
 	return a.String()
-}
-
-// header parsing is shared by tests that read what we sent.
-func readHeader(raw []byte) (textproto.Header, error) {
-	p := &parser{lim: Limits{}.withDefaults()}
-	h, _, err := p.readHeader(raw)
-	return h, err
 }

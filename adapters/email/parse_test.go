@@ -10,7 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/emersion/go-message/textproto"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -182,4 +185,18 @@ func TestParseRejectsNonEmail(t *testing.T) {
 		t.Errorf("header-only: %+v %v", p, err)
 	}
 	_ = bytes.MinRead
+}
+
+func dateOrZero(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// readHeader reads the header block of a message we sent.
+func readHeader(raw []byte) (textproto.Header, error) {
+	p := &parser{lim: Limits{}.withDefaults()}
+	h, _, err := p.readHeader(raw)
+	return h, err
 }
