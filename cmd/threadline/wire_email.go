@@ -1,10 +1,47 @@
 package main
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"path/filepath"
 
-// wireEmail is replaced when the email adapter lands; until then it only says
-// that the adapter is off.
+	"github.com/threadlinehq/threadline/adapters/email"
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// wireEmail builds the email channel when both an IMAP and an SMTP server
+// are configured (EMAIL_IMAP_URL and EMAIL_SMTP_URL, or the email section).
 func (a *app) wireEmail(context.Context) error {
-	a.status = append(a.status, statusLine{"email", "off", "EMAIL_IMAP_URL and EMAIL_SMTP_URL not set"})
+	cfg := a.cfg.Email
+	if !cfg.Enabled() {
+		a.status = append(a.status, statusLine{"email", "off", cfg.OffReason()})
+		return nil
+	}
+	key := []byte(cfg.TokenSecret)
+	if len(key) == 0 {
+		hexKey, err := loadOrCreateSecret(filepath.Join(a.cfg.DataDir, "email.key"), a.log)
+		if err != nil {
+			return fmt.Errorf("email key: %w", err)
+		}
+		key = []byte(hexKey)
+	}
+	ch, err := email.New(cfg, email.Options{
+		Cursors:        a.st,
+		AttachmentsDir: filepath.Join(a.cfg.DataDir, "attachments"),
+		Key:            key,
+		Log:            a.log.With("channel", "email"),
+		// A bounce of one of our replies becomes a staff-only note in its
+		// conversation (stored once per bounce message).
+		Bounces: func(ctx context.Context, conv bridge.ConversationID, id, text string) error {
+			_, err := a.engine.Note(ctx, bridge.StaffContext{Conversation: conv, Actor: bridge.SystemActor(), Surface: email.Platform, ExternalID: id}, text, nil)
+			return err
+		},
+	})
+	if err != nil {
+		return err
+	}
+	a.channels = append(a.channels, ch)
+	detail := fmt.Sprintf("reading %s, replying via %s as %s", cfg.IMAPDescription(), cfg.SMTPDescription(), cfg.From)
+	a.status = append(a.status, statusLine{"email", "on", detail})
 	return nil
 }

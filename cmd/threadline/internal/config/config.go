@@ -13,6 +13,7 @@ import (
 
 	"github.com/threadlinehq/threadline/adapters/console"
 	"github.com/threadlinehq/threadline/adapters/discord"
+	"github.com/threadlinehq/threadline/adapters/email"
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/adapters/telegram"
 	"github.com/threadlinehq/threadline/adapters/webchat"
@@ -54,6 +55,7 @@ type Config struct {
 	Telegram telegram.Config `yaml:"telegram"`
 
 	// email section (issue 6)
+	Email email.Config `yaml:"email"`
 
 	// discord section (issue 7)
 	Discord discord.Config `yaml:"discord"`
@@ -111,6 +113,7 @@ func (c *Config) applyEnv(env Env) {
 	set(&c.Telegram.WebhookSecret, "TELEGRAM_WEBHOOK_SECRET")
 
 	// email env (issue 6)
+	c.Email.ApplyEnv(env)
 
 	// discord env (issue 7)
 	c.Discord.ApplyEnv(env)
@@ -185,6 +188,7 @@ func (c *Config) defaults() {
 	c.Telegram.Defaults()
 
 	// email defaults (issue 6)
+	c.Email.Defaults()
 
 	// discord defaults (issue 7)
 	c.Discord.Defaults()
@@ -230,6 +234,7 @@ func (c *Config) validate() []sectionErr {
 	}
 
 	// email validate (issue 6)
+	add("email", c.Email.Validate())
 
 	// discord validate (issue 7)
 	add("discord", c.Discord.Validate())

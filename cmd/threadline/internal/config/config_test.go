@@ -138,3 +138,65 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("public admin listen = %v", err)
 	}
 }
+
+func TestEmailSection(t *testing.T) {
+	// Off by default: the shipped config needs no email settings.
+	cfg, err := parse(t, "console: {enabled: true}\n", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Email.Enabled() || cfg.Email.OffReason() != "EMAIL_IMAP_URL and EMAIL_SMTP_URL not set" {
+		t.Errorf("email should be off: %+v", cfg.Email)
+	}
+
+	// The env shortcuts turn it on.
+	env := map[string]string{
+		"EMAIL_IMAP_URL": "imaps://support%40example.com:p%40ss@imap.example.com/Support",
+		"EMAIL_SMTP_URL": "smtp://support%40example.com:p%40ss@smtp.example.com?tls=starttls",
+		"EMAIL_FROM":     "Example Support <support@example.com>",
+	}
+	cfg, err = parse(t, "email:\n  imap: {poll_interval: 2m}\n", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := cfg.Email
+	if !e.Enabled() || e.IMAP.Host != "imap.example.com" || e.IMAP.Port != 993 || e.IMAP.TLS != "tls" || e.IMAP.Username != "support@example.com" ||
+		e.IMAP.Password != "p@ss" || e.IMAP.Mailbox != "Support" || e.IMAP.PollInterval.D() != 2*time.Minute ||
+		e.SMTP.Port != 587 || e.SMTP.TLS != "starttls" || e.From != "Example Support <support@example.com>" {
+		t.Errorf("email = %+v", e)
+	}
+	if d := e.IMAPDescription() + e.SMTPDescription(); strings.Contains(d, "p@ss") || strings.Contains(d, "p%40ss") {
+		t.Errorf("description leaks the password: %s", d)
+	}
+
+	// Problems are reported with lines, and never echo the password.
+	_, err = parse(t, `email:
+  imap:
+    url: "ftp://u:hunter2@host"
+  smtp:
+    host: smtp.example.com
+    tls: sometimes
+`, nil)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	got := err.Error()
+	for _, want := range []string{
+		"config.yaml:3: email.imap.url: scheme must be imaps:// (TLS) or imap:// (STARTTLS)",
+		"config.yaml:6: email.smtp.tls: must be tls, starttls or none",
+		"email.from: is required",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "hunter2") {
+		t.Errorf("error leaks the password:\n%s", got)
+	}
+
+	// Only one server set is an error, not a silently dead channel.
+	_, err = parse(t, "", map[string]string{"EMAIL_IMAP_URL": "imaps://u:p@h", "EMAIL_FROM": "s@example.com"})
+	if err == nil || !strings.Contains(err.Error(), "no SMTP server") {
+		t.Errorf("half-configured email: %v", err)
+	}
+}
