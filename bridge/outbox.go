@@ -151,7 +151,7 @@ type result struct {
 // Run delivers until ctx is cancelled, then waits up to Drain for sends in
 // flight; rows not finished stay pending for the next start.
 func (o *Outbox) Run(ctx context.Context) error {
-	inflight := make(map[lane]bool)
+	inflight := make(map[lane]OutboxID) // lane → the row being sent
 	done := make(chan result, o.cfg.Workers)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -159,7 +159,11 @@ func (o *Outbox) Run(ctx context.Context) error {
 		wait := 5 * time.Second // safety net; commits wake us via Notify
 		if len(inflight) < o.cfg.Workers {
 			now := o.now()
-			items, err := o.store.DueOutbox(ctx, now, 4*o.cfg.Workers+len(inflight))
+			skip := make([]OutboxID, 0, len(inflight))
+			for _, id := range inflight {
+				skip = append(skip, id)
+			}
+			items, err := o.store.DueOutbox(ctx, now, 2*(o.cfg.Workers-len(inflight))+4, skip)
 			if err != nil && ctx.Err() == nil {
 				o.log.Error("outbox: reading due rows", "err", err)
 				wait = time.Second
@@ -169,7 +173,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 					break
 				}
 				l := lane{it.Conversation, it.Target}
-				if inflight[l] {
+				if _, busy := inflight[l]; busy {
 					continue
 				}
 				if paced(it.Kind) {
@@ -178,7 +182,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 						continue
 					}
 				}
-				inflight[l] = true
+				inflight[l] = it.ID
 				go func(it OutboxItem) { done <- o.process(ctx, it) }(it)
 			}
 			if next, err := o.store.NextOutboxDue(ctx); err == nil && !next.IsZero() {
@@ -198,14 +202,14 @@ func (o *Outbox) Run(ctx context.Context) error {
 	}
 }
 
-func (o *Outbox) finish(inflight map[lane]bool, r result) {
+func (o *Outbox) finish(inflight map[lane]OutboxID, r result) {
 	delete(inflight, r.lane)
 	if !r.blockUntil.IsZero() {
 		o.pacer.block(r.lane.target, r.dest, r.blockUntil)
 	}
 }
 
-func (o *Outbox) drain(inflight map[lane]bool, done chan result) {
+func (o *Outbox) drain(inflight map[lane]OutboxID, done chan result) {
 	deadline := time.NewTimer(o.cfg.Drain.D())
 	defer deadline.Stop()
 	for len(inflight) > 0 {

@@ -48,7 +48,9 @@ type Reader interface {
 	StaleClaims(ctx context.Context, claimedBefore time.Time) ([]ConversationID, error)
 	// DueSnoozes lists snoozed conversations whose snooze ended by now.
 	DueSnoozes(ctx context.Context, now time.Time) ([]ConversationID, error)
-	DueOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error)
+	// DueOutbox returns schedulable rows due at now, earliest first,
+	// leaving out the rows in skip (being sent right now).
+	DueOutbox(ctx context.Context, now time.Time, limit int, skip []OutboxID) ([]OutboxItem, error)
 	// NextOutboxDue returns when the earliest pending row is due (zero time if none).
 	NextOutboxDue(ctx context.Context) (time.Time, error)
 }

@@ -3,12 +3,21 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
 )
 
-// Enqueue adds an outbox row. Rows are due at NotBefore (now if zero).
+// behindHead is the next_attempt_at of a pending row waiting behind the
+// head of its lane (conversation, target): never due by itself. Only the
+// head is schedulable; finishing it activates the next row. That keeps
+// per-conversation order and lets the worker find due rows with a plain
+// index range scan.
+const behindHead = int64(1) << 62
+
+// Enqueue adds an outbox row: due at NotBefore (now if zero) when its lane
+// is empty, else queued behind the lane's pending rows.
 func (t *Tx) Enqueue(r bridge.OutboxRow) error {
 	var msg any
 	if r.Message != 0 {
@@ -19,22 +28,38 @@ func (t *Tx) Enqueue(r bridge.OutboxRow) error {
 		due = ms(r.NotBefore)
 	}
 	_, err := t.exec(`INSERT INTO outbox (conversation_id, target, kind, message_id, payload, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, r.Conversation, r.Target, r.Kind, msg, r.Payload, due, time.Now().UnixMilli())
+		VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' AND conversation_id = ?1
+			AND target = ?2) THEN ?6 ELSE ?7 END, ?8)`,
+		r.Conversation, r.Target, r.Kind, msg, r.Payload, behindHead, due, time.Now().UnixMilli())
 	return err
 }
 
-// headOfLane keeps only the oldest pending row of each (conversation, target)
-// lane: later rows wait for it, which is what keeps per-conversation order.
-const headOfLane = `NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending'
-	AND p.conversation_id = o.conversation_id AND p.target = o.target AND p.id < o.id)`
+// activateNext makes the next pending row of the finished row's lane due.
+func (t *Tx) activateNext(finished bridge.OutboxID, now time.Time) error {
+	_, err := t.exec(`UPDATE outbox SET next_attempt_at = ?1 WHERE id = (
+		SELECT min(o.id) FROM outbox o, outbox f
+		WHERE f.id = ?2 AND o.state = 'pending' AND o.conversation_id = f.conversation_id AND o.target = f.target)
+		AND next_attempt_at = ?3`, ms(now), finished, behindHead)
+	return err
+}
 
-// DueOutbox returns pending lane heads due at now, earliest first.
-func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) ([]bridge.OutboxItem, error) {
+// DueOutbox returns pending lane heads due at now, earliest first,
+// without the rows in skip.
+func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int, skip []bridge.OutboxID) ([]bridge.OutboxItem, error) {
+	args := []any{ms(now)}
+	notIn := ""
+	if len(skip) > 0 {
+		notIn = " AND o.id NOT IN (" + strings.TrimSuffix(strings.Repeat("?,", len(skip)), ",") + ")"
+		for _, id := range skip {
+			args = append(args, id)
+		}
+	}
+	args = append(args, limit)
 	rows, err := s.r.QueryContext(ctx, `SELECT o.id, o.conversation_id, o.target, o.kind, coalesce(o.message_id, 0),
 		o.payload, o.attempts, o.next_attempt_at, o.created_at, c.address, c.department
 		FROM outbox o JOIN conversations c ON c.id = o.conversation_id
-		WHERE o.state = 'pending' AND o.next_attempt_at <= ? AND `+headOfLane+`
-		ORDER BY o.next_attempt_at, o.id LIMIT ?`, ms(now), limit)
+		WHERE o.state = 'pending' AND o.next_attempt_at <= ?`+notIn+`
+		ORDER BY o.next_attempt_at, o.id LIMIT ?`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -56,8 +81,8 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) ([]brid
 // NextOutboxDue returns when the earliest pending lane head is due.
 func (s *Store) NextOutboxDue(ctx context.Context) (time.Time, error) {
 	var next sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT min(o.next_attempt_at) FROM outbox o WHERE o.state = 'pending' AND `+headOfLane).Scan(&next)
-	if err != nil || !next.Valid {
+	err := s.r.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'`).Scan(&next)
+	if err != nil || !next.Valid || next.Int64 >= behindHead {
 		return time.Time{}, err
 	}
 	return time.UnixMilli(next.Int64), nil
@@ -67,6 +92,9 @@ func (s *Store) NextOutboxDue(ctx context.Context) (time.Time, error) {
 func (t *Tx) MarkSent(id bridge.OutboxID, ref bridge.ExternalRef, msg bridge.MessageID, now time.Time) error {
 	if _, err := t.exec(`UPDATE outbox SET state = 'sent', external_id = ?, attempts = attempts + 1, done_at = ?, last_error = ''
 		WHERE id = ?`, ref.ID, ms(now), id); err != nil {
+		return err
+	}
+	if err := t.activateNext(id, now); err != nil {
 		return err
 	}
 	if msg != 0 && ref.ID != "" {
@@ -84,8 +112,10 @@ func (t *Tx) MarkRetry(id bridge.OutboxID, attempts int, next time.Time, lastErr
 
 // MarkDead dead-letters a row.
 func (t *Tx) MarkDead(id bridge.OutboxID, lastErr string, now time.Time) error {
-	_, err := t.exec(`UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, done_at = ? WHERE id = ?`, lastErr, ms(now), id)
-	return err
+	if _, err := t.exec(`UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, done_at = ? WHERE id = ?`, lastErr, ms(now), id); err != nil {
+		return err
+	}
+	return t.activateNext(id, now)
 }
 
 // OutboxRow is an outbox row as operators see it.
