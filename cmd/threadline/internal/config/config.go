@@ -45,6 +45,8 @@ type Config struct {
 	Workflow bridge.WorkflowConfig `yaml:",inline"`
 	// Sweep is how often time-based work runs (snoozes, claim expiry, SLA).
 	Sweep string `yaml:"sweep"`
+	// Digest posts statistics on a schedule (README "Statistics and digests").
+	Digest DigestConfig `yaml:"digest"`
 
 	Slack slack.Config `yaml:"slack"`
 
@@ -175,6 +177,7 @@ func (c *Config) defaults() {
 	if c.Sweep == "" {
 		c.Sweep = "@every 1m"
 	}
+	c.Digest.Defaults(c.Workflow.Timezone)
 
 	c.Slack.Defaults()
 
@@ -206,6 +209,7 @@ func (c *Config) validate() []sectionErr {
 	if _, err := cron.ParseStandard(c.Sweep); err != nil {
 		add("", bridge.FieldErrorf("sweep", "%q is not a cron schedule (e.g. \"@every 1m\" or \"*/2 * * * *\"): %v", c.Sweep, err))
 	}
+	add("digest", c.Digest.Validate())
 	for dept, d := range c.Workflow.Departments {
 		if ch := d.Channels["slack"]; ch != "" && c.Slack.Enabled() && !strings.HasPrefix(ch, "C") && !strings.HasPrefix(ch, "G") {
 			add("", bridge.FieldErrorf("departments."+dept+".channels.slack", "%q is not a Slack channel id", ch))
