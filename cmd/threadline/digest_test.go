@@ -19,7 +19,9 @@ import (
 
 func TestDigestWindow(t *testing.T) {
 	berlin, _ := time.LoadLocation("Europe/Berlin")
-	at := func(month time.Month, day, hour int) time.Time { return time.Date(2026, month, day, hour, 0, 0, 0, berlin) }
+	at := func(month time.Month, day, hour int) time.Time {
+		return time.Date(2026, month, day, hour, 0, 0, 0, berlin)
+	}
 	for _, tc := range []struct {
 		name         string
 		now          time.Time
