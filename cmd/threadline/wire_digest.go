@@ -35,11 +35,19 @@ func (a *app) digestJob() {
 	for _, t := range d.targets {
 		to = append(to, string(t.surface)+" "+t.channel)
 	}
-	detail := fmt.Sprintf("%q in %s, covering %s, to %s", a.cfg.Digest.Schedule, d.loc, bridge.ShortDuration(d.period), strings.Join(to, ", "))
+	detail := fmt.Sprintf("%q in %s, covering %s, to %s", a.cfg.Digest.Schedule, d.loc, periodText(d.period), strings.Join(to, ", "))
 	if len(problems) > 0 {
 		detail += " (" + strings.Join(problems, "; ") + ")"
 	}
 	a.status = append(a.status, statusLine{"digest", "on", detail})
+}
+
+// periodText prints a period as it is written in the config: "1d", "12h", "90m".
+func periodText(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
 }
 
 // digestTarget is one channel the digest goes to.
