@@ -279,6 +279,10 @@ func TestFormatStatsGolden(t *testing.T) {
 	for i := range 14 {
 		month.Agents = append(month.Agents, bridge.AgentStats{ID: bridge.StaffID("console:agent" + string(rune('a'+i))), Replies: 14 - i})
 	}
+	month.Tags = nil
+	for i, tag := range []string{"refund", "login", "password-reset", "invoice", "bug", "android", "ios", "feature-request", "vip", "billing-address"} {
+		month.Tags = append(month.Tags, bridge.Count{Name: tag, Count: 40 - 3*i})
+	}
 	out := bridge.FormatStats(month)
 	golden(t, "stats_month", out)
 	if n := len([]rune(out)); n > 1900 {

@@ -66,14 +66,29 @@ func FormatStats(s Stats) string {
 	}
 	b.WriteByte('\n')
 
+	list := func(label string, parts []string) {
+		// Wrap at about 80 columns, continuation lines under the first item.
+		cur := ""
+		for _, p := range parts {
+			if cur != "" && utf8.RuneCountInString(cur)+3+utf8.RuneCountInString(p) > 80-16 {
+				line(label, "%s ·", cur)
+				label, cur = "", ""
+			}
+			if cur != "" {
+				cur += " · "
+			}
+			cur += p
+		}
+		line(label, "%s", cur)
+	}
 	if s.Created > 0 {
-		line("Channels", "%s", joinCounts(s.ByChannel, 6, ""))
+		list("Channels", countParts(s.ByChannel, 6, ""))
 		if len(s.ByDepartment) > 1 || (len(s.ByDepartment) == 1 && s.ByDepartment[0].Name != "") {
-			line("Departments", "%s", joinCounts(s.ByDepartment, 6, "none"))
+			list("Departments", countParts(s.ByDepartment, 6, "none"))
 		}
 	}
 	if len(s.Tags) > 0 {
-		line("Top tags", "%s", joinCounts(s.Tags, 10, ""))
+		list("Top tags", countParts(s.Tags, 10, ""))
 	}
 	if s.Created > 0 {
 		b.WriteByte('\n')
@@ -164,7 +179,8 @@ func sparkline(vs []int) string {
 	return b.String()
 }
 
-func joinCounts(cs []Count, n int, emptyName string) string {
+// countParts renders the top n counts as "name 12", the rest summed up.
+func countParts(cs []Count, n int, emptyName string) []string {
 	var parts []string
 	rest := 0
 	for i, c := range cs {
@@ -181,7 +197,7 @@ func joinCounts(cs []Count, n int, emptyName string) string {
 	if rest > 0 {
 		parts = append(parts, fmt.Sprintf("others %d", rest))
 	}
-	return strings.Join(parts, " · ")
+	return parts
 }
 
 func clipRunes(s string, n int) string {
