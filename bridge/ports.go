@@ -174,3 +174,11 @@ type EventLog interface {
 	// SeenEvent reports whether id was recorded.
 	SeenEvent(ctx context.Context, source, id string) (bool, error)
 }
+
+// DigestPoster is implemented by surfaces that can post a statistics digest
+// (text plus a PNG chart) to a staff channel. Digests belong to no
+// conversation, so they do not go through the outbox: the caller retries.
+// Errors are classified like Post's (Permanent, RetryAfter, transient).
+type DigestPoster interface {
+	PostDigest(ctx context.Context, channel string, text string, png []byte, filename string) error
+}

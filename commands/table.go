@@ -117,11 +117,11 @@ func (t *Table) Help(s Syntax) string {
 // plus "template_edit", the permission for changing templates.
 func Names() []string {
 	var out []string
-	for _, c := range append(Core(), Workflow()...) {
+	for _, c := range append(append(Core(), Workflow()...), Stats()...) {
 		out = append(out, c.Name)
 	}
 	return append(out, "template_edit")
 }
 
-// All is the full command table: Core plus Workflow.
-func All() (*Table, error) { return NewTable(append(Core(), Workflow()...)...) }
+// All is the full command table: Core, Workflow and Stats.
+func All() (*Table, error) { return NewTable(append(append(Core(), Workflow()...), Stats()...)...) }

@@ -5,6 +5,7 @@
 package fakeslack
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -13,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -68,6 +71,7 @@ type Server struct {
 type Upload struct {
 	Channel, ThreadTS, Name string
 	Data                    []byte
+	Comment                 string // initial_comment: the message shared with the file
 }
 
 type limit struct {
@@ -346,7 +350,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		var out []map[string]any
 		for _, file := range files {
 			s.uploaded = append(s.uploaded, Upload{Channel: f.Get("channel_id"), ThreadTS: f.Get("thread_ts"),
-				Name: string(s.files[file.ID+".name"]), Data: s.files[file.ID]})
+				Name: string(s.files[file.ID+".name"]), Data: s.files[file.ID], Comment: f.Get("initial_comment")})
 			out = append(out, map[string]any{"id": file.ID, "title": file.Title})
 		}
 		s.mu.Unlock()
@@ -390,14 +394,17 @@ func (s *Server) postMessage(w http.ResponseWriter, f url.Values, ephemeral bool
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimPrefix(r.URL.Path, "/upload/")
 	data, _ := io.ReadAll(r.Body)
-	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "multipart/") {
-		if err := r.ParseMultipartForm(32 << 20); err == nil {
-			for _, fhs := range r.MultipartForm.File {
-				for _, fh := range fhs {
-					f, _ := fh.Open()
-					data, _ = io.ReadAll(f)
-					f.Close()
-				}
+	// The body was read above, so parse the multipart form from the bytes.
+	if ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && strings.HasPrefix(ct, "multipart/") {
+		mr := multipart.NewReader(bytes.NewReader(data), params["boundary"])
+		for {
+			part, err := mr.NextPart()
+			if err != nil {
+				break
+			}
+			if part.FileName() != "" {
+				data, _ = io.ReadAll(part)
+				break
 			}
 		}
 	}

@@ -48,6 +48,8 @@ type Config struct {
 	Sweep string `yaml:"sweep"`
 	// SLA: policies, calendars, nag ladder, acknowledgements, satisfaction.
 	SLA bridge.SLAConfig `yaml:"sla"`
+	// Digest posts statistics on a schedule (README "Statistics and digests").
+	Digest DigestConfig `yaml:"digest"`
 
 	Slack slack.Config `yaml:"slack"`
 
@@ -181,6 +183,7 @@ func (c *Config) defaults() {
 	if c.Sweep == "" {
 		c.Sweep = "@every 1m"
 	}
+	c.Digest.Defaults(c.Workflow.Timezone)
 
 	c.Slack.Defaults()
 
@@ -219,6 +222,7 @@ func (c *Config) validate() []sectionErr {
 	if _, err := cron.ParseStandard(c.Sweep); err != nil {
 		add("", bridge.FieldErrorf("sweep", "%q is not a cron schedule (e.g. \"@every 1m\" or \"*/2 * * * *\"): %v", c.Sweep, err))
 	}
+	add("digest", c.Digest.Validate())
 	for dept, d := range c.Workflow.Departments {
 		if ch := d.Channels["slack"]; ch != "" && c.Slack.Enabled() && !strings.HasPrefix(ch, "C") && !strings.HasPrefix(ch, "G") {
 			add("", bridge.FieldErrorf("departments."+dept+".channels.slack", "%q is not a Slack channel id", ch))
