@@ -300,7 +300,7 @@ func (r *runner) handleInteraction(ctx context.Context, i *discordgo.Interaction
 		// A button on a card in a text channel: the card's id is the thread's.
 		ref, owned = bridge.ThreadRef(i.Message.ID), true
 	}
-	if !owned && name != "help" {
+	if !owned && !global(name) {
 		resp.send(ctx, fmt.Sprintf("This command works inside a Threadline conversation: a post in <#%s>.", s.cfg.ChannelID), true)
 		return
 	}

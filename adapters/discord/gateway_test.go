@@ -66,7 +66,7 @@ func TestGuildCommandRegistration(t *testing.T) {
 	var guild string
 	h := start(t, setup{config: func(c *discord.Config) { c.GuildID = "900000000000000001" }})
 	guild = "900000000000000001"
-	adaptertest.Eventually(t, wait, func() bool { return len(h.fake.Commands(guild)) == 7 }, "guild commands")
+	adaptertest.Eventually(t, wait, func() bool { return len(h.fake.Commands(guild)) == len(discord.DefaultSlashCommands()) }, "guild commands")
 	if n := len(h.fake.Commands("")); n != 0 {
 		t.Errorf("%d global commands, want none", n)
 	}

@@ -26,8 +26,27 @@ func DefaultSlashCommands() []SlashCommand {
 		{Name: "reopen", Description: "Reopen this closed conversation"},
 		{Name: "note", Description: "Add an internal note (never sent to the customer)", Option: "text", OptionDescription: "The note", Required: true},
 		{Name: "status", Description: "Show status, owner, priority and timings"},
+		{Name: "priority", Description: "Set the priority", Option: "level", OptionDescription: "urgent, high, normal or low", Required: true},
+		{Name: "tag", Description: "Tag the conversation", Option: "tags", OptionDescription: "add X, remove X, or nothing to list"},
+		{Name: "snooze", Description: "Set aside until a time", Option: "until", OptionDescription: "2h, tomorrow 9:00, friday, off", Required: true},
+		{Name: "handoff", Description: "Hand to a person or department", Option: "to", OptionDescription: "@person or department, then an optional note", Required: true},
+		{Name: "escalate", Description: "Pull a department or the on-call in", Option: "to", OptionDescription: "department or oncall, then an optional reason", Required: true},
+		{Name: "deescalate", Description: "End the escalation"},
+		{Name: "history", Description: "The customer's earlier conversations"},
+		{Name: "list", Description: "Open conversations, most urgent first"},
+		{Name: "oncall", Description: "Who is on call in each department"},
+		{Name: "stats", Description: "Statistics", Option: "period", OptionDescription: "today, yesterday, week, 7d, 30d"},
 		{Name: "help", Description: "List Threadline's commands"},
 	}
+}
+
+// global commands work outside conversation posts too.
+func global(name string) bool {
+	switch name {
+	case "help", "list", "oncall", "stats":
+		return true
+	}
+	return false
 }
 
 func (c SlashCommand) applicationCommand() *discordgo.ApplicationCommand {

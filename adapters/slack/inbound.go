@@ -234,7 +234,7 @@ type slashResponse struct {
 // conversation; inside threads staff use !commands and the card buttons.
 func (s *Surface) handleSlash(ctx context.Context, in bridge.StaffInbox, cmd slack.SlashCommand) (slashResponse, error) {
 	fields := strings.Fields(cmd.Text)
-	usage := fmt.Sprintf("Usage: `%[1]s list`, `%[1]s <id>` (status), `%[1]s <command> <id> [text]` (e.g. `%[1]s claim 142`, `%[1]s close 142 fixed`), `%[1]s help`.", s.cfg.SlashCommand)
+	usage := fmt.Sprintf("Usage: `%[1]s list`, `%[1]s stats [7d]`, `%[1]s oncall`, `%[1]s <id>` (status), `%[1]s <command> <id> [text]` (e.g. `%[1]s claim 142`, `%[1]s close 142 fixed`), `%[1]s help`.", s.cfg.SlashCommand)
 	reply := func(text string) slashResponse { return slashResponse{ResponseType: "ephemeral", Text: text} }
 	names := func(id string) string { return s.users.name(ctx, id) }
 	msg := bridge.StaffMessage{Surface: Platform, Actor: s.actor(ctx, cmd.UserID), Mentions: mentionMap(cmd.Text, names)}
@@ -242,7 +242,7 @@ func (s *Surface) handleSlash(ctx context.Context, in bridge.StaffInbox, cmd sla
 	switch {
 	case len(fields) == 0:
 		return reply(usage), nil
-	case fields[0] == "list" || fields[0] == "help":
+	case fields[0] == "list" || fields[0] == "help" || fields[0] == "stats" || fields[0] == "oncall":
 		msg.Text = s.prefix() + strings.Join(fields, " ")
 	default:
 		if id, err := bridge.ParseConversationID(fields[0]); err == nil {
