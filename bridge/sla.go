@@ -28,6 +28,9 @@ type SLAConfig struct {
 	ReopenNotice string `yaml:"reopen_notice"`
 	// Satisfaction asks for a 1-5 rating after close; the answer is recorded.
 	Satisfaction SatisfactionConfig `yaml:"satisfaction"`
+	// OverdueDigest (a cron schedule, e.g. "0 * * * *") posts the list of
+	// overdue conversations in each department's channel; "" = off.
+	OverdueDigest string `yaml:"overdue_digest"`
 }
 
 // SLAPolicyConfig sets targets for conversations matching priority,

@@ -253,6 +253,13 @@ func (s *Store) CustomerConversations(ctx context.Context, cust bridge.CustomerI
 	return listConversations(ctx, s.r, `WHERE c.customer_id = ? ORDER BY c.id DESC LIMIT ?`, cust, limit)
 }
 
+// Overdue lists open conversations whose response SLA is past due, most
+// overdue first.
+func (s *Store) Overdue(ctx context.Context, now time.Time, limit int) ([]bridge.Conversation, error) {
+	return listConversations(ctx, s.r, `WHERE c.sla_due IS NOT NULL AND c.sla_due <= ? AND c.status = 'open'
+		ORDER BY c.sla_due LIMIT ?`, ms(now), limit)
+}
+
 // DueSLA lists conversations whose SLA next check has come (index range scan).
 func (s *Store) DueSLA(ctx context.Context, now time.Time, limit int) ([]bridge.ConversationID, error) {
 	return s.ids(ctx, `SELECT id FROM conversations WHERE sla_next_check IS NOT NULL AND sla_next_check <= ? ORDER BY sla_next_check LIMIT ?`, ms(now), limit)

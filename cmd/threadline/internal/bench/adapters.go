@@ -25,12 +25,14 @@ type surface struct {
 
 func newSurface() *surface { return &surface{notify: make(chan struct{}, 1)} }
 
-func (s *surface) Name() bridge.Platform                             { return "bench" }
+func (s *surface) Name() bridge.Platform                              { return "bench" }
 func (s *surface) Run(ctx context.Context, _ bridge.StaffInbox) error { <-ctx.Done(); return nil }
 func (s *surface) OpenThread(_ context.Context, c bridge.ConversationView) (bridge.ThreadRef, error) {
 	return bridge.ThreadRef(strconv.FormatInt(int64(c.ID), 10)), nil
 }
-func (s *surface) UpdateCard(context.Context, bridge.ThreadRef, bridge.ConversationView) error { return nil }
+func (s *surface) UpdateCard(context.Context, bridge.ThreadRef, bridge.ConversationView) error {
+	return nil
+}
 func (s *surface) Post(_ context.Context, _ bridge.ThreadRef, p bridge.StaffPost) (bridge.ExternalRef, error) {
 	now := time.Now()
 	s.mu.Lock()

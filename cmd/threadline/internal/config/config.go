@@ -214,6 +214,11 @@ func (c *Config) validate() []sectionErr {
 	add("webchat", c.Webchat.Validate())
 	add("", c.Workflow.Validate(commands.Names()))
 	add("sla", c.SLA.Validate(c.Workflow.Departments))
+	if c.SLA.OverdueDigest != "" {
+		if _, err := cron.ParseStandard(c.SLA.OverdueDigest); err != nil {
+			add("sla", bridge.FieldErrorf("overdue_digest", "%q is not a cron schedule: %v", c.SLA.OverdueDigest, err))
+		}
+	}
 	if cal := c.Workflow.Assignment.Calendar; cal != "" && cal != "24x7" {
 		if _, ok := c.SLA.Calendars[cal]; !ok {
 			add("", bridge.FieldErrorf("assignment.calendar", "unknown calendar %q (define it under sla.calendars)", cal))
