@@ -114,9 +114,9 @@ func (e *Engine) Deliver(ctx context.Context, m InboundMessage) (DeliverResult, 
 	err := e.store.Write(ctx, func(tx Tx) error {
 		res = DeliverResult{}
 		if m.ExternalID != "" {
-			prev, err := tx.MessageByExternal(m.Channel, m.ExternalID)
+			prevID, prevConv, err := tx.StoredExternal(m.Channel, m.ExternalID)
 			if err == nil {
-				res = DeliverResult{Conversation: prev.Conversation, Message: prev.ID, Duplicate: true}
+				res = DeliverResult{Conversation: prevConv, Message: prevID, Duplicate: true}
 				return nil
 			}
 			if !errors.Is(err, ErrNotFound) {
@@ -417,9 +417,9 @@ func (e *Engine) duplicateStaff(tx Tx, sc StaffContext) (MessageID, error) {
 	if sc.ExternalID == "" {
 		return 0, nil
 	}
-	prev, err := tx.MessageByExternal(sc.Surface, sc.ExternalID)
+	prev, _, err := tx.StoredExternal(sc.Surface, sc.ExternalID)
 	if err == nil {
-		return prev.ID, nil
+		return prev, nil
 	}
 	if errors.Is(err, ErrNotFound) {
 		return 0, nil

@@ -60,6 +60,9 @@ type Tx interface {
 	Conversation(id ConversationID) (Conversation, error)
 	MessageByID(id MessageID) (Message, error)
 	MessageByExternal(p Platform, externalID string) (Message, error)
+	// StoredExternal finds a message stored with this platform id (not the
+	// ids of copies posted elsewhere): the cheap dedupe check.
+	StoredExternal(p Platform, externalID string) (MessageID, ConversationID, error)
 	UpsertIdentity(id Identity, now time.Time) (CustomerID, error)
 	LatestConversation(c CustomerID, channel Platform, address string) (Conversation, error)
 	ConversationByReference(channel Platform, refs []string) (Conversation, error)

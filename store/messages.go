@@ -61,6 +61,14 @@ func (t *Tx) MessageByExternal(p bridge.Platform, externalID string) (bridge.Mes
 	return messageByExternal(t.ctx, t.tx, p, externalID)
 }
 
+// StoredExternal finds a message stored with this platform id.
+func (t *Tx) StoredExternal(p bridge.Platform, externalID string) (bridge.MessageID, bridge.ConversationID, error) {
+	var id bridge.MessageID
+	var conv bridge.ConversationID
+	err := t.tx.QueryRowContext(t.ctx, `SELECT id, conversation_id FROM messages WHERE platform = ? AND external_id = ?`, p, externalID).Scan(&id, &conv)
+	return id, conv, notFound(err)
+}
+
 // MessageByExternal is the read-pool version of Tx.MessageByExternal.
 func (s *Store) MessageByExternal(ctx context.Context, p bridge.Platform, externalID string) (bridge.Message, error) {
 	return messageByExternal(ctx, s.r, p, externalID)

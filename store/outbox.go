@@ -37,8 +37,9 @@ func (t *Tx) Enqueue(r bridge.OutboxRow) error {
 // activateNext makes the next pending row of the finished row's lane due.
 func (t *Tx) activateNext(finished bridge.OutboxID, now time.Time) error {
 	_, err := t.exec(`UPDATE outbox SET next_attempt_at = ?1 WHERE id = (
-		SELECT min(o.id) FROM outbox o, outbox f
-		WHERE f.id = ?2 AND o.state = 'pending' AND o.conversation_id = f.conversation_id AND o.target = f.target)
+		SELECT min(id) FROM outbox WHERE state = 'pending'
+			AND conversation_id = (SELECT conversation_id FROM outbox WHERE id = ?2)
+			AND target = (SELECT target FROM outbox WHERE id = ?2))
 		AND next_attempt_at = ?3`, ms(now), finished, behindHead)
 	return err
 }
@@ -56,8 +57,10 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int, skip []
 	}
 	args = append(args, limit)
 	rows, err := s.r.QueryContext(ctx, `SELECT o.id, o.conversation_id, o.target, o.kind, coalesce(o.message_id, 0),
-		o.payload, o.attempts, o.next_attempt_at, o.created_at, c.address, c.department
-		FROM outbox o JOIN conversations c ON c.id = o.conversation_id
+		o.payload, o.attempts, o.next_attempt_at, o.created_at,
+		(SELECT address FROM conversations WHERE id = o.conversation_id),
+		(SELECT department FROM conversations WHERE id = o.conversation_id)
+		FROM outbox o
 		WHERE o.state = 'pending' AND o.next_attempt_at <= ?`+notIn+`
 		ORDER BY o.next_attempt_at, o.id LIMIT ?`, args...)
 	if err != nil {

@@ -21,6 +21,16 @@ type querier interface {
 type Tx struct {
 	tx  *sql.Tx
 	ctx context.Context
+	// read holds conversations as this transaction last read or wrote
+	// them, so updates write only what changed.
+	read map[bridge.ConversationID]bridge.Conversation
+}
+
+func (t *Tx) remember(c bridge.Conversation) {
+	if t.read == nil {
+		t.read = make(map[bridge.ConversationID]bridge.Conversation, 2)
+	}
+	t.read[c.ID] = c
 }
 
 var _ bridge.Tx = (*Tx)(nil)
