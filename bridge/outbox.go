@@ -151,23 +151,37 @@ type result struct {
 // Run delivers until ctx is cancelled, then waits up to Drain for sends in
 // flight; rows not finished stay pending for the next start.
 func (o *Outbox) Run(ctx context.Context) error {
-	inflight := make(map[lane]OutboxID) // lane → the row being sent
+	inflight := make(map[lane]OutboxID)  // lane → the row being sent
+	held := make(map[OutboxID]time.Time) // due rows held back by pacing, until when
 	done := make(chan result, o.cfg.Workers)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		wait := 5 * time.Second // safety net; commits wake us via Notify
-		if len(inflight) < o.cfg.Workers {
+		if free := o.cfg.Workers - len(inflight); free > 0 {
 			now := o.now()
-			skip := make([]OutboxID, 0, len(inflight))
+			// Rows being sent and rows held back by pacing are left out of
+			// the query, so rows behind them (other lanes, other
+			// destinations) are seen.
+			skip := make([]OutboxID, 0, len(inflight)+len(held))
 			for _, id := range inflight {
 				skip = append(skip, id)
 			}
-			items, err := o.store.DueOutbox(ctx, now, 2*(o.cfg.Workers-len(inflight))+4, skip)
+			for id, until := range held {
+				switch {
+				case !until.After(now):
+					delete(held, id)
+				case len(skip) < 256:
+					skip = append(skip, id)
+					wait = min(wait, until.Sub(now))
+				}
+			}
+			items, err := o.store.DueOutbox(ctx, now, free+4, skip)
 			if err != nil && ctx.Err() == nil {
 				o.log.Error("outbox: reading due rows", "err", err)
 				wait = time.Second
 			}
+			started := 0
 			for _, it := range items {
 				if len(inflight) >= o.cfg.Workers {
 					break
@@ -178,15 +192,20 @@ func (o *Outbox) Run(ctx context.Context) error {
 				}
 				if paced(it.Kind) {
 					if d := o.pacer.reserve(it.Target, o.destination(it), now); d > 0 {
+						held[it.ID] = now.Add(d)
 						wait = min(wait, d)
 						continue
 					}
 				}
 				inflight[l] = it.ID
+				started++
 				go func(it OutboxItem) { done <- o.process(ctx, it) }(it)
 			}
-			if next, err := o.store.NextOutboxDue(ctx); err == nil && !next.IsZero() {
-				wait = min(wait, max(next.Sub(o.now()), time.Millisecond))
+			if started < free {
+				// Nothing more is due now: sleep until the next row is.
+				if next, err := o.store.NextOutboxDue(ctx); err == nil && next.After(now) {
+					wait = min(wait, next.Sub(now))
+				}
 			}
 		}
 		timer.Reset(wait)
@@ -198,6 +217,16 @@ func (o *Outbox) Run(ctx context.Context) error {
 		case r := <-done:
 			o.finish(inflight, r)
 		case <-timer.C:
+		}
+		// Take every other event that is already waiting, then query once.
+		for more := true; more; {
+			select {
+			case r := <-done:
+				o.finish(inflight, r)
+			case <-o.wake:
+			default:
+				more = false
+			}
 		}
 	}
 }
