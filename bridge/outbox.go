@@ -264,12 +264,7 @@ func paced(k OutboxKind) bool {
 	return false
 }
 
-func (o *Outbox) destination(it OutboxItem) string {
-	if _, ok := o.channels[it.Target]; ok {
-		return it.Address
-	}
-	return it.Department
-}
+func (o *Outbox) destination(it OutboxItem) string { return it.Dest }
 
 // process performs one row and records the outcome.
 func (o *Outbox) process(ctx context.Context, it OutboxItem) result {

@@ -157,6 +157,7 @@ type OutboxItem struct {
 	Attempts    int
 	NextAttempt time.Time
 	CreatedAt   time.Time
-	Address     string // the conversation's customer address (pacing key for channels)
-	Department  string // the conversation's department (pacing key for surfaces)
+	// Dest is the pacing destination: the customer's address for sends to
+	// a channel, the conversation's department for staff surfaces.
+	Dest string
 }

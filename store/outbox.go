@@ -27,9 +27,10 @@ func (t *Tx) Enqueue(r bridge.OutboxRow) error {
 	if !r.NotBefore.IsZero() {
 		due = ms(r.NotBefore)
 	}
-	_, err := t.exec(`INSERT INTO outbox (conversation_id, target, kind, message_id, payload, next_attempt_at, created_at)
+	_, err := t.exec(`INSERT INTO outbox (conversation_id, target, kind, message_id, payload, next_attempt_at, created_at, dest)
 		VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' AND conversation_id = ?1
-			AND target = ?2) THEN ?6 ELSE ?7 END, ?8)`,
+			AND target = ?2) THEN ?6 ELSE ?7 END, ?8,
+			(SELECT CASE WHEN ?3 = 'customer_send' THEN address ELSE department END FROM conversations WHERE id = ?1))`,
 		r.Conversation, r.Target, r.Kind, msg, r.Payload, behindHead, due, time.Now().UnixMilli())
 	return err
 }
@@ -57,9 +58,7 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int, skip []
 	}
 	args = append(args, limit)
 	rows, err := s.r.QueryContext(ctx, `SELECT o.id, o.conversation_id, o.target, o.kind, coalesce(o.message_id, 0),
-		o.payload, o.attempts, o.next_attempt_at, o.created_at,
-		(SELECT address FROM conversations WHERE id = o.conversation_id),
-		(SELECT department FROM conversations WHERE id = o.conversation_id)
+		o.payload, o.attempts, o.next_attempt_at, o.created_at, o.dest
 		FROM outbox o
 		WHERE o.state = 'pending' AND o.next_attempt_at <= ?`+notIn+`
 		ORDER BY o.next_attempt_at, o.id LIMIT ?`, args...)
@@ -72,7 +71,7 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int, skip []
 		var it bridge.OutboxItem
 		var next, created int64
 		if err := rows.Scan(&it.ID, &it.Conversation, &it.Target, &it.Kind, &it.Message, &it.Payload, &it.Attempts,
-			&next, &created, &it.Address, &it.Department); err != nil {
+			&next, &created, &it.Dest); err != nil {
 			return nil, err
 		}
 		it.NextAttempt, it.CreatedAt = time.UnixMilli(next), time.UnixMilli(created)

@@ -18,10 +18,12 @@ func BenchmarkEndToEnd(b *testing.B) {
 			defer r.Close()
 			n := max(b.N, 2000)
 			b.ResetTimer()
+			cpu0 := cpuTime()
 			rate, err := r.Throughput(context.Background(), n, 1000, 64, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(n), "cpu-us/msg")
 			b.ReportMetric(rate, "msg/s")
 			raw, _ := RawTxPerSecond(b.TempDir(), sync, time.Second)
 			b.ReportMetric(raw, "raw-tx/s")
