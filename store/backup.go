@@ -31,7 +31,8 @@ type BackupResult struct {
 	Bytes         int64
 	Pages         int
 	Steps         int
-	Duration      time.Duration
+	Duration      time.Duration // all of it: copy, verify, sync, rename
+	CopyDuration  time.Duration // the copy alone
 	SchemaVersion int
 	Conversations int
 	Messages      int
@@ -81,6 +82,7 @@ func (s *Store) Backup(ctx context.Context, dest string, o BackupOptions) (Backu
 	if err := s.copyTo(ctx, tmpPath, o, &res); err != nil {
 		return res, fmt.Errorf("backup: %w", err)
 	}
+	res.CopyDuration = time.Since(start)
 	if err := verifyBackup(ctx, tmpPath, &res); err != nil {
 		return res, fmt.Errorf("backup did not verify (nothing was written to %s): %w", dest, err)
 	}

@@ -47,6 +47,8 @@ type Config struct {
 	Sweep string `yaml:"sweep"`
 	// SLA: policies, calendars, nag ladder, acknowledgements, satisfaction.
 	SLA bridge.SLAConfig `yaml:"sla"`
+	// Retention: how long closed conversations are kept (README "Backup, export and retention").
+	Retention RetentionConfig `yaml:"retention"`
 
 	Slack slack.Config `yaml:"slack"`
 
@@ -175,6 +177,7 @@ func (c *Config) defaults() {
 	c.Webchat.Defaults()
 	c.Workflow.Defaults()
 	c.SLA.Defaults()
+	c.Retention.Defaults()
 	if c.Sweep == "" {
 		c.Sweep = "@every 1m"
 	}
@@ -207,6 +210,7 @@ func (c *Config) validate() []sectionErr {
 	add("webchat", c.Webchat.Validate())
 	add("", c.Workflow.Validate(commands.Names()))
 	add("sla", c.SLA.Validate(c.Workflow.Departments))
+	add("retention", c.Retention.Validate(c.Conversations.ReopenWindow.D()))
 	if cal := c.Workflow.Assignment.Calendar; cal != "" && cal != "24x7" {
 		if _, ok := c.SLA.Calendars[cal]; !ok {
 			add("", bridge.FieldErrorf("assignment.calendar", "unknown calendar %q (define it under sla.calendars)", cal))
