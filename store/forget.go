@@ -42,9 +42,10 @@ func queryIdentities(ctx context.Context, q querier, tail string, args ...any) (
 	return out, rows.Err()
 }
 
-// FindCustomers finds customers by email address (theirs or an identity's,
-// case-insensitive), by channel address (visitor id, chat id, email) or by
-// @username. At most 50, lowest id first.
+// FindCustomers finds customers by email address (theirs or an identity's),
+// channel address (visitor id, chat id, email), @username or exact name
+// (case-insensitive except addresses). At most 50, lowest id first. Full
+// scans: meant for operators, not for hot paths.
 func (s *Store) FindCustomers(ctx context.Context, query string) ([]bridge.Customer, error) {
 	q := strings.TrimSpace(query)
 	if q == "" {
@@ -52,8 +53,9 @@ func (s *Store) FindCustomers(ctx context.Context, query string) ([]bridge.Custo
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT id, name, email, unreachable, created_at FROM customers WHERE id IN (
 		SELECT id FROM customers WHERE email = ?1 COLLATE NOCASE
+		UNION SELECT id FROM customers WHERE name = ?1 COLLATE NOCASE
 		UNION SELECT customer_id FROM customer_identities WHERE address = ?1 OR email = ?1 COLLATE NOCASE
-			OR (?2 != '' AND username = ?2 COLLATE NOCASE))
+			OR display_name = ?1 COLLATE NOCASE OR (?2 != '' AND username = ?2 COLLATE NOCASE))
 		ORDER BY id LIMIT 50`, q, strings.TrimPrefix(q, "@"))
 	if err != nil {
 		return nil, err

@@ -227,6 +227,9 @@ func TestForgetCustomerWhileOthersWrite(t *testing.T) {
 	if err != nil || len(found) != 1 || found[0].ID != pat {
 		t.Fatalf("find by email = %+v, %v", found, err)
 	}
+	if found, _ := f.s.FindCustomers(ctx, "NAME OF P-WEB"); len(found) != 1 || found[0].ID != pat {
+		t.Errorf("find by name = %+v", found)
+	}
 	if found, _ := f.s.FindCustomers(ctx, "p-tg"); len(found) != 1 || found[0].ID != pat {
 		t.Errorf("find by address = %+v", found)
 	}
