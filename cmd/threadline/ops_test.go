@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
 	"github.com/threadlinehq/threadline/store"
 )
 
@@ -239,5 +240,25 @@ func TestProgressPlainLines(t *testing.T) {
 	}
 	if got := b.String(); got != fmt.Sprintf("Purging  33%%  1 / 3 conversations\nPurging  67%%  2 / 3 conversations\nPurging 100%%  3 / 3 conversations\n") {
 		t.Errorf("got %q", got)
+	}
+}
+
+func TestContainerConfigIsValid(t *testing.T) {
+	path := filepath.Join("packaging", "config.container.yaml")
+	cfg, err := config.Load(path, config.MapEnv(map[string]string{"THREADLINE_LISTEN": "0.0.0.0:8080"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Store.Path != "/var/lib/threadline/threadline.db" || cfg.HTTP.Listen != "0.0.0.0:8080" || cfg.Retention.ClosedAfter != 0 ||
+		cfg.Webchat.DemoPage || !cfg.Webchat.Enabled || !cfg.Console.Enabled || cfg.Log.Format != "json" || cfg.Slack.Enabled() {
+		t.Errorf("defaults: %+v", cfg)
+	}
+	cfg, err = config.Load(path, config.MapEnv(map[string]string{"THREADLINE_RETENTION": "365d", "THREADLINE_DEMO_PAGE": "true",
+		"THREADLINE_DB": "/data/t.db", "THREADLINE_PUBLIC_URL": "https://support.example.com"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Retention.ClosedAfter.D() != 365*24*time.Hour || !cfg.Webchat.DemoPage || cfg.Store.Path != "/data/t.db" || cfg.PublicURL != "https://support.example.com" {
+		t.Errorf("from env: %+v", cfg)
 	}
 }
