@@ -130,6 +130,15 @@ func TestRetentionPurgesOnlyOldClosedConversations(t *testing.T) {
 		t.Fatal("fixture: search finds nothing")
 	}
 
+	// A message in the kept conversation edits one in a purged conversation.
+	aMsgs, _ := f.s.Messages(ctx, a, 1)
+	cMsgs, _ := f.s.Messages(ctx, c, 1)
+	if err := f.s.Write(ctx, func(tx bridge.Tx) error {
+		return store.ExecForTest(tx, `UPDATE messages SET edit_of = ? WHERE id = ?`, aMsgs[0].ID, cMsgs[0].ID)
+	}); err != nil {
+		t.Fatal(err)
+	}
+
 	cutoff := f.now.AddDate(0, 0, -90)
 	p, err := f.s.PreviewPurge(ctx, cutoff)
 	if err != nil {

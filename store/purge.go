@@ -136,6 +136,11 @@ func (t *Tx) deleteNewestMessages(conv bridge.ConversationID, limit int, d *Dele
 	}
 	// The chunk is exactly conv's messages with id >= low.
 	const chunk = `(SELECT id FROM messages WHERE conversation_id = ?1 AND id >= ?2)`
+	// An edit can land in a newer conversation than the message it edits
+	// (the customer edited an old message); that edit stays, unlinked.
+	if _, err := t.exec(`UPDATE messages SET edit_of = NULL WHERE edit_of IN `+chunk+` AND conversation_id != ?1`, conv, low); err != nil {
+		return 0, fmt.Errorf("unlink edits: %w", err)
+	}
 	if _, err := t.exec(`DELETE FROM message_refs WHERE message_id IN `+chunk, conv, low); err != nil {
 		return 0, fmt.Errorf("delete message refs: %w", err)
 	}

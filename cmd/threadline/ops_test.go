@@ -262,3 +262,17 @@ func TestContainerConfigIsValid(t *testing.T) {
 		t.Errorf("from env: %+v", cfg)
 	}
 }
+
+func TestOperationsHelp(t *testing.T) {
+	for _, args := range [][]string{{"backup"}, {"export"}, {"retention", "run"}, {"customer", "find"}, {"customer", "show"},
+		{"customer", "forget"}, {"healthcheck"}} {
+		code, out, _ := runCLI(t, append(args, "--help")...)
+		if code != 0 || !strings.Contains(out, "Usage:") {
+			t.Errorf("%v --help: %d %q", args, code, out)
+		}
+	}
+	code, out, _ := runCLI(t, "version")
+	if code != 0 || !strings.Contains(out, "  go      go1.") || !strings.Contains(out, "commit") {
+		t.Errorf("version: %d %q", code, out)
+	}
+}
