@@ -100,6 +100,13 @@ func (s *Store) CheckSchema(ctx context.Context) error {
 // Migrate applies the pending migrations, each in its own transaction, and
 // returns the ones it applied. A database newer than the binary is refused.
 func (s *Store) Migrate(ctx context.Context) ([]Migration, error) {
+	return s.MigrateTo(ctx, LatestVersion())
+}
+
+// MigrateTo applies the pending migrations up to version (upgrade tests
+// build databases at every earlier version with it). Migrations are
+// forward-only: a database already past version is left alone.
+func (s *Store) MigrateTo(ctx context.Context, version int) ([]Migration, error) {
 	ms, err := Migrations()
 	if err != nil {
 		return nil, err
@@ -114,8 +121,9 @@ func (s *Store) Migrate(ctx context.Context) ([]Migration, error) {
 	if current > len(ms) {
 		return nil, fmt.Errorf("%w: %s has schema version %d, this threadline knows up to %d; use a newer threadline binary (downgrades are not supported)", bridge.ErrSchemaTooNew, s.cfg.Path, current, len(ms))
 	}
+	version = min(version, len(ms))
 	var applied []Migration
-	for _, m := range ms[current:] {
+	for _, m := range ms[min(current, version):version] {
 		tx, err := s.w.BeginTx(ctx, nil)
 		if err != nil {
 			return applied, err

@@ -52,6 +52,7 @@ Start the daemon with "threadline serve"; answer from the terminal with
 		c.serveCmd(), c.migrateCmd(), c.checkConfigCmd(), c.versionCmd(),
 		c.conversationsCmd(), c.watchCmd(), c.sayCmd(), c.slackCmd(),
 		c.statsCmd(),
+		c.backupCmd(), c.exportCmd(), c.retentionCmd(), c.customerCmd(), c.healthcheckCmd(),
 	)
 	return root
 }

@@ -50,6 +50,8 @@ type Config struct {
 	SLA bridge.SLAConfig `yaml:"sla"`
 	// Digest posts statistics on a schedule (README "Statistics and digests").
 	Digest DigestConfig `yaml:"digest"`
+	// Retention: how long closed conversations are kept (README "Backup, export and retention").
+	Retention RetentionConfig `yaml:"retention"`
 
 	Slack slack.Config `yaml:"slack"`
 
@@ -180,6 +182,7 @@ func (c *Config) defaults() {
 	c.Webchat.Defaults()
 	c.Workflow.Defaults()
 	c.SLA.Defaults()
+	c.Retention.Defaults()
 	if c.Sweep == "" {
 		c.Sweep = "@every 1m"
 	}
@@ -219,6 +222,7 @@ func (c *Config) validate() []sectionErr {
 			add("sla", bridge.FieldErrorf("overdue_digest", "%q is not a cron schedule: %v", c.SLA.OverdueDigest, err))
 		}
 	}
+	add("retention", c.Retention.Validate(c.Conversations.ReopenWindow.D()))
 	if cal := c.Workflow.Assignment.Calendar; cal != "" && cal != "24x7" {
 		if _, ok := c.SLA.Calendars[cal]; !ok {
 			add("", bridge.FieldErrorf("assignment.calendar", "unknown calendar %q (define it under sla.calendars)", cal))

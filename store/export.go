@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// ExportFilter selects the conversations an export walks.
+type ExportFilter struct {
+	// Since keeps conversations with activity (updated_at) at or after it.
+	Since time.Time
+	// Statuses keeps conversations in these states (empty: all).
+	Statuses []bridge.Status
+	// Conversation keeps only this conversation (0: all).
+	Conversation bridge.ConversationID
+}
+
+func (f ExportFilter) where() (string, []any) {
+	conds := []string{"c.id > ?"}
+	var args []any
+	if !f.Since.IsZero() {
+		conds = append(conds, "c.updated_at >= ?")
+		args = append(args, ms(f.Since))
+	}
+	if len(f.Statuses) > 0 {
+		conds = append(conds, "c.status IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.Statuses)), ",")+")")
+		for _, s := range f.Statuses {
+			args = append(args, s)
+		}
+	}
+	if f.Conversation != 0 {
+		conds = append(conds, "c.id = ?")
+		args = append(args, f.Conversation)
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// ExportVisitor receives an export in order: for each conversation (by id)
+// Conversation, then Message for each of its messages (by id), then End.
+type ExportVisitor struct {
+	Conversation func(c bridge.ConversationView) error
+	Message      func(m bridge.Message) error
+	End          func(c bridge.ConversationView) error
+}
+
+// Export page sizes: memory stays bounded by these however long the history.
+const (
+	exportConvPage = 200
+	exportMsgPage  = 500
+)
+
+// CountExport counts the conversations and messages an export with f
+// would visit (for progress bars).
+func (s *Store) CountExport(ctx context.Context, f ExportFilter) (convs, msgs int, err error) {
+	where, args := f.where()
+	err = s.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum((SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)), 0)
+		FROM conversations c WHERE `+where, append([]any{0}, args...)...).Scan(&convs, &msgs)
+	return convs, msgs, err
+}
+
+// Export walks the conversations selected by f with their messages, oldest
+// first, calling v. It reads one consistent snapshot (a single read
+// transaction) with keyset pagination (id > last ... LIMIT n), so memory
+// does not grow with the history and writers are never blocked (WAL).
+func (s *Store) Export(ctx context.Context, f ExportFilter, v ExportVisitor) error {
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	where, args := f.where()
+	var after bridge.ConversationID
+	for {
+		page, err := listConversations(ctx, tx, `WHERE `+where+` ORDER BY c.id LIMIT ?`,
+			append(append([]any{after}, args...), exportConvPage)...)
+		if err != nil {
+			return fmt.Errorf("export conversations: %w", err)
+		}
+		for _, c := range page {
+			if err := exportConversation(ctx, tx, c, v); err != nil {
+				return err
+			}
+			after = c.ID
+		}
+		if len(page) < exportConvPage {
+			return nil
+		}
+	}
+}
+
+func exportConversation(ctx context.Context, tx *sql.Tx, c bridge.Conversation, v ExportVisitor) error {
+	view := bridge.ConversationView{Conversation: c}
+	var username, email string
+	err := tx.QueryRowContext(ctx, `SELECT username, email FROM customer_identities WHERE platform = ? AND address = ?`,
+		c.Channel, c.Address).Scan(&username, &email)
+	if err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	switch {
+	case username != "":
+		view.Identity = "@" + username
+	case email != "":
+		view.Identity = email
+	}
+	if view.Tags, err = tags(ctx, tx, c.ID); err != nil {
+		return err
+	}
+	if v.Conversation != nil {
+		if err := v.Conversation(view); err != nil {
+			return err
+		}
+	}
+	var after bridge.MessageID
+	for {
+		page, err := queryMessages(ctx, tx, `SELECT `+messageCols+` FROM messages WHERE conversation_id = ? AND id > ?
+			ORDER BY id LIMIT ?`, c.ID, after, exportMsgPage)
+		if err != nil {
+			return fmt.Errorf("export messages of %s: %w", c.ID, err)
+		}
+		for _, m := range page {
+			if v.Message != nil {
+				if err := v.Message(m); err != nil {
+					return err
+				}
+			}
+			after = m.ID
+		}
+		if len(page) < exportMsgPage {
+			break
+		}
+	}
+	if v.End != nil {
+		return v.End(view)
+	}
+	return nil
+}
