@@ -401,26 +401,38 @@ func (e *Engine) RecheckSLA(ctx context.Context) error {
 	if last == sum {
 		return nil
 	}
-	convs, err := e.store.OpenConversations(ctx, 1_000_000)
-	if err != nil {
-		return err
-	}
 	now := e.now()
-	for _, c := range convs {
-		err := e.store.Write(ctx, func(tx Tx) error {
-			cur, err := tx.Conversation(c.ID)
-			if err != nil {
-				return err
-			}
-			e.slaSync(&cur, cur.Status == StatusClosed, slaNone, now)
-			if cur.SLA.RespKind == "" && cur.Status == StatusOpen && e.sla.Enabled() {
-				e.slaSync(&cur, false, slaCustomer, now) // a conversation from before SLAs were on
-			}
-			return tx.UpdateConversation(cur)
-		})
+	var after ConversationID
+	for {
+		// Page through ids so memory does not grow with the number of
+		// open conversations.
+		ids, err := e.store.OpenConversationIDs(ctx, after, 500)
 		if err != nil {
 			return err
 		}
+		if len(ids) == 0 {
+			break
+		}
+		after = ids[len(ids)-1]
+		for _, id := range ids {
+			if err := e.recheckOne(ctx, id, now); err != nil {
+				return err
+			}
+		}
 	}
 	return e.store.Write(ctx, func(tx Tx) error { return tx.PutCursor("sla", "config", sum, now) })
+}
+
+func (e *Engine) recheckOne(ctx context.Context, id ConversationID, now time.Time) error {
+	return e.store.Write(ctx, func(tx Tx) error {
+		cur, err := tx.Conversation(id)
+		if err != nil {
+			return err
+		}
+		e.slaSync(&cur, cur.Status == StatusClosed, slaNone, now)
+		if cur.SLA.RespKind == "" && cur.Status == StatusOpen && e.sla.Enabled() {
+			e.slaSync(&cur, false, slaCustomer, now) // a conversation from before SLAs were on
+		}
+		return tx.UpdateConversation(cur)
+	})
 }

@@ -42,6 +42,9 @@ type Reader interface {
 	KnownStaff(ctx context.Context) (map[StaffID]string, error)
 	// Templates returns the templates added with !template.
 	Templates(ctx context.Context) (map[string]string, error)
+	// OpenConversationIDs pages through open and waiting conversation ids
+	// above after, in id order.
+	OpenConversationIDs(ctx context.Context, after ConversationID, limit int) ([]ConversationID, error)
 	// DueSLA lists conversations whose SLA next-check time has come.
 	DueSLA(ctx context.Context, now time.Time, limit int) ([]ConversationID, error)
 	// StaleClaims lists open, claimed conversations claimed before t.

@@ -302,6 +302,11 @@ func (s *Store) Overdue(ctx context.Context, now time.Time, limit int) ([]bridge
 		ORDER BY c.sla_due LIMIT ?`, ms(now), limit)
 }
 
+// OpenConversationIDs pages through open and waiting conversations by id.
+func (s *Store) OpenConversationIDs(ctx context.Context, after bridge.ConversationID, limit int) ([]bridge.ConversationID, error) {
+	return s.ids(ctx, `SELECT id FROM conversations WHERE id > ? AND status IN ('open', 'waiting') ORDER BY id LIMIT ?`, after, limit)
+}
+
 // DueSLA lists conversations whose SLA next check has come (index range scan).
 func (s *Store) DueSLA(ctx context.Context, now time.Time, limit int) ([]bridge.ConversationID, error) {
 	return s.ids(ctx, `SELECT id FROM conversations WHERE sla_next_check IS NOT NULL AND sla_next_check <= ? ORDER BY sla_next_check LIMIT ?`, ms(now), limit)
