@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -198,7 +199,10 @@ type SayResponse struct {
 func (s *Surface) Handler(in bridge.StaffInbox) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, map[string]any{"ok": true, "version": s.opts.Version})
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		writeJSON(w, 200, map[string]any{"ok": true, "version": s.opts.Version, "heap_inuse": m.HeapInuse, "heap_alloc": m.HeapAlloc,
+			"sys": m.Sys, "goroutines": runtime.NumGoroutine()})
 	})
 	mux.HandleFunc("POST /v1/say", func(w http.ResponseWriter, r *http.Request) { s.say(w, r, in) })
 	mux.HandleFunc("GET /v1/watch", s.watch)

@@ -50,7 +50,7 @@ Start the daemon with "threadline serve"; answer from the terminal with
 	pf.StringVar(&c.logFormat, "log-format", "", "text or json (default from config: text)")
 	root.AddCommand(
 		c.serveCmd(), c.migrateCmd(), c.checkConfigCmd(), c.versionCmd(),
-		c.conversationsCmd(), c.watchCmd(), c.sayCmd(), c.slackCmd(),
+		c.conversationsCmd(), c.watchCmd(), c.sayCmd(), c.slackCmd(), c.benchCmd(),
 		c.statsCmd(),
 		c.backupCmd(), c.exportCmd(), c.retentionCmd(), c.customerCmd(), c.healthcheckCmd(),
 	)

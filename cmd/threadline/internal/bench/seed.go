@@ -1,0 +1,110 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/store"
+)
+
+// Seed creates a migrated database at path with `open` open conversations
+// (one customer and identity each, first-response clocks running) and
+// `messages` customer messages spread over them, in chunks so progress can
+// be shown. It writes with SQL for speed: the point is the resulting data.
+func Seed(ctx context.Context, path string, open, messages int, progress func(done, total int)) error {
+	st, err := store.Open(store.Config{Path: path}, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	now := time.Now().Add(-time.Hour).UnixMilli()
+	total := open + messages
+	done := 0
+	const chunk = 20000
+	for lo := 1; lo <= open; lo += chunk {
+		hi := min(lo+chunk-1, open)
+		err := st.Write(ctx, func(tx bridge.Tx) error {
+			for _, q := range []string{
+				`WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+				 INSERT INTO customers (id, name, created_at) SELECT i, 'Customer ' || i, ?3 FROM n`,
+				`WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+				 INSERT INTO customer_identities (platform, address, customer_id, display_name, created_at, updated_at)
+				 SELECT 'webchat', 'seed-' || i, i, 'Customer ' || i, ?3, ?3 FROM n`,
+				`WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+				 INSERT INTO conversations (id, customer_id, channel, address, subject, status, priority, created_at, updated_at,
+				   last_customer_at, sla_policy, sla_resp_kind, sla_resp_since, sla_res_since, sla_next_check)
+				 SELECT i, i, 'webchat', 'seed-' || i, 'Order ' || i || ' is late', 'open', 'normal', ?3, ?3, ?3,
+				   'seed', 'first', ?3, ?3, ?3 + 86400000 FROM n`,
+			} {
+				if err := store.ExecForTest(tx, q, lo, hi, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("seed conversations: %w", err)
+		}
+		done += hi - lo + 1
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	for lo := 1; lo <= messages && open > 0; lo += chunk {
+		hi := min(lo+chunk-1, messages)
+		err := st.Write(ctx, func(tx bridge.Tx) error {
+			return store.ExecForTest(tx, `WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+				INSERT INTO messages (conversation_id, direction, author_id, author, body, platform, external_id, created_at)
+				SELECT (i % ?3) + 1, 'customer', 'seed', 'Customer', 'Hello, my order number ' || i || ' has not arrived yet. Can you check the tracking?',
+				  'webchat', 'seed-msg-' || i, ?4 FROM n`, lo, hi, open, now)
+		})
+		if err != nil {
+			return fmt.Errorf("seed messages: %w", err)
+		}
+		done += hi - lo + 1
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	return nil
+}
+
+// SweepTimes seeds `open` open conversations in dir and times one SLA sweep
+// with nothing due and one with 1% due (warnings written).
+func SweepTimes(ctx context.Context, dir string, open int, progress func(done, total int)) (idle, onePct time.Duration, err error) {
+	path := filepath.Join(dir, "sweep.db")
+	if err := Seed(ctx, path, open, 0, progress); err != nil {
+		return 0, 0, err
+	}
+	st, err := store.Open(store.Config{Path: path}, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer st.Close()
+	sla := bridge.NewSLA(bridge.SLAConfig{Policies: []bridge.SLAPolicyConfig{{Name: "seed", FirstResponse: bridge.Duration(4 * time.Hour)}}})
+	clock := time.Now()
+	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, SLA: sla, Now: func() time.Time { return clock }})
+	start := time.Now()
+	if err := eng.Sweep(ctx); err != nil {
+		return 0, 0, err
+	}
+	idle = time.Since(start)
+	due := open / 100
+	if err := st.Write(ctx, func(tx bridge.Tx) error {
+		return store.ExecForTest(tx, `UPDATE conversations SET sla_next_check = ?, sla_resp_since = ? WHERE id <= ?`,
+			clock.UnixMilli(), clock.Add(-3*time.Hour-30*time.Minute).UnixMilli(), due)
+	}); err != nil {
+		return 0, 0, err
+	}
+	start = time.Now()
+	if err := eng.Sweep(ctx); err != nil {
+		return 0, 0, err
+	}
+	return idle, time.Since(start), nil
+}
