@@ -8,7 +8,8 @@ import (
 )
 
 func (c *cli) serveCmd() *cobra.Command {
-	return &cobra.Command{
+	var pprofAddr string
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the daemon (migrates the database first)",
 		Long: `Run the Threadline daemon on the config file: migrate the database, start the customer
@@ -31,8 +32,19 @@ lets deliveries in flight finish, and exits.`,
 			if err != nil {
 				return err
 			}
+			if pprofAddr != "" {
+				addr, stopPprof, err := servePprof(pprofAddr, log)
+				if err != nil {
+					a.close()
+					return err
+				}
+				defer stopPprof()
+				a.status = append(a.status, statusLine{"pprof", "on", "http://" + addr + "/debug/pprof/ (loopback only)"})
+			}
 			a.banner(c.stdout)
 			return a.run(ctx)
 		},
 	}
+	cmd.Flags().StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060")
+	return cmd
 }
