@@ -151,16 +151,24 @@ type result struct {
 // Run delivers until ctx is cancelled, then waits up to Drain for sends in
 // flight; rows not finished stay pending for the next start.
 func (o *Outbox) Run(ctx context.Context) error {
-	inflight := make(map[lane]OutboxID)  // lane → the row being sent
+	// A row is "in flight" from the moment it is handed to a goroutine until
+	// its outcome is committed; its lane stays busy all that time. Only the
+	// send itself counts against Workers: recording the outcome waits for
+	// the store's group commit, and many outcomes share one transaction
+	// while the next sends already go out.
+	maxInflight := o.cfg.Workers * 16
+	inflight := make(map[lane]OutboxID)  // lane → the row being sent or recorded
 	held := make(map[OutboxID]time.Time) // due rows held back by pacing, until when
-	done := make(chan result, o.cfg.Workers)
+	sending := 0
+	done := make(chan result, maxInflight)
+	sent := make(chan struct{}, maxInflight)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		wait := 5 * time.Second // safety net; commits wake us via Notify
-		if free := o.cfg.Workers - len(inflight); free > 0 {
+		if free := min(o.cfg.Workers-sending, maxInflight-len(inflight)); free > 0 {
 			now := o.now()
-			// Rows being sent and rows held back by pacing are left out of
+			// Rows in flight and rows held back by pacing are left out of
 			// the query, so rows behind them (other lanes, other
 			// destinations) are seen.
 			skip := make([]OutboxID, 0, len(inflight)+len(held))
@@ -171,7 +179,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 				switch {
 				case !until.After(now):
 					delete(held, id)
-				case len(skip) < 256:
+				case len(skip) < len(inflight)+256:
 					skip = append(skip, id)
 					wait = min(wait, until.Sub(now))
 				}
@@ -183,7 +191,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 			}
 			started := 0
 			for _, it := range items {
-				if len(inflight) >= o.cfg.Workers {
+				if started >= free {
 					break
 				}
 				l := lane{it.Conversation, it.Target}
@@ -198,8 +206,9 @@ func (o *Outbox) Run(ctx context.Context) error {
 					}
 				}
 				inflight[l] = it.ID
+				sending++
 				started++
-				go func(it OutboxItem) { done <- o.process(ctx, it) }(it)
+				go func(it OutboxItem) { done <- o.process(ctx, it, func() { sent <- struct{}{} }) }(it)
 			}
 			if started < free {
 				// Nothing more is due now: sleep until the next row is.
@@ -214,6 +223,8 @@ func (o *Outbox) Run(ctx context.Context) error {
 			o.drain(inflight, done)
 			return nil
 		case <-o.wake:
+		case <-sent:
+			sending--
 		case r := <-done:
 			o.finish(inflight, r)
 		case <-timer.C:
@@ -221,6 +232,8 @@ func (o *Outbox) Run(ctx context.Context) error {
 		// Take every other event that is already waiting, then query once.
 		for more := true; more; {
 			select {
+			case <-sent:
+				sending--
 			case r := <-done:
 				o.finish(inflight, r)
 			case <-o.wake:
@@ -266,13 +279,15 @@ func paced(k OutboxKind) bool {
 
 func (o *Outbox) destination(it OutboxItem) string { return it.Dest }
 
-// process performs one row and records the outcome.
-func (o *Outbox) process(ctx context.Context, it OutboxItem) result {
+// process performs one row and records the outcome; sent is called once
+// the platform answered, before the outcome is committed.
+func (o *Outbox) process(ctx context.Context, it OutboxItem, sent func()) result {
 	res := result{lane: lane{it.Conversation, it.Target}, dest: o.destination(it)}
 	// Sends in flight at shutdown get SendTimeout to finish rather than being cut off.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.cfg.SendTimeout.D())
 	defer cancel()
 	ext, err := o.send(sctx, it)
+	sent()
 	now := o.now()
 	log := o.log.With("outbox_id", it.ID, "conversation", it.Conversation, "target", it.Target, "kind", it.Kind)
 	var werr error

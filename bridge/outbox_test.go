@@ -365,3 +365,69 @@ func TestThreadGoneOpensLinkedThread(t *testing.T) {
 		return len(p) == 2 && strings.Contains(p[1].Post.Text, "was deleted")
 	}, "notice in the new thread")
 }
+
+// gateChannel blocks every Send until released and records how many were
+// in progress at once.
+type gateChannel struct {
+	mu        sync.Mutex
+	now, peak int
+	sent      int
+	release   chan struct{}
+}
+
+func (g *gateChannel) Name() bridge.Platform                         { return "webchat" }
+func (g *gateChannel) Run(ctx context.Context, _ bridge.Inbox) error { <-ctx.Done(); return nil }
+func (g *gateChannel) Send(ctx context.Context, d bridge.Delivery) (bridge.ExternalRef, error) {
+	g.mu.Lock()
+	g.now++
+	g.peak = max(g.peak, g.now)
+	g.mu.Unlock()
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+	}
+	g.mu.Lock()
+	g.now--
+	g.sent++
+	g.mu.Unlock()
+	return bridge.ExternalRef{}, nil
+}
+
+func (g *gateChannel) stats() (now, peak, sent int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.now, g.peak, g.sent
+}
+
+// Recording outcomes is pipelined behind the sends, but no more than
+// Workers sends are ever in progress at once.
+func TestOutboxBoundsConcurrentSendsByWorkers(t *testing.T) {
+	st := storetest.Open(t)
+	g := &gateChannel{release: make(chan struct{})}
+	surface := adaptertest.NewSurface("console")
+	ob := bridge.NewOutbox(bridge.OutboxOptions{Store: st, Surfaces: []bridge.StaffSurface{surface},
+		Channels: []bridge.CustomerChannel{g}, Config: bridge.OutboxConfig{Workers: 3}})
+	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"console"}, Notify: ob.Notify})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); ob.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	const convs = 12
+	for c := 0; c < convs; c++ {
+		res, err := eng.Deliver(ctx, msg(fmt.Sprintf("v%d", c), "", "hi"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eng.Reply(ctx, staff(res.Conversation), "answer", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < convs; i++ {
+		g.release <- struct{}{} // blocks until some send is waiting
+	}
+	adaptertest.Eventually(t, 10*time.Second, func() bool { _, _, s := g.stats(); return s == convs }, "all sent")
+	if _, peak, _ := g.stats(); peak != 3 {
+		t.Errorf("at most %d sends were in progress at once, want exactly Workers=3", peak)
+	}
+}

@@ -74,6 +74,7 @@ type Store struct {
 	writes  chan *writeReq
 	stop    chan struct{}
 	stopped chan struct{}
+	stats   writeStats
 }
 
 // Open opens (creating if needed) the database file. It does not migrate;

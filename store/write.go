@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/threadlinehq/threadline/bridge"
 )
@@ -51,8 +52,19 @@ func (s *Store) committer() {
 				break gather
 			}
 		}
+		s.stats.commits.Add(1)
+		s.stats.writes.Add(int64(len(batch)))
 		s.commit(batch)
 	}
+}
+
+type writeStats struct{ commits, writes atomic.Int64 }
+
+// WriteStats reports how many transactions the writer committed and how
+// many Write calls they carried since Open: writes/commits is the average
+// group-commit batch.
+func (s *Store) WriteStats() (commits, writes int64) {
+	return s.stats.commits.Load(), s.stats.writes.Load()
 }
 
 func (s *Store) commit(batch []*writeReq) {

@@ -84,6 +84,7 @@ func printBench(c *cli, r bench.Report, noDaemon bool) {
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "Threadline bench: %d CPUs, %s, synchronous=%s\n\n", r.CPUs, r.GoVersion, r.Synchronous)
 	fmt.Fprintf(tw, "end-to-end throughput\t%.0f msg/s\t(%d messages, %.0f µs CPU per message)\n", r.E2EMsgsPerSec, r.Messages, r.E2ECPUMicrosPerMs)
+	fmt.Fprintf(tw, "group commit\t%.1f writes per transaction\tDeliver calls and outbox outcomes sharing one commit\n", r.E2EAvgBatch)
 	fmt.Fprintf(tw, "raw SQLite commit rate\t%.0f tx/s\tone small insert per transaction\n", r.RawTxPerSec)
 	fmt.Fprintf(tw, "ratio\t%.2f\ttarget >= 1.0 (commit-bound disks), below 0.5 is a bug\n", r.Ratio)
 	fmt.Fprintf(tw, "latency at %d msg/s\tp50 %.2f ms, p99 %.2f ms\ttarget p99 < 10 ms\n", r.LatencyRate, r.LatencyP50Ms, r.LatencyP99Ms)

@@ -19,12 +19,16 @@ func BenchmarkEndToEnd(b *testing.B) {
 			n := max(b.N, 2000)
 			b.ResetTimer()
 			cpu0 := cpuTime()
+			c0, w0 := r.Store.WriteStats()
 			rate, err := r.Throughput(context.Background(), n, 1000, 64, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(n), "cpu-us/msg")
 			b.ReportMetric(rate, "msg/s")
+			if c1, w1 := r.Store.WriteStats(); c1 > c0 {
+				b.ReportMetric(float64(w1-w0)/float64(c1-c0), "writes/commit")
+			}
 			raw, _ := RawTxPerSecond(b.TempDir(), sync, time.Second)
 			b.ReportMetric(raw, "raw-tx/s")
 			b.ReportMetric(rate/raw, "ratio")

@@ -18,6 +18,7 @@ type Report struct {
 	Messages          int     `json:"e2e_messages"`
 	E2EMsgsPerSec     float64 `json:"e2e_msgs_per_sec"`
 	E2ECPUMicrosPerMs float64 `json:"e2e_cpu_us_per_msg"`
+	E2EAvgBatch       float64 `json:"e2e_writes_per_commit"`
 	RawTxPerSec       float64 `json:"raw_tx_per_sec"`
 	Ratio             float64 `json:"ratio"`
 	LatencyRate       int     `json:"latency_offered_msgs_per_sec"`
@@ -71,6 +72,7 @@ func Run(ctx context.Context, dir string, o Options) (Report, error) {
 		return r, err
 	}
 	cpu0 := cpuTime()
+	c0, w0 := rig.Store.WriteStats()
 	rate, err := rig.Throughput(ctx, o.Messages, 1000, 64, func(done int) { step("end-to-end throughput", done, o.Messages) })
 	if err != nil {
 		rig.Close()
@@ -79,6 +81,9 @@ func Run(ctx context.Context, dir string, o Options) (Report, error) {
 	step("end-to-end throughput", o.Messages, o.Messages)
 	r.E2EMsgsPerSec, r.Ratio = rate, rate/raw
 	r.E2ECPUMicrosPerMs = float64((cpuTime() - cpu0).Microseconds()) / float64(o.Messages)
+	if c1, w1 := rig.Store.WriteStats(); c1 > c0 {
+		r.E2EAvgBatch = float64(w1-w0) / float64(c1-c0)
+	}
 	step("latency at 500 msg/s", 0, 1)
 	p50, p99, err := rig.Latency(ctx, 500, o.LatencyFor, 200)
 	rig.Close()
