@@ -164,53 +164,53 @@ func (o *Outbox) Run(ctx context.Context) error {
 	sent := make(chan struct{}, maxInflight)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// Due rows are read in batches into a local queue and handed out from
+	// there; the queue is refilled when it runs dry or gets old, not on every
+	// event, so a busy outbox does not re-run the due query per row.
+	var queue []OutboxItem
+	var queuedAt time.Time
 	for {
 		wait := 5 * time.Second // safety net; commits wake us via Notify
 		if free := min(o.cfg.Workers-sending, maxInflight-len(inflight)); free > 0 {
 			now := o.now()
-			// Rows in flight and rows held back by pacing are left out of
-			// the query, so rows behind them (other lanes, other
-			// destinations) are seen.
-			skip := make([]OutboxID, 0, len(inflight)+len(held))
-			for _, id := range inflight {
-				skip = append(skip, id)
-			}
-			for id, until := range held {
-				switch {
-				case !until.After(now):
-					delete(held, id)
-				case len(skip) < len(inflight)+256:
-					skip = append(skip, id)
-					wait = min(wait, until.Sub(now))
-				}
-			}
-			items, err := o.store.DueOutbox(ctx, now, free+4, skip)
-			if err != nil && ctx.Err() == nil {
-				o.log.Error("outbox: reading due rows", "err", err)
-				wait = time.Second
-			}
-			started := 0
-			for _, it := range items {
-				if started >= free {
-					break
-				}
-				l := lane{it.Conversation, it.Target}
-				if _, busy := inflight[l]; busy {
-					continue
-				}
-				if paced(it.Kind) {
-					if d := o.pacer.reserve(it.Target, o.destination(it), now); d > 0 {
-						held[it.ID] = now.Add(d)
-						wait = min(wait, d)
-						continue
+			started, short := 0, false
+			for refills := 0; started < free && refills < 2 && !short; refills++ {
+				if len(queue) == 0 || now.Sub(queuedAt) > queueMaxAge {
+					var err error
+					queue, err = o.due(ctx, now, inflight, held, &wait)
+					queuedAt, short = now, len(queue) < o.dueBatch()
+					if err != nil && ctx.Err() == nil {
+						o.log.Error("outbox: reading due rows", "err", err)
+						wait = time.Second
 					}
 				}
-				inflight[l] = it.ID
-				sending++
-				started++
-				go func(it OutboxItem) { done <- o.process(ctx, it, func() { sent <- struct{}{} }) }(it)
+				for len(queue) > 0 && started < free {
+					it := queue[0]
+					queue = queue[1:]
+					l := lane{it.Conversation, it.Target}
+					if _, busy := inflight[l]; busy {
+						continue
+					}
+					if _, ok := held[it.ID]; ok {
+						continue
+					}
+					if paced(it.Kind) {
+						if d := o.pacer.reserve(it.Target, o.destination(it), now); d > 0 {
+							held[it.ID] = now.Add(d)
+							wait = min(wait, d)
+							continue
+						}
+					}
+					inflight[l] = it.ID
+					sending++
+					started++
+					go func(it OutboxItem) { done <- o.process(ctx, it, func() { sent <- struct{}{} }) }(it)
+				}
+				if len(queue) > 0 {
+					break
+				}
 			}
-			if started < free {
+			if started < free && len(queue) == 0 {
 				// Nothing more is due now: sleep until the next row is.
 				if next, err := o.store.NextOutboxDue(ctx); err == nil && next.After(now) {
 					wait = min(wait, next.Sub(now))
@@ -243,6 +243,31 @@ func (o *Outbox) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// queueMaxAge bounds how long fetched due rows wait in the local queue
+// before it is read again (rows may have changed or newer ones be due).
+const queueMaxAge = 200 * time.Millisecond
+
+// due reads the next batch of due lane heads, leaving out rows in flight
+// and rows held back by pacing (forgetting holds that are over).
+func (o *Outbox) due(ctx context.Context, now time.Time, inflight map[lane]OutboxID, held map[OutboxID]time.Time, wait *time.Duration) ([]OutboxItem, error) {
+	skip := make([]OutboxID, 0, len(inflight)+len(held))
+	for _, id := range inflight {
+		skip = append(skip, id)
+	}
+	for id, until := range held {
+		switch {
+		case !until.After(now):
+			delete(held, id)
+		case len(skip) < len(inflight)+256:
+			skip = append(skip, id)
+			*wait = min(*wait, until.Sub(now))
+		}
+	}
+	return o.store.DueOutbox(ctx, now, o.dueBatch(), skip)
+}
+
+func (o *Outbox) dueBatch() int { return max(o.cfg.Workers*8, 64) }
 
 func (o *Outbox) finish(inflight map[lane]OutboxID, r result) {
 	delete(inflight, r.lane)
