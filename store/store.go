@@ -74,6 +74,7 @@ type Store struct {
 	writes  chan *writeReq
 	stop    chan struct{}
 	stopped chan struct{}
+	health  commitHealth // commit outcomes, for /readyz and metrics (metrics.go)
 }
 
 // Open opens (creating if needed) the database file. It does not migrate;
