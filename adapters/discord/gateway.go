@@ -93,6 +93,7 @@ func (r *runner) loop(ctx context.Context) error {
 				s.log.Info("discord: gateway reconnected")
 			}
 			r.opened = true
+			s.conn.Up("gateway")
 			backoff = s.o.ReconnectBackoff
 			if !r.set {
 				r.setup(ctx)
@@ -103,6 +104,7 @@ func (r *runner) loop(ctx context.Context) error {
 				return nil
 			case <-r.down:
 				s.log.Warn("discord: gateway connection lost; resuming")
+				s.conn.Down("gateway connection lost; resuming")
 				continue
 			}
 		}
@@ -110,6 +112,7 @@ func (r *runner) loop(ctx context.Context) error {
 			return fatal
 		}
 		s.log.Warn("discord: gateway connect failed; retrying", "err", redact(err.Error()), "in", backoff)
+		s.conn.Down("gateway connect failed: " + redact(err.Error()))
 		select {
 		case <-ctx.Done():
 			return nil

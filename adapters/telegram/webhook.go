@@ -27,6 +27,7 @@ func (a *Adapter) runWebhook(ctx context.Context) error {
 		return fmt.Errorf("telegram: setWebhook %s: %w", a.WebhookURL(), err)
 	}
 	a.log.Info("telegram: receiving by webhook", "url", a.WebhookURL())
+	a.conn.Up("webhook " + a.WebhookURL())
 	<-ctx.Done()
 	return nil
 }
