@@ -96,3 +96,25 @@ func (s *Store) QueueStats(ctx context.Context, now time.Time) (QueueStats, erro
 	}
 	return q, rows.Err()
 }
+
+// QuickCheck runs SQLite's PRAGMA quick_check (a faster integrity_check
+// that skips index contents) and returns the problems it lists; none
+// means the file is sound.
+func (s *Store) QuickCheck(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, "PRAGMA quick_check(20)")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return nil, err
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	return problems, rows.Err()
+}
