@@ -72,10 +72,11 @@ type HTTP struct {
 	ShutdownTimeout bridge.Duration `yaml:"shutdown_timeout"`
 
 	// Operations (issue 12): /metrics and /readyz.
+
 	// Metrics serves Prometheus metrics at /metrics on this listener
 	// (default true; false turns it off).
 	Metrics *bool `yaml:"metrics"`
-	// MetricsToken, if set, is required as "Authorization: Bearer <token>" on /metrics.
+	// MetricsToken, if set, must come as "Authorization: Bearer <token>" on /metrics.
 	MetricsToken     string `yaml:"metrics_token"`
 	MetricsTokenFile string `yaml:"metrics_token_file"`
 	// ReadyGrace is how long an adapter may be disconnected (at start-up
