@@ -79,3 +79,40 @@ func writeFile(t *testing.T, path, data string) {
 		t.Fatal(err)
 	}
 }
+
+// TestReadyzEveryAdapterConnected runs the daemon against every fake
+// platform at once: each adapter reports its own connection.
+func TestReadyzEveryAdapterConnected(t *testing.T) {
+	r := newDoctorRig(t)
+	d := startDaemon(t, r.config())
+	var body string
+	eventually(t, "every adapter connected", func() bool {
+		var code int
+		code, body = readyz(t, d.http)
+		return code == 200 && strings.Count(body, ": connected (") == 6
+	})
+	for _, want := range []string{
+		"ok   slack: connected (Socket Mode)",
+		"ok   discord: connected (gateway)",
+		"ok   telegram: connected (long polling)",
+		"ok   email: connected (IMAP session, mailbox INBOX)",
+		"ok   webchat: connected (running)",
+		"ok   console: connected (running)",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("missing %q in\n%s", want, body)
+		}
+	}
+	m, _ := scrape(t, d.http, "")
+	for _, a := range []string{"slack", "discord", "telegram", "email", "webchat", "console"} {
+		if m[`threadline_adapter_connected{adapter="`+a+`"}`] != 1 {
+			t.Errorf("adapter_connected %s = %v", a, m[`threadline_adapter_connected{adapter="`+a+`"}`])
+		}
+	}
+	// A dropped Discord gateway is reported until it is resumed.
+	r.discord.DropGateway()
+	eventually(t, "discord back", func() bool {
+		_, body = readyz(t, d.http)
+		return strings.Contains(body, "ok   discord: connected (gateway)")
+	})
+}
