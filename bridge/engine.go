@@ -35,6 +35,7 @@ type Engine struct {
 	now      func() time.Time
 	log      *slog.Logger
 	notify   func()
+	metrics  Metrics
 }
 
 // EngineOptions wires an Engine.
@@ -50,6 +51,8 @@ type EngineOptions struct {
 	Directory *Directory
 	// SLA holds SLA policies and calendars (nil: no SLAs).
 	SLA *SLA
+	// Metrics counts stored messages and SLA nags (nil: nothing counted).
+	Metrics Metrics
 }
 
 // NewEngine builds an Engine.
@@ -78,7 +81,8 @@ func NewEngine(o EngineOptions) *Engine {
 	if o.SLA == nil {
 		o.SLA = NewSLA(SLAConfig{})
 	}
-	return &Engine{store: o.Store, surfaces: o.Surfaces, cfg: o.Config, dir: o.Directory, sla: o.SLA, now: o.Now, log: o.Log, notify: o.Notify}
+	return &Engine{store: o.Store, surfaces: o.Surfaces, cfg: o.Config, dir: o.Directory, sla: o.SLA, now: o.Now, log: o.Log, notify: o.Notify,
+		metrics: orNoMetrics(o.Metrics)}
 }
 
 // Directory returns the staff directory.
@@ -240,6 +244,7 @@ func (e *Engine) Deliver(ctx context.Context, m InboundMessage) (DeliverResult, 
 	}
 	if !res.Duplicate {
 		e.notify()
+		e.metrics.MessageIn(m.Channel, DirCustomer)
 	}
 	return res, nil
 }
@@ -370,10 +375,11 @@ func (e *Engine) staffMessage(ctx context.Context, sc StaffContext, dir Directio
 	}
 	now := e.now()
 	var id MessageID
+	dup := false
 	err := e.store.Write(ctx, func(tx Tx) error {
-		id = 0
-		if dup, err := e.duplicateStaff(tx, sc); err != nil || dup != 0 {
-			id = dup
+		id, dup = 0, false
+		if prev, err := e.duplicateStaff(tx, sc); err != nil || prev != 0 {
+			id, dup = prev, prev != 0
 			return err
 		}
 		c, err := tx.Conversation(sc.Conversation)
@@ -410,6 +416,9 @@ func (e *Engine) staffMessage(ctx context.Context, sc StaffContext, dir Directio
 		return 0, err
 	}
 	e.notify()
+	if !dup {
+		e.metrics.MessageIn(sc.Surface, dir)
+	}
 	return id, nil
 }
 

@@ -77,6 +77,7 @@ type Outbox struct {
 	pacer    *pacer
 	jitter   func() float64
 	order    []Platform // surface names in configuration order
+	metrics  Metrics
 }
 
 // OutboxOptions wires an Outbox.
@@ -89,6 +90,9 @@ type OutboxOptions struct {
 	Log      *slog.Logger
 	// Jitter returns a factor in [0,1) for backoff randomisation; tests fix it.
 	Jitter func() float64
+	// Metrics counts deliveries, retries, dead letters and rate-limit
+	// waits (nil: nothing counted).
+	Metrics Metrics
 }
 
 // NewOutbox builds the worker.
@@ -106,7 +110,7 @@ func NewOutbox(o OutboxOptions) *Outbox {
 	ob := &Outbox{
 		store: o.Store, cfg: o.Config, now: o.Now, log: o.Log, jitter: o.Jitter,
 		surfaces: make(map[Platform]StaffSurface), channels: make(map[Platform]CustomerChannel),
-		wake: make(chan struct{}, 1),
+		wake: make(chan struct{}, 1), metrics: orNoMetrics(o.Metrics),
 	}
 	rates := make(map[Platform]Pacing)
 	for _, s := range o.Surfaces {
@@ -198,6 +202,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 						if d := o.pacer.reserve(it.Target, o.destination(it), now); d > 0 {
 							held[it.ID] = now.Add(d)
 							wait = min(wait, d)
+							o.metrics.RateLimited(it.Target, d, false)
 							continue
 						}
 					}
@@ -317,6 +322,7 @@ func (o *Outbox) process(ctx context.Context, it OutboxItem, sent func()) result
 	log := o.log.With("outbox_id", it.ID, "conversation", it.Conversation, "target", it.Target, "kind", it.Kind)
 	var werr error
 	var rl *RateLimitError
+	dead := false
 	switch {
 	case err == nil:
 		werr = o.store.Write(sctx, func(tx Tx) error { return o.sent(tx, it, ext, now) })
@@ -338,6 +344,7 @@ func (o *Outbox) process(ctx context.Context, it OutboxItem, sent func()) result
 			return tx.MarkRetry(it.ID, it.Attempts+1, now, err.Error())
 		})
 	case IsPermanent(err) || errors.Is(err, ErrUnreachable) || it.Attempts+1 >= o.cfg.MaxAttempts:
+		dead = true
 		log.Error("outbox: delivery failed permanently", "attempts", it.Attempts+1, "err", err)
 		werr = o.store.Write(sctx, func(tx Tx) error { return o.dead(tx, it, err, now) })
 	default:
@@ -349,6 +356,17 @@ func (o *Outbox) process(ctx context.Context, it OutboxItem, sent func()) result
 		// The row stays as it was and is tried again; a send may repeat once.
 		log.Error("outbox: recording the outcome failed", "err", werr)
 		res.blockUntil = now.Add(time.Second)
+		return res
+	}
+	switch {
+	case err == nil:
+		o.metrics.Delivered(it.Target, it.Kind)
+	case rl != nil:
+		o.metrics.RateLimited(it.Target, rl.RetryAfter, true)
+	case dead:
+		o.metrics.DeadLettered(it.Target, it.Kind)
+	default:
+		o.metrics.Retried(it.Target, it.Kind)
 	}
 	return res
 }

@@ -184,8 +184,9 @@ func (e *Engine) slaSweep(ctx context.Context, now time.Time) (int, error) {
 
 func (e *Engine) slaNag(ctx context.Context, id ConversationID, now time.Time) (int, error) {
 	sent := 0
+	var posted []Nag
 	err := e.store.Write(ctx, func(tx Tx) error {
-		sent = 0
+		sent, posted = 0, posted[:0]
 		c, err := tx.Conversation(id)
 		if err != nil {
 			return err
@@ -209,6 +210,7 @@ func (e *Engine) slaNag(ctx context.Context, id ConversationID, now time.Time) (
 					c.SLA.RespNags, c.SLA.RespLastNag = nags, now
 				}
 				lines = append(lines, FormatNag(*nag, c.Owner == ""))
+				posted = append(posted, *nag)
 				mentions = appendUnique(mentions, e.ladder(c, nag.Step, now)...)
 				sent++
 			}
@@ -227,6 +229,9 @@ func (e *Engine) slaNag(ctx context.Context, id ConversationID, now time.Time) (
 	})
 	if err == nil && sent > 0 {
 		e.notify()
+		for _, n := range posted {
+			e.metrics.SLANag(n.Step, n.Clock)
+		}
 	}
 	return sent, err
 }

@@ -75,6 +75,7 @@ type Store struct {
 	stop    chan struct{}
 	stopped chan struct{}
 	stats   writeStats
+	health  commitHealth // commit outcomes, for /readyz and metrics (metrics.go)
 }
 
 // Open opens (creating if needed) the database file. It does not migrate;

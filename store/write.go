@@ -79,6 +79,7 @@ func (s *Store) commit(batch []*writeReq) {
 	// a SQLite transaction rolls back the whole transaction).
 	tx, err := s.w.BeginTx(context.Background(), nil)
 	if err != nil {
+		s.health.failed(err)
 		for i := range errs {
 			errs[i] = fmt.Errorf("begin: %w", err)
 		}
@@ -127,17 +128,21 @@ func (s *Store) commit(batch []*writeReq) {
 		return
 	}
 	if err := tx.Commit(); err != nil {
+		s.health.failed(err)
 		s.log.Error("store: commit failed", "err", err, "batch", len(batch))
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = fmt.Errorf("commit: %w", err)
 			}
 		}
+	} else {
+		s.health.ok()
 	}
 	reply()
 }
 
 func (s *Store) abort(tx *sql.Tx, errs []error, err error) {
+	s.health.failed(err)
 	_ = tx.Rollback()
 	for i := range errs {
 		if errs[i] == nil {

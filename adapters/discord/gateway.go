@@ -93,6 +93,7 @@ func (r *runner) loop(ctx context.Context) error {
 				s.log.Info("discord: gateway reconnected")
 			}
 			r.opened = true
+			s.conn.Up("gateway")
 			backoff = s.o.ReconnectBackoff
 			if !r.set {
 				r.setup(ctx)
@@ -103,6 +104,7 @@ func (r *runner) loop(ctx context.Context) error {
 				return nil
 			case <-r.down:
 				s.log.Warn("discord: gateway connection lost; resuming")
+				s.conn.Down("gateway connection lost; resuming")
 				continue
 			}
 		}
@@ -110,6 +112,7 @@ func (r *runner) loop(ctx context.Context) error {
 			return fatal
 		}
 		s.log.Warn("discord: gateway connect failed; retrying", "err", redact(err.Error()), "in", backoff)
+		s.conn.Down("gateway connect failed: " + redact(err.Error()))
 		select {
 		case <-ctx.Done():
 			return nil
@@ -145,18 +148,10 @@ func (r *runner) setup(ctx context.Context) {
 		app = s.botID
 	}
 	s.mu.Unlock()
-	var cmds []*discordgo.ApplicationCommand
-	for _, c := range s.o.SlashCommands {
-		cmds = append(cmds, c.applicationCommand())
-	}
-	scope := "globally"
-	if s.cfg.GuildID != "" {
-		scope = "in server " + s.cfg.GuildID
-	}
-	if _, err := s.sess.ApplicationCommandBulkOverwrite(app, s.cfg.GuildID, cmds, discordgo.WithContext(ctx)); err != nil {
-		s.log.Error("discord: registering slash commands failed; typed !commands still work", "err", classify("register commands", err))
+	if n, scope, err := s.RegisterCommands(ctx, app); err != nil {
+		s.log.Error("discord: registering slash commands failed; typed !commands still work", "err", err)
 	} else {
-		s.log.Info("discord: slash commands registered", "scope", scope, "count", len(cmds))
+		s.log.Info("discord: slash commands registered", "scope", scope, "count", n)
 	}
 	ci, err := s.channelInfo(ctx, s.cfg.ChannelID)
 	if err != nil {

@@ -74,7 +74,12 @@ type Surface struct {
 	cards  map[bridge.ConversationID]string // text channels: card posted, thread not started yet
 	botID  string
 	appID  string
+
+	conn *bridge.Conn // connection state for /readyz (nil: not reported)
 }
+
+// SetConn implements bridge.ConnReporter; call it before Run.
+func (s *Surface) SetConn(c *bridge.Conn) { s.conn = c }
 
 type chanInfo struct {
 	typ  discordgo.ChannelType

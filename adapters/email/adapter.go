@@ -54,7 +54,12 @@ type Adapter struct {
 	replyTo *mail.Address
 	domain  string
 	limits  Limits
+
+	conn *bridge.Conn // connection state for /readyz (nil: not reported)
 }
+
+// SetConn implements bridge.ConnReporter; call it before Run.
+func (a *Adapter) SetConn(c *bridge.Conn) { a.conn = c }
 
 var (
 	_ bridge.CustomerChannel = (*Adapter)(nil)

@@ -126,6 +126,7 @@ func (a *Adapter) session(ctx context.Context, c *imapclient.Client, in bridge.I
 	if err != nil {
 		return fmt.Errorf("select mailbox %q: %w", mbox, err)
 	}
+	a.conn.Up("IMAP session, mailbox " + mbox)
 	key := a.cursorKey()
 	saved, err := a.opts.Cursors.Cursor(ctx, string(Platform), key)
 	if err != nil {

@@ -21,6 +21,7 @@ func (s *Surface) Run(ctx context.Context, in bridge.StaffInbox) error {
 		return err
 	}
 	if !s.cfg.SocketMode() {
+		s.conn.Up("HTTP events (auth.test passed)")
 		<-ctx.Done()
 		return nil
 	}
@@ -49,10 +50,16 @@ func (s *Surface) Run(ctx context.Context, in bridge.StaffInbox) error {
 
 func (s *Surface) socketEvent(ctx context.Context, client *socketmode.Client, in bridge.StaffInbox, evt socketmode.Event) error {
 	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		s.conn.Down("connecting (Socket Mode)")
 	case socketmode.EventTypeConnected:
 		s.log.Info("slack: connected (Socket Mode)")
+		s.conn.Up("Socket Mode")
+	case socketmode.EventTypeDisconnect:
+		s.conn.Down("reconnecting: Slack asked to (Socket Mode)")
 	case socketmode.EventTypeConnectionError:
 		s.log.Warn("slack: connection error; the client retries", "err", evt.Data)
+		s.conn.Down("Socket Mode connection error")
 	case socketmode.EventTypeInvalidAuth:
 		return errors.New("slack: invalid app-level token (SLACK_APP_TOKEN)")
 	case socketmode.EventTypeEventsAPI:

@@ -54,7 +54,12 @@ type Surface struct {
 	mu        sync.Mutex
 	botUserID string // learned from auth.test
 	botID     string
+
+	conn *bridge.Conn // connection state for /readyz (nil: not reported)
 }
+
+// SetConn implements bridge.ConnReporter; call it before Run.
+func (s *Surface) SetConn(c *bridge.Conn) { s.conn = c }
 
 var (
 	_ bridge.StaffSurface   = (*Surface)(nil)

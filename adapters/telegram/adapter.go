@@ -71,7 +71,12 @@ type Adapter struct {
 	tries       map[int64]int // update id -> failed attempts
 	progress    map[bridge.MessageID]sendProgress
 	recent      recentIDs // updates handled (webhook redelivery dedupe)
+
+	conn *bridge.Conn // connection state for /readyz (nil: not reported)
 }
+
+// SetConn implements bridge.ConnReporter; call it before Run.
+func (a *Adapter) SetConn(c *bridge.Conn) { a.conn = c }
 
 var (
 	_ bridge.CustomerChannel = (*Adapter)(nil)

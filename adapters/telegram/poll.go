@@ -46,6 +46,7 @@ func (a *Adapter) poll(ctx context.Context, in bridge.Inbox) error {
 		}
 	}
 	a.log.Info("telegram: receiving by long polling", "offset", offset, "poll_timeout", a.cfg.PollTimeout.D())
+	a.conn.Up("long polling")
 	backoff := a.opts.RetryBackoff
 	for {
 		raws, err := a.getUpdates(ctx, offset)
@@ -68,9 +69,11 @@ func (a *Adapter) poll(ctx context.Context, in bridge.Inbox) error {
 			return nil
 		}
 		if err == nil {
+			a.conn.Up("long polling")
 			backoff = a.opts.RetryBackoff
 			continue
 		}
+		a.conn.Down("receiving failed: " + err.Error())
 		var ae *APIError
 		if errors.As(err, &ae) {
 			switch ae.Code {

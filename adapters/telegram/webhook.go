@@ -16,17 +16,14 @@ import (
 // The webhook stays registered across restarts: Telegram keeps updates
 // while the daemon is down and delivers them when it is back.
 func (a *Adapter) runWebhook(ctx context.Context) error {
-	err := a.api.call(ctx, "setWebhook", map[string]any{
-		"url": a.WebhookURL(), "secret_token": a.cfg.WebhookSecret,
-		"allowed_updates": allowedUpdates, "drop_pending_updates": false,
-	}, nil)
-	if err != nil {
+	if err := a.SetWebhook(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return fmt.Errorf("telegram: setWebhook %s: %w", a.WebhookURL(), err)
 	}
 	a.log.Info("telegram: receiving by webhook", "url", a.WebhookURL())
+	a.conn.Up("webhook " + a.WebhookURL())
 	<-ctx.Done()
 	return nil
 }

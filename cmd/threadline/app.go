@@ -20,6 +20,7 @@ import (
 
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
+	"github.com/threadlinehq/threadline/cmd/threadline/internal/metrics"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store"
 )
@@ -42,6 +43,9 @@ type app struct {
 	applied  []store.Migration
 	routes   []func(*http.ServeMux) // added by wire_*.go, run after the engine exists
 	jobs     []job                  // scheduled work, added by wire_*.go
+	conns    *bridge.ConnState      // adapters' connection state (metrics.go, ready.go)
+	connOf   map[bridge.Platform]connHandle
+	metrics  *metrics.Metrics // nil when http.metrics is false
 }
 
 // job is scheduled work: fn runs on a cron schedule while the daemon runs.
@@ -97,17 +101,18 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 	if len(a.surfaces) == 0 {
 		return nil, errors.New("no staff surface is enabled: set console.enabled: true or configure Slack/Discord, or nobody can answer customers")
 	}
+	a.wireOps()
 
 	// Core.
 	a.outbox = bridge.NewOutbox(bridge.OutboxOptions{Store: a.st, Surfaces: a.surfaces, Channels: a.channels,
-		Config: cfg.Outbox, Log: log.With("part", "outbox")})
+		Config: cfg.Outbox, Log: log.With("part", "outbox"), Metrics: a.counters()})
 	var names []bridge.Platform
 	for _, s := range a.surfaces {
 		names = append(names, s.Name())
 	}
 	prio, _ := bridge.ParsePriority(cfg.Conversations.DefaultPriority)
 	a.engine = bridge.NewEngine(bridge.EngineOptions{Store: a.st, Surfaces: names, Log: log, Notify: a.outbox.Notify,
-		Directory: a.dir, SLA: bridge.NewSLA(cfg.SLA),
+		Directory: a.dir, SLA: bridge.NewSLA(cfg.SLA), Metrics: a.counters(),
 		Config: bridge.EngineConfig{ReopenWindow: cfg.Conversations.ReopenWindow.D(), DefaultPriority: prio, MaxMessageBytes: cfg.Conversations.MaxMessageBytes}})
 	table, err := commands.All()
 	if err != nil {
@@ -119,6 +124,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 	// HTTP.
 	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	a.mux.HandleFunc("GET /readyz", a.ready)
+	a.metricsRoute()
 	for _, r := range a.routes {
 		r(a.mux)
 	}
@@ -127,16 +133,6 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 		return nil, fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
 	}
 	return a, nil
-}
-
-func (a *app) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := a.st.Ping(ctx); err != nil {
-		http.Error(w, "store not writable: "+err.Error(), http.StatusServiceUnavailable)
-		return
-	}
-	io.WriteString(w, "ready\n")
 }
 
 // banner says what runs and where, and why the rest does not.
@@ -192,17 +188,17 @@ func (a *app) run(ctx context.Context) error {
 		inWG.Add(1)
 		go func() {
 			defer inWG.Done()
-			bridge.Supervise(inCtx, string(ch.Name()), a.log, time.Minute, func(ctx context.Context) error { return ch.Run(ctx, a.engine) })
+			bridge.Supervise(inCtx, string(ch.Name()), a.log, time.Minute, a.supervised(ch.Name(), func(ctx context.Context) error { return ch.Run(ctx, a.engine) }))
 		}()
 	}
 	for _, s := range a.surfaces {
 		inWG.Add(1)
 		go func() {
 			defer inWG.Done()
-			bridge.Supervise(inCtx, string(s.Name()), a.log, time.Minute, func(ctx context.Context) error { return s.Run(ctx, a.handler) })
+			bridge.Supervise(inCtx, string(s.Name()), a.log, time.Minute, a.supervised(s.Name(), func(ctx context.Context) error { return s.Run(ctx, a.handler) }))
 		}()
 	}
-	srv := &http.Server{Handler: a.mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: a.publicHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(a.httpLn) }()
 

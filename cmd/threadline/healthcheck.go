@@ -18,9 +18,9 @@ func (c *cli) healthcheckCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "healthcheck",
 		Short: "Exit 0 if the running daemon answers /healthz (or /readyz), 1 if not",
-		Long: `GET /healthz (process up) or, with --ready, /readyz (database writable) on the
-daemon's HTTP listener and exit 0 on 200, 1 otherwise. Meant for container
-health checks: slim images have no curl. The address comes from --url, else
+		Long: `GET /healthz (process up) or, with --ready, /readyz (database writable, adapters
+connected) on the daemon's HTTP listener and exit 0 on 200, 1 otherwise. Meant for
+container health checks: slim images have no curl. The address comes from --url, else
 from http.listen in the config (0.0.0.0 is asked on 127.0.0.1).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -56,7 +56,7 @@ from http.listen in the config (0.0.0.0 is asked on 127.0.0.1).`,
 				return &exitError{code: 1, err: fmt.Errorf("unhealthy: %v", err)}
 			}
 			defer resp.Body.Close()
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 			if resp.StatusCode != http.StatusOK {
 				return &exitError{code: 1, err: fmt.Errorf("unhealthy: %s answered %s: %s", url, resp.Status, body)}
 			}

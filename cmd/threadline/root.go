@@ -53,6 +53,7 @@ Start the daemon with "threadline serve"; answer from the terminal with
 		c.conversationsCmd(), c.watchCmd(), c.sayCmd(), c.slackCmd(), c.benchCmd(),
 		c.statsCmd(),
 		c.backupCmd(), c.exportCmd(), c.retentionCmd(), c.customerCmd(), c.healthcheckCmd(),
+		c.doctorCmd(), c.discordCmd(), c.telegramCmd(),
 	)
 	return root
 }

@@ -58,6 +58,8 @@ type Server struct {
 	interactions map[string]*interaction
 	faults       []*Fault
 	requests     []Request
+	botRole      string // the bot's managed role (guild.go)
+	botPerms     int64  // what it allows server-wide
 
 	gw gateway
 }
@@ -91,6 +93,7 @@ func New(opts Options) *Server {
 	s.guildID = s.id()
 	s.appID = s.id()
 	s.bot = User{ID: s.appID, Username: "Threadline", Discriminator: "0", Bot: true}
+	s.botRole, s.botPerms = s.id(), BotPermissions
 	s.srv = httptest.NewServer(s.routes())
 	return s
 }
@@ -428,6 +431,8 @@ func (s *Server) routes() http.Handler {
 		return 200, map[string]any{"id": s.appID, "name": "Threadline", "bot": s.bot}, nil
 	})
 	handle("GET /channels/{id}", true, s.getChannel)
+	handle("GET /guilds/{id}", true, s.getGuild)
+	handle("GET /guilds/{id}/members/{user}", true, s.getMember)
 	handle("PATCH /channels/{id}", true, s.patchChannel)
 	handle("POST /channels/{id}/threads", true, s.startThread)
 	handle("POST /channels/{id}/messages/{mid}/threads", true, s.startThreadFromMessage)
@@ -1256,6 +1261,7 @@ func copyChannel(c *Channel) Channel {
 	out := *c
 	out.AvailableTags = append([]Tag(nil), c.AvailableTags...)
 	out.AppliedTags = append([]string(nil), c.AppliedTags...)
+	out.PermissionOverwrites = append([]Overwrite(nil), c.PermissionOverwrites...)
 	if c.ThreadMetadata != nil {
 		tm := *c.ThreadMetadata
 		out.ThreadMetadata = &tm

@@ -99,6 +99,8 @@ type Channel struct {
 	AppliedTags    []string        `json:"applied_tags,omitempty"`
 	ThreadMetadata *ThreadMetadata `json:"thread_metadata,omitempty"`
 	MessageCount   int             `json:"message_count,omitempty"`
+
+	PermissionOverwrites []Overwrite `json:"permission_overwrites,omitempty"`
 }
 
 // Attachment is a message attachment; Data holds the uploaded bytes.

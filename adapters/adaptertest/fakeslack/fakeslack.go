@@ -65,6 +65,8 @@ type Server struct {
 	envSeq    int
 	changed   chan struct{}
 	stop      chan struct{}
+	scopes    []string           // X-OAuth-Scopes of the bot token (workspace.go)
+	channels  map[string]Channel // declared channels (workspace.go)
 }
 
 // Upload is a completed files upload.
@@ -87,6 +89,7 @@ func New() *Server {
 		users: map[string]string{}, limits: map[string]*limit{}, failures: map[string][]string{},
 		files: map[string][]byte{}, calls: map[string]int{}, sockets: map[*websocket.Conn]*sync.Mutex{},
 		acks: map[string]chan json.RawMessage{}, changed: make(chan struct{}, 1), stop: make(chan struct{}),
+		scopes: DefaultScopes(), channels: map[string]Channel{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", s.api)
@@ -282,8 +285,13 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		fail(w, "invalid_auth")
 		return
 	}
+	if token == s.BotToken {
+		s.scopeHeader(w)
+	}
 	f := r.Form
 	switch method {
+	case "conversations.info":
+		s.conversationsInfo(w, f)
 	case "auth.test":
 		writeJSON(w, map[string]any{"ok": true, "url": "https://fake.slack.com/", "team": "Fake", "user": "threadline",
 			"team_id": "T0FAKE", "user_id": "UBOT", "bot_id": "BBOT"})
@@ -365,6 +373,13 @@ func (s *Server) postMessage(w http.ResponseWriter, f url.Values, ephemeral bool
 	channel := f.Get("channel")
 	if channel == "" || !strings.HasPrefix(channel, "C") {
 		fail(w, "channel_not_found")
+		return
+	}
+	if c := s.channel(channel); c.Missing {
+		fail(w, "channel_not_found")
+		return
+	} else if !c.Member && !ephemeral {
+		fail(w, "not_in_channel")
 		return
 	}
 	s.mu.Lock()

@@ -47,6 +47,7 @@ type Server struct {
 	requests   []Request
 	fileSeq    int
 	hookErrors int
+	hookErrAt  time.Time // last failed webhook delivery (getWebhookInfo's last_error_date)
 }
 
 type queued struct {

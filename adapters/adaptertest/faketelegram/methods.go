@@ -385,6 +385,11 @@ func (s *Server) getWebhookInfo(w http.ResponseWriter, _ *http.Request, _ params
 	}
 	if s.hookErrors > 0 {
 		info["last_error_message"] = "Wrong response from the webhook"
+		info["last_error_date"] = s.hookErrAt.Unix()
+	}
+	if s.webhook.URL != "" {
+		info["max_connections"] = 40
+		info["ip_address"] = "127.0.0.1"
 	}
 	writeOK(w, info)
 }

@@ -44,6 +44,7 @@ func (s *Server) pushWebhooks() {
 			continue
 		}
 		s.hookErrors++
+		s.hookErrAt = time.Now()
 		s.mu.Unlock()
 		select {
 		case <-time.After(WebhookRetry):

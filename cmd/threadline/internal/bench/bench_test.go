@@ -4,14 +4,30 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/cmd/threadline/internal/metrics"
 )
 
 // BenchmarkEndToEnd: customer messages through Deliver, the outbox and a
-// staff surface, 64 concurrent senders; reports msg/s.
+// staff surface, 64 concurrent senders; reports msg/s. The metrics
+// variants count into the daemon's Prometheus metrics, as serve does.
 func BenchmarkEndToEnd(b *testing.B) {
-	for _, sync := range []string{"normal", "full"} {
-		b.Run(sync, func(b *testing.B) {
-			r, err := Start(b.TempDir(), sync)
+	for _, v := range []struct {
+		sync    string
+		metrics bool
+	}{{"normal", false}, {"full", false}, {"normal", true}, {"full", true}} {
+		name := v.sync
+		if v.metrics {
+			name += "/metrics"
+		}
+		sync := v.sync
+		b.Run(name, func(b *testing.B) {
+			var m bridge.Metrics
+			if v.metrics {
+				m = metrics.New(metrics.Options{Adapters: []bridge.Platform{"webchat", "bench"}})
+			}
+			r, err := StartWith(b.TempDir(), sync, m)
 			if err != nil {
 				b.Fatal(err)
 			}

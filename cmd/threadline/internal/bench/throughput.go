@@ -23,7 +23,10 @@ type Rig struct {
 }
 
 // Start opens a migrated store in dir and runs the outbox.
-func Start(dir, synchronous string) (*Rig, error) {
+func Start(dir, synchronous string) (*Rig, error) { return StartWith(dir, synchronous, nil) }
+
+// StartWith is Start with the engine and outbox counting into m (nil: no metrics).
+func StartWith(dir, synchronous string, m bridge.Metrics) (*Rig, error) {
 	st, err := store.Open(store.Config{Path: filepath.Join(dir, "bench.db"), Synchronous: synchronous}, nil)
 	if err != nil {
 		return nil, err
@@ -34,8 +37,8 @@ func Start(dir, synchronous string) (*Rig, error) {
 	}
 	sf := newSurface()
 	ob := bridge.NewOutbox(bridge.OutboxOptions{Store: st, Surfaces: []bridge.StaffSurface{sf}, Channels: []bridge.CustomerChannel{channel{}},
-		Config: bridge.OutboxConfig{Workers: 8}})
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"bench"}, Notify: ob.Notify})
+		Config: bridge.OutboxConfig{Workers: 8}, Metrics: m})
+	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"bench"}, Notify: ob.Notify, Metrics: m})
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Rig{Store: st, Engine: eng, surface: sf, cancel: cancel, done: make(chan struct{})}
 	go func() { defer close(r.done); ob.Run(ctx) }()

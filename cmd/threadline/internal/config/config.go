@@ -70,7 +70,22 @@ type HTTP struct {
 	Listen          string          `yaml:"listen"`
 	MaxBodyBytes    int64           `yaml:"max_body_bytes"`
 	ShutdownTimeout bridge.Duration `yaml:"shutdown_timeout"`
+
+	// Operations (issue 12): /metrics and /readyz.
+
+	// Metrics serves Prometheus metrics at /metrics on this listener
+	// (default true; false turns it off).
+	Metrics *bool `yaml:"metrics"`
+	// MetricsToken, if set, must come as "Authorization: Bearer <token>" on /metrics.
+	MetricsToken     string `yaml:"metrics_token"`
+	MetricsTokenFile string `yaml:"metrics_token_file"`
+	// ReadyGrace is how long an adapter may be disconnected (at start-up
+	// or after a drop) before /readyz answers 503 (default 30s).
+	ReadyGrace bridge.Duration `yaml:"ready_grace"`
 }
+
+// MetricsEnabled reports whether /metrics is served.
+func (h HTTP) MetricsEnabled() bool { return h.Metrics == nil || *h.Metrics }
 
 // Admin is the loopback API the CLI uses to talk to the daemon.
 type Admin struct {
@@ -108,6 +123,7 @@ func (c *Config) applyEnv(env Env) {
 	set(&c.PublicURL, "THREADLINE_PUBLIC_URL")
 	set(&c.Admin.Listen, "THREADLINE_ADMIN_LISTEN")
 	set(&c.DataDir, "THREADLINE_DATA_DIR")
+	set(&c.HTTP.MetricsToken, "THREADLINE_METRICS_TOKEN")
 
 	c.Slack.ApplyEnv(env)
 
@@ -145,6 +161,9 @@ func (c *Config) defaults() {
 	}
 	if c.HTTP.ShutdownTimeout <= 0 {
 		c.HTTP.ShutdownTimeout = bridge.Duration(10 * time.Second)
+	}
+	if c.HTTP.ReadyGrace <= 0 {
+		c.HTTP.ReadyGrace = bridge.Duration(30 * time.Second)
 	}
 	if c.PublicURL == "" {
 		host := c.HTTP.Listen

@@ -1,0 +1,73 @@
+package fakeslack
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Channel is a channel of the fake workspace as conversations.info shows
+// it. Channels the test did not declare exist, are public and have the bot
+// as a member.
+type Channel struct {
+	ID, Name string
+	Private  bool
+	Archived bool
+	Member   bool // the bot is in the channel
+	// Missing makes conversations.info answer channel_not_found (what Slack
+	// says for a private channel the bot is not in, too).
+	Missing bool
+}
+
+// DefaultScopes are the scopes the fake reports for the bot token: the ones
+// Threadline's manifest asks for.
+func DefaultScopes() []string {
+	return []string{"chat:write", "chat:write.customize", "channels:history", "groups:history", "app_mentions:read",
+		"reactions:write", "users:read", "commands", "files:read", "files:write"}
+}
+
+// SetScopes changes the scopes of the bot token, reported in the
+// X-OAuth-Scopes header of every Web API answer.
+func (s *Server) SetScopes(scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scopes = append([]string{}, scopes...)
+}
+
+// SetChannel declares a channel. A channel the bot is not a member of
+// refuses chat.postMessage with not_in_channel, as Slack does.
+func (s *Server) SetChannel(c Channel) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels[c.ID] = c
+}
+
+func (s *Server) channel(id string) Channel {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.channels[id]; ok {
+		return c
+	}
+	return Channel{ID: id, Name: strings.ToLower(id), Member: true}
+}
+
+func (s *Server) scopeHeader(w http.ResponseWriter) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w.Header().Set("X-OAuth-Scopes", strings.Join(s.scopes, ","))
+	w.Header().Set("X-Accepted-OAuth-Scopes", "")
+}
+
+// conversationsInfo answers conversations.info with Slack's channel object.
+func (s *Server) conversationsInfo(w http.ResponseWriter, f url.Values) {
+	c := s.channel(f.Get("channel"))
+	if c.Missing || c.ID == "" {
+		fail(w, "channel_not_found")
+		return
+	}
+	writeJSON(w, map[string]any{"ok": true, "channel": map[string]any{
+		"id": c.ID, "name": c.Name, "is_channel": !c.Private, "is_group": false, "is_private": c.Private,
+		"is_archived": c.Archived, "is_member": c.Member, "is_general": false, "created": 1700000000,
+		"name_normalized": c.Name, "is_shared": false, "is_org_shared": false, "is_ext_shared": false,
+	}})
+}

@@ -1,0 +1,430 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/threadlinehq/threadline/adapters/discord"
+	"github.com/threadlinehq/threadline/adapters/email"
+	"github.com/threadlinehq/threadline/adapters/slack"
+	"github.com/threadlinehq/threadline/adapters/telegram"
+	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
+	"github.com/threadlinehq/threadline/store"
+)
+
+// Outcome of one doctor check.
+const (
+	pass = "PASS"
+	warn = "WARN"
+	fail = "FAIL"
+)
+
+// finding is one line of the doctor's report; a failure says how to fix it.
+type finding struct {
+	area, status, detail, fix string
+}
+
+// doctor runs every check against the real services in the config and
+// prints a pass/fail list; progress goes to progress (stderr).
+type doctor struct {
+	cfg      *config.Config
+	progress io.Writer
+	timeout  time.Duration
+	found    []finding
+}
+
+func (d *doctor) add(area, status, detail, fix string) {
+	d.found = append(d.found, finding{area, status, detail, fix})
+}
+
+func (d *doctor) step(format string, args ...any) {
+	fmt.Fprintf(d.progress, "… "+format+"\n", args...)
+}
+
+func (c *cli) doctorCmd() *cobra.Command {
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the config, the database and every configured platform for real; print what to fix",
+		Long: `Check that Threadline can run: the config file (every problem, like check-config),
+the database (schema version, writable, integrity quick_check), and every configured
+adapter against its real API at the configured base URL:
+
+  slack     auth.test (token, team), token scopes (X-OAuth-Scopes), every staff channel
+            (conversations.info: exists, bot is a member), the app-level token for
+            Socket Mode (apps.connections.open)
+  telegram  getMe (token), getWebhookInfo (webhook mode: the URL matches public_url,
+            recent delivery errors; polling: no webhook in the way)
+  email     IMAP login and mailbox select; SMTP greeting, STARTTLS/TLS and login
+  discord   GET /gateway/bot and /users/@me (token), every staff channel: kind,
+            the bot's permissions there, forum tags
+
+Nothing is posted, sent or changed. Each failure comes with the fix. Exits 1 if
+any check failed, 0 otherwise (warnings included). The daemon may be running.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d := &doctor{progress: c.stderr, timeout: timeout}
+			fmt.Fprintf(c.stdout, "Threadline doctor · %s\n\n", c.configPath)
+			d.step("reading %s", c.configPath)
+			cfg, err := config.Load(c.configPath, c.env)
+			if err != nil {
+				var errs config.Errors
+				if errors.As(err, &errs) {
+					for _, p := range errs {
+						d.add("config", fail, p.String(), "")
+					}
+					d.found[len(d.found)-1].fix = "edit the file; `threadline check-config` lists the same problems"
+				} else {
+					d.add("config", fail, err.Error(), "pass the right file with --config or THREADLINE_CONFIG")
+				}
+				return d.report(c.stdout)
+			}
+			d.cfg = cfg
+			d.add("config", pass, c.configPath+" is valid", "")
+			ctx := cmd.Context()
+			d.database(ctx)
+			d.slack(ctx)
+			d.telegram(ctx)
+			d.email(ctx)
+			d.discord(ctx)
+			return d.report(c.stdout)
+		},
+	}
+	cmd.Flags().DurationVar(&timeout, "timeout", 20*time.Second, "give up on one platform after this long")
+	return cmd
+}
+
+// report prints the findings and turns failures into exit code 1.
+func (d *doctor) report(w io.Writer) error {
+	fails, warns := 0, 0
+	for _, f := range d.found {
+		fmt.Fprintf(w, "  %s  %-9s %s\n", f.status, f.area, f.detail)
+		if f.fix != "" {
+			fmt.Fprintf(w, "        %-9s fix: %s\n", "", f.fix)
+		}
+		switch f.status {
+		case fail:
+			fails++
+		case warn:
+			warns++
+		}
+	}
+	fmt.Fprintln(w)
+	switch {
+	case fails > 0:
+		fmt.Fprintf(w, "%d check(s) failed, %d warning(s).\n", fails, warns)
+		return &exitError{code: 1, err: fmt.Errorf("doctor: %d check(s) failed", fails)}
+	case warns > 0:
+		fmt.Fprintf(w, "All checks passed, %d warning(s).\n", warns)
+	default:
+		fmt.Fprintln(w, "All checks passed.")
+	}
+	return nil
+}
+
+func (d *doctor) ctx(parent context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(parent, d.timeout)
+}
+
+func (d *doctor) database(parent context.Context) {
+	path := d.cfg.Store.Path
+	d.step("opening the database %s", path)
+	fi, err := os.Stat(path)
+	if err != nil {
+		d.add("database", warn, path+" does not exist yet", "`threadline serve` or `threadline migrate` creates it")
+		return
+	}
+	st, err := store.Open(d.cfg.Store, nil)
+	if err != nil {
+		d.add("database", fail, err.Error(), "check the path (store.path, THREADLINE_DB) and that this user may read and write it and its directory")
+		return
+	}
+	defer st.Close()
+	ctx, cancel := d.ctx(parent)
+	defer cancel()
+	v, err := st.SchemaVersion(ctx)
+	switch latest := store.LatestVersion(); {
+	case err != nil:
+		d.add("database", fail, "cannot read the schema version: "+err.Error(), "is it a Threadline database? restore a backup if the file is damaged")
+	case v > latest:
+		d.add("database", fail, fmt.Sprintf("schema v%d is newer than this binary (v%d)", v, latest), "run the newer threadline binary; downgrades are not supported")
+	case v < latest:
+		d.add("database", warn, fmt.Sprintf("schema v%d, this binary migrates it to v%d at start", v, latest), "take a `threadline backup` first; `threadline migrate` applies it now")
+	default:
+		d.add("database", pass, fmt.Sprintf("%s: schema v%d (current), %s", path, v, humanBytes(fi.Size())), "")
+	}
+	if err := st.Ping(ctx); err != nil {
+		d.add("database", fail, "not writable: "+err.Error(),
+			"check free disk space and the file's owner and mode (the daemon's user must write the file, -wal, -shm and the directory); `database is locked` means another process holds a write lock")
+	} else {
+		d.add("database", pass, "writable", "")
+	}
+	problems, err := st.QuickCheck(ctx)
+	switch {
+	case err != nil:
+		d.add("database", fail, "quick_check: "+err.Error(), "restore the last backup (README: Backup)")
+	case len(problems) > 0:
+		d.add("database", fail, "quick_check found damage: "+strings.Join(problems, "; "), "stop Threadline and restore the last backup (README: Backup)")
+	default:
+		d.add("database", pass, "integrity quick_check ok", "")
+	}
+}
+
+func (d *doctor) slack(parent context.Context) {
+	cfg := d.cfg.Slack
+	if !cfg.Enabled() {
+		return
+	}
+	for dept, dc := range d.cfg.Workflow.Departments {
+		if ch := dc.Channels["slack"]; ch != "" {
+			if cfg.Channels == nil {
+				cfg.Channels = map[string]string{}
+			}
+			cfg.Channels[dept] = ch
+		}
+	}
+	s := slack.New(cfg, slack.Options{})
+	ctx, cancel := d.ctx(parent)
+	defer cancel()
+	d.step("slack: auth.test at %s", cfg.APIURL)
+	auth, err := s.AuthTest(ctx)
+	if err != nil {
+		fix := "check that " + cfg.APIURL + " is reachable from this machine"
+		if strings.Contains(err.Error(), "invalid_auth") || strings.Contains(err.Error(), "not_authed") ||
+			strings.Contains(err.Error(), "token_revoked") || strings.Contains(err.Error(), "account_inactive") {
+			fix = "SLACK_BOT_TOKEN was refused: copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions at api.slack.com/apps (reinstall the app if it was revoked)"
+		}
+		d.add("slack", fail, "bot token: "+err.Error(), fix)
+		return
+	}
+	d.add("slack", pass, fmt.Sprintf("bot token: @%s (%s) in workspace %s", auth.User, auth.UserID, auth.Team), "")
+	switch missing := slack.MissingScopes(auth.Scopes); {
+	case auth.Scopes == nil:
+		d.add("slack", warn, "Slack did not say which scopes the token has (no X-OAuth-Scopes header)", "")
+	case len(missing) > 0:
+		d.add("slack", fail, "token lacks scopes: "+strings.Join(missing, ", "),
+			"add them under OAuth & Permissions → Bot Token Scopes at api.slack.com/apps and reinstall the app (`threadline slack manifest` lists every scope)")
+	default:
+		d.add("slack", pass, fmt.Sprintf("scopes: all %d Threadline needs", len(slack.Scopes())), "")
+	}
+	channels := cfg.Configured()
+	if dc := d.cfg.Digest.SlackChannel; dc != "" && !slices.Contains(channels, dc) {
+		channels = append(channels, dc)
+	}
+	for _, id := range channels {
+		d.step("slack: conversations.info %s", id)
+		ch, err := s.Channel(ctx, id)
+		switch {
+		case err != nil:
+			d.add("slack", fail, "channel "+id+": "+err.Error(), "")
+		case !ch.Reachable:
+			d.add("slack", fail, "channel "+id+" does not exist, or is private and the bot is not in it",
+				"check the id (channel details → bottom, C…); for a private channel, /invite @threadline there")
+		case ch.Archived:
+			d.add("slack", fail, fmt.Sprintf("channel #%s (%s) is archived", ch.Name, id), "unarchive it or configure another channel")
+		case !ch.IsMember:
+			d.add("slack", fail, fmt.Sprintf("the bot is not in #%s (%s): posts fail with not_in_channel", ch.Name, id),
+				fmt.Sprintf("type /invite @threadline in #%s", ch.Name))
+		default:
+			d.add("slack", pass, fmt.Sprintf("channel #%s (%s): bot is a member", ch.Name, id), "")
+		}
+	}
+	if cfg.SocketMode() {
+		d.step("slack: apps.connections.open (Socket Mode)")
+		if err := s.CheckAppToken(ctx); err != nil {
+			d.add("slack", fail, "Socket Mode: "+err.Error(),
+				"SLACK_APP_TOKEN must be an app-level token (xapp-…) with connections:write (Basic Information → App-Level Tokens), and Socket Mode must be on in the app settings")
+		} else {
+			d.add("slack", pass, "Socket Mode: the app-level token opens connections", "")
+		}
+	} else {
+		d.add("slack", pass, "HTTP mode: Slack must reach "+d.cfg.PublicURL+"/slack/events, /slack/interactivity and /slack/commands", "")
+	}
+}
+
+func (d *doctor) telegram(parent context.Context) {
+	cfg := d.cfg.Telegram
+	if !cfg.Enabled() {
+		return
+	}
+	tg, err := telegram.New(cfg, telegram.Options{Cursors: noCursors{}, PublicURL: d.cfg.PublicURL})
+	if err != nil {
+		d.add("telegram", fail, err.Error(), "")
+		return
+	}
+	ctx, cancel := d.ctx(parent)
+	defer cancel()
+	d.step("telegram: getMe at %s", cfg.APIURL)
+	me, err := tg.GetMe(ctx)
+	if err != nil {
+		fix := "check that " + cfg.APIURL + " is reachable from this machine"
+		var ae *telegram.APIError
+		if errors.As(err, &ae) && (ae.Code == 401 || ae.Code == 404) {
+			fix = "TELEGRAM_BOT_TOKEN was refused: send /token to @BotFather, pick the bot, and copy the token it shows"
+		}
+		d.add("telegram", fail, "bot token: "+err.Error(), fix)
+		return
+	}
+	d.add("telegram", pass, fmt.Sprintf("bot token: @%s (%s)", me.Username, me.FirstName), "")
+	d.step("telegram: getWebhookInfo")
+	info, err := tg.GetWebhookInfo(ctx)
+	if err != nil {
+		d.add("telegram", fail, "getWebhookInfo: "+err.Error(), "")
+		return
+	}
+	if !cfg.Webhook() {
+		if info.URL != "" {
+			d.add("telegram", warn, "long polling is configured, but a webhook is registered ("+info.URL+"); serve deletes it at start",
+				"if another program or Threadline uses this bot with that webhook, give each its own bot; otherwise `threadline telegram set-webhook --delete`")
+		} else {
+			d.add("telegram", pass, fmt.Sprintf("long polling; no webhook in the way (%d update(s) waiting)", info.PendingUpdateCount), "")
+		}
+		return
+	}
+	want := tg.WebhookURL()
+	switch {
+	case info.URL == "":
+		d.add("telegram", fail, "webhook mode is configured, but no webhook is registered", "`threadline telegram set-webhook` (serve also registers it at start)")
+		return
+	case info.URL != want:
+		d.add("telegram", fail, "the registered webhook is "+info.URL+", not "+want,
+			"`threadline telegram set-webhook` registers "+want+"; if another deployment set the other URL, it will take the updates back")
+		return
+	}
+	d.add("telegram", pass, fmt.Sprintf("webhook %s registered (%d update(s) waiting)", info.URL, info.PendingUpdateCount), "")
+	if last := info.LastError(); !last.IsZero() && time.Since(last) < 24*time.Hour {
+		d.add("telegram", fail, fmt.Sprintf("Telegram could not deliver to the webhook %s ago: %s", time.Since(last).Round(time.Second), info.LastErrorMessage),
+			"public_url must reach this daemon over HTTPS on port 443, 80, 88 or 8443 with a valid certificate, and the proxy must pass /telegram/webhook and the X-Telegram-Bot-Api-Secret-Token header")
+	}
+}
+
+func (d *doctor) email(parent context.Context) {
+	cfg := d.cfg.Email
+	if !cfg.Enabled() {
+		return
+	}
+	ch, err := email.New(cfg, email.Options{Cursors: noCursors{}, Key: []byte(strings.Repeat("doctor", 6))})
+	if err != nil {
+		d.add("email", fail, err.Error(), "")
+		return
+	}
+	ctx, cancel := d.ctx(parent)
+	defer cancel()
+	d.step("email: IMAP %s", cfg.IMAPDescription())
+	if in, err := ch.CheckIMAP(ctx); err != nil {
+		d.add("email", fail, "IMAP: "+err.Error(), mailFix("IMAP", err, in.Addr, cfg.IMAP.Mailbox))
+	} else {
+		idle := "no IDLE: polls every " + cfg.IMAP.PollInterval.D().String()
+		if in.Idle {
+			idle = "IDLE"
+		}
+		d.add("email", pass, fmt.Sprintf("IMAP %s: logged in, mailbox %s has %d message(s) (%s)", in.Addr, in.Mailbox, in.Messages, idle), "")
+	}
+	d.step("email: SMTP %s", cfg.SMTPDescription())
+	if out, err := ch.CheckSMTP(ctx); err != nil {
+		d.add("email", fail, "SMTP: "+err.Error(), mailFix("SMTP", err, out.Addr, ""))
+	} else {
+		how := "no login"
+		if out.Auth {
+			how = "logged in"
+		}
+		d.add("email", pass, fmt.Sprintf("SMTP %s: greeted (%s), %s", out.Addr, out.TLS, how), "")
+	}
+}
+
+// mailFix suggests the fix for an IMAP or SMTP failure from its message.
+func mailFix(proto string, err error, addr, mailbox string) string {
+	msg := strings.ToLower(err.Error())
+	urlVar := "EMAIL_" + proto + "_URL"
+	switch {
+	case strings.Contains(msg, "login") || strings.Contains(msg, "auth") || strings.Contains(msg, "535"):
+		return "the server refused the user name or password in " + urlVar + " (percent-encode @ as %40); Gmail and Microsoft 365 need an app password"
+	case strings.Contains(msg, "connect to"):
+		return "nothing answers at " + addr + ": check the host and port in " + urlVar + " and any firewall"
+	case strings.Contains(msg, "tls") || strings.Contains(msg, "certificate"):
+		return "the TLS mode does not fit the port: imaps:// and smtps:// use TLS at once (993, 465), imap:// and smtp:// upgrade with STARTTLS (143, 587)"
+	case strings.Contains(msg, "select mailbox"):
+		return "mailbox " + mailbox + " does not exist: set email.imap.mailbox (or the URL's path) to an existing folder"
+	case strings.Contains(msg, "processed_folder"):
+		return "create the folder on the server or unset email.imap.processed_folder"
+	}
+	return "check " + urlVar
+}
+
+func (d *doctor) discord(parent context.Context) {
+	cfg := d.cfg.Discord
+	if !cfg.Enabled() {
+		return
+	}
+	for dept, dc := range d.cfg.Workflow.Departments {
+		if ch := dc.Channels["discord"]; ch != "" {
+			if cfg.Channels == nil {
+				cfg.Channels = map[string]string{}
+			}
+			cfg.Channels[dept] = ch
+		}
+	}
+	s, err := discord.New(cfg, discord.Options{})
+	if err != nil {
+		d.add("discord", fail, err.Error(), "")
+		return
+	}
+	ctx, cancel := d.ctx(parent)
+	defer cancel()
+	d.step("discord: GET /gateway/bot and /users/@me at %s", cfg.APIURL)
+	id, err := s.CheckGateway(ctx)
+	if err != nil {
+		fix := "check that " + cfg.APIURL + " is reachable from this machine"
+		if strings.Contains(err.Error(), "401") {
+			fix = "DISCORD_BOT_TOKEN was refused: on the application's Bot page at discord.com/developers, reset the token and copy it"
+		}
+		d.add("discord", fail, "bot token: "+err.Error(), fix)
+		return
+	}
+	d.add("discord", pass, fmt.Sprintf("bot token: %s (%s), application %s, gateway %s (%d session starts left today)",
+		id.Username, id.BotID, id.ApplicationID, id.GatewayURL, id.SessionsRemaining), "")
+	for _, chID := range cfg.StaffChannels() {
+		d.step("discord: channel %s and the bot's permissions there", chID)
+		ch, err := s.CheckChannel(ctx, id.BotID, chID)
+		switch {
+		case err != nil:
+			d.add("discord", fail, "channel "+chID+": "+err.Error(),
+				"check the id (Developer Mode → right-click the channel → Copy Channel ID) and that the bot was added to the server and may view the channel")
+			continue
+		case ch.Kind == "unsupported":
+			d.add("discord", fail, fmt.Sprintf("channel #%s (%s) is neither a forum nor a text channel", ch.Name, chID), "point discord.channel_id at a forum channel (or a text channel)")
+			continue
+		}
+		if len(ch.Missing) > 0 {
+			var names []string
+			for _, p := range ch.Missing {
+				names = append(names, fmt.Sprintf("%s (%s)", p.Name, p.Why))
+			}
+			d.add("discord", fail, fmt.Sprintf("%s #%s (%s): the bot lacks %s", ch.Kind, ch.Name, chID, strings.Join(names, ", ")),
+				"grant them to the bot's role in Server Settings → Roles, or in the channel's permission overrides (README: Discord, permission integer 329101986880)")
+		} else {
+			d.add("discord", pass, fmt.Sprintf("%s #%s (%s): the bot has every permission it needs", ch.Kind, ch.Name, chID), "")
+		}
+		if len(ch.MissingTags) > 0 && !cfg.CreateTags {
+			d.add("discord", warn, fmt.Sprintf("forum #%s lacks the tags %s", ch.Name, strings.Join(ch.MissingTags, ", ")),
+				"create them in the forum's settings, or set discord.create_tags: true (needs Manage Channels)")
+		}
+	}
+}
+
+// noCursors satisfies the adapters' cursor store for checks that never
+// receive anything.
+type noCursors struct{}
+
+func (noCursors) Cursor(context.Context, string, string) (string, error) { return "", nil }
+func (noCursors) SetCursor(context.Context, string, string, string) error {
+	return errors.New("doctor does not save cursors")
+}

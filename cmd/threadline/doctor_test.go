@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/threadlinehq/threadline/adapters/adaptertest/fakediscord"
+	"github.com/threadlinehq/threadline/adapters/adaptertest/fakemail"
+	"github.com/threadlinehq/threadline/adapters/adaptertest/fakeslack"
+	"github.com/threadlinehq/threadline/adapters/adaptertest/faketelegram"
+)
+
+// doctorRig is every platform Threadline talks to, faked on loopback, and
+// a config that points at all of them.
+type doctorRig struct {
+	t        *testing.T
+	dir      string
+	slack    *fakeslack.Server
+	telegram *faketelegram.Server
+	imap     *fakemail.IMAPServer
+	smtp     *fakemail.SMTPServer
+	discord  *fakediscord.Server
+	forum    string
+	// edits to the config before it is written
+	botToken, imapURL, extra, telegramExtra string
+}
+
+func newDoctorRig(t *testing.T) *doctorRig {
+	r := &doctorRig{t: t, dir: t.TempDir()}
+	r.slack = fakeslack.New()
+	t.Cleanup(r.slack.Close)
+	r.telegram = faketelegram.New("")
+	t.Cleanup(r.telegram.Close)
+	r.imap = fakemail.NewIMAP(t, fakemail.IMAPOptions{})
+	r.smtp = fakemail.NewSMTP(t, fakemail.SMTPOptions{Username: "support@example.com", Password: "smtp-secret"})
+	r.discord = fakediscord.New(fakediscord.Options{})
+	t.Cleanup(r.discord.Close)
+	r.forum = r.discord.AddForum("support-inbox", "Open", "Waiting", "Closed", "Urgent", "High")
+	r.slack.SetChannel(fakeslack.Channel{ID: "C0SUPPORT1", Name: "support", Member: true})
+	r.botToken, r.imapURL = r.slack.BotToken, r.imap.URL()
+	return r
+}
+
+func (r *doctorRig) config() string {
+	cfg := testConfig + `
+slack:
+  bot_token: ` + r.botToken + `
+  app_token: ` + r.slack.AppToken + `
+  channel_id: C0SUPPORT1
+  api_url: ` + r.slack.APIURL() + `
+telegram:
+  bot_token: ` + r.telegram.Token() + `
+  api_url: ` + r.telegram.URL() + `
+` + r.telegramExtra + `email:
+  imap: {url: "` + r.imapURL + `"}
+  smtp: {url: "` + r.smtp.URL() + `"}
+  from: "Support <support@example.com>"
+discord:
+  bot_token: ` + r.discord.Token() + `
+  channel_id: "` + r.forum + `"
+  api_url: ` + r.discord.APIURL() + `
+` + r.extra
+	path := filepath.Join(r.dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		r.t.Fatal(err)
+	}
+	return path
+}
+
+func (r *doctorRig) run() (int, string, string) {
+	r.t.Helper()
+	path := r.config()
+	if code, _, errOut := runCLI(r.t, "--config", path, "migrate"); code != 0 {
+		r.t.Fatalf("migrate: %s", errOut)
+	}
+	return runCLI(r.t, "--config", path, "doctor", "--timeout", "10s")
+}
+
+func TestDoctorPassesAgainstHealthyPlatforms(t *testing.T) {
+	r := newDoctorRig(t)
+	code, out, progress := r.run()
+	if code != 0 {
+		t.Fatalf("doctor exited %d:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"PASS  config",
+		"PASS  database  " + filepath.Join(r.dir, "threadline.db") + ": schema v",
+		"PASS  database  writable",
+		"PASS  database  integrity quick_check ok",
+		"PASS  slack     bot token: @threadline (UBOT) in workspace Fake",
+		"PASS  slack     scopes: all 10 Threadline needs",
+		"PASS  slack     channel #support (C0SUPPORT1): bot is a member",
+		"PASS  slack     Socket Mode: the app-level token opens connections",
+		"PASS  telegram  bot token: @threadline_test_bot",
+		"PASS  telegram  long polling; no webhook in the way",
+		"PASS  email     IMAP " + r.imap.Addr() + ": logged in, mailbox INBOX has 0 message(s) (IDLE)",
+		"PASS  email     SMTP " + r.smtp.Addr() + ": greeted (none), logged in",
+		"PASS  discord   bot token: Threadline (" + r.discord.BotID() + ")",
+		"PASS  discord   forum #support-inbox (" + r.forum + "): the bot has every permission it needs",
+		"All checks passed.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	for _, secret := range []string{r.slack.BotToken, r.slack.AppToken, r.telegram.Token(), r.discord.Token(), "smtp-secret", r.imap.Password()} {
+		if strings.Contains(out+progress, secret) {
+			t.Errorf("secret %q printed", secret)
+		}
+	}
+	if !strings.Contains(progress, "… slack: auth.test at "+r.slack.APIURL()) || !strings.Contains(progress, "… email: SMTP") {
+		t.Errorf("progress:\n%s", progress)
+	}
+	// Nothing was posted, sent or changed.
+	if len(r.slack.Messages()) != 0 || len(r.smtp.Messages()) != 0 || len(r.telegram.AllSent()) != 0 || len(r.discord.Commands("")) != 0 {
+		t.Error("doctor changed something on a platform")
+	}
+}
+
+func TestDoctorFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(r *doctorRig)
+		want  []string
+	}{
+		{"slack token refused", func(r *doctorRig) { r.botToken = "xoxb-wrong-token" }, []string{
+			"FAIL  slack     bot token: slack auth.test: invalid_auth",
+			"fix: SLACK_BOT_TOKEN was refused",
+		}},
+		{"slack scope missing", func(r *doctorRig) {
+			r.slack.SetScopes("chat:write", "chat:write.customize", "channels:history", "groups:history", "app_mentions:read",
+				"users:read", "commands", "files:read")
+		}, []string{
+			"FAIL  slack     token lacks scopes: reactions:write, files:write",
+			"fix: add them under OAuth & Permissions",
+		}},
+		{"slack bot not in channel", func(r *doctorRig) {
+			r.slack.SetChannel(fakeslack.Channel{ID: "C0SUPPORT1", Name: "support", Member: false})
+		}, []string{
+			"FAIL  slack     the bot is not in #support (C0SUPPORT1)",
+			"fix: type /invite @threadline in #support",
+		}},
+		{"slack channel missing", func(r *doctorRig) { r.slack.SetChannel(fakeslack.Channel{ID: "C0SUPPORT1", Missing: true}) }, []string{
+			"FAIL  slack     channel C0SUPPORT1 does not exist, or is private and the bot is not in it",
+		}},
+		{"telegram wrong webhook", func(r *doctorRig) {
+			r.extra = "public_url: https://support.example.com\n"
+			r.telegramExtra = "  webhook_secret: our_secret\n"
+			setWebhook(r.t, r.telegram, "https://127.0.0.1:1/someone-else")
+		}, []string{
+			"FAIL  telegram  the registered webhook is https://127.0.0.1:1/someone-else, not https://support.example.com/telegram/webhook",
+			"fix: `threadline telegram set-webhook`",
+		}},
+		{"imap login refused", func(r *doctorRig) { r.imapURL = strings.Replace(r.imap.URL(), ":secret@", ":wrong@", 1) }, []string{
+			"FAIL  email     IMAP: IMAP login as support@example.com",
+			"fix: the server refused the user name or password in EMAIL_IMAP_URL",
+		}},
+		{"smtp down", func(r *doctorRig) { r.smtp.Close() }, []string{
+			"FAIL  email     SMTP: connect to SMTP server 127.0.0.1:",
+			"fix: nothing answers at",
+		}},
+		{"discord missing permission", func(r *doctorRig) { r.discord.DenyInChannel(r.forum, discordgo.PermissionManageWebhooks) }, []string{
+			"FAIL  discord   forum #support-inbox (",
+			"the bot lacks Manage Webhooks (post customer messages under the customer's name)",
+			"fix: grant them to the bot's role",
+		}},
+		{"discord token refused", func(r *doctorRig) { r.discord.Inject(fakediscord.Fault{PathContains: "/gateway/bot", Status: 401}) }, []string{
+			"FAIL  discord   bot token: discord GET /gateway/bot: 401 Unauthorized",
+			"fix: DISCORD_BOT_TOKEN was refused",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newDoctorRig(t)
+			tc.setup(r)
+			code, out, _ := r.run()
+			if code != 1 {
+				t.Errorf("exit %d, want 1", code)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("missing %q in:\n%s", want, out)
+				}
+			}
+			if !strings.Contains(out, "check(s) failed") {
+				t.Errorf("no summary:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestDoctorReportsConfigProblems(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	os.WriteFile(path, []byte(testConfig+"outbox:\n  workerz: 3\n"), 0o600)
+	code, out, _ := runCLI(t, "--config", path, "doctor")
+	if code != 1 || !strings.Contains(out, "FAIL  config") || !strings.Contains(out, "workerz") {
+		t.Errorf("doctor on a broken config: %d\n%s", code, out)
+	}
+}
+
+// setWebhook registers a webhook directly at the fake, as another
+// deployment of the same bot would have.
+func setWebhook(t *testing.T, fake *faketelegram.Server, url string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"url": url, "secret_token": "other"})
+	res, err := http.Post(fake.URL()+"/bot"+fake.Token()+"/setWebhook", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+}

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// commitHealth remembers how commits went, for /readyz and metrics.
+type commitHealth struct {
+	commits  atomic.Uint64
+	failures atomic.Uint64
+	mu       sync.Mutex
+	lastErr  error
+	lastAt   time.Time
+}
+
+func (h *commitHealth) ok() { h.commits.Add(1) }
+
+func (h *commitHealth) failed(err error) {
+	h.failures.Add(1)
+	h.mu.Lock()
+	h.lastErr, h.lastAt = err, time.Now()
+	h.mu.Unlock()
+}
+
+// CommitStats counts write transactions since Open.
+type CommitStats struct {
+	Commits  uint64    // transactions committed
+	Failures uint64    // transactions that could not begin or commit
+	LastErr  error     // the last failure, nil if none
+	LastAt   time.Time // when it happened
+}
+
+// CommitStats reports how commits went since Open. A failing function
+// inside a transaction is the caller's error, not a commit failure; only
+// BEGIN and COMMIT failures (disk full, I/O errors, the database locked
+// past busy_timeout) count.
+func (s *Store) CommitStats() CommitStats {
+	st := CommitStats{Commits: s.health.commits.Load(), Failures: s.health.failures.Load()}
+	s.health.mu.Lock()
+	st.LastErr, st.LastAt = s.health.lastErr, s.health.lastAt
+	s.health.mu.Unlock()
+	return st
+}
+
+// QueueStats is the work waiting right now, for metrics.
+type QueueStats struct {
+	Open      int // conversations waiting on staff
+	Waiting   int // conversations waiting on the customer
+	Unclaimed int // open or waiting, no owner
+	Overdue   int // open, past their SLA due time
+	Outbox    []OutboxTargetStats
+}
+
+// OutboxTargetStats is the pending outbox for one target adapter.
+type OutboxTargetStats struct {
+	Target  bridge.Platform
+	Pending int
+	Oldest  time.Time // created_at of the oldest pending row
+}
+
+// QueueStats counts open, unclaimed and overdue conversations and the
+// pending outbox per target. Every count reads an index (status,
+// sla_due, the pending-outbox partial index), so it is cheap enough to run
+// on each metrics scrape.
+func (s *Store) QueueStats(ctx context.Context, now time.Time) (QueueStats, error) {
+	var q QueueStats
+	err := s.r.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM conversations WHERE status = 'open'),
+		(SELECT count(*) FROM conversations WHERE status = 'waiting'),
+		(SELECT count(*) FROM conversations WHERE status IN ('open', 'waiting') AND owner = ''),
+		(SELECT count(*) FROM conversations WHERE sla_due IS NOT NULL AND sla_due <= ? AND status = 'open')`,
+		ms(now)).Scan(&q.Open, &q.Waiting, &q.Unclaimed, &q.Overdue)
+	if err != nil {
+		return q, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT target, count(*), min(created_at) FROM outbox
+		WHERE state = 'pending' GROUP BY target ORDER BY target`)
+	if err != nil {
+		return q, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t OutboxTargetStats
+		var oldest sql.NullInt64
+		if err := rows.Scan(&t.Target, &t.Pending, &oldest); err != nil {
+			return q, err
+		}
+		t.Oldest = fromMS(oldest)
+		q.Outbox = append(q.Outbox, t)
+	}
+	return q, rows.Err()
+}
+
+// QuickCheck runs SQLite's PRAGMA quick_check (a faster integrity_check
+// that skips index contents) and returns the problems it lists; none
+// means the file is sound.
+func (s *Store) QuickCheck(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, "PRAGMA quick_check(20)")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return nil, err
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	return problems, rows.Err()
+}
