@@ -12,7 +12,7 @@ import (
 
 // OutboxConfig tunes delivery.
 type OutboxConfig struct {
-	Workers     int               `yaml:"workers"`      // deliveries in flight at once
+	Workers     int               `yaml:"workers"`      // sends in progress at once (recording outcomes is not counted)
 	MaxAttempts int               `yaml:"max_attempts"` // transient failures before dead-lettering
 	BaseBackoff Duration          `yaml:"base_backoff"` // first retry delay (doubles, with jitter)
 	MaxBackoff  Duration          `yaml:"max_backoff"`  // retry delay cap
