@@ -74,6 +74,7 @@ type Store struct {
 	writes  chan *writeReq
 	stop    chan struct{}
 	stopped chan struct{}
+	health  health // last storage failure (lasterror.go)
 }
 
 // Open opens (creating if needed) the database file. It does not migrate;
@@ -149,6 +150,8 @@ func (s *Store) Close() error {
 }
 
 // Ping checks that the database answers and is writable (for /readyz).
+// An empty transaction succeeds even on a full disk, so it does not clear
+// LastError.
 func (s *Store) Ping(ctx context.Context) error {
-	return s.Write(ctx, func(bridge.Tx) error { return nil })
+	return s.write(ctx, func(bridge.Tx) error { return nil }, true)
 }

@@ -9,9 +9,10 @@ import (
 )
 
 type writeReq struct {
-	ctx  context.Context
-	fn   func(bridge.Tx) error
-	done chan error
+	ctx   context.Context
+	fn    func(bridge.Tx) error
+	done  chan error
+	probe bool // Ping: writes nothing
 }
 
 // Write runs fn in a write transaction and returns after it committed.
@@ -21,7 +22,11 @@ type writeReq struct {
 // its own SAVEPOINT, so one failing function rolls back alone. Every caller
 // still returns only after its own changes are durable.
 func (s *Store) Write(ctx context.Context, fn func(bridge.Tx) error) error {
-	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return s.write(ctx, fn, false)
+}
+
+func (s *Store) write(ctx context.Context, fn func(bridge.Tx) error, probe bool) error {
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), probe: probe}
 	select {
 	case s.writes <- req:
 	case <-ctx.Done():
@@ -67,13 +72,14 @@ func (s *Store) commit(batch []*writeReq) {
 	// a SQLite transaction rolls back the whole transaction).
 	tx, err := s.w.BeginTx(context.Background(), nil)
 	if err != nil {
+		s.noteFailure(fmt.Errorf("begin: %w", err))
 		for i := range errs {
 			errs[i] = fmt.Errorf("begin: %w", err)
 		}
 		reply()
 		return
 	}
-	ok := 0
+	ok, wrote, failed := 0, false, false
 	single := len(batch) == 1
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -87,6 +93,10 @@ func (s *Store) commit(batch []*writeReq) {
 			}
 		}
 		err := run(r.fn, &Tx{tx: tx, ctx: context.WithoutCancel(r.ctx)})
+		if err != nil && storageError(err) {
+			s.noteFailure(err)
+			failed = true
+		}
 		switch {
 		case err != nil && single:
 			errs[i] = err
@@ -100,6 +110,7 @@ func (s *Store) commit(batch []*writeReq) {
 			}
 		default:
 			ok++
+			wrote = wrote || !r.probe
 			if !single {
 				if _, err := tx.Exec("RELEASE w"); err != nil {
 					s.abort(tx, errs, fmt.Errorf("release savepoint: %w", err))
@@ -116,17 +127,23 @@ func (s *Store) commit(batch []*writeReq) {
 	}
 	if err := tx.Commit(); err != nil {
 		s.log.Error("store: commit failed", "err", err, "batch", len(batch))
+		s.noteFailure(fmt.Errorf("commit: %w", err))
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = fmt.Errorf("commit: %w", err)
 			}
 		}
+	} else if wrote && !failed {
+		s.noteSuccess()
 	}
 	reply()
 }
 
 func (s *Store) abort(tx *sql.Tx, errs []error, err error) {
 	_ = tx.Rollback()
+	if storageError(err) {
+		s.noteFailure(err)
+	}
 	for i := range errs {
 		if errs[i] == nil {
 			errs[i] = err
