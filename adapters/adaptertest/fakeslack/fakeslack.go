@@ -65,6 +65,10 @@ type Server struct {
 	envSeq    int
 	changed   chan struct{}
 	stop      chan struct{}
+	faultFn   func(method string) *Fault // faults.go
+	faulted   int
+	holds     map[string]chan struct{}
+	held      int
 }
 
 // Upload is a completed files upload.
@@ -87,6 +91,7 @@ func New() *Server {
 		users: map[string]string{}, limits: map[string]*limit{}, failures: map[string][]string{},
 		files: map[string][]byte{}, calls: map[string]int{}, sockets: map[*websocket.Conn]*sync.Mutex{},
 		acks: map[string]chan json.RawMessage{}, changed: make(chan struct{}, 1), stop: make(chan struct{}),
+		holds: map[string]chan struct{}{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", s.api)
@@ -273,7 +278,19 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		fail(w, q[0])
 		return
 	}
+	if s.faultFn != nil {
+		if f := s.faultFn(method); f != nil {
+			s.faulted++
+			s.mu.Unlock()
+			s.writeFault(w, r, f)
+			return
+		}
+	}
+	hold := s.holds[method]
 	s.mu.Unlock()
+	if hold != nil && !s.wait(r, hold) {
+		return
+	}
 	want := s.BotToken
 	if method == "apps.connections.open" {
 		want = s.AppToken
