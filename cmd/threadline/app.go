@@ -132,6 +132,10 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	if err, at := a.st.LastError(); err != nil {
+		http.Error(w, fmt.Sprintf("store: last write failed at %s: %v", at.UTC().Format(time.RFC3339), err), http.StatusServiceUnavailable)
+		return
+	}
 	if err := a.st.Ping(ctx); err != nil {
 		http.Error(w, "store not writable: "+err.Error(), http.StatusServiceUnavailable)
 		return
