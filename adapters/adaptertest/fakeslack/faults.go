@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // Fault is what one Web API call answers instead of its normal result.
@@ -91,9 +92,12 @@ func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, f *Fault) {
 		w.WriteHeader(http.StatusBadGateway)
 		return
 	case f.Hang:
+		// The server notices the client giving up only once the body is read.
+		_, _ = io.Copy(io.Discard, r.Body)
 		select {
 		case <-r.Context().Done():
 		case <-s.stop:
+		case <-time.After(time.Minute):
 		}
 		return
 	}
