@@ -85,8 +85,14 @@ type limit struct {
 
 // New starts a fake Slack on a loopback port.
 func New() *Server {
+	return NewTokens("xoxb-fake-bot-token", "xapp-fake-app-token", "fake-signing-secret")
+}
+
+// NewTokens starts a fake Slack that accepts the given bot and app tokens
+// (and signs with secret).
+func NewTokens(bot, app, secret string) *Server {
 	s := &Server{
-		BotToken: "xoxb-fake-bot-token", AppToken: "xapp-fake-app-token", Secret: "fake-signing-secret",
+		BotToken: bot, AppToken: app, Secret: secret,
 		byKey: map[string]*Message{}, deleted: map[string]bool{}, reactions: map[string][]string{},
 		users: map[string]string{}, limits: map[string]*limit{}, failures: map[string][]string{},
 		files: map[string][]byte{}, calls: map[string]int{}, sockets: map[*websocket.Conn]*sync.Mutex{},
