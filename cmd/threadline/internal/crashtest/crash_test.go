@@ -2,6 +2,7 @@ package crashtest
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,8 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakemail"
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakeslack"
 	"github.com/threadlinehq/threadline/adapters/adaptertest/faketelegram"
+	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/store"
 )
 
 // scale is how much traffic the crash test pushes.
@@ -266,6 +269,7 @@ email:
 	}
 	rep.duration = time.Since(began)
 	rep.sync = syncMode
+	checkDatabase(t, dir, customers, slack)
 
 	t.Logf("traffic and kills took %s, catching up %s", trafficTime.Round(time.Second), (rep.duration - trafficTime).Round(time.Second))
 	t.Logf("%s", rep.String())
@@ -623,4 +627,43 @@ func staffHistory(base, token string) []string {
 		}
 	}
 	return out
+}
+
+// checkDatabase opens the database the daemon left behind: it is intact,
+// and each conversation's active Slack thread is the one its messages are
+// in (no conversation lost its thread mapping).
+func checkDatabase(t *testing.T, dir string, customers []*customer, slack *fakeslack.Server) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sql.Open("sqlite3", "file:"+dir+"/threadline.db?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ok string
+	if err := db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
+		t.Errorf("integrity_check after the crashes: %q %v", ok, err)
+	}
+	st, err := store.Open(store.Config{Path: dir + "/threadline.db"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	idx := &threadIndex{}
+	idx.refresh(slack)
+	lost := 0
+	for _, c := range customers {
+		th := idx.threads[c.key]
+		conv, err := st.ConversationByThread(ctx, "slack", bridge.ThreadRef(staffChannel+"/"+th))
+		if err != nil {
+			t.Errorf("%s: thread %s belongs to no conversation: %v", c.key, th, err)
+			lost++
+			continue
+		}
+		if ref, err := st.Thread(ctx, conv, "slack"); err != nil || string(ref) != staffChannel+"/"+th {
+			t.Errorf("%s: conversation %d maps to thread %q (%v), but its messages are in %s", c.key, conv, ref, err, th)
+			lost++
+		}
+	}
+	t.Logf("database intact; %d of %d conversations keep their thread mapping", len(customers)-lost, len(customers))
 }
