@@ -14,20 +14,32 @@ import (
 // external id, a conversation not found) are not the store's health.
 type health struct {
 	mu      sync.Mutex
-	err     error
-	at      time.Time
-	started time.Time // first failure of the current episode
+	err     error     // last storage failure
+	at      time.Time // when it happened
+	started time.Time // first failure of the episode
+	lastOK  time.Time // last commit that wrote something
+	logged  bool      // "writes work again" was logged for this episode
+}
+
+// failing reports whether the episode is still on: a failure without a
+// successful write since, or one younger than window. Call with mu held.
+func (h *health) failing(now time.Time, window time.Duration) bool {
+	return h.err != nil && (!h.lastOK.After(h.at) || now.Sub(h.at) < window)
 }
 
 // LastError returns the error of the most recent write transaction that
 // failed for a storage reason (database locked beyond busy_timeout, disk
 // or size limit full, I/O error, read-only file) and when it happened. It
-// returns nil once a later transaction with real writes committed: the
-// store works again. Writes that failed were never acknowledged upstream,
-// so platforms redeliver them.
+// is reported until a write has succeeded after it and FailureWindow has
+// passed: on a full disk small updates may still fit while new messages do
+// not, so one success does not mean the store works. Writes that failed
+// were never acknowledged upstream, so platforms deliver them again.
 func (s *Store) LastError() (error, time.Time) {
 	s.health.mu.Lock()
 	defer s.health.mu.Unlock()
+	if !s.health.failing(time.Now(), s.cfg.FailureWindow) {
+		return nil, time.Time{}
+	}
 	return s.health.err, s.health.at
 }
 
@@ -50,24 +62,28 @@ func storageError(err error) bool {
 func (s *Store) noteFailure(err error) {
 	now := time.Now()
 	s.health.mu.Lock()
-	first := s.health.err == nil
-	s.health.err, s.health.at = err, now
+	first := !s.health.failing(now, s.cfg.FailureWindow)
 	if first {
-		s.health.started = now
+		s.health.started, s.health.logged = now, false
 	}
+	s.health.err, s.health.at = err, now
 	s.health.mu.Unlock()
 	if first {
 		s.log.Error("store: writes are failing; nothing is acknowledged upstream until they work again", "err", err)
 	}
 }
 
-// noteSuccess clears the failure after a commit that wrote something.
+// noteSuccess records a commit that wrote something; the first after a
+// failure is logged.
 func (s *Store) noteSuccess() {
+	now := time.Now()
 	s.health.mu.Lock()
-	failed, since := s.health.err != nil, s.health.started
-	s.health.err, s.health.at, s.health.started = nil, time.Time{}, time.Time{}
+	s.health.lastOK = now
+	announce := s.health.err != nil && !s.health.logged
+	s.health.logged = s.health.logged || announce
+	since := s.health.started
 	s.health.mu.Unlock()
-	if failed {
-		s.log.Info("store: writes work again", "failing_for", time.Since(since).Round(time.Millisecond))
+	if announce {
+		s.log.Info("store: writes succeed again", "failing_for", now.Sub(since).Round(time.Millisecond))
 	}
 }

@@ -45,7 +45,7 @@ func exec(query string, args ...any) func(bridge.Tx) error {
 func TestLastErrorLockedDatabase(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "t.db")
-	s, err := store.Open(store.Config{Path: path, BusyTimeout: bridge.Duration(100 * time.Millisecond)}, nil)
+	s, err := store.Open(store.Config{Path: path, BusyTimeout: bridge.Duration(100 * time.Millisecond), FailureWindow: time.Nanosecond}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestLastErrorLockedDatabase(t *testing.T) {
 func TestLastErrorDiskFull(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "t.db")
-	s, err := store.Open(store.Config{Path: path}, nil)
+	s, err := store.Open(store.Config{Path: path, FailureWindow: time.Nanosecond}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

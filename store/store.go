@@ -27,6 +27,10 @@ type Config struct {
 	ReadConnections int             `yaml:"read_connections"`
 	// MaxBatch is how many concurrent writes may share one transaction (group commit).
 	MaxBatch int `yaml:"max_batch"`
+	// FailureWindow is how long LastError keeps reporting a storage failure
+	// after the last one, even if other writes succeed meanwhile (default
+	// 5s; not in config.yaml, tests shorten it).
+	FailureWindow time.Duration `yaml:"-"`
 }
 
 // Defaults fills unset fields.
@@ -45,6 +49,9 @@ func (c *Config) Defaults() {
 	}
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = 128
+	}
+	if c.FailureWindow <= 0 {
+		c.FailureWindow = 5 * time.Second
 	}
 }
 
