@@ -352,10 +352,19 @@ func (o *Outbox) process(ctx context.Context, it OutboxItem, sent func()) result
 		log.Warn("outbox: delivery failed; will retry", "attempt", it.Attempts+1, "retry_in", delay.Round(time.Millisecond), "err", err)
 		werr = o.store.Write(sctx, func(tx Tx) error { return tx.MarkRetry(it.ID, it.Attempts+1, now.Add(delay), err.Error()) })
 	}
+	if werr != nil && err == nil {
+		// The platform has the message; only recording that failed (the
+		// database is locked or full). Retry the record, not the send,
+		// which would repeat it on the platform every time.
+		log.Error("outbox: recording a delivery failed; retrying the record, not the send", "err", werr)
+		werr = o.retryRecord(ctx, func(wctx context.Context) error {
+			return o.store.Write(wctx, func(tx Tx) error { return o.sent(tx, it, ext, now) })
+		})
+	}
 	if werr != nil {
 		// The row stays as it was and is tried again; a send may repeat once.
 		log.Error("outbox: recording the outcome failed", "err", werr)
-		res.blockUntil = now.Add(time.Second)
+		res.blockUntil = o.now().Add(time.Second)
 		return res
 	}
 	switch {
@@ -369,6 +378,29 @@ func (o *Outbox) process(ctx context.Context, it OutboxItem, sent func()) result
 		o.metrics.Retried(it.Target, it.Kind)
 	}
 	return res
+}
+
+// retryRecord retries write with backoff until it succeeds or the outbox
+// stops (then the row stays pending and its send may repeat once after
+// the restart, as after a crash).
+func (o *Outbox) retryRecord(ctx context.Context, write func(context.Context) error) error {
+	wait := 100 * time.Millisecond
+	for {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.cfg.SendTimeout.D())
+		err := write(wctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
 }
 
 // backoff is exponential with ±20% jitter, capped at MaxBackoff.

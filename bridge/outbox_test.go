@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -429,5 +430,69 @@ func TestOutboxBoundsConcurrentSendsByWorkers(t *testing.T) {
 	adaptertest.Eventually(t, 10*time.Second, func() bool { _, _, s := g.stats(); return s == convs }, "all sent")
 	if _, peak, _ := g.stats(); peak != 3 {
 		t.Errorf("at most %d sends were in progress at once, want exactly Workers=3", peak)
+	}
+}
+
+// TestOutboxRetriesTheRecordNotTheSend: a post succeeds but the database is
+// locked when the outbox records it. The record is retried until the lock
+// is gone; the post is not repeated.
+func TestOutboxRetriesTheRecordNotTheSend(t *testing.T) {
+	path := t.TempDir() + "/t.db"
+	st, err := store.Open(store.Config{Path: path, BusyTimeout: bridge.Duration(50 * time.Millisecond)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx := context.Background()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	conn, err := lock.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	r := startOutbox(t, st, &fakeDestination{}, bridge.OutboxConfig{})
+	var locked sync.Once
+	released := make(chan struct{})
+	r.surface.Fail = func(op string, _ int) error {
+		if op == "post" {
+			// The post goes through; right after it another process takes the
+			// write lock for a while.
+			locked.Do(func() {
+				if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+					t.Error(err)
+				}
+				go func() {
+					time.Sleep(600 * time.Millisecond)
+					conn.ExecContext(ctx, "COMMIT")
+					close(released)
+				}()
+			})
+		}
+		return nil
+	}
+	res, err := r.eng.Deliver(ctx, msg("v1", "m1", "one"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-released
+	adaptertest.Eventually(t, 10*time.Second, func() bool {
+		rows, _ := st.OutboxRows(ctx, res.Conversation)
+		for _, row := range rows {
+			if row.Kind == bridge.KindStaffPost && row.State == "sent" {
+				return true
+			}
+		}
+		return false
+	}, "the post recorded as sent")
+	r.stop()
+	if posts, _, _ := r.surface.Snapshot(); len(posts) != 1 {
+		t.Errorf("%d posts, want 1: the send was repeated while the record failed", len(posts))
 	}
 }

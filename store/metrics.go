@@ -3,47 +3,27 @@ package store
 import (
 	"context"
 	"database/sql"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
 )
 
-// commitHealth remembers how commits went, for /readyz and metrics.
-type commitHealth struct {
-	commits  atomic.Uint64
-	failures atomic.Uint64
-	mu       sync.Mutex
-	lastErr  error
-	lastAt   time.Time
-}
-
-func (h *commitHealth) ok() { h.commits.Add(1) }
-
-func (h *commitHealth) failed(err error) {
-	h.failures.Add(1)
-	h.mu.Lock()
-	h.lastErr, h.lastAt = err, time.Now()
-	h.mu.Unlock()
-}
-
 // CommitStats counts write transactions since Open.
 type CommitStats struct {
 	Commits  uint64    // transactions committed
-	Failures uint64    // transactions that could not begin or commit
-	LastErr  error     // the last failure, nil if none
+	Failures uint64    // writes that failed for a storage reason
+	LastErr  error     // the last storage failure, nil if none
 	LastAt   time.Time // when it happened
 }
 
-// CommitStats reports how commits went since Open. A failing function
-// inside a transaction is the caller's error, not a commit failure; only
-// BEGIN and COMMIT failures (disk full, I/O errors, the database locked
-// past busy_timeout) count.
+// CommitStats reports how writes went since Open. A function failing
+// inside a transaction for its own reasons (a duplicate, a conversation
+// not found) is the caller's error; only storage failures count (disk
+// full, I/O errors, the database locked past busy_timeout): see LastError.
 func (s *Store) CommitStats() CommitStats {
-	st := CommitStats{Commits: s.health.commits.Load(), Failures: s.health.failures.Load()}
+	st := CommitStats{Commits: uint64(s.stats.commits.Load())}
 	s.health.mu.Lock()
-	st.LastErr, st.LastAt = s.health.lastErr, s.health.lastAt
+	st.Failures, st.LastErr, st.LastAt = s.health.failures, s.health.err, s.health.at
 	s.health.mu.Unlock()
 	return st
 }

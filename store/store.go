@@ -27,6 +27,10 @@ type Config struct {
 	ReadConnections int             `yaml:"read_connections"`
 	// MaxBatch is how many concurrent writes may share one transaction (group commit).
 	MaxBatch int `yaml:"max_batch"`
+	// FailureWindow is how long LastError keeps reporting a storage failure
+	// after the last one, even if other writes succeed meanwhile (default
+	// 5s; not in config.yaml, tests shorten it).
+	FailureWindow time.Duration `yaml:"-"`
 }
 
 // Defaults fills unset fields.
@@ -45,6 +49,9 @@ func (c *Config) Defaults() {
 	}
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = 128
+	}
+	if c.FailureWindow <= 0 {
+		c.FailureWindow = 5 * time.Second
 	}
 }
 
@@ -74,8 +81,8 @@ type Store struct {
 	writes  chan *writeReq
 	stop    chan struct{}
 	stopped chan struct{}
-	stats   writeStats
-	health  commitHealth // commit outcomes, for /readyz and metrics (metrics.go)
+	stats   writeStats // committed transactions and writes (write.go)
+	health  health     // last storage failure (lasterror.go)
 }
 
 // Open opens (creating if needed) the database file. It does not migrate;
@@ -151,6 +158,8 @@ func (s *Store) Close() error {
 }
 
 // Ping checks that the database answers and is writable (for /readyz).
+// An empty transaction succeeds even on a full disk, so it does not clear
+// LastError.
 func (s *Store) Ping(ctx context.Context) error {
-	return s.Write(ctx, func(bridge.Tx) error { return nil })
+	return s.write(ctx, func(bridge.Tx) error { return nil }, true)
 }

@@ -10,9 +10,10 @@ import (
 )
 
 type writeReq struct {
-	ctx  context.Context
-	fn   func(bridge.Tx) error
-	done chan error
+	ctx   context.Context
+	fn    func(bridge.Tx) error
+	done  chan error
+	probe bool // Ping: writes nothing
 }
 
 // Write runs fn in a write transaction and returns after it committed.
@@ -22,7 +23,11 @@ type writeReq struct {
 // its own SAVEPOINT, so one failing function rolls back alone. Every caller
 // still returns only after its own changes are durable.
 func (s *Store) Write(ctx context.Context, fn func(bridge.Tx) error) error {
-	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return s.write(ctx, fn, false)
+}
+
+func (s *Store) write(ctx context.Context, fn func(bridge.Tx) error, probe bool) error {
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), probe: probe}
 	select {
 	case s.writes <- req:
 	case <-ctx.Done():
@@ -52,8 +57,6 @@ func (s *Store) committer() {
 				break gather
 			}
 		}
-		s.stats.commits.Add(1)
-		s.stats.writes.Add(int64(len(batch)))
 		s.commit(batch)
 	}
 }
@@ -61,7 +64,7 @@ func (s *Store) committer() {
 type writeStats struct{ commits, writes atomic.Int64 }
 
 // WriteStats reports how many transactions the writer committed and how
-// many Write calls they carried since Open: writes/commits is the average
+// many successful Write calls they carried since Open: writes/commits is the average
 // group-commit batch.
 func (s *Store) WriteStats() (commits, writes int64) {
 	return s.stats.commits.Load(), s.stats.writes.Load()
@@ -79,14 +82,14 @@ func (s *Store) commit(batch []*writeReq) {
 	// a SQLite transaction rolls back the whole transaction).
 	tx, err := s.w.BeginTx(context.Background(), nil)
 	if err != nil {
-		s.health.failed(err)
+		s.noteFailure(fmt.Errorf("begin: %w", err))
 		for i := range errs {
 			errs[i] = fmt.Errorf("begin: %w", err)
 		}
 		reply()
 		return
 	}
-	ok := 0
+	ok, wrote, failed := 0, false, false
 	single := len(batch) == 1
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -100,6 +103,10 @@ func (s *Store) commit(batch []*writeReq) {
 			}
 		}
 		err := run(r.fn, &Tx{tx: tx, ctx: context.WithoutCancel(r.ctx)})
+		if err != nil && storageError(err) {
+			s.noteFailure(err)
+			failed = true
+		}
 		switch {
 		case err != nil && single:
 			errs[i] = err
@@ -113,6 +120,7 @@ func (s *Store) commit(batch []*writeReq) {
 			}
 		default:
 			ok++
+			wrote = wrote || !r.probe
 			if !single {
 				if _, err := tx.Exec("RELEASE w"); err != nil {
 					s.abort(tx, errs, fmt.Errorf("release savepoint: %w", err))
@@ -128,22 +136,28 @@ func (s *Store) commit(batch []*writeReq) {
 		return
 	}
 	if err := tx.Commit(); err != nil {
-		s.health.failed(err)
 		s.log.Error("store: commit failed", "err", err, "batch", len(batch))
+		s.noteFailure(fmt.Errorf("commit: %w", err))
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = fmt.Errorf("commit: %w", err)
 			}
 		}
 	} else {
-		s.health.ok()
+		s.stats.commits.Add(1)
+		s.stats.writes.Add(int64(ok))
+		if wrote && !failed {
+			s.noteSuccess()
+		}
 	}
 	reply()
 }
 
 func (s *Store) abort(tx *sql.Tx, errs []error, err error) {
-	s.health.failed(err)
 	_ = tx.Rollback()
+	if storageError(err) {
+		s.noteFailure(err)
+	}
 	for i := range errs {
 		if errs[i] == nil {
 			errs[i] = err

@@ -137,7 +137,10 @@ func classify(op string, err error) error {
 		case status == http.StatusUnauthorized:
 			e = fmt.Errorf("%w; Discord rejected the bot token (DISCORD_BOT_TOKEN)", e)
 		}
-		if status >= 400 && status < 500 && status != http.StatusRequestTimeout {
+		// 401: the token was refused, a configuration problem the operator
+		// fixes; the row waits (transient) instead of being dead-lettered
+		// meanwhile, as Telegram and email do.
+		if status >= 400 && status < 500 && status != http.StatusRequestTimeout && status != http.StatusUnauthorized {
 			return bridge.Permanent(e)
 		}
 		return e

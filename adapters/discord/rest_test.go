@@ -247,6 +247,7 @@ func TestErrorClassification(t *testing.T) {
 		{"429 webhook", fakediscord.Fault{Method: "POST", PathContains: "/webhooks/", Status: 429, RetryAfter: 1.5}, custPost, false, 1500 * time.Millisecond},
 		{"403 missing permissions", fakediscord.Fault{Method: "POST", PathContains: "/messages", Status: 403, Body: `{"message":"Missing Permissions","code":50013}`}, staffPost, true, 0},
 		{"400 bad form", fakediscord.Fault{Method: "POST", PathContains: "/webhooks/", Status: 400, Body: `{"message":"Invalid Form Body","code":50035}`}, custPost, true, 0},
+		{"401 token refused", fakediscord.Fault{Method: "POST", PathContains: "/messages", Status: 401}, staffPost, false, 0},
 		{"500", fakediscord.Fault{Method: "POST", PathContains: "/messages", Status: 500}, staffPost, false, 0},
 		{"502", fakediscord.Fault{Method: "POST", PathContains: "/webhooks/", Status: 502}, custPost, false, 0},
 		{"connection dropped", fakediscord.Fault{Method: "POST", PathContains: "/webhooks/", Drop: true}, custPost, false, 0},

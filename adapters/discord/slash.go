@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
@@ -71,19 +72,26 @@ func commandText(prefix, name, arg string) string {
 
 // interactionCommand reads an interaction as (command name, argument);
 // ok is false for interactions Threadline does not handle.
+// Only a name shaped like a command may come back as one: anything else
+// would become "!<name> ..." text that the parser reads as a reply to the
+// customer.
 func interactionCommand(i *discordgo.Interaction) (name, arg string, ok bool) {
 	switch i.Type {
 	case discordgo.InteractionApplicationCommand:
 		data := i.ApplicationCommandData()
 		for _, o := range data.Options {
-			if o.Type == discordgo.ApplicationCommandOptionString {
-				arg = o.StringValue()
+			// Not o.StringValue(): it panics on an option without a value.
+			if v, isString := o.Value.(string); isString && o.Type == discordgo.ApplicationCommandOptionString {
+				arg = v
 			}
 		}
-		return data.Name, arg, data.Name != ""
+		return data.Name, arg, commandName.MatchString(data.Name)
 	case discordgo.InteractionMessageComponent:
 		name, ok := strings.CutPrefix(i.MessageComponentData().CustomID, buttonPrefix)
-		return name, "", ok && name != ""
+		return name, "", ok && commandName.MatchString(name)
 	}
 	return "", "", false
 }
+
+// commandName is what Threadline's command names look like.
+var commandName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)

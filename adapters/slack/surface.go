@@ -236,6 +236,11 @@ func classify(err error) error {
 			return fmt.Errorf("%w: %v", bridge.ErrThreadGone, err)
 		case "internal_error", "fatal_error", "service_unavailable", "request_timeout":
 			return err
+		case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive":
+			// The token was refused: a configuration problem the operator
+			// fixes, so the row waits (transient) instead of being
+			// dead-lettered meanwhile, as Telegram and email do.
+			return fmt.Errorf("slack: %s (check SLACK_BOT_TOKEN)", se.Err)
 		}
 		return bridge.Permanent(fmt.Errorf("slack: %s", se.Err))
 	}

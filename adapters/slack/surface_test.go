@@ -380,6 +380,12 @@ func TestClassifiedErrors(t *testing.T) {
 	if err := r.surface.UpdateCard(ctx, bridge.ThreadRef(channel+"/1.2"), v); !errors.Is(err, bridge.ErrThreadGone) {
 		t.Errorf("message_not_found = %v", err)
 	}
+	for _, code := range []string{"invalid_auth", "token_revoked"} {
+		r.fake.FailNext("chat.postMessage", code)
+		if _, err := r.surface.Post(ctx, bridge.ThreadRef(channel+"/1.2"), bridge.StaffPost{Text: "x"}); err == nil || bridge.IsPermanent(err) {
+			t.Errorf("%s = %v, want transient (the operator fixes the token; nothing is dead-lettered meanwhile)", code, err)
+		}
+	}
 	r.fake.FailNext("chat.postMessage", "internal_error")
 	if _, err := r.surface.Post(ctx, bridge.ThreadRef(channel+"/1.2"), bridge.StaffPost{Text: "x"}); err == nil || bridge.IsPermanent(err) {
 		t.Errorf("internal_error = %v, want transient", err)

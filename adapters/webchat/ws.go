@@ -1,6 +1,8 @@
 package webchat
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"sync"
@@ -149,24 +151,14 @@ func (a *Adapter) serveWS(w http.ResponseWriter, r *http.Request, in bridge.Inbo
 	_ = conn.SetReadDeadline(time.Now().Add(2 * wsPingEvery))
 	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(2 * wsPingEvery)) })
 	for {
-		var f wsFrame
-		if err := conn.ReadJSON(&f); err != nil {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
 			return
 		}
 		_ = conn.SetReadDeadline(time.Now().Add(2 * wsPingEvery))
-		var out wsFrame
-		switch f.Type {
-		case "ping":
-			out = wsFrame{Type: "pong"}
-		case "message":
-			wm, aerr := a.accept(r.Context(), in, visitor, ip, sendRequest{Text: f.Text, ClientID: f.ClientID, Name: f.Name, Email: f.Email})
-			if aerr != nil {
-				out = wsFrame{Type: "error", ClientID: f.ClientID, Code: aerr.Code, Error: aerr.Message, RetryAfter: aerr.RetryAfter.Seconds()}
-			} else {
-				out = wsFrame{Type: "ack", ClientID: f.ClientID, Message: &wm}
-			}
-		default:
-			out = wsFrame{Type: "error", Code: "bad_frame", Error: "unknown frame type " + f.Type}
+		out, ok := a.frame(r.Context(), in, visitor, ip, data)
+		if !ok {
+			return // not JSON: the connection is closed
 		}
 		b, _ := json.Marshal(out)
 		select {
@@ -175,6 +167,29 @@ func (a *Adapter) serveWS(w http.ResponseWriter, r *http.Request, in bridge.Inbo
 			return
 		}
 	}
+}
+
+// frame answers one frame from an authenticated visitor; ok is false when
+// the frame is not JSON.
+func (a *Adapter) frame(ctx context.Context, in bridge.Inbox, visitor, ip string, data []byte) (out wsFrame, ok bool) {
+	var f wsFrame
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
+		return wsFrame{}, false
+	}
+	switch f.Type {
+	case "ping":
+		out = wsFrame{Type: "pong"}
+	case "message":
+		wm, aerr := a.accept(ctx, in, visitor, ip, sendRequest{Text: f.Text, ClientID: f.ClientID, Name: f.Name, Email: f.Email})
+		if aerr != nil {
+			out = wsFrame{Type: "error", ClientID: f.ClientID, Code: aerr.Code, Error: aerr.Message, RetryAfter: aerr.RetryAfter.Seconds()}
+		} else {
+			out = wsFrame{Type: "ack", ClientID: f.ClientID, Message: &wm}
+		}
+	default:
+		out = wsFrame{Type: "error", Code: "bad_frame", Error: "unknown frame type " + f.Type}
+	}
+	return out, true
 }
 
 func (a *Adapter) wsWriter(conn *websocket.Conn, c *client) {

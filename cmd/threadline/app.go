@@ -209,12 +209,20 @@ func (a *app) run(ctx context.Context) error {
 		err = fmt.Errorf("http server: %w", err)
 	}
 	a.log.Info("shutting down: no new messages accepted; delivering what is in flight")
+	// Input stops within http.shutdown_timeout (HTTP requests finish,
+	// adapters return), then sends in flight get outbox.drain: the whole
+	// shutdown is bounded by the two.
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout.D())
 	_ = srv.Shutdown(sctx)
-	cancel()
 	stopIn()
-	<-sched.Stop().Done()
-	inWG.Wait()
+	inDone := make(chan struct{})
+	go func() { <-sched.Stop().Done(); inWG.Wait(); close(inDone) }()
+	select {
+	case <-inDone:
+	case <-sctx.Done():
+		a.log.Warn("shutdown: channels and surfaces did not stop within http.shutdown_timeout; going on without them")
+	}
+	cancel()
 	stopOut()
 	outWG.Wait()
 	a.close()

@@ -8,12 +8,8 @@ import (
 	"time"
 )
 
-// recentCommitFailure is how long a failed commit keeps /readyz at 503
-// after the store answers again (disk full, I/O errors come and go).
-const recentCommitFailure = time.Minute
-
 // readiness checks what /readyz reports: the store is writable, no commit
-// failed recently, and every adapter is connected (or has been trying for
+// failed recently (store.LastError), and every adapter is connected (or has been trying for
 // less than http.ready_grace). Each line says what was checked.
 func (a *app) readiness(ctx context.Context, now time.Time) (ok bool, lines []string) {
 	ok = true
@@ -31,8 +27,11 @@ func (a *app) readiness(ctx context.Context, now time.Time) (ok bool, lines []st
 	} else {
 		line(true, "store: writable")
 	}
-	if cs := a.st.CommitStats(); cs.LastErr != nil && now.Sub(cs.LastAt) < recentCommitFailure {
-		line(false, "store: a commit failed %s ago: %v", now.Sub(cs.LastAt).Round(time.Second), cs.LastErr)
+	// A storage failure is reported until writes work again and
+	// store.FailureWindow has passed (a full disk may still take small
+	// updates while new messages fail).
+	if err, at := a.st.LastError(); err != nil {
+		line(false, "store: last write failed %s ago (%s): %v", now.Sub(at).Round(time.Second), at.UTC().Format(time.RFC3339), err)
 	}
 	grace := a.cfg.HTTP.ReadyGrace.D()
 	for _, c := range a.conns.Snapshot() {

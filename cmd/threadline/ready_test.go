@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -29,7 +30,7 @@ func TestReadyzReportsAdapterThatCannotConnect(t *testing.T) {
 	path := writeTelegramConfig(t, dir, fake, "")
 	cfg := strings.Replace(readFile(t, path), "bot_token: "+fake.Token(), "bot_token: 999:refused_refused_refused_token", 1)
 	cfg = strings.Replace(cfg, "  listen: 127.0.0.1:0\nadmin:", "  listen: 127.0.0.1:0\n  ready_grace: 1ms\nadmin:", 1)
-	writeFile(t, path, cfg)
+	writeFile(t, filepath.Dir(path), filepath.Base(path), cfg)
 	d := startDaemon(t, path)
 	var body string
 	eventually(t, "readyz 503 naming telegram", func() bool {
@@ -71,13 +72,6 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-func writeFile(t *testing.T, path, data string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestReadyzEveryAdapterConnected runs the daemon against every fake

@@ -57,6 +57,7 @@ type Server struct {
 	commands     map[string][]json.RawMessage
 	interactions map[string]*interaction
 	faults       []*Fault
+	faultFn      func(method, path string) *Fault
 	requests     []Request
 	botRole      string // the bot's managed role (guild.go)
 	botPerms     int64  // what it allows server-wide
@@ -490,6 +491,15 @@ func (s *Server) logRequest(method, path string, status int) {
 	s.requests = append(s.requests, Request{Method: method, Path: path, Status: status})
 }
 
+// SetFaults installs fn, asked for every REST request that no injected
+// fault matched; a non-nil Fault is answered instead of the request, which
+// is then not performed. nil removes it. Tests use it for fault storms.
+func (s *Server) SetFaults(fn func(method, path string) *Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faultFn = fn
+}
+
 func (s *Server) takeFault(method, path string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -503,11 +513,23 @@ func (s *Server) takeFault(method, path string) *Fault {
 			return &c
 		}
 	}
+	if s.faultFn != nil {
+		return s.faultFn(method, path)
+	}
 	return nil
 }
 
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, path string, f *Fault) {
 	switch {
+	case f.Hang:
+		s.logRequest(r.Method, path, 0)
+		// The server notices the client giving up only once the body is read.
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
+		return
 	case f.Drop:
 		s.logRequest(r.Method, path, 0)
 		if hj, ok := w.(http.Hijacker); ok {

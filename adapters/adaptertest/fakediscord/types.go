@@ -201,6 +201,7 @@ type Fault struct {
 	Global     bool
 	Body       string // raw body; default: a Discord error object
 	Drop       bool   // close the connection without answering
+	Hang       bool   // answer nothing until the client gives up (a timeout)
 	Malformed  bool   // answer 200 with broken JSON
 	Times      int    // requests it applies to; default 1
 }

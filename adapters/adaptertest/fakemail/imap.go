@@ -86,7 +86,11 @@ func StartIMAP(o IMAPOptions) (*IMAPServer, error) {
 	s.mem.AddUser(s.user)
 	opts := &imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return s.mem.NewSession(), nil, nil
+			sess := s.mem.NewSession()
+			if m, ok := sess.(imapserver.SessionIMAP4rev2); ok {
+				return flushingSession{m}, nil, nil
+			}
+			return sess, nil, nil
 		},
 		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
 		Logger:       log.New(io.Discard, "", 0),
@@ -117,6 +121,19 @@ func StartIMAP(o IMAPOptions) (*IMAPServer, error) {
 		s.srv.Serve(ln)
 	}()
 	return s, nil
+}
+
+// flushingSession reports mailbox changes that happened before IDLE began,
+// as real servers do: imapmemserver only reports changes that happen while
+// idling, so mail appended between a client's SEARCH and its IDLE would
+// wait for the client's next poll.
+type flushingSession struct{ imapserver.SessionIMAP4rev2 }
+
+func (s flushingSession) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	if err := s.SessionIMAP4rev2.Poll(w, true); err != nil {
+		return err
+	}
+	return s.SessionIMAP4rev2.Idle(w, stop)
 }
 
 // noIdleConn removes IDLE from capability lists the server writes.

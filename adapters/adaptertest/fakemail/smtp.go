@@ -52,6 +52,7 @@ type SMTPServer struct {
 	mu       sync.Mutex
 	messages []SMTPMessage
 	faults   []Fault
+	faultFn  func(stage string) *Fault
 	attempts int
 }
 
@@ -163,11 +164,29 @@ func (s *SMTPServer) Fail(f Fault) {
 	s.mu.Unlock()
 }
 
+// SetFaults installs fn, asked at each transaction's "rcpt" and "data"
+// stage when no fault is queued; a non-nil Fault fails the transaction
+// (its Stage is ignored; Stage "drop" at data closes the connection). nil
+// removes it. Tests use it for fault storms.
+func (s *SMTPServer) SetFaults(fn func(stage string) *Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faultFn = fn
+}
+
 // takeFault returns the fault for this stage, if one is queued.
 func (s *SMTPServer) takeFault(stage string) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.faults) == 0 {
+		if s.faultFn != nil {
+			if f := s.faultFn(stage); f != nil {
+				if f.Stage == "drop" && stage != "data" {
+					return Fault{}, false
+				}
+				return *f, true
+			}
+		}
 		return Fault{}, false
 	}
 	f := s.faults[0]

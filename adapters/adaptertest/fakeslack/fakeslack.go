@@ -65,8 +65,12 @@ type Server struct {
 	envSeq    int
 	changed   chan struct{}
 	stop      chan struct{}
-	scopes    []string           // X-OAuth-Scopes of the bot token (workspace.go)
-	channels  map[string]Channel // declared channels (workspace.go)
+	scopes    []string                   // X-OAuth-Scopes of the bot token (workspace.go)
+	channels  map[string]Channel         // declared channels (workspace.go)
+	faultFn   func(method string) *Fault // faults.go
+	faulted   int
+	holds     map[string]chan struct{}
+	held      int
 }
 
 // Upload is a completed files upload.
@@ -83,13 +87,20 @@ type limit struct {
 
 // New starts a fake Slack on a loopback port.
 func New() *Server {
+	return NewTokens("xoxb-fake-bot-token", "xapp-fake-app-token", "fake-signing-secret")
+}
+
+// NewTokens starts a fake Slack that accepts the given bot and app tokens
+// (and signs with secret).
+func NewTokens(bot, app, secret string) *Server {
 	s := &Server{
-		BotToken: "xoxb-fake-bot-token", AppToken: "xapp-fake-app-token", Secret: "fake-signing-secret",
+		BotToken: bot, AppToken: app, Secret: secret,
 		byKey: map[string]*Message{}, deleted: map[string]bool{}, reactions: map[string][]string{},
 		users: map[string]string{}, limits: map[string]*limit{}, failures: map[string][]string{},
 		files: map[string][]byte{}, calls: map[string]int{}, sockets: map[*websocket.Conn]*sync.Mutex{},
 		acks: map[string]chan json.RawMessage{}, changed: make(chan struct{}, 1), stop: make(chan struct{}),
 		scopes: DefaultScopes(), channels: map[string]Channel{},
+		holds: map[string]chan struct{}{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", s.api)
@@ -276,7 +287,19 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		fail(w, q[0])
 		return
 	}
+	if s.faultFn != nil {
+		if f := s.faultFn(method); f != nil {
+			s.faulted++
+			s.mu.Unlock()
+			s.writeFault(w, r, f)
+			return
+		}
+	}
+	hold := s.holds[method]
 	s.mu.Unlock()
+	if hold != nil && !s.wait(r, hold) {
+		return
+	}
 	want := s.BotToken
 	if method == "apps.connections.open" {
 		want = s.AppToken

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -41,6 +42,7 @@ type Server struct {
 	sent       []Sent
 	files      map[string]File
 	faults     map[string][]Fault
+	faultFn    func(method string) *Fault
 	blocked    map[int64]bool
 	webhook    Webhook
 	calls      map[string]int
@@ -96,6 +98,7 @@ type Fault struct {
 	RetryAfter  int    // parameters.retry_after, seconds (429)
 	Body        string // if set, sent as is with Status (malformed answers)
 	Drop        bool   // close the connection without an answer
+	Hang        bool   // answer nothing until the client gives up (a timeout)
 }
 
 // Webhook is the webhook the bot registered.
@@ -277,7 +280,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	f, faulted := s.takeFault(method)
 	s.mu.Unlock()
 	if faulted && !f.Pass {
-		writeFault(w, f)
+		writeFault(w, r, f)
 		return
 	}
 	h, ok := s.methods()[method]
@@ -288,16 +291,39 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	h(w, r, p)
 }
 
+// SetFaults installs fn, asked for every Bot API call that no FailNext
+// fault is queued for; a non-nil Fault is answered instead of the call,
+// which is then not performed. nil removes it. Tests use it for storms.
+func (s *Server) SetFaults(fn func(method string) *Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faultFn = fn
+}
+
 func (s *Server) takeFault(method string) (Fault, bool) {
 	q := s.faults[method]
 	if len(q) == 0 {
+		if s.faultFn != nil {
+			if f := s.faultFn(method); f != nil {
+				return *f, true
+			}
+		}
 		return Fault{}, false
 	}
 	s.faults[method] = q[1:]
 	return q[0], true
 }
 
-func writeFault(w http.ResponseWriter, f Fault) {
+func writeFault(w http.ResponseWriter, r *http.Request, f Fault) {
+	if f.Hang {
+		// The server notices the client giving up only once the body is read.
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
+		return
+	}
 	if f.Drop {
 		if hj, ok := w.(http.Hijacker); ok {
 			if c, _, err := hj.Hijack(); err == nil {

@@ -298,7 +298,7 @@ func (s *Server) getFile(w http.ResponseWriter, _ *http.Request, p params) {
 	}
 }
 
-func (s *Server) serveFile(w http.ResponseWriter, _ *http.Request, token, path string) {
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, token, path string) {
 	if token != s.token {
 		http.Error(w, `{"ok":false,"error_code":401,"description":"Unauthorized"}`, http.StatusUnauthorized)
 		return
@@ -315,7 +315,7 @@ func (s *Server) serveFile(w http.ResponseWriter, _ *http.Request, token, path s
 	}
 	s.mu.Unlock()
 	if faulted && !fault.Pass {
-		writeFault(w, fault)
+		writeFault(w, r, fault)
 		return
 	}
 	if found == nil {

@@ -200,3 +200,19 @@ func TestEmailSection(t *testing.T) {
 		t.Errorf("half-configured email: %v", err)
 	}
 }
+
+// A secret pasted where a section belongs must not be quoted back, while
+// a wrong plain value (a bool) still is.
+func TestTypeErrorsHideMisplacedSecrets(t *testing.T) {
+	_, err := parse(t, "telegram: 123456:AAEsecretTOKENvalue\nwebchat:\n  enabled: yes please\n", nil)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	got := err.Error()
+	if strings.Contains(got, "123456") || !strings.Contains(got, "config.yaml:1: cannot unmarshal !!str into telegram.Config") {
+		t.Errorf("section error shows the value:\n%s", got)
+	}
+	if !strings.Contains(got, "`yes please` into bool") {
+		t.Errorf("bool error lost its value:\n%s", got)
+	}
+}

@@ -89,7 +89,7 @@ func Parse(path string, data []byte, env Env) (*Config, error) {
 			var te *yaml.TypeError
 			if errors.As(err, &te) {
 				for _, msg := range te.Errors {
-					l.problems = append(l.problems, l.yamlProblem(errors.New(msg)))
+					l.problems = append(l.problems, l.yamlProblem(errors.New(hideValue(msg))))
 				}
 			} else {
 				l.problems = append(l.problems, l.yamlProblem(err))
@@ -145,6 +145,26 @@ func (l *loader) yamlProblem(err error) Problem {
 		return Problem{File: l.file, Line: n, Msg: m[2]}
 	}
 	return Problem{File: l.file, Msg: strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// typeErrValue is the value quote in a yaml.v3 type error:
+// "cannot unmarshal !!str `424242:...` into telegram.Config".
+var typeErrValue = regexp.MustCompile("^(.*cannot unmarshal \\S+) `[^`]*`( into (\\S+))$")
+
+// hideValue drops the start of the value yaml quotes in a type error
+// unless the target is a plain bool or number: a scalar where a section or
+// list belongs is often a misplaced secret (`telegram: 123:AAE...`), and
+// its first characters must not reach logs.
+func hideValue(msg string) string {
+	m := typeErrValue.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	switch m[3] {
+	case "bool", "int", "int64", "int32", "uint", "uint64", "uint32", "float64", "float32":
+		return msg
+	}
+	return m[1] + m[2]
 }
 
 var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}`)

@@ -323,7 +323,7 @@ func newStoreCollector(o Options) *storeCollector {
 		oldest: d("outbox_oldest_pending_age_seconds",
 			"Age of the oldest outbox row still waiting, per target adapter (0 when none waits).", "adapter"),
 		commits:        d("store_commits_total", "SQLite write transactions committed since start."),
-		commitFailures: d("store_commit_failures_total", "SQLite write transactions that could not begin or commit (disk full, I/O error, locked)."),
+		commitFailures: d("store_commit_failures_total", "SQLite writes that failed for a storage reason (disk full, I/O error, locked past busy_timeout)."),
 	}
 }
 
