@@ -3,7 +3,6 @@ package bridge_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -447,16 +446,7 @@ func TestOutboxRetriesTheRecordNotTheSend(t *testing.T) {
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	lock, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
-	conn, err := lock.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	lock := storetest.NewWriteLock(t, path)
 	r := startOutbox(t, st, &fakeDestination{}, bridge.OutboxConfig{})
 	var locked sync.Once
 	released := make(chan struct{})
@@ -465,12 +455,10 @@ func TestOutboxRetriesTheRecordNotTheSend(t *testing.T) {
 			// The post goes through; right after it another process takes the
 			// write lock for a while.
 			locked.Do(func() {
-				if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-					t.Error(err)
-				}
+				lock.Lock()
 				go func() {
 					time.Sleep(600 * time.Millisecond)
-					conn.ExecContext(ctx, "COMMIT")
+					lock.Unlock()
 					close(released)
 				}()
 			})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/storetest"
 )
 
 // count reads a table's row count through a connection of its own.
@@ -60,18 +61,8 @@ func TestLastErrorLockedDatabase(t *testing.T) {
 		t.Fatalf("LastError on a healthy store = %v", err)
 	}
 
-	other, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=100")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	conn, err := other.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	other := storetest.NewWriteLock(t, path)
+	other.Lock()
 	werr := s.Write(ctx, exec(`INSERT INTO t VALUES (1)`))
 	var se sqlite3.Error
 	if !errors.As(werr, &se) || se.Code != sqlite3.ErrBusy {
@@ -86,10 +77,7 @@ func TestLastErrorLockedDatabase(t *testing.T) {
 		t.Error("Ping succeeded while another connection held the write lock")
 	}
 
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close()
+	other.Unlock()
 	if err := s.Write(ctx, exec(`INSERT INTO t VALUES (2)`)); err != nil {
 		t.Fatalf("write after the lock was released: %v", err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/faketelegram"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/storetest"
 )
 
 // TestStorageFaultsAcknowledgeNothing: the database is locked by another
@@ -145,23 +145,10 @@ email:
 	}
 
 	// 1. Another process holds the write lock past busy_timeout.
-	lock, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "threadline.db")+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
-	conn, err := lock.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	lock := storetest.NewWriteLock(t, filepath.Join(dir, "threadline.db"))
+	lock.Lock()
 	ev := notAcknowledged("1", "while locked", "database is locked")
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close()
+	lock.Unlock()
 	allArrive("1", ev)
 
 	// 2. The database is full: cap it at its size and use up free pages;
