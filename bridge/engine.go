@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -107,6 +109,7 @@ func (e *Engine) Deliver(ctx context.Context, m InboundMessage) (DeliverResult, 
 		return DeliverResult{}, errors.New("deliver: message without channel or address")
 	}
 	m.Text = e.clip(m.Text)
+	m.To = cleanTo(m.To)
 	if strings.TrimSpace(m.Text) == "" && len(m.Attachments) == 0 {
 		return DeliverResult{}, Reject("empty message")
 	}
@@ -182,7 +185,7 @@ func (e *Engine) Deliver(ctx context.Context, m InboundMessage) (DeliverResult, 
 			conv.Subject = firstLine(m.Text, 80)
 		}
 		rules := EvaluateRules(e.dir.Config().Rules, RuleInput{New: created, Channel: m.Channel, Address: m.Address,
-			Email: m.Email, Subject: m.Subject, Text: m.Text})
+			Email: m.Email, Subject: m.Subject, Text: m.Text, To: m.To})
 		ruleChanged, err := e.applyRules(tx, &conv, rules, created, now)
 		if err != nil {
 			return err
@@ -205,7 +208,11 @@ func (e *Engine) Deliver(ctx context.Context, m InboundMessage) (DeliverResult, 
 		customer := Actor{ID: StaffID("customer:" + m.Address), Name: name}
 		switch {
 		case created:
-			if err := tx.Audit(AuditEntry{Conversation: conv.ID, Actor: customer, Action: "created", Detail: string(m.Channel), At: now}); err != nil {
+			detail := string(m.Channel)
+			if via := conv.Via(); via != "" {
+				detail += " via " + via
+			}
+			if err := tx.Audit(AuditEntry{Conversation: conv.ID, Actor: customer, Action: "created", Detail: detail, At: now}); err != nil {
 				return err
 			}
 		case reopened:
@@ -293,6 +300,9 @@ func (e *Engine) resolveConversation(tx Tx, m InboundMessage, cust CustomerID, n
 		Customer: cust, Channel: m.Channel, Address: m.Address, Subject: firstLine(m.Subject, 120),
 		Status: StatusOpen, Priority: e.cfg.DefaultPriority, Department: e.cfg.DefaultDepartment,
 		CreatedAt: now, UpdatedAt: now,
+	}
+	if len(m.To) > 0 {
+		c.Entry = NormalizeTo(m.To[0])
 	}
 	if err := tx.CreateConversation(&c); err != nil {
 		return c, false, false, err
@@ -743,6 +753,23 @@ func (e *Engine) clip(s string) string {
 		cut--
 	}
 	return s[:cut] + "\n[message truncated by Threadline]"
+}
+
+// cleanTo lower-cases and trims the addresses a customer wrote to, drops
+// empty, overlong and repeated ones, and keeps at most 20.
+func cleanTo(to []string) []string {
+	var out []string
+	for _, t := range to {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if t == "" || len(t) > 254 || !utf8.ValidString(t) || strings.ContainsFunc(t, unicode.IsControl) || slices.Contains(out, t) {
+			continue
+		}
+		out = append(out, t)
+		if len(out) == 20 {
+			break
+		}
+	}
+	return out
 }
 
 func firstLine(s string, max int) string {

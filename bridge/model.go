@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -102,6 +103,21 @@ type Conversation struct {
 	// SLADue is when the running response target breaches (zero: none).
 	SLADue      time.Time
 	CSATAskedAt time.Time
+	// Entry is where the customer first wrote to (InboundMessage.To[0],
+	// without a +tag): "sales@example.com", a widget name, "@acme_bot".
+	Entry string
+}
+
+// Via describes the entry point for staff ("sales@example.com",
+// "widget billing", "@acme_bot"); "" when unknown.
+func (c Conversation) Via() string {
+	switch {
+	case c.Entry == "":
+		return ""
+	case strings.Contains(c.Entry, "@"):
+		return c.Entry
+	}
+	return "widget " + c.Entry
 }
 
 // Customer is one person, possibly known on several channels.

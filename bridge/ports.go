@@ -17,6 +17,13 @@ type InboundMessage struct {
 	Text        string
 	Attachments []Attachment
 	SentAt      time.Time
+	// To are the addresses the customer wrote to, the way in: the mailbox
+	// addresses of an email (To, Cc, Delivered-To, X-Original-To; an alias
+	// such as sales@ pointed at the support mailbox shows here), the web
+	// chat widget's name, the Telegram bot's @username. Lower-case, most
+	// specific first. Routing rules match them (when.to); the first one is
+	// remembered as the conversation's entry point.
+	To []string
 
 	// Hints that tie the message to an existing conversation (email threading).
 	ConversationHint ConversationID // explicit id, e.g. from a "[#42]" subject token

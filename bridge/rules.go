@@ -25,6 +25,10 @@ type RuleMatch struct {
 	Sentiment string   `yaml:"sentiment"` // "negative": angry or upset language
 	Customers []string `yaml:"customers"` // exact addresses (emails, Telegram chat ids, visitor ids)
 	Domains   []string `yaml:"domains"`   // email domains (VIP companies)
+	// To matches the address the customer wrote to: a mailbox or alias
+	// (sales@example.com; a +tag is ignored on both sides), a web chat
+	// widget name (billing), a Telegram bot (@acme_support_bot).
+	To []string `yaml:"to"`
 }
 
 // RuleSet is what a matching rule does.
@@ -50,6 +54,11 @@ func (r RuleConfig) validate() error {
 	if r.When.Sentiment != "" && r.When.Sentiment != "negative" {
 		errs = append(errs, fmt.Errorf("sentiment must be negative, not %q", r.When.Sentiment))
 	}
+	for i, t := range r.When.To {
+		if err := checkTo(t); err != nil {
+			errs = append(errs, fmt.Errorf("when.to[%d]: %w", i, err))
+		}
+	}
 	if r.Set.Department == "" && r.Set.Priority == "" && len(r.Set.Tags) == 0 && r.Set.Reply == "" {
 		errs = append(errs, errors.New("set does nothing: give department, priority, tags or reply"))
 	}
@@ -67,6 +76,7 @@ type RuleInput struct {
 	Email   string
 	Subject string
 	Text    string
+	To      []string // the addresses the customer wrote to (InboundMessage.To)
 }
 
 // RuleOutcome is the combined effect of the matching rules.
@@ -149,6 +159,9 @@ func (m RuleMatch) matches(in RuleInput, lowerText string) bool {
 			return false
 		}
 	}
+	if len(m.To) > 0 && !matchesTo(m.To, in.To) {
+		return false
+	}
 	if len(m.Keywords) > 0 {
 		hit := false
 		for _, k := range m.Keywords {
@@ -163,6 +176,70 @@ func (m RuleMatch) matches(in RuleInput, lowerText string) bool {
 	}
 	if m.Sentiment == "negative" && !NegativeSentiment(in.Subject+"\n"+in.Text) {
 		return false
+	}
+	return true
+}
+
+// NormalizeTo is how addresses the customer wrote to are compared:
+// trimmed, lower-case, and for email addresses without the +tag
+// (support+x7@example.com is support@example.com).
+func NormalizeTo(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" {
+		return s // a widget name or a @bot
+	}
+	if i := strings.IndexByte(local, '+'); i > 0 {
+		local = local[:i]
+	}
+	return local + "@" + domain
+}
+
+func matchesTo(want, have []string) bool {
+	for _, h := range have {
+		h = NormalizeTo(h)
+		if h == "" {
+			continue
+		}
+		for _, w := range want {
+			if NormalizeTo(w) == h {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkTo refuses when.to values that can never match.
+func checkTo(t string) error {
+	t = strings.TrimSpace(t)
+	local, domain, hasAt := strings.Cut(t, "@")
+	switch {
+	case t == "":
+		return errors.New("empty; give a mailbox (sales@example.com), a widget name (billing) or a bot (@acme_bot)")
+	case strings.ContainsFunc(t, unicode.IsSpace):
+		return fmt.Errorf("%q contains a space", t)
+	case !hasAt && !ValidWidgetName(strings.ToLower(t)):
+		return fmt.Errorf("%q is not a widget name (1-32 letters, digits, - or _), a mailbox or a @bot", t)
+	case hasAt && (domain == "" || strings.Contains(domain, "@")):
+		return fmt.Errorf("%q is not an email address or a @bot", t)
+	case hasAt && local != "" && strings.HasPrefix(local, "+"):
+		return fmt.Errorf("%q has nothing before the +tag", t)
+	}
+	return nil
+}
+
+// ValidWidgetName reports whether s can name a web chat widget: 1-32
+// lower-case letters, digits, - or _.
+func ValidWidgetName(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
 	}
 	return true
 }

@@ -224,3 +224,57 @@ func TestRoundRobinAssignmentCapacityAndReassign(t *testing.T) {
 		t.Errorf("answered conversation reassigned: %q", c2.Owner)
 	}
 }
+
+// TestRulesRouteByEntryPoint: the address the customer wrote to routes the
+// conversation and is remembered as its entry point.
+func TestRulesRouteByEntryPoint(t *testing.T) {
+	r, eng := workflowEngine(t, bridge.WorkflowConfig{
+		Departments:       map[string]bridge.DepartmentConfig{"support": {}, "sales": {}, "billing": {}},
+		DefaultDepartment: "support",
+		Rules: []bridge.RuleConfig{
+			{Name: "sales", When: bridge.RuleMatch{To: []string{"sales@example.com"}}, Set: bridge.RuleSet{Department: "sales"}},
+			{Name: "billing", When: bridge.RuleMatch{Channels: []string{"webchat"}, To: []string{"billing"}}, Set: bridge.RuleSet{Department: "billing"}},
+		},
+	})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name     string
+		in       bridge.InboundMessage
+		dept     string
+		entry    string
+		via      string
+		auditVia string
+	}{
+		{"mail to an alias", bridge.InboundMessage{Channel: "email", Address: "dana@customer.example", Text: "quote?",
+			To: []string{" Sales+Promo@Example.com", "support@example.com", "sales+promo@example.com"}},
+			"sales", "sales@example.com", "sales@example.com", "email via sales@example.com"},
+		{"widget", bridge.InboundMessage{Channel: "webchat", Address: "v-billing", Text: "invoice", To: []string{"billing"}},
+			"billing", "billing", "widget billing", "webchat via widget billing"},
+		{"bot", bridge.InboundMessage{Channel: "telegram", Address: "42", Text: "hi", To: []string{"@Acme_Bot"}},
+			"support", "@acme_bot", "@acme_bot", "telegram via @acme_bot"},
+		{"unknown entry", bridge.InboundMessage{Channel: "webchat", Address: "v-plain", Text: "hi", To: []string{"", "  "}},
+			"support", "", "", "webchat"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := eng.Deliver(ctx, tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, _ := r.st.Conversation(ctx, res.Conversation)
+			if c.Department != tc.dept || c.Entry != tc.entry || c.Via() != tc.via {
+				t.Errorf("department %q entry %q via %q, want %q %q %q", c.Department, c.Entry, c.Via(), tc.dept, tc.entry, tc.via)
+			}
+			audit, _ := r.st.AuditLog(ctx, res.Conversation)
+			if len(audit) == 0 || audit[0].Action != "created" || audit[0].Detail != tc.auditVia {
+				t.Errorf("audit = %+v, want created %q", audit, tc.auditVia)
+			}
+		})
+	}
+	// A later message to another address neither re-routes nor changes
+	// the entry point.
+	res, _ := eng.Deliver(ctx, bridge.InboundMessage{Channel: "email", Address: "dana@customer.example", Text: "also billing",
+		To: []string{"billing@example.com"}})
+	if c, _ := r.st.Conversation(ctx, res.Conversation); res.Created || c.Department != "sales" || c.Entry != "sales@example.com" {
+		t.Errorf("later message: created %v, %+v", res.Created, c)
+	}
+}

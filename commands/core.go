@@ -120,6 +120,9 @@ func FormatStatus(v bridge.ConversationView, now time.Time) string {
 		who += " (" + v.Identity + ")"
 	}
 	fmt.Fprintf(&b, "\nCustomer: %s on %s", who, v.Channel)
+	if via := v.Via(); via != "" {
+		fmt.Fprintf(&b, " via %s", via)
+	}
 	if v.Unreachable != "" {
 		fmt.Fprintf(&b, " · UNREACHABLE: %s", v.Unreachable)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/commands"
@@ -162,5 +163,22 @@ func TestHelpIsGeneratedFromTable(t *testing.T) {
 	}
 	if !strings.Contains(help, `"//"`) {
 		t.Error("help does not mention the note prefix")
+	}
+}
+
+// TestStatusShowsEntryPoint: !status says where the customer wrote to.
+func TestStatusShowsEntryPoint(t *testing.T) {
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	for entry, want := range map[string]string{
+		"sales@example.com": "Customer: Dana on email via sales@example.com\n",
+		"billing":           "Customer: Dana on email via widget billing\n",
+		"@acme_bot":         "Customer: Dana on email via @acme_bot\n",
+		"":                  "Customer: Dana on email\n",
+	} {
+		v := bridge.ConversationView{Conversation: bridge.Conversation{ID: 3, CustomerName: "Dana", Channel: "email", Status: bridge.StatusOpen,
+			Priority: bridge.PriorityNormal, Entry: entry, CreatedAt: now}}
+		if got := commands.FormatStatus(v, now); !strings.Contains(got, want) {
+			t.Errorf("entry %q: status\n%s\nlacks %q", entry, got, want)
+		}
 	}
 }

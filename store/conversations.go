@@ -21,7 +21,7 @@ const conversationCols = `c.id, c.customer_id,
 	c.closed_at, c.close_reason, (SELECT unreachable FROM customers WHERE id = c.customer_id), c.claimed_at, c.escalated_to, c.escalated_at,
 	c.priority_before_escalation, c.snoozed_until, c.sla_policy, c.sla_resp_kind, c.sla_resp_since, c.sla_resp_used,
 	c.sla_resp_nags, c.sla_resp_last_nag, c.sla_res_since, c.sla_res_used, c.sla_res_nags, c.sla_res_last_nag,
-	c.sla_next_check, c.sla_first_met, c.sla_resolution_met, c.sla_next_met, c.sla_next_missed, c.sla_due, c.csat_asked_at`
+	c.sla_next_check, c.sla_first_met, c.sla_resolution_met, c.sla_next_met, c.sla_next_missed, c.sla_due, c.csat_asked_at, c.entry`
 
 const conversationFrom = ` FROM conversations c`
 
@@ -38,7 +38,7 @@ func scanConversation(row scanner) (bridge.Conversation, error) {
 		&c.Priority, &c.Department, &c.Owner, &c.OwnerName, &created, &updated, &first, &lastCust,
 		&lastStaff, &closed, &c.CloseReason, &c.Unreachable, &claimed, &c.EscalatedTo, &escalated,
 		&c.PriorityBeforeEscalation, &snoozed, &sl.Policy, &sl.RespKind, &respSince, &respUsed, &sl.RespNags, &respLast,
-		&resSince, &resUsed, &sl.ResNags, &resLast, &nextCheck, &firstMet, &resMet, &sl.NextMet, &sl.NextMissed, &due, &csat)
+		&resSince, &resUsed, &sl.ResNags, &resLast, &nextCheck, &firstMet, &resMet, &sl.NextMet, &sl.NextMissed, &due, &csat, &c.Entry)
 	if err != nil {
 		return c, notFound(err)
 	}
@@ -154,9 +154,9 @@ func (t *Tx) ConversationByReference(channel bridge.Platform, refs []string) (br
 // CreateConversation inserts c and sets its ID.
 func (t *Tx) CreateConversation(c *bridge.Conversation) error {
 	res, err := t.exec(`INSERT INTO conversations (customer_id, channel, address, subject, status, priority, department,
-		owner, owner_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		owner, owner_name, created_at, updated_at, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.Customer, c.Channel, c.Address, c.Subject, c.Status, c.Priority, c.Department, c.Owner, c.OwnerName,
-		ms(c.CreatedAt), ms(c.UpdatedAt))
+		ms(c.CreatedAt), ms(c.UpdatedAt), c.Entry)
 	if err != nil {
 		return fmt.Errorf("create conversation: %w", err)
 	}

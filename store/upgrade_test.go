@@ -156,10 +156,11 @@ var upgradeSteps = map[int]upgradeStep{
 			}
 		},
 	},
-	6: {}, // data conversion, checked by step 5
-	7: {}, // indexes only
-	8: {}, // data conversion, checked by step 5
-	9: {}, // indexes only
+	6:  {}, // data conversion, checked by step 5
+	7:  {}, // indexes only
+	8:  {}, // data conversion, checked by step 5
+	9:  {}, // indexes only
+	10: {}, // a new column with a default; older conversations have no entry point
 }
 
 // TestUpgradeFromEveryVersion builds a database at every earlier schema

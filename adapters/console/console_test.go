@@ -69,7 +69,7 @@ func TestSayAndWatch(t *testing.T) {
 		t.Errorf("refusal not flagged: %+v", res)
 	}
 	// What the engine posts shows up in the stream.
-	ref, _ := s.OpenThread(ctx, bridge.ConversationView{Conversation: bridge.Conversation{ID: 7, CustomerName: "Anna", Channel: "webchat", Status: "open", Priority: "normal"}})
+	ref, _ := s.OpenThread(ctx, bridge.ConversationView{Conversation: bridge.Conversation{ID: 7, CustomerName: "Anna", Channel: "webchat", Status: "open", Priority: "normal", Entry: "billing"}})
 	s.Post(ctx, ref, bridge.StaffPost{Message: 3, Direction: bridge.DirCustomer, Author: "Anna", Text: "hello\nsecond line", At: time.Now()})
 	s.Receipt(ctx, ref, bridge.Receipt{Message: 4, OK: false, Error: "HTTP 403"})
 	var lines []string
@@ -77,7 +77,7 @@ func TestSayAndWatch(t *testing.T) {
 		lines = append(lines, console.Format(<-events))
 	}
 	got := strings.Join(lines, "\n")
-	for _, want := range []string{"#7 NEW conversation · Anna on webchat · [open · normal · unclaimed]", "#7 Anna (customer): hello\n", "second line", "#7 ✗ reply 4 NOT delivered: HTTP 403"} {
+	for _, want := range []string{"#7 NEW conversation · Anna on webchat via widget billing · [open · normal · unclaimed]", "#7 Anna (customer): hello\n", "second line", "#7 ✗ reply 4 NOT delivered: HTTP 403"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("watch output lacks %q:\n%s", want, got)
 		}

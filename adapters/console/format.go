@@ -13,7 +13,11 @@ func Format(e Event) string {
 	case "hello":
 		return fmt.Sprintf("%s connected to threadline %s; waiting for messages (Ctrl-C to stop)", ts, e.Text)
 	case "thread":
-		return fmt.Sprintf("%s %s NEW conversation · %s on %s · %s", ts, id, e.Card.Customer, e.Card.Channel, cardLine(e.Card))
+		on := e.Card.Channel
+		if e.Card.Via != "" {
+			on += " via " + e.Card.Via
+		}
+		return fmt.Sprintf("%s %s NEW conversation · %s on %s · %s", ts, id, e.Card.Customer, on, cardLine(e.Card))
 	case "card":
 		return fmt.Sprintf("%s %s %s", ts, id, cardLine(e.Card))
 	case "receipt":

@@ -41,6 +41,7 @@ type Event struct {
 type Card struct {
 	Customer   string `json:"customer"`
 	Channel    string `json:"channel"`
+	Via        string `json:"via,omitempty"` // the entry point: sales@example.com, widget billing, @acme_bot
 	Status     string `json:"status"`
 	Priority   string `json:"priority"`
 	Owner      string `json:"owner,omitempty"`
@@ -49,7 +50,7 @@ type Card struct {
 }
 
 func cardOf(v bridge.ConversationView) *Card {
-	return &Card{Customer: v.CustomerName, Channel: string(v.Channel), Status: string(v.Status), Priority: string(v.Priority),
+	return &Card{Customer: v.CustomerName, Channel: string(v.Channel), Via: v.Via(), Status: string(v.Status), Priority: string(v.Priority),
 		Owner: v.OwnerName, Department: v.Department, Subject: v.Subject}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/threadlinehq/threadline/bridge"
@@ -98,7 +99,49 @@ func (a *Adapter) inbound(p *Parsed) bridge.InboundMessage {
 		Subject: p.Subject, Text: p.Text, SentAt: p.Date, References: p.ThreadRefs(), StartsThread: true,
 	}
 	m.ConversationHint = a.hint(p)
+	m.To = a.recipients(p, who.Email)
 	return m
+}
+
+// recipients lists the addresses of ours the email was sent to, for
+// routing rules (when.to) and the conversation's entry point: To and Cc
+// addresses on one of our domains (From's, Reply-To's, or a domain the
+// mail server delivered to), then the addresses the mail server says it
+// delivered to (Delivered-To, X-Original-To, Envelope-To). Written
+// addresses come first, so an alias such as sales@ pointed at the support
+// mailbox is named before the mailbox itself. Other recipients the
+// customer copied are left out.
+func (a *Adapter) recipients(p *Parsed, customer string) []string {
+	domainOf := func(addr string) string {
+		_, d, _ := strings.Cut(addr, "@")
+		return d
+	}
+	ours := map[string]bool{domainOf(a.from.Address): true}
+	if a.replyTo != nil {
+		ours[domainOf(a.replyTo.Address)] = true
+	}
+	for _, d := range p.DeliveredTo {
+		ours[domainOf(d)] = true
+	}
+	var out []string
+	add := func(addr string) {
+		addr = strings.ToLower(strings.TrimSpace(addr))
+		if addr == "" || addr == customer || addr == p.From.Email || slices.Contains(out, addr) {
+			return
+		}
+		out = append(out, addr)
+	}
+	for _, l := range [][]Address{p.To, p.Cc} {
+		for _, x := range l {
+			if ours[domainOf(x.Email)] {
+				add(x.Email)
+			}
+		}
+	}
+	for _, d := range p.DeliveredTo {
+		add(d)
+	}
+	return out
 }
 
 // hint finds an explicit conversation: a signed plus-address token first,

@@ -46,6 +46,7 @@ type rigOptions struct {
 	configure func(*Config)
 	dbPath    string
 	attDir    string
+	workflow  bridge.WorkflowConfig // departments and rules (default: none)
 }
 
 var testKey = []byte("0123456789abcdef0123456789abcdef-test-key")
@@ -84,7 +85,7 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	r.surf = adaptertest.NewSurface("console")
 	log := testLog(t)
 	r.eng = bridge.NewEngine(bridge.EngineOptions{Store: r.st, Surfaces: []bridge.Platform{"console"}, Notify: func() { r.ob.Notify() }, Log: log,
-		Config: bridge.EngineConfig{ReopenWindow: time.Hour}})
+		Config: bridge.EngineConfig{ReopenWindow: time.Hour}, Directory: bridge.NewDirectory(o.workflow)})
 	table, err := commands.NewTable(commands.Core()...)
 	if err != nil {
 		t.Fatal(err)

@@ -96,6 +96,10 @@ func readUpdate(u update, botUsername string) (in incoming, ok bool, err error) 
 		Username:   m.From.Username,
 		SentAt:     unixTime(m.Date),
 	}
+	if botUsername != "" {
+		// Which bot the customer wrote to, for routing rules (when.to).
+		in.Msg.To = []string{"@" + strings.ToLower(botUsername)}
+	}
 	if !edit && isStart(m.Text, botUsername) {
 		in.Start = true
 		return in, true, nil

@@ -77,6 +77,9 @@ func TestReadUpdate(t *testing.T) {
 				m.Name != c.nameWant || m.Username != c.handle || m.Address != "42" || m.Channel != Platform {
 				t.Errorf("got %+v (start %v, %d files)", m, in.Start, len(in.Files))
 			}
+			if len(m.To) != 1 || m.To[0] != "@threadline_test_bot" {
+				t.Errorf("to %q, want the bot's @username", m.To)
+			}
 			if !c.start && m.Text != c.text {
 				t.Errorf("text %q, want %q", m.Text, c.text)
 			}

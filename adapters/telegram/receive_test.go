@@ -26,9 +26,13 @@ func TestTextMessageIsStoredAndOffsetConfirmed(t *testing.T) {
 		got.Name != "Anna Smith" || got.Username != "anna_s" || got.Channel != telegram.Platform {
 		t.Errorf("delivered %+v", got)
 	}
+	// Which bot the customer wrote to (getMe's username), for routing rules.
+	if len(got.To) != 1 || got.To[0] != "@"+f.fake.BotUsername() {
+		t.Errorf("to = %q, want the bot", got.To)
+	}
 	// The customer record keeps name and username.
 	view, err := f.st.ConversationView(context.Background(), f.in.results()[0].Conversation)
-	if err != nil || view.CustomerName != "Anna Smith" || view.Identity != "@anna_s" {
+	if err != nil || view.CustomerName != "Anna Smith" || view.Identity != "@anna_s" || view.Via() != "@threadline_test_bot" {
 		t.Errorf("conversation view %+v, %v", view, err)
 	}
 	// The offset is saved past the update, and Telegram was told.

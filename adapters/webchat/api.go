@@ -179,6 +179,19 @@ type sendRequest struct {
 	ClientID string `json:"client_id"`
 	Name     string `json:"name"`
 	Email    string `json:"email"`
+	// Widget names the widget the visitor writes from (data-widget on the
+	// script tag), for routing rules: 1-32 of a-z 0-9 - _; "" for none.
+	Widget string `json:"widget"`
+}
+
+// widgetName checks a widget name from the page: trimmed, lower-cased,
+// 1-32 letters, digits, - or _ ("" means the page named none).
+func widgetName(s string) (string, *apiError) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s != "" && !bridge.ValidWidgetName(s) {
+		return "", errorf(http.StatusBadRequest, "bad_widget", "widget must be 1-32 letters, digits, - or _")
+	}
+	return s, nil
 }
 
 var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -193,6 +206,9 @@ func (a *Adapter) post(w http.ResponseWriter, r *http.Request, in bridge.Inbox) 
 	if err := decodeJSON(r, &req, false); err != nil {
 		writeError(w, err)
 		return
+	}
+	if req.Widget == "" {
+		req.Widget = r.URL.Query().Get("widget")
 	}
 	wm, aerr := a.accept(r.Context(), in, v, a.clientIP(r), req)
 	if aerr != nil {
@@ -218,6 +234,14 @@ func (a *Adapter) accept(ctx context.Context, in bridge.Inbox, visitor, ip strin
 	case len(req.Name) > 200 || len(req.Email) > 200:
 		return wireMessage{}, errorf(http.StatusBadRequest, "bad_profile", "name and email must be under 200 characters")
 	}
+	widget, aerr := widgetName(req.Widget)
+	if aerr != nil {
+		return wireMessage{}, aerr
+	}
+	var to []string
+	if widget != "" {
+		to = []string{widget}
+	}
 	now := a.now()
 	if ok, wait := a.perVisit.allow(visitor, now); !ok {
 		return wireMessage{}, rateLimited(wait, "you are sending messages too fast")
@@ -230,7 +254,7 @@ func (a *Adapter) accept(ctx context.Context, in bridge.Inbox, visitor, ip strin
 		ext = visitor + ":" + req.ClientID
 	}
 	res, err := in.Deliver(ctx, bridge.InboundMessage{Channel: Platform, ExternalID: ext, Address: visitor,
-		Name: strings.TrimSpace(req.Name), Email: strings.TrimSpace(req.Email), Text: text, SentAt: now})
+		Name: strings.TrimSpace(req.Name), Email: strings.TrimSpace(req.Email), Text: text, SentAt: now, To: to})
 	if err != nil {
 		var rej *bridge.RejectionError
 		if errors.As(err, &rej) {

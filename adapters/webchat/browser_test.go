@@ -2,6 +2,8 @@ package webchat_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -120,5 +122,68 @@ func TestWidgetInBrowser(t *testing.T) {
 	count, _ := chromedp.Run(bctx, chromedp.Evaluate[int](shadow+`.querySelectorAll('.tl-msg[data-id]').length`))
 	if err != nil || count != 3 {
 		t.Fatalf("after reload: %d messages, %v", count, err)
+	}
+}
+
+// TestWidgetNameInBrowser: data-widget on the script tag reaches the
+// engine, so the conversation is routed by its widget.
+func TestWidgetNameInBrowser(t *testing.T) {
+	exe := chromium(t)
+	st := storetest.Open(t)
+	cfg := webchat.Config{Enabled: true}
+	cfg.Defaults()
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Start()
+	defer srv.Close()
+	ad, err := webchat.New(cfg, webchat.Options{Key: key, History: st, PublicURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"console"}, Directory: bridge.NewDirectory(bridge.WorkflowConfig{
+		Departments: map[string]bridge.DepartmentConfig{"support": {}, "billing": {}}, DefaultDepartment: "support",
+		Rules: []bridge.RuleConfig{{When: bridge.RuleMatch{To: []string{"billing"}}, Set: bridge.RuleSet{Department: "billing"}}},
+	})})
+	mux := http.NewServeMux()
+	mux.Handle("/chat/", ad.Handler(eng))
+	mux.HandleFunc("GET /billing", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!doctype html><title>Billing</title><p>Billing help</p><script src="/chat/widget.js" data-widget="Billing" data-open="true"></script>`)
+	})
+	srv.Config.Handler = mux
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go ad.Run(ctx, eng)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	bctx, tcancel := context.WithTimeout(bctx, 60*time.Second)
+	defer tcancel()
+	err = chromedp.Do(bctx,
+		chromedp.Navigate(srv.URL+"/billing"),
+		chromedp.Poll[chromedp.Void](shadow+`.querySelector('.tl-panel.open') !== null && `+shadow+`.querySelector('.tl-status').textContent === ''`, chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.SendKeys(chromedp.JSPath(shadow+`.querySelector('.tl-input')`), "I was charged twice"),
+		chromedp.Click(chromedp.JSPath(shadow+`.querySelector('[data-testid=send]')`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c bridge.Conversation
+	adaptertest.Eventually(t, 20*time.Second, func() bool {
+		cs, _ := st.OpenConversations(context.Background(), 10)
+		if len(cs) == 1 {
+			c = cs[0]
+		}
+		return len(cs) == 1
+	}, "the message is stored")
+	if c.Entry != "billing" || c.Department != "billing" {
+		t.Errorf("entry %q department %q, want billing billing", c.Entry, c.Department)
 	}
 }

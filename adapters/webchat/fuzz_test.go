@@ -61,6 +61,8 @@ func checkDelivered(t *testing.T, a *Adapter, m bridge.InboundMessage, visitor s
 		t.Fatalf("external id %q not scoped to the visitor", m.ExternalID)
 	case m.ExternalID != "" && !clientIDPattern.MatchString(strings.TrimPrefix(m.ExternalID, visitor+":")):
 		t.Fatalf("client id in %q not validated", m.ExternalID)
+	case len(m.To) > 1 || len(m.To) == 1 && !bridge.ValidWidgetName(m.To[0]):
+		t.Fatalf("widget name %q not validated", m.To)
 	}
 }
 
@@ -73,6 +75,7 @@ func FuzzFrame(f *testing.F) {
 		`{"type":"message","text":"   "}`,
 		`{"type":"message","text":"caf\u00e9 \ud800","client_id":"../../x"}`,
 		`{"type":"message","text":"x"} trailing`,
+		`{"type":"message","text":"x","widget":"Billing"}`, `{"type":"message","text":"x","widget":"<b>"}`,
 		`[1,2,3]`, `"message"`, `{"type":null}`, ``,
 	} {
 		f.Add([]byte(s))
@@ -82,7 +85,7 @@ func FuzzFrame(f *testing.F) {
 	visitor := newVisitorID()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, before := in.take()
-		out, ok := a.frame(context.Background(), in, visitor, "192.0.2.1", data)
+		out, ok := a.frame(context.Background(), in, visitor, "192.0.2.1", "", data)
 		m, after := in.take()
 		if !ok {
 			if after != before {
@@ -115,6 +118,7 @@ func FuzzPost(f *testing.F) {
 		`{"text":"Hello","client_id":"c1","name":"Anna"}`,
 		`{"text":"` + strings.Repeat("é", 4001) + `"}`,
 		`{"text":"x","email":"` + strings.Repeat("a", 300) + `"}`,
+		`{"text":"x","widget":"sales"}`, `{"text":"x","widget":"a b"}`, `{"text":"x","widget":"` + strings.Repeat("w", 33) + `"}`,
 		`{"text":1}`, `{}`, `null`, `{"text":"a"}{"text":"b"}`, strings.Repeat("[", 5000),
 	} {
 		f.Add([]byte(s))

@@ -15,7 +15,8 @@ import (
 
 // wsFrame is every WebSocket frame, both ways:
 //
-//	client -> server: {"type":"auth","token":...} first, then
+//	client -> server: {"type":"auth","token":...,"widget":...} first (widget
+//	                  optional: the connection's widget name), then
 //	                  {"type":"message","text":...,"client_id":...} or {"type":"ping"}
 //	server -> client: {"type":"ready","visitor":...}, {"type":"message","message":{...}},
 //	                  {"type":"ack","client_id":...,"message":{...}}, {"type":"pong"},
@@ -32,6 +33,7 @@ type wsFrame struct {
 	Text       string       `json:"text,omitempty"`
 	Name       string       `json:"name,omitempty"`
 	Email      string       `json:"email,omitempty"`
+	Widget     string       `json:"widget,omitempty"`
 }
 
 const (
@@ -139,6 +141,14 @@ func (a *Adapter) serveWS(w http.ResponseWriter, r *http.Request, in bridge.Inbo
 		writeClose(conn, 4401, wsFrame{Type: "error", Code: aerr.Code, Error: aerr.Message})
 		return
 	}
+	if auth.Widget == "" {
+		auth.Widget = r.URL.Query().Get("widget")
+	}
+	widget, aerr := widgetName(auth.Widget)
+	if aerr != nil {
+		writeClose(conn, 4400, wsFrame{Type: "error", Code: aerr.Code, Error: aerr.Message})
+		return
+	}
 	c := &client{visitor: visitor, send: make(chan []byte, wsSendBuffer), done: make(chan struct{})}
 	a.hub.add(c)
 	defer a.hub.remove(c)
@@ -156,7 +166,7 @@ func (a *Adapter) serveWS(w http.ResponseWriter, r *http.Request, in bridge.Inbo
 			return
 		}
 		_ = conn.SetReadDeadline(time.Now().Add(2 * wsPingEvery))
-		out, ok := a.frame(r.Context(), in, visitor, ip, data)
+		out, ok := a.frame(r.Context(), in, visitor, ip, widget, data)
 		if !ok {
 			return // not JSON: the connection is closed
 		}
@@ -170,8 +180,9 @@ func (a *Adapter) serveWS(w http.ResponseWriter, r *http.Request, in bridge.Inbo
 }
 
 // frame answers one frame from an authenticated visitor; ok is false when
-// the frame is not JSON.
-func (a *Adapter) frame(ctx context.Context, in bridge.Inbox, visitor, ip string, data []byte) (out wsFrame, ok bool) {
+// the frame is not JSON. widget is the connection's widget name (a
+// message frame may name its own).
+func (a *Adapter) frame(ctx context.Context, in bridge.Inbox, visitor, ip, widget string, data []byte) (out wsFrame, ok bool) {
 	var f wsFrame
 	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
 		return wsFrame{}, false
@@ -180,7 +191,10 @@ func (a *Adapter) frame(ctx context.Context, in bridge.Inbox, visitor, ip string
 	case "ping":
 		out = wsFrame{Type: "pong"}
 	case "message":
-		wm, aerr := a.accept(ctx, in, visitor, ip, sendRequest{Text: f.Text, ClientID: f.ClientID, Name: f.Name, Email: f.Email})
+		if f.Widget == "" {
+			f.Widget = widget
+		}
+		wm, aerr := a.accept(ctx, in, visitor, ip, sendRequest{Text: f.Text, ClientID: f.ClientID, Name: f.Name, Email: f.Email, Widget: f.Widget})
 		if aerr != nil {
 			out = wsFrame{Type: "error", ClientID: f.ClientID, Code: aerr.Code, Error: aerr.Message, RetryAfter: aerr.RetryAfter.Seconds()}
 		} else {

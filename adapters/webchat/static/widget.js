@@ -1,6 +1,8 @@
 /* Threadline web chat widget. Plain JavaScript, no build step.
  * Embed: <script src="https://support.example.com/chat/widget.js" async></script>
- * Options (data attributes on the script tag): data-open="true" starts open.
+ * Options (data attributes on the script tag): data-open="true" starts open;
+ * data-widget="sales" names this widget (1-32 of a-z 0-9 - _) so routing
+ * rules (when.to) can send its new conversations to a department.
  * Messages are rendered with textContent only: customer and staff text can
  * never become HTML. */
 (function () {
@@ -10,6 +12,11 @@
     var s = document.querySelectorAll('script[src*="/chat/widget.js"]');
     return s[s.length - 1];
   })();
+  var widget = (script.getAttribute("data-widget") || "").trim().toLowerCase();
+  if (widget && !/^[a-z0-9_-]{1,32}$/.test(widget)) {
+    if (window.console) console.warn("Threadline: data-widget must be 1-32 of a-z 0-9 - _; ignored");
+    widget = "";
+  }
   var base = new URL(script.src, location.href);
   var origin = base.origin;
   var api = origin + "/chat/api";
@@ -138,7 +145,11 @@
 
   function connect() {
     try { ws = new WebSocket(wsURL); } catch (e) { return retryConnect(); }
-    ws.onopen = function () { ws.send(JSON.stringify({ type: "auth", token: token })); };
+    ws.onopen = function () {
+      var hello = { type: "auth", token: token };
+      if (widget) hello.widget = widget;
+      ws.send(JSON.stringify(hello));
+    };
     ws.onmessage = function (ev) {
       var f; try { f = JSON.parse(ev.data); } catch (e) { return; }
       if (f.type === "ready") {
@@ -170,6 +181,7 @@
     var p = pending[clientId];
     if (!p) return;
     var frame = { text: p.text, client_id: clientId, name: nameEl.value.trim(), email: emailEl.value.trim() };
+    if (widget) frame.widget = widget;
     if (wsReady && ws && ws.readyState === 1) {
       frame.type = "message";
       ws.send(JSON.stringify(frame));

@@ -26,6 +26,7 @@ type Conversation struct {
 	Customer        Customer              `json:"customer"`
 	Channel         bridge.Platform       `json:"channel"`
 	Address         string                `json:"address"`
+	Entry           string                `json:"entry,omitempty"` // where the customer first wrote to: a mailbox, widget or @bot
 	Subject         string                `json:"subject,omitempty"`
 	Status          bridge.Status         `json:"status"`
 	Priority        bridge.Priority       `json:"priority"`
@@ -74,7 +75,7 @@ func utc(t time.Time) *time.Time {
 func FromConversation(c bridge.ConversationView) Conversation {
 	return Conversation{
 		ID: c.ID, Customer: Customer{ID: c.Customer, Name: c.CustomerName, Identity: c.Identity},
-		Channel: c.Channel, Address: c.Address, Subject: c.Subject, Status: c.Status, Priority: c.Priority,
+		Channel: c.Channel, Address: c.Address, Entry: c.Entry, Subject: c.Subject, Status: c.Status, Priority: c.Priority,
 		Department: c.Department, Owner: c.Owner, OwnerName: c.OwnerName, Tags: c.Tags,
 		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(), FirstResponseAt: utc(c.FirstResponseAt),
 		ClosedAt: utc(c.ClosedAt), CloseReason: c.CloseReason, MessageCount: c.MessageCount,
@@ -267,6 +268,7 @@ func writeHeader(w *bufio.Writer, c bridge.ConversationView) {
 	}
 	row("Customer", fmt.Sprintf("%s, customer %d", who, int64(c.Customer)))
 	row("Channel", fmt.Sprintf("%s (%s)", c.Channel, c.Address))
+	row("Via", c.Via())
 	status := string(c.Status)
 	if c.CloseReason != "" {
 		status += ": " + c.CloseReason
