@@ -112,7 +112,7 @@ func (c *groupCache) cached(id string) ([]string, bool) {
 
 // refresh asks Slack for id's members and records the answer.
 func (c *groupCache) refresh(ctx context.Context, id string) ([]string, bool) {
-	call, cancel := context.WithTimeout(ctx, 10*time.Second)
+	call, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	users, err := c.api.GetUserGroupMembersContext(call, id)
 	if err != nil && ctx.Err() != nil {
