@@ -15,12 +15,15 @@ type DepartmentConfig struct {
 	// Channels puts the department's threads in its own channel per surface
 	// (slack: C0123, discord: 1234567890). Unset: the surface's default channel.
 	Channels map[string]string `yaml:"channels"`
-	Members  []StaffID         `yaml:"members"`
+	// Members are people (slack:U0123, discord:1234, console:alice) or
+	// groups: a Slack user group (slack:group:S0123ABC) or a Discord role
+	// (discord:role:1234).
+	Members []StaffID `yaml:"members"`
 	// MembersOnly: only members (and leads/admins) may reply, claim or
 	// change its conversations; others may still write notes.
 	MembersOnly bool `yaml:"members_only"`
 	// OnCall is paged on escalation and new conversations; a rotation,
-	// when configured, decides instead.
+	// when configured, decides instead. Groups are mentioned as groups.
 	OnCall   []StaffID       `yaml:"oncall"`
 	Rotation *RotationConfig `yaml:"rotation"`
 }
@@ -105,8 +108,16 @@ func (w WorkflowConfig) Validate(commandNames []string) error {
 	var errs []error
 	add := func(field, format string, args ...any) { errs = append(errs, FieldErrorf(field, format, args...)) }
 	checkStaff := func(field string, id StaffID) {
-		if !staffIDPattern.MatchString(string(id)) {
+		switch {
+		case id.IsGroup():
+			add(field, "%q is a group; staff entries are people (name groups under departments.<name>.members or oncall)", id)
+		case !staffIDPattern.MatchString(string(id)):
 			add(field, "%q is not a staff id (want slack:U0123, discord:1234 or console:name)", id)
+		}
+	}
+	checkMember := func(field string, id StaffID) {
+		if p := memberProblem(id); p != "" {
+			add(field, "%s", p)
 		}
 	}
 	for key, d := range w.Departments {
@@ -114,10 +125,10 @@ func (w WorkflowConfig) Validate(commandNames []string) error {
 			add("departments."+key, "department keys must be lower-case letters, digits, - or _")
 		}
 		for i, m := range d.Members {
-			checkStaff(fmt.Sprintf("departments.%s.members[%d]", key, i), m)
+			checkMember(fmt.Sprintf("departments.%s.members[%d]", key, i), m)
 		}
 		for i, m := range d.OnCall {
-			checkStaff(fmt.Sprintf("departments.%s.oncall[%d]", key, i), m)
+			checkMember(fmt.Sprintf("departments.%s.oncall[%d]", key, i), m)
 		}
 		if d.Rotation != nil {
 			if _, err := NewRotation(*d.Rotation); err != nil {
@@ -200,6 +211,8 @@ func (w WorkflowConfig) Validate(commandNames []string) error {
 		dept(fmt.Sprintf("assignment.departments[%d]", i), d)
 		if c := w.Departments[d]; len(c.Members) == 0 && c.Rotation == nil {
 			add(fmt.Sprintf("assignment.departments[%d]", i), "%s has no members or rotation to assign to", d)
+		} else if onlyDiscordRoles(c.Members) && c.Rotation == nil {
+			add(fmt.Sprintf("assignment.departments[%d]", i), "%s's members are only Discord roles, which Threadline cannot assign to (listing a role's members needs the privileged Server Members intent); list the people (discord:1234) or add a rotation", d)
 		}
 	}
 	if w.Assignment.Capacity < 0 {
@@ -232,6 +245,8 @@ type Directory struct {
 	rotations map[string]*Rotation
 	// onCall, when set (SLA rotations), decides who is on call.
 	onCall func(dept string, now time.Time) []StaffID
+	// groups expands Slack user groups (groups.go); nil: none can be.
+	groups GroupSource
 }
 
 // NewDirectory builds a Directory from validated config.
@@ -299,10 +314,15 @@ func (d *Directory) Departments() []string {
 	return out
 }
 
-// IsMember reports whether id belongs to dept.
+// IsMember reports whether id belongs to dept: listed, or in one of its
+// Slack user groups. Membership through a Discord role is known only from
+// an actor's roles (MemberOf).
 func (d *Directory) IsMember(id StaffID, dept string) bool {
 	for _, m := range d.cfg.Departments[dept].Members {
 		if m == id {
+			return true
+		}
+		if m.IsGroup() && d.inSlackGroup(id, m) {
 			return true
 		}
 	}
@@ -313,7 +333,7 @@ func (d *Directory) IsMember(id StaffID, dept string) bool {
 // dept, with the reason when not.
 func (d *Directory) MayAct(a Actor, dept string) (bool, string) {
 	c, ok := d.cfg.Departments[dept]
-	if !ok || !c.MembersOnly || a.Role >= RoleLead || d.IsMember(a.ID, dept) {
+	if !ok || !c.MembersOnly || a.Role >= RoleLead || d.MemberOf(a, dept) {
 		return true, ""
 	}
 	return false, fmt.Sprintf("only members of %s (or leads) may act on its conversations; you can still write a note with //, or ask a lead to !assign it", dept)
@@ -341,10 +361,11 @@ func (d *Directory) Rotation(dept string) (*Rotation, bool) {
 }
 
 // Assignable lists whom a department's conversations may be assigned to:
-// its members, then rotation people not already listed.
+// its members (Slack user groups expanded, Discord roles left out: they
+// cannot be listed), then rotation people not already listed.
 func (d *Directory) Assignable(dept string) []StaffID {
 	c := d.cfg.Departments[dept]
-	out := append([]StaffID(nil), c.Members...)
+	out := d.expand(c.Members)
 	if c.Rotation != nil {
 		out = appendUnique(out, c.Rotation.People...)
 	}
@@ -411,15 +432,20 @@ func (d *Directory) ResolveStaff(ref string, known map[StaffID]string, prefer Pl
 
 // Leads lists leads and admins for a department: its members with those
 // roles, or every lead and admin when the department lists no members.
+// Whether a Discord lead holds one of the department's Discord roles
+// cannot be looked up, so Discord leads count for such a department
+// (better one lead too many than an SLA breach nobody hears of).
 func (d *Directory) Leads(dept string) []StaffID {
 	members := d.cfg.Departments[dept].Members
+	roles := hasDiscordRole(members)
 	var out []StaffID
 	for _, s := range d.cfg.Staff {
 		r, _ := ParseRole(s.Role)
 		if r < RoleLead {
 			continue
 		}
-		if len(members) > 0 && !d.IsMember(s.ID, dept) {
+		unknown := roles && strings.HasPrefix(string(s.ID), "discord:")
+		if len(members) > 0 && !unknown && !d.IsMember(s.ID, dept) {
 			continue
 		}
 		out = append(out, s.ID)

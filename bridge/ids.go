@@ -54,6 +54,9 @@ func (r ExternalRef) IsZero() bool { return r.ID == "" }
 type ThreadRef string
 
 // StaffID identifies a staff member on one surface: "slack:U123", "console:alice".
+// Department members and on-call lists may also name groups of staff (see
+// IsGroup): a Slack user group "slack:group:S0123ABC" or a Discord role
+// "discord:role:123456789".
 type StaffID string
 
 // Actor is whoever performs an action: a staff member, the customer or the system.
@@ -61,6 +64,10 @@ type Actor struct {
 	ID   StaffID
 	Name string
 	Role Role
+	// Groups are the staff groups the surface knows the actor belongs to
+	// ("slack:group:S0123ABC", "discord:role:123456789"); departments that
+	// name groups as members count the actor in through them.
+	Groups []StaffID
 }
 
 // SystemActor is used for automatic actions (SLA sweeps, dead letters).

@@ -209,6 +209,12 @@ func staffName(dir *bridge.Directory, known map[bridge.StaffID]string, id bridge
 	if n, ok := known[id]; ok {
 		return n
 	}
+	if g, ok := id.SlackGroup(); ok {
+		return "Slack user group " + g
+	}
+	if r, ok := id.DiscordRole(); ok {
+		return "Discord role " + r
+	}
 	return string(id)
 }
 

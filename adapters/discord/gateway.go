@@ -415,7 +415,13 @@ func (s *Surface) actor(u *discordgo.User, m *discordgo.Member) (bridge.Actor, b
 		role = bridge.RoleLead
 	}
 	allowed := len(s.cfg.StaffRoleIDs) == 0 || has(s.cfg.StaffRoleIDs) || role > bridge.RoleAgent
-	return bridge.Actor{ID: bridge.StaffID("discord:" + u.ID), Name: name, Role: role}, allowed
+	// The member's roles come with every guild message and interaction:
+	// departments that name a Discord role count its holders as members.
+	var groups []bridge.StaffID
+	for _, r := range roles {
+		groups = append(groups, bridge.StaffID(bridge.DiscordRolePrefix+r))
+	}
+	return bridge.Actor{ID: bridge.StaffID("discord:" + u.ID), Name: name, Role: role, Groups: groups}, allowed
 }
 
 // fresh records an event id and reports whether it is new.

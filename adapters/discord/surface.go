@@ -570,8 +570,9 @@ func (s *Surface) channelFor(v bridge.ConversationView) string {
 	return s.cfg.ChannelID
 }
 
-// withMentions appends pings for the Discord staff in ids and allows
-// exactly those users to be pinged (nobody else, never roles or @everyone).
+// withMentions appends pings for the Discord staff and roles in ids and
+// allows exactly those users and roles to be pinged (nobody else, no other
+// role; @everyone only for MentionHere).
 func withMentions(text string, ids []bridge.StaffID) (string, *discordgo.MessageAllowedMentions) {
 	allowed := noMentions()
 	var tags []string
@@ -579,7 +580,10 @@ func withMentions(text string, ids []bridge.StaffID) (string, *discordgo.Message
 		if id == bridge.MentionHere {
 			tags = append(tags, "@here")
 			allowed.Parse = []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeEveryone}
-		} else if u, ok := strings.CutPrefix(string(id), "discord:"); ok && u != "" {
+		} else if r, ok := id.DiscordRole(); ok {
+			tags = append(tags, "<@&"+r+">")
+			allowed.Roles = append(allowed.Roles, r)
+		} else if u, ok := strings.CutPrefix(string(id), "discord:"); ok && u != "" && !id.IsGroup() {
 			tags = append(tags, "<@"+u+">")
 			allowed.Users = append(allowed.Users, u)
 		}

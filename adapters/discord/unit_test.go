@@ -257,3 +257,26 @@ func TestRedact(t *testing.T) {
 		t.Errorf("redact = %q", got)
 	}
 }
+
+func TestWithMentions(t *testing.T) {
+	for _, tc := range []struct {
+		ids         []bridge.StaffID
+		text        string
+		users       []string
+		roles       []string
+		parseEveryo bool
+	}{
+		{nil, "x", nil, nil, false},
+		{[]bridge.StaffID{"discord:42"}, "x <@42>", []string{"42"}, nil, false},
+		{[]bridge.StaffID{"discord:role:700"}, "x <@&700>", nil, []string{"700"}, false},
+		{[]bridge.StaffID{"discord:role:700", "discord:42", bridge.MentionHere}, "x <@&700> <@42> @here", []string{"42"}, []string{"700"}, true},
+		// Other surfaces' people and groups, and malformed ids, are left out.
+		{[]bridge.StaffID{"slack:U1", "slack:group:S1", "console:bob", "discord:role:", "discord:"}, "x", nil, nil, false},
+	} {
+		text, am := withMentions("x", tc.ids)
+		if text != tc.text || !slices.Equal(am.Users, tc.users) || !slices.Equal(am.Roles, tc.roles) ||
+			(len(am.Parse) == 1) != tc.parseEveryo || am.Parse == nil {
+			t.Errorf("withMentions(%v) = %q users %v roles %v parse %v", tc.ids, text, am.Users, am.Roles, am.Parse)
+		}
+	}
+}

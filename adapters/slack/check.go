@@ -70,14 +70,19 @@ func (s *Surface) AuthTest(ctx context.Context) (Auth, error) {
 	return a, nil
 }
 
-// MissingScopes lists the scopes Threadline needs (Scopes) that granted lacks.
-func MissingScopes(granted []string) []string {
+// MissingScopes lists the scopes Threadline needs (Scopes) that granted
+// lacks. usergroups:read is needed only when departments name Slack user
+// groups (groups).
+func MissingScopes(granted []string, groups bool) []string {
 	have := map[string]bool{}
 	for _, g := range granted {
 		have[g] = true
 	}
 	var out []string
 	for _, sc := range Scopes() {
+		if sc[0] == GroupScope && !groups {
+			continue
+		}
 		if !have[sc[0]] {
 			out = append(out, sc[0])
 		}

@@ -97,14 +97,17 @@ func attachmentLine(a bridge.Attachment) string {
 	return fmt.Sprintf(":paperclip: <%s|%s>", u, name)
 }
 
-// mentions renders staff to ping: Slack users as real mentions; staff of
-// other surfaces cannot be pinged here and are left out.
+// mentions renders staff to ping: Slack users and user groups as real
+// mentions; staff and groups of other surfaces cannot be pinged here and
+// are left out.
 func mentions(ids []bridge.StaffID) string {
 	var parts []string
 	for _, id := range ids {
 		if id == bridge.MentionHere {
 			parts = append(parts, "<!here>")
-		} else if u, ok := strings.CutPrefix(string(id), "slack:"); ok && u != "" {
+		} else if g, ok := id.SlackGroup(); ok {
+			parts = append(parts, "<!subteam^"+g+">")
+		} else if u, ok := strings.CutPrefix(string(id), "slack:"); ok && u != "" && !id.IsGroup() {
 			parts = append(parts, "<@"+u+">")
 		}
 	}

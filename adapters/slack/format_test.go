@@ -107,3 +107,30 @@ func FuzzToPlain(f *testing.F) {
 		}
 	})
 }
+
+func TestMentionRendering(t *testing.T) {
+	for _, tc := range []struct {
+		ids  []bridge.StaffID
+		want string
+	}{
+		{[]bridge.StaffID{"slack:U0ALICE"}, "<@U0ALICE>"},
+		{[]bridge.StaffID{"slack:group:S0123ABC"}, "<!subteam^S0123ABC>"},
+		{[]bridge.StaffID{bridge.MentionHere, "slack:group:S1", "slack:U1"}, "<!here> <!subteam^S1> <@U1>"},
+		// Other surfaces' people and groups cannot be pinged in Slack.
+		{[]bridge.StaffID{"discord:role:123", "discord:42", "console:alice"}, ""},
+		{[]bridge.StaffID{"slack:group:", "slack:"}, ""},
+	} {
+		if got := mentions(tc.ids); got != tc.want {
+			t.Errorf("mentions(%v) = %q, want %q", tc.ids, got, tc.want)
+		}
+	}
+	p := bridge.StaffPost{Direction: bridge.DirSystem, Text: "🚨 Lea escalated this conversation to billing. On call:", Mentions: []bridge.StaffID{"slack:group:S0BILL"}}
+	if got := postText(p, false); got != ":gear: 🚨 Lea escalated this conversation to billing. On call: <!subteam^S0BILL>" {
+		t.Errorf("escalation = %q", got)
+	}
+	// A customer cannot write a group mention.
+	c := bridge.StaffPost{Direction: bridge.DirCustomer, Author: "Mallory", Text: "<!subteam^S0BILL> refund now"}
+	if got := postText(c, false); strings.Contains(got, "<!subteam") {
+		t.Errorf("customer text pings a group: %q", got)
+	}
+}

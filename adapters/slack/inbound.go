@@ -102,8 +102,14 @@ func (s *Surface) handleMessage(ctx context.Context, in bridge.StaffInbox, e *sl
 	return nil
 }
 
+// actor is the staff member behind an event, with the configured user
+// groups they are in (asked of Slack when the cached answer is stale).
 func (s *Surface) actor(ctx context.Context, user string) bridge.Actor {
-	return bridge.Actor{ID: bridge.StaffID("slack:" + user), Name: s.users.name(ctx, user)}
+	a := bridge.Actor{ID: bridge.StaffID("slack:" + user), Name: s.users.name(ctx, user)}
+	if s.groups != nil {
+		a.Groups = s.groups.of(ctx, user)
+	}
+	return a
 }
 
 // staffEdited warns when a staff reply that already reached the customer

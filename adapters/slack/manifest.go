@@ -15,6 +15,7 @@ func Scopes() [][2]string {
 		{"app_mentions:read", "answer @threadline mentions"},
 		{"reactions:write", "delivery receipts on staff replies"},
 		{"users:read", "show staff by their display names"},
+		{GroupScope, "count members of Slack user groups named in departments (usergroups.users.list)"},
 		{"commands", "the /ticket slash command"},
 		{"files:read", "forward files staff attach to customers"},
 		{"files:write", "show files customers send"},

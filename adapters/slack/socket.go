@@ -16,7 +16,20 @@ import (
 // ends. Each envelope is acknowledged only after its work is committed;
 // an unacknowledged envelope is redelivered by Slack. In HTTP mode events
 // arrive through Handler and Run only waits.
+//
+// While Run runs, the configured user groups are resolved at start and
+// refreshed when found stale.
 func (s *Surface) Run(ctx context.Context, in bridge.StaffInbox) error {
+	if s.groups != nil {
+		gctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); s.groups.run(gctx) }()
+		defer func() { stop(); <-done }()
+	}
+	return s.run(ctx, in)
+}
+
+func (s *Surface) run(ctx context.Context, in bridge.StaffInbox) error {
 	if err := s.identify(ctx); err != nil {
 		return err
 	}

@@ -34,6 +34,12 @@ type Options struct {
 	// the customer); MaxFileBytes caps them (larger files are linked).
 	AttachmentDir string
 	MaxFileBytes  int64
+	// Groups are the Slack user groups (subteam ids, S0123ABC) named in
+	// departments; staff in them count as members (usergroups.users.list,
+	// scope usergroups:read). GroupTTL is how long an answer is kept
+	// (DefaultGroupTTL when 0).
+	Groups   []string
+	GroupTTL time.Duration
 }
 
 // Noticer queues a staff-only line in a conversation's thread (the engine).
@@ -45,11 +51,12 @@ type Noticer interface {
 
 // Surface is the Slack staff surface.
 type Surface struct {
-	cfg   Config
-	api   *slack.Client
-	opts  Options
-	log   *slog.Logger
-	users *userCache
+	cfg    Config
+	api    *slack.Client
+	opts   Options
+	log    *slog.Logger
+	users  *userCache
+	groups *groupCache // nil: no user groups configured
 
 	mu        sync.Mutex
 	botUserID string // learned from auth.test
@@ -83,7 +90,11 @@ func New(cfg Config, o Options) *Surface {
 		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
 	}
 	api := slack.New(cfg.BotToken, opts...)
-	return &Surface{cfg: cfg, api: api, opts: o, log: o.Log, users: newUserCache(api, o.Now)}
+	s := &Surface{cfg: cfg, api: api, opts: o, log: o.Log, users: newUserCache(api, o.Now)}
+	if len(o.Groups) > 0 {
+		s.groups = newGroupCache(api, o.Now, o.GroupTTL, o.Log, o.Groups)
+	}
+	return s
 }
 
 // Name is "slack".

@@ -146,6 +146,9 @@ func (a *app) banner(w io.Writer) {
 	for _, s := range a.status {
 		fmt.Fprintf(w, "  %-9s %-3s  %s\n", s.name, s.state, s.detail)
 	}
+	for _, n := range a.cfg.Workflow.Notes() {
+		fmt.Fprintf(w, "  %-9s %s\n", "note", n)
+	}
 	if a.cfg.Webchat.Enabled && a.cfg.Webchat.DemoPage && a.cfg.Console.Enabled {
 		fmt.Fprintf(w, "\nTry it: open %s/ and write as a customer; in another terminal run\n  threadline watch\nand answer with\n  threadline say 1 \"Hello! How can we help?\"\n", a.cfg.PublicURL)
 	}

@@ -422,7 +422,7 @@ var configDocs = map[string]string{
 	"webchat.per_ip_per_minute":                      "Messages per minute from one IP address (429 with Retry-After above it).",
 	"webchat.title":                                  "Title of the chat widget.",
 	"webchat.greeting":                               "First line the widget shows a visitor.",
-	"departments.<name>.members":                     "Staff ids (`slack:U0…`, `discord:…`, `console:alice`) who belong to the department.",
+	"departments.<name>.members":                     "Staff ids (`slack:U0…`, `discord:…`, `console:alice`) who belong to the department, or groups: a Slack user group `slack:group:S0…` (needs the `usergroups:read` scope) or a Discord role `discord:role:…` (counts for membership and mentions, not for round-robin).",
 	"departments.<name>.rotation.people":             "Staff ids taking on-call shifts in turn.",
 	"departments.<name>.rotation.timezone":           "Time zone of `start` and the hand-over times.",
 	"departments.<name>.rotation.overrides[].from":   "Start of an override (`2026-03-16 09:00`, in the rotation's time zone).",

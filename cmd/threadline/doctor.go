@@ -59,8 +59,9 @@ the database (schema version, writable, integrity quick_check), and every config
 adapter against its real API at the configured base URL:
 
   slack     auth.test (token, team), token scopes (X-OAuth-Scopes), every staff channel
-            (conversations.info: exists, bot is a member), the app-level token for
-            Socket Mode (apps.connections.open)
+            (conversations.info: exists, bot is a member), every user group named in
+            departments (usergroups.users.list), the app-level token for Socket Mode
+            (apps.connections.open)
   telegram  getMe (token), getWebhookInfo (webhook mode: the URL matches public_url,
             recent delivery errors; polling: no webhook in the way)
   email     IMAP login and mailbox select; SMTP greeting, STARTTLS/TLS and login
@@ -206,14 +207,19 @@ func (d *doctor) slack(parent context.Context) {
 		return
 	}
 	d.add("slack", pass, fmt.Sprintf("bot token: @%s (%s) in workspace %s", auth.User, auth.UserID, auth.Team), "")
-	switch missing := slack.MissingScopes(auth.Scopes); {
+	groups := slackGroups(d.cfg.Workflow)
+	switch missing := slack.MissingScopes(auth.Scopes, len(groups) > 0); {
 	case auth.Scopes == nil:
 		d.add("slack", warn, "Slack did not say which scopes the token has (no X-OAuth-Scopes header)", "")
 	case len(missing) > 0:
 		d.add("slack", fail, "token lacks scopes: "+strings.Join(missing, ", "),
 			"add them under OAuth & Permissions → Bot Token Scopes at api.slack.com/apps and reinstall the app (`threadline slack manifest` lists every scope)")
 	default:
-		d.add("slack", pass, fmt.Sprintf("scopes: all %d Threadline needs", len(slack.Scopes())), "")
+		n := len(slack.Scopes())
+		if len(groups) == 0 {
+			n-- // usergroups:read is only needed for user groups
+		}
+		d.add("slack", pass, fmt.Sprintf("scopes: all %d Threadline needs", n), "")
 	}
 	channels := cfg.Configured()
 	if dc := d.cfg.Digest.SlackChannel; dc != "" && !slices.Contains(channels, dc) {
@@ -235,6 +241,15 @@ func (d *doctor) slack(parent context.Context) {
 				fmt.Sprintf("type /invite @threadline in #%s", ch.Name))
 		default:
 			d.add("slack", pass, fmt.Sprintf("channel #%s (%s): bot is a member", ch.Name, id), "")
+		}
+	}
+	for _, g := range groups {
+		d.step("slack: usergroups.users.list %s", g)
+		if n, err := s.CheckGroup(ctx, g); err != nil {
+			d.add("slack", fail, "user group "+g+": "+err.Error(),
+				"until it resolves, nobody counts as a department member through it; fix the id in departments, or add "+slack.GroupScope+" and reinstall the app")
+		} else {
+			d.add("slack", pass, fmt.Sprintf("user group %s: %d member(s)", g, n), "")
 		}
 	}
 	if cfg.SocketMode() {

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"path/filepath"
 
 	"github.com/threadlinehq/threadline/adapters/slack"
+	"github.com/threadlinehq/threadline/bridge"
 )
 
 func (a *app) wireSlack(context.Context) error {
@@ -23,10 +25,15 @@ func (a *app) wireSlack(context.Context) error {
 			cfg.Channels[dept] = ch
 		}
 	}
+	groups := slackGroups(a.cfg.Workflow)
 	s := slack.New(cfg, slack.Options{Log: a.log.With("surface", "slack"), Events: a.st,
 		Notices: lazyEngine{a}, CommandPrefix: a.cfg.Commands.Prefix,
-		AttachmentDir: filepath.Join(a.cfg.DataDir, "attachments")})
+		AttachmentDir: filepath.Join(a.cfg.DataDir, "attachments"), Groups: groups})
 	a.surfaces = append(a.surfaces, s)
+	if len(groups) > 0 {
+		// Leads and round-robin assignment expand the groups from Slack.
+		a.dir.SetGroups(s)
+	}
 	mode := "Socket Mode (SLACK_APP_TOKEN)"
 	if !cfg.SocketMode() {
 		mode = "HTTP events at " + a.cfg.PublicURL + "/slack/events, /slack/interactivity, /slack/commands"
@@ -34,6 +41,21 @@ func (a *app) wireSlack(context.Context) error {
 			mux.Handle("/slack/", s.Handler(a.handler))
 		})
 	}
-	a.status = append(a.status, statusLine{"slack", "on", "channel " + cfg.ChannelID + ", " + mode})
+	detail := "channel " + cfg.ChannelID + ", " + mode
+	if len(groups) > 0 {
+		detail += fmt.Sprintf(", %d user group(s) (needs scope %s)", len(groups), slack.GroupScope)
+	}
+	a.status = append(a.status, statusLine{"slack", "on", detail})
 	return nil
+}
+
+// slackGroups lists the Slack user groups (subteam ids) departments name.
+func slackGroups(w bridge.WorkflowConfig) []string {
+	var out []string
+	for _, g := range w.Groups() {
+		if id, ok := g.SlackGroup(); ok {
+			out = append(out, id)
+		}
+	}
+	return out
 }

@@ -67,6 +67,7 @@ type Server struct {
 	stop      chan struct{}
 	scopes    []string                   // X-OAuth-Scopes of the bot token (workspace.go)
 	channels  map[string]Channel         // declared channels (workspace.go)
+	groups    map[string][]string        // user groups: subteam id -> user ids (workspace.go)
 	faultFn   func(method string) *Fault // faults.go
 	faulted   int
 	holds     map[string]chan struct{}
@@ -99,7 +100,7 @@ func NewTokens(bot, app, secret string) *Server {
 		users: map[string]string{}, limits: map[string]*limit{}, failures: map[string][]string{},
 		files: map[string][]byte{}, calls: map[string]int{}, sockets: map[*websocket.Conn]*sync.Mutex{},
 		acks: map[string]chan json.RawMessage{}, changed: make(chan struct{}, 1), stop: make(chan struct{}),
-		scopes: DefaultScopes(), channels: map[string]Channel{},
+		scopes: DefaultScopes(), channels: map[string]Channel{}, groups: map[string][]string{},
 		holds: map[string]chan struct{}{},
 	}
 	mux := http.NewServeMux()
@@ -315,6 +316,8 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	switch method {
 	case "conversations.info":
 		s.conversationsInfo(w, f)
+	case "usergroups.users.list":
+		s.userGroupUsers(w, f)
 	case "auth.test":
 		writeJSON(w, map[string]any{"ok": true, "url": "https://fake.slack.com/", "team": "Fake", "user": "threadline",
 			"team_id": "T0FAKE", "user_id": "UBOT", "bot_id": "BBOT"})

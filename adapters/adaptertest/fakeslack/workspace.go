@@ -23,7 +23,7 @@ type Channel struct {
 // Threadline's manifest asks for.
 func DefaultScopes() []string {
 	return []string{"chat:write", "chat:write.customize", "channels:history", "groups:history", "app_mentions:read",
-		"reactions:write", "users:read", "commands", "files:read", "files:write"}
+		"reactions:write", "users:read", "usergroups:read", "commands", "files:read", "files:write"}
 }
 
 // SetScopes changes the scopes of the bot token, reported in the
@@ -70,4 +70,45 @@ func (s *Server) conversationsInfo(w http.ResponseWriter, f url.Values) {
 		"is_archived": c.Archived, "is_member": c.Member, "is_general": false, "created": 1700000000,
 		"name_normalized": c.Name, "is_shared": false, "is_org_shared": false, "is_ext_shared": false,
 	}})
+}
+
+// SetUserGroup declares a user group (subteam id S…) with its members, or
+// replaces its members. usergroups.users.list answers with them.
+func (s *Server) SetUserGroup(id string, users ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups[id] = append([]string{}, users...)
+}
+
+// RemoveUserGroup deletes a user group: usergroups.users.list then answers
+// no_such_subteam, as Slack does for an unknown id.
+func (s *Server) RemoveUserGroup(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.groups, id)
+}
+
+// userGroupUsers answers usergroups.users.list: {"ok":true,"users":[...]},
+// missing_scope (with needed/provided, as Slack sends) when the token lacks
+// usergroups:read, no_such_subteam for an unknown group.
+func (s *Server) userGroupUsers(w http.ResponseWriter, f url.Values) {
+	s.mu.Lock()
+	scoped := false
+	for _, sc := range s.scopes {
+		scoped = scoped || sc == "usergroups:read"
+	}
+	provided := strings.Join(s.scopes, ",")
+	users, ok := s.groups[f.Get("usergroup")]
+	users = append([]string{}, users...)
+	s.mu.Unlock()
+	switch {
+	case !scoped:
+		writeJSON(w, map[string]any{"ok": false, "error": "missing_scope", "needed": "usergroups:read", "provided": provided})
+	case f.Get("usergroup") == "":
+		fail(w, "invalid_arguments")
+	case !ok:
+		fail(w, "no_such_subteam")
+	default:
+		writeJSON(w, map[string]any{"ok": true, "users": users})
+	}
 }
