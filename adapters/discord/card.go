@@ -53,6 +53,9 @@ func renderCard(v bridge.ConversationView) card {
 		owner = v.OwnerName
 	}
 	who := string(v.Channel)
+	if via := v.Via(); via != "" {
+		who += " via " + via
+	}
 	if v.Identity != "" && v.Identity != v.CustomerName {
 		who += " · " + v.Identity
 	}

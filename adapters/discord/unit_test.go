@@ -41,7 +41,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 func TestCardGolden(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
-	base := bridge.ConversationView{Conversation: bridge.Conversation{ID: 42, CustomerName: "Anna Smith", Channel: "webchat",
+	base := bridge.ConversationView{Conversation: bridge.Conversation{ID: 42, CustomerName: "Anna Smith", Channel: "webchat", Entry: "billing",
 		Status: bridge.StatusOpen, Priority: bridge.PriorityNormal, CreatedAt: t0, UpdatedAt: t0, MessageCount: 1,
 		Subject: "Invoice is wrong"}, LastMessage: "Hi, my invoice for March is wrong", Identity: "anna@example.com"}
 	claimed := base

@@ -115,11 +115,15 @@ func cardBlocks(v bridge.ConversationView, previousLink string) []slack.Block {
 	if !v.SLADue.IsZero() {
 		status += fmt.Sprintf("\n:stopwatch: SLA due <!date^%d^{date_short_pretty} {time}|%s>", v.SLADue.Unix(), v.SLADue.UTC().Format("2006-01-02 15:04 UTC"))
 	}
+	on := escape(string(v.Channel))
+	if via := v.Via(); via != "" {
+		on += " via " + escape(via)
+	}
 	fields := []*slack.TextBlockObject{
 		mk("*Status*\n" + status),
 		mk("*Owner*\n" + owner),
 		mk("*Priority*\n" + priorityLabel(v.Priority)),
-		mk("*Customer*\n" + customer + " on " + escape(string(v.Channel))),
+		mk("*Customer*\n" + customer + " on " + on),
 		mk("*Department*\n" + escape(orDash(v.Department))),
 		mk("*Messages*\n" + strconv.Itoa(v.MessageCount)),
 	}

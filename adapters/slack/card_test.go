@@ -31,7 +31,7 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestCardGolden(t *testing.T) {
-	base := bridge.ConversationView{Conversation: bridge.Conversation{ID: 42, CustomerName: "Anna <!channel>", Channel: "webchat",
+	base := bridge.ConversationView{Conversation: bridge.Conversation{ID: 42, CustomerName: "Anna <!channel>", Channel: "webchat", Entry: "billing",
 		Subject: "My order #123 is late", Status: bridge.StatusOpen, Priority: bridge.PriorityNormal,
 		CreatedAt: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), MessageCount: 1}, LastMessage: "My order #123 is late", Identity: "anna@example.com"}
 	claimed := base
