@@ -50,3 +50,29 @@ func (s *Store) SeenEvent(ctx context.Context, source, eventID string) (bool, er
 	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM seen_events WHERE source = ? AND event_id = ?`, source, eventID).Scan(&n)
 	return n > 0, err
 }
+
+// PruneEvents forgets event ids recorded before before (platforms stop
+// redelivering within hours; catch-ups look back at most a week), in
+// batches of batch rows, and reports how many it deleted.
+func (s *Store) PruneEvents(ctx context.Context, before time.Time, batch int) (int64, error) {
+	if batch <= 0 {
+		batch = 5000
+	}
+	var total int64
+	for {
+		var n int64
+		err := s.Write(ctx, func(tx bridge.Tx) error {
+			res, err := tx.(*Tx).exec(`DELETE FROM seen_events WHERE (source, event_id) IN
+				(SELECT source, event_id FROM seen_events WHERE at < ? LIMIT ?)`, ms(before), batch)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		total += n
+		if err != nil || n < int64(batch) {
+			return total, err
+		}
+	}
+}

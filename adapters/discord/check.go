@@ -64,7 +64,7 @@ func (c Config) Permissions() []Permission {
 		{discordgo.PermissionCreatePublicThreads, "Create Public Threads", "open a post or thread per conversation"},
 		{discordgo.PermissionManageThreads, "Manage Threads", "archive, unarchive and tag posts"},
 		{discordgo.PermissionManageWebhooks, "Manage Webhooks", "post customer messages under the customer's name"},
-		{discordgo.PermissionReadMessageHistory, "Read Message History", "edit cards and react to staff messages"},
+		{discordgo.PermissionReadMessageHistory, "Read Message History", "edit cards, react to staff messages and catch up on messages written while Threadline was offline"},
 		{discordgo.PermissionAddReactions, "Add Reactions", "delivery receipts"},
 		{discordgo.PermissionEmbedLinks, "Embed Links", "link cards and previous posts"},
 		{discordgo.PermissionAttachFiles, "Attach Files", "forward customer files and digest charts"},

@@ -34,13 +34,29 @@ func (s *Surface) Run(ctx context.Context, in bridge.StaffInbox) error {
 	s.mu.Unlock()
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
-	r := &runner{s: s, in: in, lanes: newLanes(), down: make(chan struct{}, 1)}
+	r := &runner{s: s, in: in, lanes: newLanes(), down: make(chan struct{}, 1), work: work}
+	catchUpDone := make(chan struct{})
+	cuCtx, stopCatchUp := context.WithCancel(ctx)
+	defer stopCatchUp()
+	if s.cu != nil {
+		go func() {
+			defer close(catchUpDone)
+			s.cu.Serve(cuCtx, r.catchUp)
+		}()
+	} else {
+		close(catchUpDone)
+	}
 	removers := []func(){
 		s.sess.AddHandler(func(_ *discordgo.Session, e *discordgo.Ready) { r.onReady(e) }),
-		s.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { s.log.Info("discord: gateway session resumed") }),
+		s.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) {
+			s.log.Info("discord: gateway session resumed")
+			// Discord replayed what the session missed.
+			r.listening(true)
+		}),
 		s.sess.AddHandler(func(_ *discordgo.Session, e *discordgo.MessageCreate) { r.onMessage(work, e.Message) }),
 		s.sess.AddHandler(func(_ *discordgo.Session, e *discordgo.InteractionCreate) { r.onInteraction(work, e.Interaction) }),
 		s.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
+			r.listening(false)
 			select {
 			case r.down <- struct{}{}:
 			default:
@@ -54,6 +70,8 @@ func (s *Surface) Run(ctx context.Context, in bridge.StaffInbox) error {
 	}()
 	err = r.loop(ctx)
 	_ = s.sess.Close()
+	stopCatchUp() // staff messages it queued still finish below
+	<-catchUpDone
 	// Let staff messages already received finish (they commit quickly).
 	drained := make(chan struct{})
 	go func() { r.lanes.wait(); close(drained) }()
@@ -71,8 +89,9 @@ type runner struct {
 	s      *Surface
 	in     bridge.StaffInbox
 	lanes  *lanes
-	down   chan struct{} // a Disconnect happened
-	set    bool          // commands registered, channel checked
+	down   chan struct{}   // a Disconnect happened
+	work   context.Context // staff messages are handled in it (outlives ctx a little)
+	set    bool            // commands registered, channel checked
 	opened bool
 }
 
@@ -137,6 +156,10 @@ func (r *runner) onReady(e *discordgo.Ready) {
 		name = e.User.Username
 	}
 	s.log.Info("discord: connected to the gateway", "bot", name)
+	// A new session: what was written while not connected is not replayed.
+	if s.cu != nil {
+		s.cu.Kick()
+	}
 }
 
 // setup registers the slash commands and checks the staff channel once per Run.
@@ -189,11 +212,8 @@ func (r *runner) setup(ctx context.Context) {
 
 // onMessage runs on the gateway reader: it filters and enqueues.
 func (r *runner) onMessage(ctx context.Context, m *discordgo.Message) {
-	if m == nil || m.Author == nil || m.Author.Bot || m.Author.System || m.WebhookID != "" || m.GuildID == "" {
-		return // our own posts, other bots, webhooks (customer copies), DMs
-	}
-	if m.Type != discordgo.MessageTypeDefault && m.Type != discordgo.MessageTypeReply {
-		return // joins, pins, thread starters, ...
+	if !staffText(m) || m.GuildID == "" {
+		return // our own posts, other bots, webhooks (customer copies), joins, pins, DMs
 	}
 	r.lanes.submit(ctx, m.ChannelID, func(ctx context.Context) { r.handleMessage(ctx, m) })
 }

@@ -57,6 +57,11 @@ type Options struct {
 	// ReconnectBackoff is the first wait after a failed gateway connect
 	// (doubling to 2 minutes). Default 1 s.
 	ReconnectBackoff time.Duration
+	// CatchUp, when set, lets the surface catch up after a stop or a new
+	// gateway session: it reads the messages of open conversations' posts
+	// written since it last listened and handles those not handled yet
+	// (catchup.go).
+	CatchUp bridge.CatchUpStore
 }
 
 // Surface is the Discord staff surface.
@@ -75,16 +80,18 @@ type Surface struct {
 	botID  string
 	appID  string
 
-	conn *bridge.Conn // connection state for /readyz (nil: not reported)
+	conn *bridge.Conn    // connection state for /readyz (nil: not reported)
+	cu   *bridge.CatchUp // nil: no catch-up
 }
 
 // SetConn implements bridge.ConnReporter; call it before Run.
 func (s *Surface) SetConn(c *bridge.Conn) { s.conn = c }
 
 type chanInfo struct {
-	typ  discordgo.ChannelType
-	tags []discordgo.ForumTag
-	at   time.Time
+	guild string
+	typ   discordgo.ChannelType
+	tags  []discordgo.ForumTag
+	at    time.Time
 }
 
 var (
@@ -146,8 +153,12 @@ func New(cfg Config, o Options) (*Surface, error) {
 	sess.SyncEvents = true // events arrive in order; handlers only enqueue
 	sess.LogLevel = -1     // discordgo logs through the standard logger; errors are logged here instead
 	sess.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsMessageContent
-	return &Surface{cfg: cfg, o: o, log: o.Log, sess: sess, chans: map[string]chanInfo{}, parent: map[string]string{},
-		hooks: map[string]*discordgo.Webhook{}, cards: map[bridge.ConversationID]string{}, appID: cfg.ApplicationID}, nil
+	s := &Surface{cfg: cfg, o: o, log: o.Log, sess: sess, chans: map[string]chanInfo{}, parent: map[string]string{},
+		hooks: map[string]*discordgo.Webhook{}, cards: map[bridge.ConversationID]string{}, appID: cfg.ApplicationID}
+	if o.CatchUp != nil {
+		s.cu = &bridge.CatchUp{Store: o.CatchUp, Surface: Platform, Log: o.Log}
+	}
+	return s, nil
 }
 
 // Name is "discord".
@@ -175,7 +186,7 @@ func (s *Surface) channelInfo(ctx context.Context, id string) (chanInfo, error) 
 		}
 		return chanInfo{}, classify("get channel", err)
 	}
-	ci = chanInfo{typ: ch.Type, tags: ch.AvailableTags, at: time.Now()}
+	ci = chanInfo{guild: ch.GuildID, typ: ch.Type, tags: ch.AvailableTags, at: time.Now()}
 	s.mu.Lock()
 	s.chans[id] = ci
 	s.mu.Unlock()

@@ -82,6 +82,11 @@ func (s *Surface) handleMessage(ctx context.Context, in bridge.StaffInbox, e *sl
 		}
 		return nil // top-level chatter in the channel
 	}
+	// A message seen live and again by a catch-up (catchup.go) is handled once.
+	key := messageKey(e.Channel, e.TimeStamp)
+	if s.cu != nil && s.cu.Handled(ctx, key) {
+		return nil
+	}
 	names := func(id string) string { return s.users.name(ctx, id) }
 	plain := toPlain(text, names)
 	atts := s.fetchFiles(ctx, files)
@@ -97,6 +102,9 @@ func (s *Surface) handleMessage(ctx context.Context, in bridge.StaffInbox, e *sl
 	}
 	if err != nil {
 		return err
+	}
+	if s.cu != nil {
+		s.cu.Mark(ctx, key)
 	}
 	s.feedback(ctx, e.Channel, e.User, e.ThreadTimeStamp, fb)
 	return nil

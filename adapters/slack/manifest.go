@@ -10,7 +10,7 @@ func Scopes() [][2]string {
 	return [][2]string{
 		{"chat:write", "post ticket cards and thread messages, edit cards, answer staff privately"},
 		{"chat:write.customize", "show customer messages under the customer's name (post_as_customer)"},
-		{"channels:history", "receive staff replies in threads of public staff channels"},
+		{"channels:history", "receive staff replies in threads of public staff channels (and read them back after downtime)"},
 		{"groups:history", "the same for private staff channels"},
 		{"app_mentions:read", "answer @threadline mentions"},
 		{"reactions:write", "delivery receipts on staff replies"},

@@ -33,14 +33,17 @@ func (s *Surface) run(ctx context.Context, in bridge.StaffInbox) error {
 	if err := s.identify(ctx); err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	kick, stopCatchUp := s.startCatchUp(ctx, in)
+	defer stopCatchUp()
+	defer cancel() // runs first: ends the catch-up, then stopCatchUp waits for it
 	if !s.cfg.SocketMode() {
 		s.conn.Up("HTTP events (auth.test passed)")
+		kick()
 		<-ctx.Done()
 		return nil
 	}
 	client := socketmode.New(s.api)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	runErr := make(chan error, 1)
 	go func() { runErr <- client.RunContext(ctx) }()
 	for {
@@ -54,25 +57,29 @@ func (s *Surface) run(ctx context.Context, in bridge.StaffInbox) error {
 			}
 			return fmt.Errorf("slack socket mode: %w", err)
 		case evt := <-client.Events:
-			if err := s.socketEvent(ctx, client, in, evt); err != nil {
+			if err := s.socketEvent(ctx, client, in, evt, kick); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-func (s *Surface) socketEvent(ctx context.Context, client *socketmode.Client, in bridge.StaffInbox, evt socketmode.Event) error {
+func (s *Surface) socketEvent(ctx context.Context, client *socketmode.Client, in bridge.StaffInbox, evt socketmode.Event, kick func()) error {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
 		s.conn.Down("connecting (Socket Mode)")
+		s.listening(false)
 	case socketmode.EventTypeConnected:
 		s.log.Info("slack: connected (Socket Mode)")
 		s.conn.Up("Socket Mode")
+		kick()
 	case socketmode.EventTypeDisconnect:
 		s.conn.Down("reconnecting: Slack asked to (Socket Mode)")
+		s.listening(false)
 	case socketmode.EventTypeConnectionError:
 		s.log.Warn("slack: connection error; the client retries", "err", evt.Data)
 		s.conn.Down("Socket Mode connection error")
+		s.listening(false)
 	case socketmode.EventTypeInvalidAuth:
 		return errors.New("slack: invalid app-level token (SLACK_APP_TOKEN)")
 	case socketmode.EventTypeEventsAPI:

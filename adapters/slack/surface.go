@@ -40,6 +40,11 @@ type Options struct {
 	// (DefaultGroupTTL when 0).
 	Groups   []string
 	GroupTTL time.Duration
+	// CatchUp, when set, lets the surface catch up after a stop or a long
+	// disconnection: it reads the replies of open conversations' threads
+	// written since it last listened and handles those not handled yet
+	// (conversations.replies; catchup.go).
+	CatchUp bridge.CatchUpStore
 }
 
 // Noticer queues a staff-only line in a conversation's thread (the engine).
@@ -56,7 +61,8 @@ type Surface struct {
 	opts   Options
 	log    *slog.Logger
 	users  *userCache
-	groups *groupCache // nil: no user groups configured
+	groups *groupCache     // nil: no user groups configured
+	cu     *bridge.CatchUp // nil: no catch-up
 
 	mu        sync.Mutex
 	botUserID string // learned from auth.test
@@ -93,6 +99,9 @@ func New(cfg Config, o Options) *Surface {
 	s := &Surface{cfg: cfg, api: api, opts: o, log: o.Log, users: newUserCache(api, o.Now)}
 	if len(o.Groups) > 0 {
 		s.groups = newGroupCache(api, o.Now, o.GroupTTL, o.Log, o.Groups)
+	}
+	if o.CatchUp != nil {
+		s.cu = &bridge.CatchUp{Store: o.CatchUp, Surface: Platform, Log: o.Log, Now: o.Now}
 	}
 	return s
 }

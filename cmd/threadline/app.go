@@ -98,6 +98,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 	a.digestJob()
 	a.overdueJob()
 	a.wireRetention()
+	a.wirePruneEvents()
 	if len(a.surfaces) == 0 {
 		return nil, errors.New("no staff surface is enabled: set console.enabled: true or configure Slack/Discord, or nobody can answer customers")
 	}

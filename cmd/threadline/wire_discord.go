@@ -23,7 +23,7 @@ func (a *app) wireDiscord(context.Context) error {
 			cfg.Channels[dept] = ch
 		}
 	}
-	s, err := discord.New(cfg, discord.Options{Log: a.log.With("surface", "discord"), Threads: a.st, Events: a.st,
+	s, err := discord.New(cfg, discord.Options{Log: a.log.With("surface", "discord"), Threads: a.st, Events: a.st, CatchUp: a.st,
 		CommandPrefix: a.cfg.Commands.Prefix})
 	if err != nil {
 		return err

@@ -19,6 +19,23 @@ func (a *app) wireRetention() {
 	a.jobs = append(a.jobs, job{name: "retention", schedule: r.Schedule, fn: a.runRetention})
 }
 
+// eventsKept is how long handled platform event and message ids are
+// remembered for dedupe (Slack retries for minutes, catch-ups look back a
+// week at most).
+const eventsKept = 30 * 24 * time.Hour
+
+// wirePruneEvents forgets old event ids daily, so the dedupe table does
+// not grow with history.
+func (a *app) wirePruneEvents() {
+	a.jobs = append(a.jobs, job{name: "prune-events", schedule: "23 3 * * *", fn: func(ctx context.Context) error {
+		n, err := a.st.PruneEvents(ctx, time.Now().Add(-eventsKept), 0)
+		if n > 0 {
+			a.log.Debug("forgot old event ids", "deleted", n)
+		}
+		return err
+	}})
+}
+
 func (a *app) runRetention(ctx context.Context) error {
 	r := a.cfg.Retention
 	cutoff := time.Now().Add(-r.ClosedAfter.D())

@@ -26,7 +26,7 @@ func (a *app) wireSlack(context.Context) error {
 		}
 	}
 	groups := slackGroups(a.cfg.Workflow)
-	s := slack.New(cfg, slack.Options{Log: a.log.With("surface", "slack"), Events: a.st,
+	s := slack.New(cfg, slack.Options{Log: a.log.With("surface", "slack"), Events: a.st, CatchUp: a.st,
 		Notices: lazyEngine{a}, CommandPrefix: a.cfg.Commands.Prefix,
 		AttachmentDir: filepath.Join(a.cfg.DataDir, "attachments"), Groups: groups})
 	a.surfaces = append(a.surfaces, s)

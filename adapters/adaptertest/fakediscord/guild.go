@@ -70,12 +70,18 @@ func (s *Server) getGuild(r *http.Request) (int, any, *apiError) {
 	}, nil
 }
 
-// getMember answers GET /guilds/{id}/members/{user}; only the bot is a
-// member the fake knows by id.
+// getMember answers GET /guilds/{id}/members/{user}: the bot and the
+// people who wrote messages.
 func (s *Server) getMember(r *http.Request) (int, any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r.PathValue("id") != s.guildID || r.PathValue("user") != s.bot.ID {
+	if r.PathValue("id") != s.guildID {
+		return 0, nil, &apiError{404, 10004, "Unknown Guild"}
+	}
+	if m, ok := s.members[r.PathValue("user")]; ok {
+		return 200, m, nil
+	}
+	if r.PathValue("user") != s.bot.ID {
 		return 0, nil, &apiError{404, 10007, "Unknown Member"}
 	}
 	bot := s.bot

@@ -59,8 +59,9 @@ type Server struct {
 	faults       []*Fault
 	faultFn      func(method, path string) *Fault
 	requests     []Request
-	botRole      string // the bot's managed role (guild.go)
-	botPerms     int64  // what it allows server-wide
+	botRole      string            // the bot's managed role (guild.go)
+	botPerms     int64             // what it allows server-wide
+	members      map[string]Member // people who wrote, by user id (history.go)
 
 	gw gateway
 }
@@ -316,7 +317,19 @@ func (s *Server) RateLimit(method, pathContains string, retryAfter time.Duration
 // InjectMessage is a person writing content in a channel or thread: the
 // message is stored and MESSAGE_CREATE is dispatched. It returns the id.
 func (s *Server) InjectMessage(channelID string, from Person, content string, atts ...Attachment) string {
+	out := s.write(channelID, from, content, atts)
+	s.dispatchMessage("MESSAGE_CREATE", out)
+	return out.ID
+}
+
+// write stores a person's message and returns a copy.
+func (s *Server) write(channelID string, from Person, content string, atts []Attachment) Message {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.members == nil {
+		s.members = map[string]Member{}
+	}
+	s.members[from.ID] = *from.member(true)
 	m := &Message{ID: s.id(), ChannelID: channelID, GuildID: s.guildID, Author: from.user(), Member: from.member(false),
 		Content: content, Timestamp: now(), Attachments: atts}
 	for i := range m.Attachments {
@@ -330,10 +343,7 @@ func (s *Server) InjectMessage(channelID string, from Person, content string, at
 		a.ProxyURL = a.URL
 	}
 	s.store(m, nil)
-	out := copyMessage(m)
-	s.mu.Unlock()
-	s.dispatchMessage("MESSAGE_CREATE", out)
-	return out.ID
+	return copyMessage(m)
 }
 
 // Redeliver dispatches MESSAGE_CREATE for an existing message again, as a
@@ -439,6 +449,7 @@ func (s *Server) routes() http.Handler {
 	handle("POST /channels/{id}/messages/{mid}/threads", true, s.startThreadFromMessage)
 	handle("POST /channels/{id}/messages", true, s.createMessage)
 	handle("GET /channels/{id}/messages/{mid}", true, s.getMessage)
+	handle("GET /channels/{id}/messages", true, s.listMessages)
 	handle("PATCH /channels/{id}/messages/{mid}", true, s.editMessage)
 	handle("PUT /channels/{id}/messages/{mid}/reactions/{emoji}/{user}", true, s.addReaction)
 	handle("GET /channels/{id}/webhooks", true, s.listWebhooks)
@@ -814,8 +825,11 @@ func (s *Server) store(m *Message, allowed json.RawMessage) {
 	}
 	s.messages[m.ChannelID] = append(s.messages[m.ChannelID], m)
 	s.byID[m.ID] = m
-	if c := s.channels[m.ChannelID]; c != nil && c.ThreadMetadata != nil {
-		c.MessageCount++
+	if c := s.channels[m.ChannelID]; c != nil {
+		c.LastMessageID = m.ID
+		if c.ThreadMetadata != nil {
+			c.MessageCount++
+		}
 	}
 }
 

@@ -99,6 +99,7 @@ type Channel struct {
 	AppliedTags    []string        `json:"applied_tags,omitempty"`
 	ThreadMetadata *ThreadMetadata `json:"thread_metadata,omitempty"`
 	MessageCount   int             `json:"message_count,omitempty"`
+	LastMessageID  string          `json:"last_message_id,omitempty"`
 
 	PermissionOverwrites []Overwrite `json:"permission_overwrites,omitempty"`
 }

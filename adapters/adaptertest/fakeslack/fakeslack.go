@@ -72,6 +72,8 @@ type Server struct {
 	faulted   int
 	holds     map[string]chan struct{}
 	held      int
+	written   []*Message // messages people wrote in threads (history.go)
+	lastSec   int64      // message ts seconds never go back
 }
 
 // Upload is a completed files upload.
@@ -241,9 +243,13 @@ func (s *Server) AddFile(id string, data []byte) string {
 	return s.srv.URL + "/files/" + id
 }
 
+// nextTS is a message ts as Slack makes them: the Unix time, then a
+// sequence, so ts order is time order and conversations.replies can
+// filter by oldest.
 func (s *Server) nextTS() string {
 	s.seq++
-	return fmt.Sprintf("1700000000.%06d", s.seq)
+	s.lastSec = max(s.lastSec, time.Now().Unix())
+	return fmt.Sprintf("%d.%06d", s.lastSec, s.seq%1000000)
 }
 
 // NextTS reserves a message timestamp (for staff messages a test injects).
@@ -316,6 +322,8 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	switch method {
 	case "conversations.info":
 		s.conversationsInfo(w, f)
+	case "conversations.replies":
+		s.conversationsReplies(w, f)
 	case "usergroups.users.list":
 		s.userGroupUsers(w, f)
 	case "auth.test":
@@ -616,7 +624,7 @@ func (s *Server) Event(inner map[string]any) map[string]any {
 // StaffMessage builds a user's message event in a thread and returns it
 // with the message ts.
 func (s *Server) StaffMessage(channel, threadTS, user, text string) (map[string]any, string) {
-	ts := s.NextTS()
+	ts := s.record(channel, threadTS, user, text)
 	inner := map[string]any{"type": "message", "channel": channel, "user": user, "text": text, "ts": ts,
 		"event_ts": ts, "channel_type": "channel"}
 	if threadTS != "" {
