@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -146,6 +147,37 @@ func (c *CatchUp) Caught(ctx context.Context) {
 	c.caught, c.live = true, true
 	c.mu.Unlock()
 	c.Beat(ctx)
+}
+
+// Do runs one catch-up: Start, then thread for each thread to look at (it
+// handles the thread's unhandled staff messages written since since and
+// says how many), a log line, then Caught. It stops at the first error;
+// what was handled stays handled and the next attempt skips it.
+func (c *CatchUp) Do(ctx context.Context, thread func(ctx context.Context, ref ThreadRef, since time.Time) (int, error)) error {
+	since, threads, ok, err := c.Start(ctx)
+	if err != nil {
+		return err
+	}
+	if ok {
+		start, handled := time.Now(), 0
+		for _, ref := range threads {
+			n, err := thread(ctx, ref, since)
+			handled += n
+			if err != nil {
+				return fmt.Errorf("thread %s: %w", ref, err)
+			}
+		}
+		if c.Log != nil {
+			lvl := c.Log.Debug
+			if handled > 0 {
+				lvl = c.Log.Info
+			}
+			lvl("caught up on staff messages written while not listening", "surface", c.Surface, "since", since.UTC().Format(time.RFC3339),
+				"threads", len(threads), "handled", handled, "took", time.Since(start).Round(time.Millisecond))
+		}
+	}
+	c.Caught(ctx)
+	return nil
 }
 
 func (c *CatchUp) kicks() chan struct{} {

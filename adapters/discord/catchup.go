@@ -2,7 +2,6 @@ package discord
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -28,36 +27,20 @@ func (r *runner) listening(on bool) {
 }
 
 // catchUp handles the staff messages written in open posts since the
-// surface last listened; it returns an error when a post could not be read.
+// surface last listened.
 func (r *runner) catchUp(ctx context.Context) error {
-	s := r.s
-	since, threads, ok, err := s.cu.Start(ctx)
-	if err != nil {
-		return err
-	}
-	if ok && len(threads) > 0 {
-		ci, err := s.channelInfo(ctx, s.cfg.ChannelID)
-		if err != nil {
-			return err
-		}
-		start, handled := time.Now(), 0
-		members := map[string]*discordgo.Member{}
-		for _, ref := range threads {
-			n, err := r.catchUpThread(ctx, ref, since, ci.guild, members)
-			handled += n
+	guild := ""
+	members := map[string]*discordgo.Member{}
+	return r.s.cu.Do(ctx, func(ctx context.Context, ref bridge.ThreadRef, since time.Time) (int, error) {
+		if guild == "" {
+			ci, err := r.s.channelInfo(ctx, r.s.cfg.ChannelID)
 			if err != nil {
-				return fmt.Errorf("post %s: %w", ref, err)
+				return 0, err
 			}
+			guild = ci.guild
 		}
-		lvl := s.log.Debug
-		if handled > 0 {
-			lvl = s.log.Info
-		}
-		lvl("discord: caught up on staff messages written while not listening", "since", since.UTC().Format(time.RFC3339),
-			"posts", len(threads), "handled", handled, "took", time.Since(start).Round(time.Millisecond))
-	}
-	s.cu.Caught(ctx)
-	return nil
+		return r.catchUpThread(ctx, ref, since, guild, members)
+	})
 }
 
 // catchUpThread reads one post's messages newer than since (newest first,

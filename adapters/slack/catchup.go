@@ -3,7 +3,6 @@ package slack
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -36,31 +35,11 @@ func (s *Surface) startCatchUp(ctx context.Context, in bridge.StaffInbox) (kick 
 }
 
 // catchUp handles the staff replies written in open threads since the
-// surface last listened. It returns an error when a thread could not be
-// read; what was handled stays handled.
+// surface last listened.
 func (s *Surface) catchUp(ctx context.Context, in bridge.StaffInbox) error {
-	since, threads, ok, err := s.cu.Start(ctx)
-	if err != nil {
-		return err
-	}
-	if ok {
-		start, handled := time.Now(), 0
-		for _, ref := range threads {
-			n, err := s.catchUpThread(ctx, in, ref, since)
-			handled += n
-			if err != nil {
-				return fmt.Errorf("thread %s: %w", ref, err)
-			}
-		}
-		lvl := s.log.Debug
-		if handled > 0 {
-			lvl = s.log.Info
-		}
-		lvl("slack: caught up on staff messages written while not listening", "since", since.UTC().Format(time.RFC3339),
-			"threads", len(threads), "handled", handled, "took", time.Since(start).Round(time.Millisecond))
-	}
-	s.cu.Caught(ctx)
-	return nil
+	return s.cu.Do(ctx, func(ctx context.Context, ref bridge.ThreadRef, since time.Time) (int, error) {
+		return s.catchUpThread(ctx, in, ref, since)
+	})
 }
 
 // catchUpThread reads one thread's replies since since and handles the

@@ -62,22 +62,7 @@ func TestWidgetInBrowser(t *testing.T) {
 	go ob.Run(ctx)
 	go ad.Run(ctx, eng)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	bctx, tcancel := context.WithTimeout(bctx, 60*time.Second)
-	defer tcancel()
+	bctx := browser(t, exe)
 
 	err = chromedp.Do(bctx,
 		chromedp.Navigate(srv.URL+"/"),
@@ -154,18 +139,7 @@ func TestWidgetNameInBrowser(t *testing.T) {
 	defer cancel()
 	go ad.Run(ctx, eng)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	bctx, tcancel := context.WithTimeout(bctx, 60*time.Second)
-	defer tcancel()
+	bctx := browser(t, exe)
 	err = chromedp.Do(bctx,
 		chromedp.Navigate(srv.URL+"/billing"),
 		chromedp.Poll[chromedp.Void](shadow+`.querySelector('.tl-panel.open') !== null && `+shadow+`.querySelector('.tl-status').textContent === ''`, chromedp.WithPollingTimeout(20*time.Second)),
@@ -186,4 +160,23 @@ func TestWidgetNameInBrowser(t *testing.T) {
 	if c.Entry != "billing" || c.Department != "billing" {
 		t.Errorf("entry %q department %q, want billing billing", c.Entry, c.Department)
 	}
+}
+
+// browser starts headless Chromium for one test; it closes when the test
+// ends, and its context times out after a minute.
+func browser(t *testing.T, exe string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, acancel := chromedp.NewExecAllocator(t.Context(), opts...)
+	t.Cleanup(acancel)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	bctx, tcancel := context.WithTimeout(bctx, 60*time.Second)
+	t.Cleanup(tcancel)
+	return bctx
 }
