@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -15,7 +16,18 @@ type Identity struct {
 	ApplicationID     string
 	GatewayURL        string
 	SessionsRemaining int // gateway connects left today (session_start_limit)
+	// MessageContent says whether the Message Content intent is enabled
+	// for the application (flags GATEWAY_MESSAGE_CONTENT or its _LIMITED
+	// form); nil when Discord did not say.
+	MessageContent *bool
 }
+
+// Application flags for the Message Content intent (verified apps get the
+// first, apps in fewer than 100 servers the second).
+const (
+	flagMessageContent        = 1 << 18
+	flagMessageContentLimited = 1 << 19
+)
 
 // CheckGateway asks for the gateway (GET /gateway/bot), the bot user
 // (GET /users/@me) and the application (GET /oauth2/applications/@me).
@@ -30,12 +42,25 @@ func (s *Surface) CheckGateway(ctx context.Context) (Identity, error) {
 	}
 	id := Identity{BotID: me.ID, Username: me.Username, GatewayURL: gw.URL, SessionsRemaining: gw.SessionStartLimit.Remaining,
 		ApplicationID: s.cfg.ApplicationID}
+	// discordgo's Application has no flags field: read them from the JSON.
+	body, err := s.sess.RequestWithBucketID("GET", discordgo.EndpointOAuth2Application("@me"), nil,
+		discordgo.EndpointOAuth2Application(""), discordgo.WithContext(ctx))
+	if err != nil {
+		return id, tokenError("GET /oauth2/applications/@me", err)
+	}
+	var app struct {
+		ID    string `json:"id"`
+		Flags *int64 `json:"flags"`
+	}
+	if err := json.Unmarshal(body, &app); err != nil {
+		return id, fmt.Errorf("discord GET /oauth2/applications/@me: %w", err)
+	}
 	if id.ApplicationID == "" {
-		app, err := s.sess.Application("@me")
-		if err != nil {
-			return id, tokenError("GET /oauth2/applications/@me", err)
-		}
 		id.ApplicationID = app.ID
+	}
+	if app.Flags != nil {
+		on := *app.Flags&(flagMessageContent|flagMessageContentLimited) != 0
+		id.MessageContent = &on
 	}
 	return id, nil
 }

@@ -406,6 +406,14 @@ func (d *doctor) discord(parent context.Context) {
 	}
 	d.add("discord", pass, fmt.Sprintf("bot token: %s (%s), application %s, gateway %s (%d session starts left today)",
 		id.Username, id.BotID, id.ApplicationID, id.GatewayURL, id.SessionsRemaining), "")
+	switch {
+	case id.MessageContent == nil:
+	case *id.MessageContent:
+		d.add("discord", pass, "Message Content intent enabled", "")
+	default:
+		d.add("discord", fail, "Message Content intent is off: Discord would refuse the gateway connection (4014) and staff messages would arrive empty",
+			"discord.com/developers → your application → Bot → Privileged Gateway Intents → turn on Message Content Intent")
+	}
 	for _, chID := range cfg.StaffChannels() {
 		d.step("discord: channel %s and the bot's permissions there", chID)
 		ch, err := s.CheckChannel(ctx, id.BotID, chID)

@@ -103,6 +103,7 @@ func TestDoctorPassesAgainstHealthyPlatforms(t *testing.T) {
 		"PASS  email     IMAP " + r.imap.Addr() + ": logged in, mailbox INBOX has 0 message(s) (IDLE)",
 		"PASS  email     SMTP " + r.smtp.Addr() + ": greeted (none), logged in",
 		"PASS  discord   bot token: Threadline (" + r.discord.BotID() + ")",
+		"PASS  discord   Message Content intent enabled",
 		"PASS  discord   forum #support-inbox (" + r.forum + "): the bot has every permission it needs",
 		"All checks passed.",
 	} {
@@ -170,6 +171,10 @@ func TestDoctorFailures(t *testing.T) {
 			"FAIL  discord   forum #support-inbox (",
 			"the bot lacks Manage Webhooks (post customer messages under the customer's name)",
 			"fix: grant them to the bot's role",
+		}},
+		{"discord message content intent off", func(r *doctorRig) { r.discord.SetApplicationFlags(0) }, []string{
+			"FAIL  discord   Message Content intent is off",
+			"fix: discord.com/developers → your application → Bot → Privileged Gateway Intents",
 		}},
 		{"discord token refused", func(r *doctorRig) { r.discord.Inject(fakediscord.Fault{PathContains: "/gateway/bot", Status: 401}) }, []string{
 			"FAIL  discord   bot token: discord GET /gateway/bot: 401 Unauthorized",

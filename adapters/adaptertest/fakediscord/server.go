@@ -62,6 +62,7 @@ type Server struct {
 	botRole      string            // the bot's managed role (guild.go)
 	botPerms     int64             // what it allows server-wide
 	members      map[string]Member // people who wrote, by user id (history.go)
+	appFlags     int               // the application's flags (SetApplicationFlags)
 
 	gw gateway
 }
@@ -96,6 +97,9 @@ func New(opts Options) *Server {
 	s.appID = s.id()
 	s.bot = User{ID: s.appID, Username: "Threadline", Discriminator: "0", Bot: true}
 	s.botRole, s.botPerms = s.id(), BotPermissions
+	if !opts.DenyMessageContent {
+		s.appFlags = FlagMessageContentLimited
+	}
 	s.srv = httptest.NewServer(s.routes())
 	return s
 }
@@ -439,7 +443,10 @@ func (s *Server) routes() http.Handler {
 	})
 	handle("GET /users/@me", true, func(*http.Request) (int, any, *apiError) { return 200, s.bot, nil })
 	handle("GET /oauth2/applications/@me", true, func(*http.Request) (int, any, *apiError) {
-		return 200, map[string]any{"id": s.appID, "name": "Threadline", "bot": s.bot}, nil
+		s.mu.Lock()
+		flags := s.appFlags
+		s.mu.Unlock()
+		return 200, map[string]any{"id": s.appID, "name": "Threadline", "bot": s.bot, "flags": flags}, nil
 	})
 	handle("GET /channels/{id}", true, s.getChannel)
 	handle("GET /guilds/{id}", true, s.getGuild)
@@ -1341,3 +1348,19 @@ func deref(s *string) string {
 }
 
 func now() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000000+00:00") }
+
+// Application flags for the Message Content intent.
+const (
+	FlagMessageContent        = 1 << 18
+	FlagMessageContentLimited = 1 << 19
+)
+
+// SetApplicationFlags sets the flags GET /oauth2/applications/@me reports.
+// By default they say the Message Content intent is on
+// (FlagMessageContentLimited), or off with Options.DenyMessageContent; the
+// gateway's behaviour follows Options only.
+func (s *Server) SetApplicationFlags(flags int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.appFlags = flags
+}
