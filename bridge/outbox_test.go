@@ -294,8 +294,7 @@ func TestOutboxReopensDeletedThread(t *testing.T) {
 	r := startOutbox(t, st, &fakeDestination{}, bridge.OutboxConfig{})
 	ctx := context.Background()
 	res, _ := r.eng.Deliver(ctx, msg("v1", "m1", "one"))
-	adaptertest.Eventually(t, 5*time.Second, func() bool { return r.surface.Threads() == 1 }, "thread opened")
-	old, _ := st.Thread(ctx, res.Conversation, "console")
+	old := recordedThread(t, st, r, res.Conversation)
 	r.surface.DeleteThread(old)
 	r.eng.Deliver(ctx, msg("v1", "m2", "two"))
 	adaptertest.Eventually(t, 5*time.Second, func() bool { p, _, _ := r.surface.Snapshot(); return len(p) == 2 }, "post in new thread")
@@ -342,13 +341,27 @@ func TestOutboxKeepsPerConversationOrderUnderFailures(t *testing.T) {
 	}
 }
 
+// recordedThread waits for conv's first thread to be opened on the surface
+// and recorded in the store, and returns it. The surface has the thread as
+// soon as it answered; the store records it right after (outcomes are
+// recorded behind the sends).
+func recordedThread(t *testing.T, st *store.Store, r *outboxRig, conv bridge.ConversationID) bridge.ThreadRef {
+	t.Helper()
+	var ref bridge.ThreadRef
+	adaptertest.Eventually(t, 5*time.Second, func() bool {
+		got, err := st.Thread(context.Background(), conv, "console")
+		ref = got
+		return err == nil && r.surface.Threads() == 1
+	}, "thread opened and recorded")
+	return ref
+}
+
 func TestThreadGoneOpensLinkedThread(t *testing.T) {
 	st := storetest.Open(t)
 	r := startOutbox(t, st, &fakeDestination{}, bridge.OutboxConfig{})
 	ctx := context.Background()
 	res, _ := r.eng.Deliver(ctx, msg("v1", "m1", "one"))
-	adaptertest.Eventually(t, 5*time.Second, func() bool { return r.surface.Threads() == 1 }, "thread opened")
-	old, _ := st.Thread(ctx, res.Conversation, "console")
+	old := recordedThread(t, st, r, res.Conversation)
 	if err := r.eng.ThreadGone(ctx, "console", old); err != nil {
 		t.Fatal(err)
 	}

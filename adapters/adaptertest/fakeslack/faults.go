@@ -72,7 +72,7 @@ func (s *Server) wait(r *http.Request, ch chan struct{}) bool {
 	}()
 	select {
 	case <-ch:
-		return true
+		return r.Context().Err() == nil // released after the client left: nothing happens
 	case <-r.Context().Done():
 		return false
 	case <-s.stop:

@@ -85,10 +85,14 @@ slack: {bot_token: %s, app_token: %s, channel_id: %s, api_url: %s}
 	}
 	adaptertest.Eventually(t, 20*time.Second, func() bool { return slack.Held() == 1 }, "the post is in flight")
 	took, err = d.term(time.Minute)
-	release()
 	if err != nil {
+		release()
 		t.Fatalf("exit after SIGTERM: %v\n%s", err, logTail(runLog(dir, d.runs), 20))
 	}
+	// The process is gone; once the fake has seen its connection close, the
+	// held call is dropped and releasing the hold performs nothing.
+	adaptertest.Eventually(t, 20*time.Second, func() bool { return slack.Held() == 0 }, "the fake noticed the client left")
+	release()
 	t.Logf("exit with a send hanging past the drain: %s", took.Round(time.Millisecond))
 	if took > bound {
 		t.Errorf("exit took %s with a hanging send; the bound is %s", took, bound)
