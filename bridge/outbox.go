@@ -318,6 +318,12 @@ func (o *Outbox) process(ctx context.Context, it OutboxItem, sent func()) result
 	defer cancel()
 	ext, err := o.send(sctx, it)
 	sent()
+	cancel()
+	// Recording gets its own deadline: after a send that timed out, sctx is
+	// spent, and the outcome (a retry that counts as an attempt) must still
+	// be written.
+	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), o.cfg.SendTimeout.D())
+	defer wcancel()
 	now := o.now()
 	log := o.log.With("outbox_id", it.ID, "conversation", it.Conversation, "target", it.Target, "kind", it.Kind)
 	var werr error
@@ -325,17 +331,17 @@ func (o *Outbox) process(ctx context.Context, it OutboxItem, sent func()) result
 	dead := false
 	switch {
 	case err == nil:
-		werr = o.store.Write(sctx, func(tx Tx) error { return o.sent(tx, it, ext, now) })
+		werr = o.store.Write(wctx, func(tx Tx) error { return o.sent(tx, it, ext, now) })
 	case errors.As(err, &rl):
 		next := now.Add(rl.RetryAfter)
 		res.blockUntil = next
 		log.Info("outbox: rate limited", "retry_after", rl.RetryAfter)
 		// 429s are the platform pacing us, not a failure: they do not use up attempts.
-		werr = o.store.Write(sctx, func(tx Tx) error { return tx.MarkRetry(it.ID, it.Attempts, next, err.Error()) })
+		werr = o.store.Write(wctx, func(tx Tx) error { return tx.MarkRetry(it.ID, it.Attempts, next, err.Error()) })
 	case errors.Is(err, ErrThreadGone) && it.Attempts+1 < o.cfg.MaxAttempts:
 		log.Warn("outbox: staff thread is gone; opening a new one")
-		werr = o.store.Write(sctx, func(tx Tx) error {
-			ref, terr := o.store.Thread(sctx, it.Conversation, it.Target)
+		werr = o.store.Write(wctx, func(tx Tx) error {
+			ref, terr := o.store.Thread(wctx, it.Conversation, it.Target)
 			if terr == nil {
 				if terr := tx.DeactivateThread(it.Conversation, it.Target, ref, now); terr != nil {
 					return terr
@@ -346,11 +352,11 @@ func (o *Outbox) process(ctx context.Context, it OutboxItem, sent func()) result
 	case IsPermanent(err) || errors.Is(err, ErrUnreachable) || it.Attempts+1 >= o.cfg.MaxAttempts:
 		dead = true
 		log.Error("outbox: delivery failed permanently", "attempts", it.Attempts+1, "err", err)
-		werr = o.store.Write(sctx, func(tx Tx) error { return o.dead(tx, it, err, now) })
+		werr = o.store.Write(wctx, func(tx Tx) error { return o.dead(tx, it, err, now) })
 	default:
 		delay := o.backoff(it.Attempts + 1)
 		log.Warn("outbox: delivery failed; will retry", "attempt", it.Attempts+1, "retry_in", delay.Round(time.Millisecond), "err", err)
-		werr = o.store.Write(sctx, func(tx Tx) error { return tx.MarkRetry(it.ID, it.Attempts+1, now.Add(delay), err.Error()) })
+		werr = o.store.Write(wctx, func(tx Tx) error { return tx.MarkRetry(it.ID, it.Attempts+1, now.Add(delay), err.Error()) })
 	}
 	if werr != nil && err == nil {
 		// The platform has the message; only recording that failed (the

@@ -50,6 +50,7 @@ type fakeDestination struct {
 	mu       sync.Mutex
 	script   []int // statuses to answer before succeeding
 	always   int   // if set, answer this forever
+	hang     bool  // if set, never answer (the client times out)
 	got      map[string][]string
 	requests int
 }
@@ -63,6 +64,12 @@ func (f *fakeDestination) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests++
+	if f.hang {
+		f.mu.Unlock()
+		<-r.Context().Done()
+		f.mu.Lock()
+		return
+	}
 	status := 200
 	switch {
 	case f.always != 0:
@@ -248,6 +255,35 @@ func TestOutboxDeadLettersAfterMaxAttempts(t *testing.T) {
 		}
 		return false
 	}, "customer send dead-lettered")
+	r.dest.mu.Lock()
+	n := r.dest.requests
+	r.dest.mu.Unlock()
+	if n != 3 {
+		t.Errorf("tried %d times, want 3", n)
+	}
+}
+
+// A send that times out is a failed attempt: it is retried, counted, and
+// dead-lettered after max_attempts like any other transient failure (the
+// outcome is recorded with its own deadline, not the spent send's).
+func TestOutboxTimeoutsCountAsAttempts(t *testing.T) {
+	st := storetest.Open(t)
+	r := startOutbox(t, st, &fakeDestination{hang: true}, bridge.OutboxConfig{MaxAttempts: 3,
+		SendTimeout: bridge.Duration(50 * time.Millisecond), BaseBackoff: bridge.Duration(10 * time.Millisecond)})
+	ctx := context.Background()
+	res, _ := r.eng.Deliver(ctx, msg("v1", "m1", "hi"))
+	if _, err := r.eng.Reply(ctx, staff(res.Conversation), "x", nil); err != nil {
+		t.Fatal(err)
+	}
+	adaptertest.Eventually(t, 10*time.Second, func() bool {
+		rows, _ := st.OutboxRows(ctx, res.Conversation)
+		for _, row := range rows {
+			if row.Kind == bridge.KindCustomerSend {
+				return row.State == "dead"
+			}
+		}
+		return false
+	}, "customer send dead-lettered after timeouts")
 	r.dest.mu.Lock()
 	n := r.dest.requests
 	r.dest.mu.Unlock()

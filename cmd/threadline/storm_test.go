@@ -139,7 +139,7 @@ console: {enabled: false}
 outbox:
   base_backoff: 50ms
   max_backoff: 400ms
-  send_timeout: 1s
+  send_timeout: 3s   # well above a real answer on a loaded CI machine (a real timeout may repeat a send)
   max_attempts: 1000
   pacing:
     slack: {per_destination: 100, per_adapter: 200}
