@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -355,12 +356,19 @@ func (d *doctor) email(parent context.Context) {
 	}
 }
 
+// smtpAuthCode is SMTP's "authentication failed" reply code as a word.
+var smtpAuthCode = regexp.MustCompile(`\b535\b`)
+
 // mailFix suggests the fix for an IMAP or SMTP failure from its message.
 func mailFix(proto string, err error, addr, mailbox string) string {
 	msg := strings.ToLower(err.Error())
 	urlVar := "EMAIL_" + proto + "_URL"
 	switch {
-	case strings.Contains(msg, "login") || strings.Contains(msg, "auth") || strings.Contains(msg, "535"):
+	// Network failures first: their text carries host names and port
+	// numbers, which may contain "auth" or "535" by chance.
+	case strings.Contains(msg, "dial tcp") || strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host"):
+		return "nothing answers at " + addr + ": check the host and port in " + urlVar + " and any firewall"
+	case strings.Contains(msg, "login") || strings.Contains(msg, "auth") || smtpAuthCode.MatchString(msg):
 		return "the server refused the user name or password in " + urlVar + " (percent-encode @ as %40); Gmail and Microsoft 365 need an app password"
 	case strings.Contains(msg, "connect to"):
 		return "nothing answers at " + addr + ": check the host and port in " + urlVar + " and any firewall"

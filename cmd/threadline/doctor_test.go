@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -220,4 +221,20 @@ func setWebhook(t *testing.T, fake *faketelegram.Server, url string) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
+}
+
+// TestMailFix: the advice follows the kind of failure, not digits or words
+// that happen to be in a host name or port.
+func TestMailFix(t *testing.T) {
+	for _, tc := range []struct{ err, want string }{
+		{"connect to SMTP server 127.0.0.1:37535: dial tcp 127.0.0.1:37535: connect: connection refused", "nothing answers at"},
+		{"connect to SMTP server auth.example.com:587: dial tcp: lookup auth.example.com: no such host", "nothing answers at"},
+		{"SMTP AUTH: 535 5.7.8 Authentication credentials invalid", "refused the user name or password"},
+		{"IMAP login as support@example.com: NO [AUTHENTICATIONFAILED]", "refused the user name or password"},
+		{"tls: first record does not look like a TLS handshake", "TLS mode does not fit the port"},
+	} {
+		if got := mailFix("SMTP", errors.New(tc.err), "host:1", "INBOX"); !strings.Contains(got, tc.want) {
+			t.Errorf("mailFix(%q) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
 }
