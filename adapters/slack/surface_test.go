@@ -240,12 +240,16 @@ func TestRateLimitStormKeepsOrder(t *testing.T) {
 	if n := r.fake.Calls("chat.postMessage"); n < 16 {
 		t.Errorf("only %d postMessage calls; the 429s were not exercised", n)
 	}
-	rows, _ := r.st.OutboxRows(context.Background(), conv)
-	for _, row := range rows {
-		if row.State != "sent" {
-			t.Errorf("row %d is %s: %s", row.ID, row.State, row.LastError)
+	// Outcomes are recorded right behind the sends.
+	adaptertest.Eventually(t, 5*time.Second, func() bool {
+		rows, _ := r.st.OutboxRows(context.Background(), conv)
+		for _, row := range rows {
+			if row.State != "sent" {
+				return false
+			}
 		}
-	}
+		return len(rows) > 0
+	}, "every row recorded as sent")
 }
 
 func TestDeletedCardOpensNewThreadAndEditsWarn(t *testing.T) {
