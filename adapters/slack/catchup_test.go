@@ -96,8 +96,7 @@ func TestCatchUpAfterStop(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			adaptertest.Eventually(t, 5*time.Second, func() bool { return len(fake.Parents(channel)) == 1 }, "ticket card posted")
-			card := fake.Parents(channel)[0].TS
+			card := cardRecorded(t, fake, st)
 			ev, _ := fake.StaffMessage(channel, card, "U0ALICE", "Checking with the carrier.")
 			live(s, ev)
 			adaptertest.Eventually(t, 5*time.Second, func() bool { return len(cust.Deliveries()) == 1 }, "live reply delivered")

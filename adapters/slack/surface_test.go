@@ -84,8 +84,25 @@ func (r *rig) customer(t *testing.T, text string) bridge.DeliverResult {
 // card waits for the conversation's card and returns its ts.
 func (r *rig) card(t *testing.T) string {
 	t.Helper()
-	adaptertest.Eventually(t, 5*time.Second, func() bool { return len(r.fake.Parents(channel)) == 1 }, "ticket card posted")
-	return r.fake.Parents(channel)[0].TS
+	return cardRecorded(t, r.fake, r.st)
+}
+
+// cardRecorded waits for the one ticket card in the staff channel and for
+// its thread to be recorded in the store (right behind the post), so staff
+// messages in the thread find their conversation; it returns the card's ts.
+func cardRecorded(t *testing.T, fake *fakeslack.Server, st *store.Store) string {
+	t.Helper()
+	var ts string
+	adaptertest.Eventually(t, 5*time.Second, func() bool {
+		ps := fake.Parents(channel)
+		if len(ps) != 1 {
+			return false
+		}
+		ts = ps[0].TS
+		_, err := st.ConversationByThread(context.Background(), "slack", bridge.ThreadRef(channel+"/"+ts))
+		return err == nil
+	}, "ticket card posted and recorded")
+	return ts
 }
 
 func TestSurfacePostsCardAndEscapedThread(t *testing.T) {

@@ -35,8 +35,7 @@ slack:
 	v := newVisitor(t, d.http)
 	v.connect(d.http)
 	v.say("Is my order shipped?", "c1")
-	eventually(t, "ticket card", func() bool { return len(fake.Parents("C0SUPPORT1")) == 1 })
-	card := fake.Parents("C0SUPPORT1")[0].TS
+	card := slackCard(t, d, fake, "C0SUPPORT1")
 	eventually(t, "customer message in the thread", func() bool { return len(fake.Thread("C0SUPPORT1", card)) >= 1 })
 	d.stop()
 	eventually(t, "socket closed", func() bool { return fake.Connected() == 0 })

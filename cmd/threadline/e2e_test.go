@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/threadlinehq/threadline/adapters/adaptertest/fakeslack"
 	"github.com/threadlinehq/threadline/adapters/console"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
@@ -310,4 +311,22 @@ func TestEndToEndWebChatConsoleAndRestart(t *testing.T) {
 
 func consoleSay(conv int64, text string) console.SayRequest {
 	return console.SayRequest{Conversation: conv, Text: text, As: "tester"}
+}
+
+// slackCard waits for the one ticket card in a Slack channel and for its
+// thread to be recorded in the store (right behind the post), so staff
+// messages in the thread find their conversation; it returns the card's ts.
+func slackCard(t *testing.T, d *daemon, fake *fakeslack.Server, channel string) string {
+	t.Helper()
+	var ts string
+	eventually(t, "ticket card in "+channel+" posted and recorded", func() bool {
+		ps := fake.Parents(channel)
+		if len(ps) != 1 {
+			return false
+		}
+		ts = ps[0].TS
+		_, err := d.app.st.ConversationByThread(context.Background(), "slack", bridge.ThreadRef(channel+"/"+ts))
+		return err == nil
+	})
+	return ts
 }

@@ -110,8 +110,7 @@ assignment:
 	v := newVisitor(t, d.http)
 	v.connect(d.http)
 	v.say("I was charged twice", "c1")
-	eventually(t, "ticket card", func() bool { return len(fake.Parents("C0SUPPORT1")) == 1 })
-	card := fake.Parents("C0SUPPORT1")[0].TS
+	card := slackCard(t, d, fake, "C0SUPPORT1")
 	eventually(t, "assigned round robin and on-call group mentioned", func() bool {
 		assigned, pinged := false, false
 		for _, m := range fake.Thread("C0SUPPORT1", card) {

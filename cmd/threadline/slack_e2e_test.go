@@ -34,8 +34,7 @@ slack:
 	v := newVisitor(t, d.http)
 	v.connect(d.http)
 	v.say("Hi, the app crashes on login", "c1")
-	eventually(t, "ticket card in the staff channel", func() bool { return len(fake.Parents("C0SUPPORT1")) == 1 })
-	card := fake.Parents("C0SUPPORT1")[0].TS
+	card := slackCard(t, d, fake, "C0SUPPORT1")
 	eventually(t, "customer message in the thread", func() bool { return len(fake.Thread("C0SUPPORT1", card)) == 1 })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

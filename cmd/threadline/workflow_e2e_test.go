@@ -68,8 +68,7 @@ staff:
 	v := newVisitor(t, d.http)
 	v.connect(d.http)
 	v.say("The app crashes when I upload a photo", "c1")
-	eventually(t, "card in support", func() bool { return len(fake.Parents("C0SUPPORT1")) == 1 })
-	sup := fake.Parents("C0SUPPORT1")[0].TS
+	sup := slackCard(t, d, fake, "C0SUPPORT1")
 	eventually(t, "on-call pinged on the new conversation", threadHas("C0SUPPORT1", sup, "<@U0ALICE>"))
 
 	staff("C0SUPPORT1", sup, "U0ALICE", "!claim")
@@ -78,8 +77,7 @@ staff:
 	v.say("Version 2.3", "c2")
 	staff("C0SUPPORT1", sup, "U0ALICE", "// looks like the upload regression")
 	staff("C0SUPPORT1", sup, "U0ALICE", "!handoff engineering crash on photo upload in 2.3")
-	eventually(t, "new card in engineering", func() bool { return len(fake.Parents("C0ENGINE01")) == 1 })
-	eng := fake.Parents("C0ENGINE01")[0].TS
+	eng := slackCard(t, d, fake, "C0ENGINE01")
 	eventually(t, "pointer in the old thread", threadHas("C0SUPPORT1", sup, "moved to <#C0ENGINE01>"))
 	eventually(t, "summary in the new thread", threadHas("C0ENGINE01", eng, "Note: crash on photo upload in 2.3"))
 
