@@ -14,7 +14,6 @@ import (
 // longer than the platform redelivers events).
 type CatchUpStore interface {
 	Cursors
-	EventLog
 	// ThreadsActiveSince lists the surface's active threads of
 	// conversations that are not closed or changed since since.
 	ThreadsActiveSince(ctx context.Context, surface Platform, since time.Time) ([]ThreadRef, error)
@@ -37,8 +36,9 @@ const (
 // beaten every CatchUpBeat while connected) and tells the surface, when it
 // connects again, since when it must look for missed staff messages. The
 // surface fetches its threads' messages since then and hands those not
-// yet handled to the staff inbox, marking each in the event log, so a
-// message is handled once whether it came live or by catch-up.
+// yet handled to the staff inbox; it records each handled message in its
+// event log (Options.Events), so a message is handled once whether it came
+// live or by catch-up.
 type CatchUp struct {
 	Store   CatchUpStore
 	Surface Platform
@@ -228,19 +228,5 @@ func (c *CatchUp) Serve(ctx context.Context, catchUp func(context.Context) error
 			case <-time.After(wait):
 			}
 		}
-	}
-}
-
-// Handled reports whether a surface message was already handled (live or
-// by an earlier catch-up); Mark records one.
-func (c *CatchUp) Handled(ctx context.Context, key string) bool {
-	seen, err := c.Store.SeenEvent(ctx, string(c.Surface), key)
-	return err == nil && seen
-}
-
-// Mark records a handled surface message.
-func (c *CatchUp) Mark(ctx context.Context, key string) {
-	if _, err := c.Store.MarkEvent(ctx, string(c.Surface), key); err != nil && c.Log != nil {
-		c.Log.Warn("catch-up: recording a handled message failed", "surface", c.Surface, "err", err)
 	}
 }

@@ -75,7 +75,7 @@ func (r *runner) catchUpThread(ctx context.Context, ref bridge.ThreadRef, since 
 	handled := 0
 	for i := len(missed) - 1; i >= 0; i-- {
 		m := missed[i]
-		if !staffText(m) || s.cu.Handled(ctx, "message:"+m.ID) {
+		if !staffText(m) || s.seen(ctx, "message:"+m.ID) {
 			continue
 		}
 		// REST messages carry neither the guild nor the author's member

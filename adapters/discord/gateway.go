@@ -444,6 +444,15 @@ func (s *Surface) actor(u *discordgo.User, m *discordgo.Member) (bridge.Actor, b
 	return bridge.Actor{ID: bridge.StaffID("discord:" + u.ID), Name: name, Role: role, Groups: groups}, allowed
 }
 
+// seen reports whether an event id was recorded (by fresh).
+func (s *Surface) seen(ctx context.Context, id string) bool {
+	if s.o.Events == nil {
+		return false
+	}
+	ok, err := s.o.Events.SeenEvent(ctx, string(Platform), id)
+	return err == nil && ok
+}
+
 // fresh records an event id and reports whether it is new.
 func (s *Surface) fresh(ctx context.Context, id string) bool {
 	if s.o.Events == nil {

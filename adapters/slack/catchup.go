@@ -74,7 +74,7 @@ func (s *Surface) catchUpThread(ctx context.Context, in bridge.StaffInbox, ref b
 			if m.Timestamp == ts || m.ThreadTimestamp != ts {
 				continue // the card (thread parent)
 			}
-			if s.cu.Handled(ctx, messageKey(channel, m.Timestamp)) {
+			if s.seen(ctx, messageKey(channel, m.Timestamp)) {
 				continue
 			}
 			ev := &slackevents.MessageEvent{Type: "message", User: m.User, Text: m.Text, ThreadTimeStamp: m.ThreadTimestamp,

@@ -51,7 +51,7 @@ func BenchmarkCatchUp200Threads(b *testing.B) {
 			b.Fatal(err)
 		}
 		channel, ts, _ := parseRef(string(ref))
-		s.cu.Mark(ctx, messageKey(channel, fake.WriteUnheard(channel, ts, "U0ALICE", "answer")))
+		s.mark(ctx, messageKey(channel, fake.WriteUnheard(channel, ts, "U0ALICE", "answer")))
 	}
 	s.cu.Caught(ctx) // the listening mark
 	for b.Loop() {

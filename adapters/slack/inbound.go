@@ -20,10 +20,13 @@ func (s *Surface) handleEvent(ctx context.Context, in bridge.StaffInbox, ev slac
 	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
 		eventID = cb.EventID
 	}
-	if eventID != "" && s.opts.Events != nil {
-		if seen, err := s.opts.Events.SeenEvent(ctx, "slack", eventID); err == nil && seen {
-			return nil // a retry of an event already handled
-		}
+	if e, ok := ev.InnerEvent.Data.(*slackevents.MessageEvent); ok && isStaffText(s, e) {
+		// handleMessage dedupes staff messages by channel and ts, which a
+		// retry carries too (and a catch-up finds): one record, not two.
+		eventID = ""
+	}
+	if eventID != "" && s.seen(ctx, eventID) {
+		return nil // a retry of an event already handled
 	}
 	var err error
 	switch e := ev.InnerEvent.Data.(type) {
@@ -36,10 +39,8 @@ func (s *Surface) handleEvent(ctx context.Context, in bridge.StaffInbox, ev slac
 			s.ephemeral(ctx, e.Channel, e.User, "", fmt.Sprintf("Threadline works in ticket threads: reply in a conversation's thread, or use `%s list`.", s.cfg.SlashCommand))
 		}
 	}
-	if err == nil && eventID != "" && s.opts.Events != nil {
-		if _, merr := s.opts.Events.MarkEvent(ctx, "slack", eventID); merr != nil {
-			s.log.Warn("slack: could not record event id", "err", merr)
-		}
+	if err == nil && eventID != "" {
+		s.mark(ctx, eventID)
 	}
 	return err
 }
@@ -82,9 +83,10 @@ func (s *Surface) handleMessage(ctx context.Context, in bridge.StaffInbox, e *sl
 		}
 		return nil // top-level chatter in the channel
 	}
-	// A message seen live and again by a catch-up (catchup.go) is handled once.
+	// A message redelivered by Slack or found again by a catch-up
+	// (catchup.go) is handled once.
 	key := messageKey(e.Channel, e.TimeStamp)
-	if s.cu != nil && s.cu.Handled(ctx, key) {
+	if s.seen(ctx, key) {
 		return nil
 	}
 	names := func(id string) string { return s.users.name(ctx, id) }
@@ -103,9 +105,7 @@ func (s *Surface) handleMessage(ctx context.Context, in bridge.StaffInbox, e *sl
 	if err != nil {
 		return err
 	}
-	if s.cu != nil {
-		s.cu.Mark(ctx, key)
-	}
+	s.mark(ctx, key)
 	s.feedback(ctx, e.Channel, e.User, e.ThreadTimeStamp, fb)
 	return nil
 }
@@ -313,4 +313,23 @@ func (s *Surface) identify(ctx context.Context) error {
 	s.botUserID, s.botID = res.UserID, res.BotID
 	s.mu.Unlock()
 	return nil
+}
+
+// seen reports whether an event or message key was recorded as handled.
+func (s *Surface) seen(ctx context.Context, key string) bool {
+	if s.opts.Events == nil {
+		return false
+	}
+	seen, err := s.opts.Events.SeenEvent(ctx, string(Platform), key)
+	return err == nil && seen
+}
+
+// mark records an event or message key as handled.
+func (s *Surface) mark(ctx context.Context, key string) {
+	if s.opts.Events == nil {
+		return
+	}
+	if _, err := s.opts.Events.MarkEvent(ctx, string(Platform), key); err != nil {
+		s.log.Warn("slack: could not record a handled event", "err", err)
+	}
 }
