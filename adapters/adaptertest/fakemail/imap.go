@@ -167,10 +167,16 @@ func (s *IMAPServer) Password() string { return s.opts.Password }
 
 // URL is the server as an EMAIL_IMAP_URL value for mailbox INBOX.
 func (s *IMAPServer) URL() string {
-	u := url.URL{Scheme: "imap", User: url.UserPassword(s.opts.Username, s.opts.Password), Host: s.addr, Path: "/INBOX"}
-	switch s.opts.TLS {
+	return serverURL("imap", s.opts.TLS, s.addr, url.UserPassword(s.opts.Username, s.opts.Password), "/INBOX")
+}
+
+// serverURL is an EMAIL_*_URL value: scheme, or scheme+"s" for implicit
+// TLS, and ?tls=none for plain connections.
+func serverURL(scheme, mode, addr string, user *url.Userinfo, path string) string {
+	u := url.URL{Scheme: scheme, User: user, Host: addr, Path: path}
+	switch mode {
 	case TLSImplicit:
-		u.Scheme = "imaps"
+		u.Scheme = scheme + "s"
 	case TLSNone:
 		u.RawQuery = "tls=none"
 	}

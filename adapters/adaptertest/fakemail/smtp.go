@@ -118,17 +118,11 @@ func (s *SMTPServer) Port() int {
 
 // URL is the server as an EMAIL_SMTP_URL value.
 func (s *SMTPServer) URL() string {
-	u := url.URL{Scheme: "smtp", Host: s.addr}
+	var user *url.Userinfo
 	if s.opts.Username != "" {
-		u.User = url.UserPassword(s.opts.Username, s.opts.Password)
+		user = url.UserPassword(s.opts.Username, s.opts.Password)
 	}
-	switch s.opts.TLS {
-	case TLSImplicit:
-		u.Scheme = "smtps"
-	case TLSNone:
-		u.RawQuery = "tls=none"
-	}
-	return u.String()
+	return serverURL("smtp", s.opts.TLS, s.addr, user, "")
 }
 
 // ClientTLS is a TLS config that trusts the server's certificate.
