@@ -27,16 +27,8 @@ func TestCatchUpAfterStop(t *testing.T) {
 	for _, mode := range []string{"socket", "http"} {
 		t.Run(mode, func(t *testing.T) {
 			socket := mode == "socket"
-			fake := fakeslack.New()
-			t.Cleanup(fake.Close)
-			fake.AddUser("U0ALICE", "Alice")
-			fake.AddUser("U0BOB", "Bob")
+			fake, cfg := newWorkspace(t, socket)
 			st := storetest.Open(t)
-			cfg := slack.Config{BotToken: fake.BotToken, ChannelID: channel, APIURL: fake.APIURL(), SigningSecret: fake.Secret}
-			if socket {
-				cfg.AppToken = fake.AppToken
-			}
-			cfg.Defaults()
 			cust := adaptertest.NewChannel("webchat")
 			notices := &engineRef{}
 			// The outbox posts through the first surface; each run builds a

@@ -37,16 +37,8 @@ type rig struct {
 // surface talking to the fake. socket selects Socket Mode vs HTTP events.
 func newRig(t *testing.T, socket bool) *rig {
 	t.Helper()
-	fake := fakeslack.New()
-	t.Cleanup(fake.Close)
-	fake.AddUser("U0ALICE", "Alice")
-	fake.AddUser("U0BOB", "Bob")
+	fake, cfg := newWorkspace(t, socket)
 	st := storetest.Open(t)
-	cfg := slack.Config{BotToken: fake.BotToken, ChannelID: channel, APIURL: fake.APIURL(), SigningSecret: fake.Secret}
-	if socket {
-		cfg.AppToken = fake.AppToken
-	}
-	cfg.Defaults()
 	r := &rig{fake: fake, st: st, cust: adaptertest.NewChannel("webchat")}
 	notices := &engineRef{}
 	r.surface = slack.New(cfg, slack.Options{Events: st, Notices: notices, CommandPrefix: "!", AttachmentDir: t.TempDir()})
@@ -66,6 +58,22 @@ func newRig(t *testing.T, socket bool) *rig {
 		adaptertest.Eventually(t, 5*time.Second, func() bool { return fake.Connected() == 1 }, "socket mode connected")
 	}
 	return r
+}
+
+// newWorkspace starts the fake with Alice and Bob and returns the surface
+// config for it (Socket Mode or HTTP events).
+func newWorkspace(t *testing.T, socket bool) (*fakeslack.Server, slack.Config) {
+	t.Helper()
+	fake := fakeslack.New()
+	t.Cleanup(fake.Close)
+	fake.AddUser("U0ALICE", "Alice")
+	fake.AddUser("U0BOB", "Bob")
+	cfg := slack.Config{BotToken: fake.BotToken, ChannelID: channel, APIURL: fake.APIURL(), SigningSecret: fake.Secret}
+	if socket {
+		cfg.AppToken = fake.AppToken
+	}
+	cfg.Defaults()
+	return fake, cfg
 }
 
 type engineRef struct{ *bridge.Engine }
