@@ -313,16 +313,12 @@ func (o *Outbox) destination(it OutboxItem) string { return it.Dest }
 // the platform answered, before the outcome is committed.
 func (o *Outbox) process(ctx context.Context, it OutboxItem, sent func()) result {
 	res := result{lane: lane{it.Conversation, it.Target}, dest: o.destination(it)}
-	// Sends in flight at shutdown get SendTimeout to finish rather than being cut off.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.cfg.SendTimeout.D())
-	defer cancel()
-	ext, err := o.send(sctx, it)
+	ext, err := o.send(ctx, it)
 	sent()
-	cancel()
-	// Recording gets its own deadline: after a send that timed out, sctx is
-	// spent, and the outcome (a retry that counts as an attempt) must still
-	// be written.
-	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), o.cfg.SendTimeout.D())
+	// Recording gets its own deadline: after a send that timed out, the
+	// send's is spent, and the outcome (a retry that counts as an attempt)
+	// must still be written.
+	wctx, wcancel := o.deadline(ctx)
 	defer wcancel()
 	now := o.now()
 	log := o.log.With("outbox_id", it.ID, "conversation", it.Conversation, "target", it.Target, "kind", it.Kind)
@@ -386,6 +382,31 @@ func (o *Outbox) process(ctx context.Context, it OutboxItem, sent func()) result
 	return res
 }
 
+// deadline bounds one step of a send (a platform call, or recording what
+// it did) by SendTimeout. It is detached from ctx's cancellation: work in
+// flight at shutdown gets its time to finish rather than being cut off.
+func (o *Outbox) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), o.cfg.SendTimeout.D())
+}
+
+// recordThread writes the thread a platform call just opened or moved to.
+// It has its own deadline and, when the database fails, is retried itself:
+// retrying the platform call instead would open a second thread.
+func (o *Outbox) recordThread(ctx context.Context, conv ConversationID, surface Platform, ref ThreadRef) error {
+	write := func(wctx context.Context) error {
+		return o.store.Write(wctx, func(tx Tx) error { return tx.SetThread(conv, surface, ref, o.now()) })
+	}
+	wctx, cancel := o.deadline(ctx)
+	err := write(wctx)
+	cancel()
+	if err != nil {
+		o.log.Error("outbox: recording a new thread failed; retrying the record, not the platform call",
+			"conversation", conv, "surface", surface, "err", err)
+		err = o.retryRecord(ctx, write)
+	}
+	return err
+}
+
 // retryRecord retries write with backoff until it succeeds or the outbox
 // stops (then the row stays pending and its send may repeat once after
 // the restart, as after a crash).
@@ -419,7 +440,11 @@ func (o *Outbox) backoff(attempt int) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*o.jitter()))
 }
 
-func (o *Outbox) send(ctx context.Context, it OutboxItem) (ExternalRef, error) {
+// send performs one row on its platform within SendTimeout (ctx only
+// stops the retrying of records; see deadline).
+func (o *Outbox) send(runCtx context.Context, it OutboxItem) (ExternalRef, error) {
+	ctx, cancel := o.deadline(runCtx)
+	defer func() { cancel() }()
 	switch it.Kind {
 	case KindCustomerSend:
 		ch, ok := o.channels[it.Target]
@@ -438,9 +463,17 @@ func (o *Outbox) send(ctx context.Context, it OutboxItem) (ExternalRef, error) {
 	}
 	switch it.Kind {
 	case KindStaffPost, KindNotice:
-		ref, err := o.thread(ctx, s, it.Conversation)
+		ref, opened, err := o.thread(runCtx, ctx, s, it.Conversation)
 		if err != nil {
 			return ExternalRef{}, err
+		}
+		if opened {
+			// Opening the thread (a platform call and a commit) may have used
+			// most of the deadline; the post gets its own, or a slow opening
+			// would cut it off after the platform took it, and the retry
+			// would show the message twice.
+			cancel()
+			ctx, cancel = o.deadline(runCtx)
 		}
 		post, err := o.post(ctx, it)
 		if err != nil {
@@ -461,7 +494,7 @@ func (o *Outbox) send(ctx context.Context, it OutboxItem) (ExternalRef, error) {
 		}
 		return ExternalRef{}, s.UpdateCard(ctx, ref, view)
 	case KindMove:
-		return ExternalRef{}, o.move(ctx, s, it)
+		return ExternalRef{}, o.move(runCtx, ctx, s, it)
 	case KindAnnounce:
 		an, ok := s.(Announcer)
 		if !ok {
@@ -505,7 +538,7 @@ func (o *Outbox) send(ctx context.Context, it OutboxItem) (ExternalRef, error) {
 }
 
 // move re-homes a thread whose department changed, or refreshes its card.
-func (o *Outbox) move(ctx context.Context, s StaffSurface, it OutboxItem) error {
+func (o *Outbox) move(runCtx, ctx context.Context, s StaffSurface, it OutboxItem) error {
 	ref, err := o.store.Thread(ctx, it.Conversation, s.Name())
 	if errors.Is(err, ErrNotFound) {
 		return nil // not posted yet; it will open in the right place
@@ -528,29 +561,28 @@ func (o *Outbox) move(ctx context.Context, s StaffSurface, it OutboxItem) error 
 		}
 		return err
 	}
-	return o.store.Write(ctx, func(tx Tx) error { return tx.SetThread(it.Conversation, s.Name(), newRef, o.now()) })
+	return o.recordThread(runCtx, it.Conversation, s.Name(), newRef)
 }
 
 // thread returns the conversation's active thread on s, opening one first
 // if there is none.
-func (o *Outbox) thread(ctx context.Context, s StaffSurface, conv ConversationID) (ThreadRef, error) {
-	ref, err := o.store.Thread(ctx, conv, s.Name())
+func (o *Outbox) thread(runCtx, ctx context.Context, s StaffSurface, conv ConversationID) (ref ThreadRef, opened bool, err error) {
+	ref, err = o.store.Thread(ctx, conv, s.Name())
 	if err == nil || !errors.Is(err, ErrNotFound) {
-		return ref, err
+		return ref, false, err
 	}
 	view, err := o.store.ConversationView(ctx, conv)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if view.PreviousThread, err = o.store.PreviousThread(ctx, conv, s.Name()); err != nil {
-		return "", err
+		return "", false, err
 	}
 	ref, err = s.OpenThread(ctx, view)
 	if err != nil {
-		return "", fmt.Errorf("open thread: %w", err)
+		return "", false, fmt.Errorf("open thread: %w", err)
 	}
-	err = o.store.Write(ctx, func(tx Tx) error { return tx.SetThread(conv, s.Name(), ref, o.now()) })
-	return ref, err
+	return ref, true, o.recordThread(runCtx, conv, s.Name(), ref)
 }
 
 func (o *Outbox) post(ctx context.Context, it OutboxItem) (StaffPost, error) {

@@ -519,3 +519,116 @@ func TestOutboxRetriesTheRecordNotTheSend(t *testing.T) {
 		t.Errorf("%d posts, want 1: the send was repeated while the record failed", len(posts))
 	}
 }
+
+// slowSurface opens threads slowly and answers posts late: the platform
+// keeps a post even when the answer comes after the client gave up.
+type slowSurface struct {
+	*adaptertest.Surface
+	open, answer time.Duration
+}
+
+func (s *slowSurface) OpenThread(ctx context.Context, c bridge.ConversationView) (bridge.ThreadRef, error) {
+	time.Sleep(s.open)
+	return s.Surface.OpenThread(ctx, c)
+}
+
+func (s *slowSurface) Post(ctx context.Context, t bridge.ThreadRef, p bridge.StaffPost) (bridge.ExternalRef, error) {
+	ref, err := s.Surface.Post(ctx, t, p)
+	select {
+	case <-time.After(s.answer):
+		return ref, err
+	case <-ctx.Done():
+		return bridge.ExternalRef{}, ctx.Err()
+	}
+}
+
+// TestOutboxPostAfterSlowThreadOpeningHasItsOwnDeadline: opening the thread
+// takes most of send_timeout; the first post still gets a whole
+// send_timeout, so it is not cut off after the platform took it (which
+// would show it twice after the retry).
+func TestOutboxPostAfterSlowThreadOpeningHasItsOwnDeadline(t *testing.T) {
+	st := storetest.Open(t)
+	timeout := 400 * time.Millisecond
+	surface := &slowSurface{Surface: adaptertest.NewSurface("console"), open: timeout * 7 / 10, answer: timeout / 2}
+	ob := bridge.NewOutbox(bridge.OutboxOptions{Store: st, Surfaces: []bridge.StaffSurface{surface},
+		Config: bridge.OutboxConfig{SendTimeout: bridge.Duration(timeout), BaseBackoff: bridge.Duration(10 * time.Millisecond)}})
+	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"console"}, Notify: ob.Notify})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); ob.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	res, err := eng.Deliver(ctx, msg("v1", "m1", "one"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	adaptertest.Eventually(t, 10*time.Second, func() bool {
+		rows, _ := st.OutboxRows(ctx, res.Conversation)
+		for _, row := range rows {
+			if row.Kind == bridge.KindStaffPost {
+				return row.State == "sent"
+			}
+		}
+		return false
+	}, "the post recorded as sent")
+	if posts, _, _ := surface.Snapshot(); len(posts) != 1 {
+		t.Errorf("%d posts, want 1: the post was cut off by the thread opening's deadline and repeated", len(posts))
+	}
+}
+
+// TestOutboxRetriesTheThreadRecordNotTheOpening: a thread opens on the
+// platform but the database is locked when the outbox records it. The
+// record is retried; no second thread is opened.
+func TestOutboxRetriesTheThreadRecordNotTheOpening(t *testing.T) {
+	path := t.TempDir() + "/t.db"
+	st, err := store.Open(store.Config{Path: path, BusyTimeout: bridge.Duration(50 * time.Millisecond)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx := context.Background()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lock := storetest.NewWriteLock(t, path)
+	r := startOutbox(t, st, &fakeDestination{}, bridge.OutboxConfig{SendTimeout: bridge.Duration(300 * time.Millisecond)})
+	var locked sync.Once
+	released := make(chan struct{})
+	r.surface.Fail = func(op string, _ int) error {
+		if op == "open" {
+			locked.Do(func() {
+				lock.Lock()
+				go func() {
+					time.Sleep(700 * time.Millisecond) // longer than send_timeout
+					lock.Unlock()
+					close(released)
+				}()
+			})
+		}
+		return nil
+	}
+	res, err := r.eng.Deliver(ctx, msg("v1", "m1", "one"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-released
+	adaptertest.Eventually(t, 10*time.Second, func() bool {
+		rows, _ := st.OutboxRows(ctx, res.Conversation)
+		for _, row := range rows {
+			if row.Kind == bridge.KindStaffPost {
+				return row.State == "sent"
+			}
+		}
+		return false
+	}, "the post recorded as sent")
+	r.stop()
+	thread, err := st.Thread(ctx, res.Conversation, "console")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := r.surface.Threads(); n != 1 {
+		t.Errorf("%d threads opened, want 1: the opening was repeated while its record failed", n)
+	}
+	if posts, _, _ := r.surface.Snapshot(); len(posts) != 1 || posts[0].Thread != thread {
+		t.Errorf("posts = %+v, want one in %s", posts, thread)
+	}
+}

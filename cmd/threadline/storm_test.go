@@ -371,13 +371,17 @@ email:
 			for _, m := range dc.Messages(discordThreadWith(dc, forum, "m/"+c.key+"/0/")) {
 				discordTexts = append(discordTexts, m.Content)
 			}
-			for _, p := range []string{
-				onceInOrder(stormCustomer, c.key, slackTexts, perCustomer),
-				onceInOrder(stormCustomer, c.key, discordTexts, perCustomer),
-				onceInOrder(stormReply, c.key, received(c), replies),
+			for _, w := range []struct {
+				where string
+				p     string
+				texts []string
+			}{
+				{"Slack thread", onceInOrder(stormCustomer, c.key, slackTexts, perCustomer), slackTexts},
+				{"Discord post", onceInOrder(stormCustomer, c.key, discordTexts, perCustomer), discordTexts},
+				{"customer's " + c.channel, onceInOrder(stormReply, c.key, received(c), replies), received(c)},
 			} {
-				if p != "" {
-					out = append(out, p)
+				if w.p != "" {
+					out = append(out, fmt.Sprintf("%s in the %s %q", w.p, w.where, w.texts))
 				}
 			}
 		}
