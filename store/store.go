@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,7 +13,7 @@ import (
 	"runtime"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/threadlinehq/threadline/bridge"
 )
@@ -110,10 +111,7 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	// Reuse prepared statements per connection: preparing the larger
 	// queries cost more than running them.
 	q.Set("_stmt_cache_size", "128")
-	w, err := sql.Open("sqlite3", "file:"+cfg.Path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", cfg.Path, err)
-	}
+	w := sql.OpenDB(connector("file:" + cfg.Path + "?" + q.Encode()))
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -124,11 +122,7 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	}
 	q.Set("_txlock", "deferred")
 	q.Set("_query_only", "1")
-	r, err := sql.Open("sqlite3", "file:"+cfg.Path+"?"+q.Encode())
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open %s: %w", cfg.Path, err)
-	}
+	r := sql.OpenDB(connector("file:" + cfg.Path + "?" + q.Encode()))
 	r.SetMaxOpenConns(cfg.ReadConnections)
 	r.SetMaxIdleConns(cfg.ReadConnections)
 	s := &Store{
@@ -138,6 +132,25 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	go s.committer()
 	return s, nil
 }
+
+// connector opens connections to dsn and sets what the DSN cannot carry:
+// temporary storage in memory. Group commit runs each write in a SAVEPOINT,
+// whose statement journal is otherwise a temporary file; in memory the
+// end-to-end benchmark delivers about a fifth more messages per second.
+func connector(dsn string) driver.Connector {
+	return dsnConnector{dsn: dsn, drv: &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)
+		return err
+	}}}
+}
+
+type dsnConnector struct {
+	dsn string
+	drv *sqlite3.SQLiteDriver
+}
+
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c dsnConnector) Driver() driver.Driver                        { return c.drv }
 
 // Path is the database file.
 func (s *Store) Path() string { return s.cfg.Path }
