@@ -62,7 +62,9 @@ adapter against its real API at the configured base URL:
   slack     auth.test (token, team), token scopes (X-OAuth-Scopes), every staff channel
             (conversations.info: exists, bot is a member), every user group named in
             departments (usergroups.users.list), the app-level token for Socket Mode
-            (apps.connections.open)
+            (apps.connections.open); in HTTP mode, that public_url is public https and
+            that a signed url_verification posted to public_url/slack/events comes
+            back from the running daemon (so the proxy and the signing secret fit)
   telegram  getMe (token), getWebhookInfo (webhook mode: the URL matches public_url,
             recent delivery errors; polling: no webhook in the way)
   email     IMAP login and mailbox select; SMTP greeting, STARTTLS/TLS and login
@@ -262,7 +264,19 @@ func (d *doctor) slack(parent context.Context) {
 			d.add("slack", pass, "Socket Mode: the app-level token opens connections", "")
 		}
 	} else {
-		d.add("slack", pass, "HTTP mode: Slack must reach "+d.cfg.PublicURL+"/slack/events, /slack/interactivity and /slack/commands", "")
+		d.step("slack: POST %s/slack/events (a signed url_verification, as Slack sends)", d.cfg.PublicURL)
+		err := s.CheckRequestURL(ctx, d.cfg.PublicURL)
+		paths := d.cfg.PublicURL + "/slack/events, /slack/interactivity and /slack/commands"
+		switch {
+		case err == nil:
+			d.add("slack", pass, "HTTP mode: "+d.cfg.PublicURL+"/slack/events leads to this daemon and it has this signing secret", "")
+		case errors.Is(err, slack.ErrRequestURLUnreachable):
+			d.add("slack", warn, "HTTP mode: "+err.Error(),
+				"start the daemon (doctor may run beside it) and run doctor again; Slack must reach "+paths)
+		default:
+			d.add("slack", fail, "HTTP mode: "+err.Error(),
+				"set public_url (THREADLINE_PUBLIC_URL) to the public https:// address whose reverse proxy passes "+paths+" to this daemon, or use Socket Mode (SLACK_APP_TOKEN) and no public URL is needed")
+		}
 	}
 }
 

@@ -31,6 +31,7 @@ type doctorRig struct {
 	forum    string
 	// edits to the config before it is written
 	botToken, imapURL, extra, telegramExtra string
+	slackHTTP                               bool // HTTP Events API (signing secret) instead of Socket Mode
 }
 
 func newDoctorRig(t *testing.T) *doctorRig {
@@ -50,10 +51,14 @@ func newDoctorRig(t *testing.T) *doctorRig {
 }
 
 func (r *doctorRig) config() string {
+	mode := "app_token: " + r.slack.AppToken
+	if r.slackHTTP {
+		mode = "signing_secret: " + r.slack.Secret
+	}
 	cfg := testConfig + `
 slack:
   bot_token: ` + r.botToken + `
-  app_token: ` + r.slack.AppToken + `
+  ` + mode + `
   channel_id: C0SUPPORT1
   api_url: ` + r.slack.APIURL() + `
 telegram:
@@ -152,6 +157,13 @@ func TestDoctorFailures(t *testing.T) {
 		{"slack channel missing", func(r *doctorRig) { r.slack.SetChannel(fakeslack.Channel{ID: "C0SUPPORT1", Missing: true}) }, []string{
 			"FAIL  slack     channel C0SUPPORT1 does not exist, or is private and the bot is not in it",
 		}},
+		{"slack request URL not https", func(r *doctorRig) {
+			r.slackHTTP = true
+			r.extra = "public_url: http://support.example.com\n"
+		}, []string{
+			"FAIL  slack     HTTP mode: public_url http://support.example.com is not https://: Slack only sends events to HTTPS Request URLs",
+			"fix: set public_url (THREADLINE_PUBLIC_URL) to the public https:// address",
+		}},
 		{"telegram wrong webhook", func(r *doctorRig) {
 			r.extra = "public_url: https://support.example.com\n"
 			r.telegramExtra = "  webhook_secret: our_secret\n"
@@ -198,6 +210,33 @@ func TestDoctorFailures(t *testing.T) {
 				t.Errorf("no summary:\n%s", out)
 			}
 		})
+	}
+}
+
+// In HTTP mode doctor posts a signed challenge to public_url/slack/events;
+// when nothing answers from here (no daemon running, or the name only
+// resolves outside), that is a warning, not a failure.
+func TestDoctorWarnsWhenTheRequestURLIsUnreachableFromHere(t *testing.T) {
+	r := newDoctorRig(t)
+	r.slackHTTP = true
+	r.extra = "public_url: https://support.example.com\n"
+	code, out, progress := r.run()
+	if code != 0 {
+		t.Errorf("exit %d, want 0 (a warning only):\n%s", code, out)
+	}
+	for _, want := range []string{
+		"WARN  slack     HTTP mode: POST https://support.example.com/slack/events: unreachable from here",
+		"fix: start the daemon (doctor may run beside it) and run doctor again",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(progress, "… slack: POST https://support.example.com/slack/events (a signed url_verification") {
+		t.Errorf("progress:\n%s", progress)
+	}
+	if strings.Contains(out+progress, r.slack.Secret) {
+		t.Error("the signing secret was printed")
 	}
 }
 
