@@ -471,52 +471,9 @@ func TestOutboxBoundsConcurrentSendsByWorkers(t *testing.T) {
 // locked when the outbox records it. The record is retried until the lock
 // is gone; the post is not repeated.
 func TestOutboxRetriesTheRecordNotTheSend(t *testing.T) {
-	path := t.TempDir() + "/t.db"
-	st, err := store.Open(store.Config{Path: path, BusyTimeout: bridge.Duration(50 * time.Millisecond)}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ctx := context.Background()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	lock := storetest.NewWriteLock(t, path)
-	r := startOutbox(t, st, &fakeDestination{}, bridge.OutboxConfig{})
-	var locked sync.Once
-	released := make(chan struct{})
-	r.surface.Fail = func(op string, _ int) error {
-		if op == "post" {
-			// The post goes through; right after it another process takes the
-			// write lock for a while.
-			locked.Do(func() {
-				lock.Lock()
-				go func() {
-					time.Sleep(600 * time.Millisecond)
-					lock.Unlock()
-					close(released)
-				}()
-			})
-		}
-		return nil
-	}
-	res, err := r.eng.Deliver(ctx, msg("v1", "m1", "one"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	<-released
-	adaptertest.Eventually(t, 10*time.Second, func() bool {
-		rows, _ := st.OutboxRows(ctx, res.Conversation)
-		for _, row := range rows {
-			if row.Kind == bridge.KindStaffPost && row.State == "sent" {
-				return true
-			}
-		}
-		return false
-	}, "the post recorded as sent")
-	r.stop()
-	if posts, _, _ := r.surface.Snapshot(); len(posts) != 1 {
-		t.Errorf("%d posts, want 1: the send was repeated while the record failed", len(posts))
+	r, thread := recordWhileLocked(t, "post", 600*time.Millisecond)
+	if posts, _, _ := r.surface.Snapshot(); len(posts) != 1 || posts[0].Thread != thread {
+		t.Errorf("posts = %+v, want one in %s: the send was repeated while the record failed", posts, thread)
 	}
 }
 
@@ -576,9 +533,25 @@ func TestOutboxPostAfterSlowThreadOpeningHasItsOwnDeadline(t *testing.T) {
 }
 
 // TestOutboxRetriesTheThreadRecordNotTheOpening: a thread opens on the
-// platform but the database is locked when the outbox records it. The
-// record is retried; no second thread is opened.
+// platform but the database is locked, for longer than send_timeout, when
+// the outbox records it. The record is retried; no second thread is opened.
 func TestOutboxRetriesTheThreadRecordNotTheOpening(t *testing.T) {
+	r, thread := recordWhileLocked(t, "open", 700*time.Millisecond)
+	if n := r.surface.Threads(); n != 1 {
+		t.Errorf("%d threads opened, want 1: the opening was repeated while its record failed", n)
+	}
+	if posts, _, _ := r.surface.Snapshot(); len(posts) != 1 || posts[0].Thread != thread {
+		t.Errorf("posts = %+v, want one in %s", posts, thread)
+	}
+}
+
+// recordWhileLocked delivers one message; right after the surface call op
+// (open or post) went through, another process holds the database's write
+// lock for hold, so recording what the platform did fails for a while. It
+// returns once the post is recorded as sent, with the outbox stopped, and
+// the conversation's recorded thread.
+func recordWhileLocked(t *testing.T, op string, hold time.Duration) (*outboxRig, bridge.ThreadRef) {
+	t.Helper()
 	path := t.TempDir() + "/t.db"
 	st, err := store.Open(store.Config{Path: path, BusyTimeout: bridge.Duration(50 * time.Millisecond)}, nil)
 	if err != nil {
@@ -593,12 +566,12 @@ func TestOutboxRetriesTheThreadRecordNotTheOpening(t *testing.T) {
 	r := startOutbox(t, st, &fakeDestination{}, bridge.OutboxConfig{SendTimeout: bridge.Duration(300 * time.Millisecond)})
 	var locked sync.Once
 	released := make(chan struct{})
-	r.surface.Fail = func(op string, _ int) error {
-		if op == "open" {
+	r.surface.Fail = func(got string, _ int) error {
+		if got == op {
 			locked.Do(func() {
 				lock.Lock()
 				go func() {
-					time.Sleep(700 * time.Millisecond) // longer than send_timeout
+					time.Sleep(hold)
 					lock.Unlock()
 					close(released)
 				}()
@@ -625,10 +598,5 @@ func TestOutboxRetriesTheThreadRecordNotTheOpening(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := r.surface.Threads(); n != 1 {
-		t.Errorf("%d threads opened, want 1: the opening was repeated while its record failed", n)
-	}
-	if posts, _, _ := r.surface.Snapshot(); len(posts) != 1 || posts[0].Thread != thread {
-		t.Errorf("posts = %+v, want one in %s", posts, thread)
-	}
+	return r, thread
 }
