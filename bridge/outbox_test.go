@@ -518,15 +518,7 @@ func TestOutboxPostAfterSlowThreadOpeningHasItsOwnDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adaptertest.Eventually(t, 10*time.Second, func() bool {
-		rows, _ := st.OutboxRows(ctx, res.Conversation)
-		for _, row := range rows {
-			if row.Kind == bridge.KindStaffPost {
-				return row.State == "sent"
-			}
-		}
-		return false
-	}, "the post recorded as sent")
+	postSent(t, st, res.Conversation)
 	if posts, _, _ := surface.Snapshot(); len(posts) != 1 {
 		t.Errorf("%d posts, want 1: the post was cut off by the thread opening's deadline and repeated", len(posts))
 	}
@@ -584,8 +576,20 @@ func recordWhileLocked(t *testing.T, op string, hold time.Duration) (*outboxRig,
 		t.Fatal(err)
 	}
 	<-released
+	postSent(t, st, res.Conversation)
+	r.stop()
+	thread, err := st.Thread(ctx, res.Conversation, "console")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, thread
+}
+
+// postSent waits until conv's staff post is recorded as sent.
+func postSent(t *testing.T, st *store.Store, conv bridge.ConversationID) {
+	t.Helper()
 	adaptertest.Eventually(t, 10*time.Second, func() bool {
-		rows, _ := st.OutboxRows(ctx, res.Conversation)
+		rows, _ := st.OutboxRows(context.Background(), conv)
 		for _, row := range rows {
 			if row.Kind == bridge.KindStaffPost {
 				return row.State == "sent"
@@ -593,10 +597,4 @@ func recordWhileLocked(t *testing.T, op string, hold time.Duration) (*outboxRig,
 		}
 		return false
 	}, "the post recorded as sent")
-	r.stop()
-	thread, err := st.Thread(ctx, res.Conversation, "console")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r, thread
 }
