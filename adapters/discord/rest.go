@@ -22,6 +22,7 @@ const (
 	codeUnknownChannel = 10003
 	codeUnknownMessage = 10008
 	codeUnknownWebhook = 10015
+	codeThreadExists   = 160004 // "A thread has already been created for this message"
 	codeMissingAccess  = 50001
 	codeMissingPerms   = 50013
 	codeThreadArchived = 50083

@@ -326,3 +326,31 @@ func TestRateLimitThroughOutbox(t *testing.T) {
 		return false
 	}, "the rate-limited row is sent without using an attempt")
 }
+
+// In a text channel a thread is started from the card. When Discord started
+// it but the answer was lost, the retry gets "A thread has already been
+// created for this message" and takes that thread (its id is the card's)
+// instead of failing the post for good.
+func TestOpenThreadAfterLostAnswer(t *testing.T) {
+	t.Parallel()
+	fake, s, ch := direct(t, true)
+	ctx := context.Background()
+	fake.Inject(fakediscord.Fault{Method: "POST", PathContains: "/threads", Lost: true})
+	if _, err := s.OpenThread(ctx, view(7, bridge.StatusOpen)); err == nil {
+		t.Fatal("the lost answer was not an error")
+	}
+	ref, err := s.OpenThread(ctx, view(7, bridge.StatusOpen))
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	threads := fake.Threads(ch)
+	if len(threads) != 1 || threads[0].ID != string(ref) {
+		t.Fatalf("threads = %+v, want one, %s", threads, ref)
+	}
+	if cards := fake.Messages(ch); len(cards) != 1 || cards[0].ID != string(ref) {
+		t.Errorf("cards in the channel = %d, want the one the thread started from", len(cards))
+	}
+	if _, err := s.Post(ctx, ref, bridge.StaffPost{Direction: bridge.DirStaff, Author: "Alice", Text: "on it"}); err != nil {
+		t.Errorf("post in the thread: %v", err)
+	}
+}

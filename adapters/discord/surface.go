@@ -349,7 +349,12 @@ func (s *Surface) OpenThread(ctx context.Context, v bridge.ConversationView) (br
 		}
 		th, err := s.sess.MessageThreadStartComplex(parent, cardID,
 			&discordgo.ThreadStart{Name: name, AutoArchiveDuration: autoArchive}, discordgo.WithContext(ctx))
-		if err != nil {
+		switch {
+		case hasCode(err, codeThreadExists):
+			// An earlier try started it but its answer was lost; a thread
+			// started from a message has the message's id.
+			th = &discordgo.Channel{ID: cardID}
+		case err != nil:
 			if hasCode(err, codeUnknownMessage) {
 				s.dropCard(v.ID)
 			}

@@ -475,7 +475,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, auth bool, fn fun
 	if r.URL.RawQuery != "" {
 		path += "?" + r.URL.RawQuery
 	}
-	if f := s.takeFault(r.Method, path); f != nil {
+	f := s.takeFault(r.Method, path)
+	if f != nil && !f.Lost {
 		s.applyFault(w, r, path, f)
 		return
 	}
@@ -494,6 +495,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, auth bool, fn fun
 		body = map[string]any{"message": aerr.msg, "code": aerr.code}
 	}
 	s.logRequest(r.Method, path, status)
+	if f != nil { // Lost: done, but the client never hears of it
+		dropConn(w)
+		return
+	}
 	if status == http.StatusNoContent || body == nil {
 		w.WriteHeader(status)
 		return
@@ -537,6 +542,17 @@ func (s *Server) takeFault(method, path string) *Fault {
 	return nil
 }
 
+// dropConn closes the connection without an answer.
+func dropConn(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if c, _, err := hj.Hijack(); err == nil {
+			c.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, path string, f *Fault) {
 	switch {
 	case f.Hang:
@@ -550,13 +566,8 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, path string,
 		return
 	case f.Drop:
 		s.logRequest(r.Method, path, 0)
-		if hj, ok := w.(http.Hijacker); ok {
-			if c, _, err := hj.Hijack(); err == nil {
-				c.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
+		dropConn(w)
+		return
 	case f.Malformed:
 		s.logRequest(r.Method, path, 200)
 		w.Header().Set("Content-Type", "application/json")

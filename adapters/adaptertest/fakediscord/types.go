@@ -204,5 +204,6 @@ type Fault struct {
 	Drop       bool   // close the connection without answering
 	Hang       bool   // answer nothing until the client gives up (a timeout)
 	Malformed  bool   // answer 200 with broken JSON
+	Lost       bool   // perform the request, then close the connection: the answer is lost
 	Times      int    // requests it applies to; default 1
 }
