@@ -354,3 +354,40 @@ func TestOpenThreadAfterLostAnswer(t *testing.T) {
 		t.Errorf("post in the thread: %v", err)
 	}
 }
+
+// A forum post whose creation got no answer may exist or not. The retry
+// looks among the active threads first: it takes the post Discord made
+// when only the answer was lost, and makes one when the request never got
+// through. Either way there is one post.
+func TestOpenForumPostAfterNoAnswer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		fault fakediscord.Fault
+	}{
+		{"made, answer lost", fakediscord.Fault{Method: "POST", PathContains: "/threads", Lost: true}},
+		{"never made", fakediscord.Fault{Method: "POST", PathContains: "/threads", Drop: true}},
+		{"server error", fakediscord.Fault{Method: "POST", PathContains: "/threads", Status: 502}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake, s, forum := direct(t, false)
+			ctx := context.Background()
+			fake.Inject(tc.fault)
+			if _, err := s.OpenThread(ctx, view(9, bridge.StatusOpen)); err == nil {
+				t.Fatal("no answer was not an error")
+			}
+			ref, err := s.OpenThread(ctx, view(9, bridge.StatusOpen))
+			if err != nil {
+				t.Fatalf("retry: %v", err)
+			}
+			if threads := fake.Threads(forum); len(threads) != 1 || threads[0].ID != string(ref) {
+				t.Errorf("posts = %+v, want one, %s", threads, ref)
+			}
+			// Another conversation is not mistaken for it.
+			other, err := s.OpenThread(ctx, view(10, bridge.StatusOpen))
+			if err != nil || other == ref {
+				t.Errorf("another conversation: %s, %v", other, err)
+			}
+		})
+	}
+}

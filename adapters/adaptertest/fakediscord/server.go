@@ -451,6 +451,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET /channels/{id}", true, s.getChannel)
 	handle("GET /guilds/{id}", true, s.getGuild)
 	handle("GET /guilds/{id}/members/{user}", true, s.getMember)
+	handle("GET /guilds/{id}/threads/active", true, s.activeThreads)
 	handle("PATCH /channels/{id}", true, s.patchChannel)
 	handle("POST /channels/{id}/threads", true, s.startThread)
 	handle("POST /channels/{id}/messages/{mid}/threads", true, s.startThreadFromMessage)
@@ -1073,6 +1074,21 @@ func (s *Server) startThreadFromMessage(r *http.Request) (int, any, *apiError) {
 	s.mu.Unlock()
 	s.gw.dispatch("THREAD_CREATE", withNewlyCreated(out))
 	return 201, out, nil
+}
+
+// activeThreads lists the guild's threads and forum posts that are not
+// archived, as Discord's GET /guilds/{id}/threads/active does.
+func (s *Server) activeThreads(r *http.Request) (int, any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []Channel{}
+	for _, c := range s.channels {
+		if c.Type == TypePublicThread && c.GuildID == r.PathValue("id") && (c.ThreadMetadata == nil || !c.ThreadMetadata.Archived) {
+			out = append(out, copyChannel(c))
+		}
+	}
+	slices.SortFunc(out, func(a, b Channel) int { return cmpID(a.ID, b.ID) })
+	return 200, map[string]any{"threads": out, "members": []any{}}, nil
 }
 
 func (s *Server) listWebhooks(r *http.Request) (int, any, *apiError) {
