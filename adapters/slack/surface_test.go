@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -418,5 +419,57 @@ func TestClassifiedErrors(t *testing.T) {
 	r.fake.FailNext("chat.postMessage", "internal_error")
 	if _, err := r.surface.Post(ctx, bridge.ThreadRef(channel+"/1.2"), bridge.StaffPost{Text: "x"}); err == nil || bridge.IsPermanent(err) {
 		t.Errorf("internal_error = %v, want transient", err)
+	}
+}
+
+// A card whose chat.postMessage got no clear answer may be posted or not.
+// The retry looks in the channel's history first: it takes the card Slack
+// posted when only the answer was lost, and posts one when the call never
+// got through. Either way there is one card.
+func TestOpenThreadAfterNoAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault fakeslack.Fault
+	}{
+		{"posted, answer lost", fakeslack.Fault{Lost: true}},
+		{"never posted", fakeslack.Fault{Drop: true}},
+		{"server error", fakeslack.Fault{Status: 500}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake, cfg := newWorkspace(t, false)
+			s := slack.New(cfg, slack.Options{})
+			var once sync.Once
+			fake.SetFaults(func(method string) *fakeslack.Fault {
+				var f *fakeslack.Fault
+				if method == "chat.postMessage" {
+					once.Do(func() { f = &tc.fault })
+				}
+				return f
+			})
+			ctx := context.Background()
+			v := func(id bridge.ConversationID) bridge.ConversationView {
+				return bridge.ConversationView{Conversation: bridge.Conversation{ID: id, CustomerName: "Anna", Channel: "webchat", Status: "open", Priority: "normal"}}
+			}
+			if _, err := s.OpenThread(ctx, v(9)); err == nil {
+				t.Fatal("no answer was not an error")
+			}
+			ref, err := s.OpenThread(ctx, v(9))
+			if err != nil {
+				t.Fatalf("retry: %v", err)
+			}
+			var cards []string
+			for _, m := range fake.Messages() {
+				if m.Channel == channel && m.ThreadTS == "" {
+					cards = append(cards, channel+"/"+m.TS)
+				}
+			}
+			if len(cards) != 1 || cards[0] != string(ref) {
+				t.Errorf("cards = %v, want one, %s", cards, ref)
+			}
+			// Another conversation is not mistaken for it.
+			if other, err := s.OpenThread(ctx, v(10)); err != nil || other == ref {
+				t.Errorf("another conversation: %s, %v", other, err)
+			}
+		})
 	}
 }

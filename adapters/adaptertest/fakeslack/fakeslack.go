@@ -297,9 +297,16 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	if s.faultFn != nil {
 		if f := s.faultFn(method); f != nil {
 			s.faulted++
-			s.mu.Unlock()
-			s.writeFault(w, r, f)
-			return
+			if f.Lost {
+				// Performed below; what it answers goes nowhere.
+				conn := w
+				w = httptest.NewRecorder()
+				defer s.writeFault(conn, r, &Fault{Drop: true})
+			} else {
+				s.mu.Unlock()
+				s.writeFault(w, r, f)
+				return
+			}
 		}
 	}
 	hold := s.holds[method]
@@ -324,6 +331,8 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		s.conversationsInfo(w, f)
 	case "conversations.replies":
 		s.conversationsReplies(w, f)
+	case "conversations.history":
+		s.conversationsHistory(w, f)
 	case "usergroups.users.list":
 		s.userGroupUsers(w, f)
 	case "auth.test":

@@ -16,6 +16,7 @@ type Fault struct {
 	Body       string // answer this raw body (e.g. malformed JSON)
 	Drop       bool   // close the connection without answering (a reset)
 	Hang       bool   // answer nothing until the client gives up (a timeout)
+	Lost       bool   // perform the call, then close the connection: the answer is lost
 }
 
 // SetFaults installs fn, asked before every Web API call (after RateLimit

@@ -1,6 +1,7 @@
 package fakeslack
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"sort"
@@ -105,4 +106,35 @@ func (s *Server) conversationsReplies(w http.ResponseWriter, f url.Values) {
 		resp["response_metadata"] = map[string]any{"next_cursor": strconv.Itoa(end)}
 	}
 	writeJSON(w, resp)
+}
+
+// conversationsHistory answers conversations.history: the channel's
+// top-level messages (the bot's, with their blocks), newest first, those
+// older than oldest left out, up to limit (default 100).
+func (s *Server) conversationsHistory(w http.ResponseWriter, f url.Values) {
+	channel := f.Get("channel")
+	if c := s.channel(channel); c.Missing || !strings.HasPrefix(channel, "C") {
+		fail(w, "channel_not_found")
+		return
+	}
+	limit, _ := strconv.Atoi(f.Get("limit"))
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	oldest := f.Get("oldest")
+	s.mu.Lock()
+	var out []map[string]any
+	for i := len(s.msgs) - 1; i >= 0 && len(out) < limit; i-- {
+		m := s.msgs[i]
+		if m.Channel != channel || m.ThreadTS != "" || m.Ephemeral || s.deleted[channel+"/"+m.TS] || (oldest != "" && tsLess(m.TS, oldest)) {
+			continue
+		}
+		item := map[string]any{"type": "message", "ts": m.TS, "text": m.Text, "user": "UBOT", "bot_id": "BBOT"}
+		if len(m.Blocks) > 0 && json.Valid(m.Blocks) {
+			item["blocks"] = m.Blocks
+		}
+		out = append(out, item)
+	}
+	s.mu.Unlock()
+	writeJSON(w, map[string]any{"ok": true, "messages": out, "has_more": false})
 }
