@@ -134,6 +134,11 @@ type ConversationView struct {
 	Conversation
 	LastMessage    string    // first line of the newest customer message
 	PreviousThread ThreadRef // set when a thread is re-opened after its parent was deleted
-	Identity       string    // customer handle on the channel (username, email)
-	Tags           []string
+	// TriedSince is set when an earlier try to open this thread failed:
+	// the platform may have made it all the same (its answer was lost).
+	// The surface then looks for a thread it made for this conversation
+	// since then (not PreviousThread) before making another.
+	TriedSince time.Time
+	Identity   string // customer handle on the channel (username, email)
+	Tags       []string
 }

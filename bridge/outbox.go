@@ -463,7 +463,7 @@ func (o *Outbox) send(runCtx context.Context, it OutboxItem) (ExternalRef, error
 	}
 	switch it.Kind {
 	case KindStaffPost, KindNotice:
-		ref, opened, err := o.thread(runCtx, ctx, s, it.Conversation)
+		ref, opened, err := o.thread(runCtx, ctx, s, it)
 		if err != nil {
 			return ExternalRef{}, err
 		}
@@ -566,7 +566,8 @@ func (o *Outbox) move(runCtx, ctx context.Context, s StaffSurface, it OutboxItem
 
 // thread returns the conversation's active thread on s, opening one first
 // if there is none.
-func (o *Outbox) thread(runCtx, ctx context.Context, s StaffSurface, conv ConversationID) (ref ThreadRef, opened bool, err error) {
+func (o *Outbox) thread(runCtx, ctx context.Context, s StaffSurface, it OutboxItem) (ref ThreadRef, opened bool, err error) {
+	conv := it.Conversation
 	ref, err = o.store.Thread(ctx, conv, s.Name())
 	if err == nil || !errors.Is(err, ErrNotFound) {
 		return ref, false, err
@@ -577,6 +578,11 @@ func (o *Outbox) thread(runCtx, ctx context.Context, s StaffSurface, conv Conver
 	}
 	if view.PreviousThread, err = o.store.PreviousThread(ctx, conv, s.Name()); err != nil {
 		return "", false, err
+	}
+	if it.Attempts > 0 {
+		// This row failed before, with no thread recorded: perhaps at
+		// opening it, after the platform made it but its answer was lost.
+		view.TriedSince = it.CreatedAt
 	}
 	ref, err = s.OpenThread(ctx, view)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -597,4 +598,39 @@ func postSent(t *testing.T, st *store.Store, conv bridge.ConversationID) {
 		}
 		return false
 	}, "the post recorded as sent")
+}
+
+// A retry of a row whose thread opening failed tells the surface when it
+// first tried (ConversationView.TriedSince), so it can look for a thread
+// the platform made while the answer was lost; a first try does not.
+func TestOutboxTellsTheSurfaceAboutAnEarlierOpeningTry(t *testing.T) {
+	st := storetest.Open(t)
+	r := startOutbox(t, st, &fakeDestination{}, bridge.OutboxConfig{})
+	failed := false
+	r.surface.Fail = func(op string, _ int) error {
+		if op == "open" && !failed {
+			failed = true
+			return errors.New("connection reset")
+		}
+		return nil
+	}
+	ctx := context.Background()
+	first, _ := r.eng.Deliver(ctx, msg("v1", "m1", "one"))
+	postSent(t, st, first.Conversation)
+	second, _ := r.eng.Deliver(ctx, msg("v2", "m2", "two"))
+	postSent(t, st, second.Conversation)
+	r.stop()
+	_, cards, _ := r.surface.Snapshot()
+	opened := map[bridge.ConversationID]bridge.ConversationView{}
+	for _, c := range cards {
+		if _, ok := opened[c.ID]; !ok {
+			opened[c.ID] = c
+		}
+	}
+	if opened[first.Conversation].TriedSince.IsZero() {
+		t.Error("the retry after a failed opening did not say when it first tried")
+	}
+	if !opened[second.Conversation].TriedSince.IsZero() {
+		t.Errorf("a first try says TriedSince %s", opened[second.Conversation].TriedSince)
+	}
 }

@@ -373,10 +373,13 @@ func TestOpenForumPostAfterNoAnswer(t *testing.T) {
 			fake, s, forum := direct(t, false)
 			ctx := context.Background()
 			fake.Inject(tc.fault)
+			tried := time.Now()
 			if _, err := s.OpenThread(ctx, view(9, bridge.StatusOpen)); err == nil {
 				t.Fatal("no answer was not an error")
 			}
-			ref, err := s.OpenThread(ctx, view(9, bridge.StatusOpen))
+			retry := view(9, bridge.StatusOpen)
+			retry.TriedSince = tried // as the outbox sets it on a retry
+			ref, err := s.OpenThread(ctx, retry)
 			if err != nil {
 				t.Fatalf("retry: %v", err)
 			}

@@ -77,10 +77,6 @@ type Surface struct {
 	parent map[string]string // thread id -> parent channel id
 	hooks  map[string]*discordgo.Webhook
 	cards  map[bridge.ConversationID]string // text channels: card posted, thread not started yet
-	// unsure: forum posts whose creation got no clear answer (a timeout, a
-	// reset, a 5xx): Discord may have made the post. The retry looks for it
-	// among the active threads before making another.
-	unsure map[bridge.ConversationID]bool
 	botID  string
 	appID  string
 
@@ -158,7 +154,7 @@ func New(cfg Config, o Options) (*Surface, error) {
 	sess.LogLevel = -1     // discordgo logs through the standard logger; errors are logged here instead
 	sess.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsMessageContent
 	s := &Surface{cfg: cfg, o: o, log: o.Log, sess: sess, chans: map[string]chanInfo{}, parent: map[string]string{},
-		hooks: map[string]*discordgo.Webhook{}, cards: map[bridge.ConversationID]string{}, unsure: map[bridge.ConversationID]bool{}, appID: cfg.ApplicationID}
+		hooks: map[string]*discordgo.Webhook{}, cards: map[bridge.ConversationID]string{}, appID: cfg.ApplicationID}
 	if o.CatchUp != nil {
 		s.cu = &bridge.CatchUp{Store: o.CatchUp, Surface: Platform, Log: o.Log}
 	}
@@ -323,11 +319,11 @@ func (s *Surface) OpenThread(ctx context.Context, v bridge.ConversationView) (br
 	name := threadName(v)
 	switch {
 	case isForum(ci.typ):
-		if s.isUnsure(v.ID) {
-			if id, err := s.findPost(ctx, ci.guild, parent, name); err != nil {
+		if !v.TriedSince.IsZero() {
+			// An earlier try may have made the post (its answer lost).
+			if id, err := s.findPost(ctx, ci.guild, parent, name, string(v.PreviousThread)); err != nil {
 				return "", err
 			} else if id != "" {
-				s.setUnsure(v.ID, false)
 				s.log.Info("discord: the forum post an earlier try made is used", "conversation", v.ID, "thread", id)
 				s.rememberParent(id, parent)
 				return bridge.ThreadRef(id), nil
@@ -341,13 +337,8 @@ func (s *Surface) OpenThread(ctx context.Context, v bridge.ConversationView) (br
 			if hasCode(err, 50035) {
 				s.forgetChannel(parent) // a tag may have been deleted
 			}
-			var rest *discordgo.RESTError
-			if !errors.As(err, &rest) || rest.Response == nil || rest.Response.StatusCode >= 500 {
-				s.setUnsure(v.ID, true)
-			}
 			return "", classify("create forum post", err)
 		}
-		s.setUnsure(v.ID, false)
 		s.rememberParent(th.ID, parent)
 		return bridge.ThreadRef(th.ID), nil
 	case isText(ci.typ):
@@ -386,24 +377,9 @@ func (s *Surface) OpenThread(ctx context.Context, v bridge.ConversationView) (br
 	return "", bridge.Permanent(fmt.Errorf("discord: channel %s is neither a forum nor a text channel (type %d); set discord.channel_id to a forum channel", parent, ci.typ))
 }
 
-func (s *Surface) isUnsure(conv bridge.ConversationID) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.unsure[conv]
-}
-
-func (s *Surface) setUnsure(conv bridge.ConversationID, on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if on {
-		s.unsure[conv] = true
-	} else {
-		delete(s.unsure, conv)
-	}
-}
-
-// findPost looks for an active post in forum named name, made by the bot.
-func (s *Surface) findPost(ctx context.Context, guild, forum, name string) (string, error) {
+// findPost looks for an active post in forum named name, made by the bot,
+// other than not.
+func (s *Surface) findPost(ctx context.Context, guild, forum, name, not string) (string, error) {
 	list, err := s.sess.GuildThreadsActive(guild, discordgo.WithContext(ctx))
 	if err != nil {
 		return "", classify("list active threads", err)
@@ -412,7 +388,7 @@ func (s *Surface) findPost(ctx context.Context, guild, forum, name string) (stri
 	bot := s.botID
 	s.mu.Unlock()
 	for _, th := range list.Threads {
-		if th.ParentID == forum && th.Name == name && (bot == "" || th.OwnerID == bot) {
+		if th.ParentID == forum && th.Name == name && th.ID != not && (bot == "" || th.OwnerID == bot) {
 			return th.ID, nil
 		}
 	}

@@ -68,9 +68,6 @@ type Surface struct {
 	mu        sync.Mutex
 	botUserID string // learned from auth.test
 	botID     string
-	// unsure: cards whose post got no clear answer, and when it was tried;
-	// Slack may have posted them, so the retry looks first.
-	unsure map[bridge.ConversationID]time.Time
 
 	conn *bridge.Conn // connection state for /readyz (nil: not reported)
 }
@@ -100,7 +97,7 @@ func New(cfg Config, o Options) *Surface {
 		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
 	}
 	api := slack.New(cfg.BotToken, opts...)
-	s := &Surface{cfg: cfg, api: api, opts: o, log: o.Log, users: newUserCache(api, o.Now), unsure: map[bridge.ConversationID]time.Time{}}
+	s := &Surface{cfg: cfg, api: api, opts: o, log: o.Log, users: newUserCache(api, o.Now)}
 	if len(o.Groups) > 0 {
 		s.groups = newGroupCache(api, o.Now, o.GroupTTL, o.Log, o.Groups)
 	}
@@ -146,60 +143,31 @@ func (s *Surface) OpenThread(ctx context.Context, v bridge.ConversationView) (br
 			}
 		}
 	}
-	if since, ok := s.unsureSince(v.ID); ok {
-		ts, err := s.findCard(ctx, channel, v.ID, since)
+	if !v.TriedSince.IsZero() {
+		// An earlier try may have posted the card (its answer lost).
+		ts, err := s.findCard(ctx, channel, v.ID, v.TriedSince, string(v.PreviousThread))
 		if err != nil {
 			return "", err
 		}
 		if ts != "" {
-			s.setUnsure(v.ID, false)
 			s.log.Info("slack: the card an earlier try posted is used", "conversation", v.ID, "ts", ts)
 			return threadRef(channel, ts), nil
 		}
 	}
-	tried := s.opts.Now()
 	_, ts, err := s.api.PostMessageContext(ctx, channel,
 		slack.MsgOptionText(cardFallback(v), false),
 		slack.MsgOptionBlocks(cardBlocks(v, prev)...),
 		slack.MsgOptionDisableLinkUnfurl())
 	if err != nil {
-		var se slack.SlackErrorResponse
-		var rl *slack.RateLimitedError
-		if !errors.As(err, &se) && !errors.As(err, &rl) {
-			// No clear answer (a timeout, a reset, a 5xx, a broken body):
-			// Slack may have posted the card.
-			s.setUnsure(v.ID, true, tried)
-		}
 		return "", classify(err)
 	}
-	s.setUnsure(v.ID, false)
 	return threadRef(channel, ts), nil
 }
 
-// unsureSince reports whether an earlier try to post conv's card got no
-// clear answer, and when it was made.
-func (s *Surface) unsureSince(conv bridge.ConversationID) (time.Time, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.unsure[conv]
-	return t, ok
-}
-
-func (s *Surface) setUnsure(conv bridge.ConversationID, on bool, at ...time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !on {
-		delete(s.unsure, conv)
-		return
-	}
-	if _, ok := s.unsure[conv]; !ok {
-		s.unsure[conv] = at[0]
-	}
-}
-
 // findCard looks in channel's history since an earlier try for conv's card
-// posted by the bot: the message whose buttons carry conv's id.
-func (s *Surface) findCard(ctx context.Context, channel string, conv bridge.ConversationID, since time.Time) (string, error) {
+// posted by the bot (the message whose buttons carry conv's id), other
+// than the card of the thread not.
+func (s *Surface) findCard(ctx context.Context, channel string, conv bridge.ConversationID, since time.Time, not string) (string, error) {
 	res, err := s.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
 		ChannelID: channel, Oldest: strconv.FormatInt(since.Add(-time.Minute).Unix(), 10), Limit: 200})
 	if err != nil {
@@ -217,7 +185,7 @@ func (s *Surface) findCard(ctx context.Context, channel string, conv bridge.Conv
 				continue
 			}
 			for _, e := range ab.Elements.ElementSet {
-				if btn, ok := e.(*slack.ButtonBlockElement); ok && btn.Value == id && btn.ActionID == actionStatus {
+				if btn, ok := e.(*slack.ButtonBlockElement); ok && btn.Value == id && btn.ActionID == actionStatus && string(threadRef(channel, m.Timestamp)) != not {
 					return m.Timestamp, nil
 				}
 			}

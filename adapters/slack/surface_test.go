@@ -450,10 +450,13 @@ func TestOpenThreadAfterNoAnswer(t *testing.T) {
 			v := func(id bridge.ConversationID) bridge.ConversationView {
 				return bridge.ConversationView{Conversation: bridge.Conversation{ID: id, CustomerName: "Anna", Channel: "webchat", Status: "open", Priority: "normal"}}
 			}
+			tried := time.Now()
 			if _, err := s.OpenThread(ctx, v(9)); err == nil {
 				t.Fatal("no answer was not an error")
 			}
-			ref, err := s.OpenThread(ctx, v(9))
+			retry := v(9)
+			retry.TriedSince = tried // as the outbox sets it on a retry
+			ref, err := s.OpenThread(ctx, retry)
 			if err != nil {
 				t.Fatalf("retry: %v", err)
 			}
