@@ -3,7 +3,9 @@ package bridge
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -449,6 +451,20 @@ func (d *Directory) Leads(dept string) []StaffID {
 			continue
 		}
 		out = append(out, s.ID)
+	}
+	return out
+}
+
+// StaffChannels lists a surface's staff channels once each: the default
+// one, then the departments' own in sorted order (empty ids left out).
+func StaffChannels(def string, byDepartment map[string]string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range append([]string{def}, slices.Sorted(maps.Values(byDepartment))...) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
 	}
 	return out
 }

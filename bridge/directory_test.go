@@ -166,3 +166,13 @@ func TestWorkflowGroupsAndNotes(t *testing.T) {
 		t.Errorf("Notes = %q", notes)
 	}
 }
+
+func TestStaffChannels(t *testing.T) {
+	got := StaffChannels("C1", map[string]string{"sales": "C3", "billing": "C2", "support": "C1", "eng": ""})
+	if want := []string{"C1", "C2", "C3"}; !slices.Equal(got, want) {
+		t.Errorf("StaffChannels = %v, want %v", got, want)
+	}
+	if got := StaffChannels("", nil); len(got) != 0 {
+		t.Errorf("nothing configured: %v", got)
+	}
+}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/threadlinehq/threadline/bridge"
 )
 
 // Identity is what Discord says about the bot token (`threadline doctor`).
@@ -146,15 +146,7 @@ func (s *Surface) CheckChannel(ctx context.Context, botID, channelID string) (Ch
 // StaffChannels lists the configured staff channels: the default one and
 // the departments' own.
 func (c Config) StaffChannels() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, id := range append([]string{c.ChannelID}, slices.Sorted(maps.Values(c.Channels))...) {
-		if id != "" && !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
+	return bridge.StaffChannels(c.ChannelID, c.Channels)
 }
 
 // RegisterCommands overwrites the application's slash commands (globally,

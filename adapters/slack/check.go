@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/slack-go/slack"
+
+	"github.com/threadlinehq/threadline/bridge"
 )
 
 // Auth is what auth.test says about the bot token.
@@ -125,13 +125,5 @@ func (s *Surface) CheckAppToken(ctx context.Context) error {
 // Configured lists every staff channel in the config: the default one and
 // the departments' own.
 func (c Config) Configured() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, id := range append([]string{c.ChannelID}, slices.Sorted(maps.Values(c.Channels))...) {
-		if id != "" && !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
+	return bridge.StaffChannels(c.ChannelID, c.Channels)
 }
