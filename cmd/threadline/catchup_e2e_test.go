@@ -20,13 +20,7 @@ func TestEndToEndSlackCatchUpAfterRestart(t *testing.T) {
 	defer fake.Close()
 	fake.AddUser("U0ALICE", "Alice")
 	path := filepath.Join(t.TempDir(), "config.yaml")
-	cfg := testConfig + `
-slack:
-  bot_token: ` + fake.BotToken + `
-  app_token: ` + fake.AppToken + `
-  channel_id: C0SUPPORT1
-  api_url: ` + fake.APIURL() + `
-`
+	cfg := testConfig + slackYAML(fake)
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

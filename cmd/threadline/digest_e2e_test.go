@@ -17,12 +17,7 @@ func TestEndToEndDigest(t *testing.T) {
 	fake := fakeslack.New()
 	defer fake.Close()
 	dir := t.TempDir()
-	cfg := testConfig + `
-slack:
-  bot_token: ` + fake.BotToken + `
-  app_token: ` + fake.AppToken + `
-  channel_id: C0SUPPORT1
-  api_url: ` + fake.APIURL() + `
+	cfg := testConfig + slackYAML(fake) + `
 digest:
   slack_channel: C0DIGEST01
   schedule: "@every 1s"

@@ -85,12 +85,7 @@ func TestEndToEndSlackUserGroup(t *testing.T) {
 	fake.AddUser("U0BOB", "Bob")
 	fake.SetUserGroup("S0BILL", "U0ALICE")
 	path := filepath.Join(t.TempDir(), "config.yaml")
-	cfg := testConfig + `
-slack:
-  bot_token: ` + fake.BotToken + `
-  app_token: ` + fake.AppToken + `
-  channel_id: C0SUPPORT1
-  api_url: ` + fake.APIURL() + `
+	cfg := testConfig + slackYAML(fake) + `
 departments:
   billing: {members: ["slack:group:S0BILL"], oncall: ["slack:group:S0BILL"], members_only: true}
 default_department: billing

@@ -16,12 +16,7 @@ import (
 func TestOverdueDigestPostsPerDepartment(t *testing.T) {
 	fake := fakeslack.New()
 	defer fake.Close()
-	cfgText := testConfig + `
-slack:
-  bot_token: ` + fake.BotToken + `
-  app_token: ` + fake.AppToken + `
-  channel_id: C0SUPPORT1
-  api_url: ` + fake.APIURL() + `
+	cfgText := testConfig + slackYAML(fake) + `
 departments:
   support: {}
   billing: {channels: {slack: C0BILLING1}}

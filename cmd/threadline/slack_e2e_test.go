@@ -19,13 +19,7 @@ func TestEndToEndSlack(t *testing.T) {
 	defer fake.Close()
 	fake.AddUser("U0ALICE", "Alice")
 	dir := t.TempDir()
-	cfg := testConfig + `
-slack:
-  bot_token: ` + fake.BotToken + `
-  app_token: ` + fake.AppToken + `
-  channel_id: C0SUPPORT1
-  api_url: ` + fake.APIURL() + `
-`
+	cfg := testConfig + slackYAML(fake)
 	path := filepath.Join(dir, "config.yaml")
 	os.WriteFile(path, []byte(cfg), 0o600)
 	d := startDaemon(t, path)
@@ -61,4 +55,16 @@ slack:
 	if err != nil || !strings.Contains(res.Text, "owned by Alice") {
 		t.Errorf("status via console = %+v %v", res, err)
 	}
+}
+
+// slackYAML is the slack section for the fake workspace in Socket Mode with
+// staff channel C0SUPPORT1, to append to testConfig.
+func slackYAML(fake *fakeslack.Server) string {
+	return `
+slack:
+  bot_token: ` + fake.BotToken + `
+  app_token: ` + fake.AppToken + `
+  channel_id: C0SUPPORT1
+  api_url: ` + fake.APIURL() + `
+`
 }

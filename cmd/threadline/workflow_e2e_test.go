@@ -21,12 +21,7 @@ func TestEndToEndWorkflow(t *testing.T) {
 	defer fake.Close()
 	fake.AddUser("U0ALICE", "Alice")
 	fake.AddUser("U0EVE", "Eve")
-	cfg := testConfig + `
-slack:
-  bot_token: ` + fake.BotToken + `
-  app_token: ` + fake.AppToken + `
-  channel_id: C0SUPPORT1
-  api_url: ` + fake.APIURL() + `
+	cfg := testConfig + slackYAML(fake) + `
 departments:
   support:
     channels: {slack: C0SUPPORT1}
