@@ -16,6 +16,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest"
 	"github.com/threadlinehq/threadline/adapters/webchat"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -45,15 +46,7 @@ func TestWidgetInBrowser(t *testing.T) {
 	exe := chromium(t)
 	st := storetest.Open(t)
 	surface := adaptertest.NewSurface("console")
-	cfg := webchat.Config{Enabled: true, DemoPage: true}
-	cfg.Defaults()
-	srv := httptest.NewUnstartedServer(nil)
-	srv.Start()
-	defer srv.Close()
-	ad, err := webchat.New(cfg, webchat.Options{Key: key, History: st, PublicURL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, ad := widgetServer(t, st, webchat.Config{Enabled: true, DemoPage: true})
 	ob := bridge.NewOutbox(bridge.OutboxOptions{Store: st, Surfaces: []bridge.StaffSurface{surface}, Channels: []bridge.CustomerChannel{ad}})
 	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"console"}, Notify: ob.Notify})
 	srv.Config.Handler = ad.Handler(eng)
@@ -64,7 +57,7 @@ func TestWidgetInBrowser(t *testing.T) {
 
 	bctx := browser(t, exe)
 
-	err = chromedp.Do(bctx,
+	err := chromedp.Do(bctx,
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.Poll[chromedp.Void](shadow+`.querySelector('.tl-panel.open') !== null && `+shadow+`.querySelector('.tl-status').textContent === ''`, chromedp.WithPollingTimeout(20*time.Second)),
 		chromedp.SendKeys(chromedp.JSPath(shadow+`.querySelector('.tl-name')`), "Anna"),
@@ -115,15 +108,7 @@ func TestWidgetInBrowser(t *testing.T) {
 func TestWidgetNameInBrowser(t *testing.T) {
 	exe := chromium(t)
 	st := storetest.Open(t)
-	cfg := webchat.Config{Enabled: true}
-	cfg.Defaults()
-	srv := httptest.NewUnstartedServer(nil)
-	srv.Start()
-	defer srv.Close()
-	ad, err := webchat.New(cfg, webchat.Options{Key: key, History: st, PublicURL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, ad := widgetServer(t, st, webchat.Config{Enabled: true})
 	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"console"}, Directory: bridge.NewDirectory(bridge.WorkflowConfig{
 		Departments: map[string]bridge.DepartmentConfig{"support": {}, "billing": {}}, DefaultDepartment: "support",
 		Rules: []bridge.RuleConfig{{When: bridge.RuleMatch{To: []string{"billing"}}, Set: bridge.RuleSet{Department: "billing"}}},
@@ -140,7 +125,7 @@ func TestWidgetNameInBrowser(t *testing.T) {
 	go ad.Run(ctx, eng)
 
 	bctx := browser(t, exe)
-	err = chromedp.Do(bctx,
+	err := chromedp.Do(bctx,
 		chromedp.Navigate(srv.URL+"/billing"),
 		chromedp.Poll[chromedp.Void](shadow+`.querySelector('.tl-panel.open') !== null && `+shadow+`.querySelector('.tl-status').textContent === ''`, chromedp.WithPollingTimeout(20*time.Second)),
 		chromedp.SendKeys(chromedp.JSPath(shadow+`.querySelector('.tl-input')`), "I was charged twice"),
@@ -179,4 +164,19 @@ func browser(t *testing.T, exe string) context.Context {
 	bctx, tcancel := context.WithTimeout(bctx, 60*time.Second)
 	t.Cleanup(tcancel)
 	return bctx
+}
+
+// widgetServer starts a loopback server for a web chat adapter made from
+// cfg (defaults applied) whose public URL is that server; the caller sets
+// srv.Config.Handler once the engine exists.
+func widgetServer(t *testing.T, st *store.Store, cfg webchat.Config) (*httptest.Server, *webchat.Adapter) {
+	t.Helper()
+	cfg.Defaults()
+	srv := httptest.NewServer(nil)
+	t.Cleanup(srv.Close)
+	ad, err := webchat.New(cfg, webchat.Options{Key: key, History: st, PublicURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, ad
 }
