@@ -327,7 +327,9 @@ func (o *Outbox) process(ctx context.Context, it OutboxItem, sent func()) result
 	dead := false
 	switch {
 	case err == nil:
-		werr = o.store.Write(wctx, func(tx Tx) error { return o.sent(tx, it, ext, now) })
+		// The platform has the message: retrying the send because the
+		// record failed would repeat it there every time.
+		werr = o.recordDone(ctx, log, "a delivery", func(tx Tx) error { return o.sent(tx, it, ext, now) })
 	case errors.As(err, &rl):
 		next := now.Add(rl.RetryAfter)
 		res.blockUntil = next
@@ -353,15 +355,6 @@ func (o *Outbox) process(ctx context.Context, it OutboxItem, sent func()) result
 		delay := o.backoff(it.Attempts + 1)
 		log.Warn("outbox: delivery failed; will retry", "attempt", it.Attempts+1, "retry_in", delay.Round(time.Millisecond), "err", err)
 		werr = o.store.Write(wctx, func(tx Tx) error { return tx.MarkRetry(it.ID, it.Attempts+1, now.Add(delay), err.Error()) })
-	}
-	if werr != nil && err == nil {
-		// The platform has the message; only recording that failed (the
-		// database is locked or full). Retry the record, not the send,
-		// which would repeat it on the platform every time.
-		log.Error("outbox: recording a delivery failed; retrying the record, not the send", "err", werr)
-		werr = o.retryRecord(ctx, func(wctx context.Context) error {
-			return o.store.Write(wctx, func(tx Tx) error { return o.sent(tx, it, ext, now) })
-		})
 	}
 	if werr != nil {
 		// The row stays as it was and is tried again; a send may repeat once.
@@ -389,28 +382,29 @@ func (o *Outbox) deadline(ctx context.Context) (context.Context, context.CancelF
 	return context.WithTimeout(context.WithoutCancel(ctx), o.cfg.SendTimeout.D())
 }
 
-// recordThread writes the thread a platform call just opened or moved to.
-// It has its own deadline and, when the database fails, is retried itself:
+// recordThread writes the thread a platform call just opened or moved to;
 // retrying the platform call instead would open a second thread.
 func (o *Outbox) recordThread(ctx context.Context, conv ConversationID, surface Platform, ref ThreadRef) error {
-	write := func(wctx context.Context) error {
-		return o.store.Write(wctx, func(tx Tx) error { return tx.SetThread(conv, surface, ref, o.now()) })
-	}
-	wctx, cancel := o.deadline(ctx)
-	err := write(wctx)
-	cancel()
-	if err != nil {
-		o.log.Error("outbox: recording a new thread failed; retrying the record, not the platform call",
-			"conversation", conv, "surface", surface, "err", err)
-		err = o.retryRecord(ctx, write)
-	}
-	return err
+	log := o.log.With("conversation", conv, "surface", surface)
+	return o.recordDone(ctx, log, "a new thread", func(tx Tx) error { return tx.SetThread(conv, surface, ref, o.now()) })
 }
 
-// retryRecord retries write with backoff until it succeeds or the outbox
-// stops (then the row stays pending and its send may repeat once after
-// the restart, as after a crash).
-func (o *Outbox) retryRecord(ctx context.Context, write func(context.Context) error) error {
+// recordDone writes what a platform call did, with its own deadline. When
+// the database fails (locked, full) the write is retried with backoff,
+// not the platform call, until it succeeds or the outbox stops (then the
+// row stays pending and the call may repeat once after the restart, as
+// after a crash).
+func (o *Outbox) recordDone(ctx context.Context, log *slog.Logger, what string, fn func(Tx) error) error {
+	write := func() error {
+		wctx, cancel := o.deadline(ctx)
+		defer cancel()
+		return o.store.Write(wctx, fn)
+	}
+	err := write()
+	if err == nil {
+		return nil
+	}
+	log.Error("outbox: recording "+what+" failed; retrying the record, not the platform call", "err", err)
 	wait := 100 * time.Millisecond
 	for {
 		t := time.NewTimer(wait)
@@ -420,10 +414,7 @@ func (o *Outbox) retryRecord(ctx context.Context, write func(context.Context) er
 			return ctx.Err()
 		case <-t.C:
 		}
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.cfg.SendTimeout.D())
-		err := write(wctx)
-		cancel()
-		if err == nil {
+		if err := write(); err == nil {
 			return nil
 		}
 		wait = min(wait*2, 5*time.Second)
