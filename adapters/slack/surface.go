@@ -174,24 +174,28 @@ func (s *Surface) findCard(ctx context.Context, channel string, conv bridge.Conv
 		return "", classify(err)
 	}
 	_, bot := s.botIDs()
-	id := strconv.FormatInt(int64(conv), 10)
 	for _, m := range res.Messages {
-		if bot != "" && m.BotID != bot {
-			continue
+		if (bot == "" || m.BotID == bot) && cardOf(m) == conv && string(threadRef(channel, m.Timestamp)) != not {
+			return m.Timestamp, nil
 		}
-		for _, b := range m.Blocks.BlockSet {
-			ab, ok := b.(*slack.ActionBlock)
-			if !ok || ab.BlockID != "actions" || ab.Elements == nil {
-				continue
-			}
+	}
+	return "", nil
+}
+
+// cardOf is the conversation whose card m is (its Status button carries the
+// id), or 0.
+func cardOf(m slack.Message) bridge.ConversationID {
+	for _, b := range m.Blocks.BlockSet {
+		if ab, ok := b.(*slack.ActionBlock); ok && ab.BlockID == "actions" && ab.Elements != nil {
 			for _, e := range ab.Elements.ElementSet {
-				if btn, ok := e.(*slack.ButtonBlockElement); ok && btn.Value == id && btn.ActionID == actionStatus && string(threadRef(channel, m.Timestamp)) != not {
-					return m.Timestamp, nil
+				if btn, ok := e.(*slack.ButtonBlockElement); ok && btn.ActionID == actionStatus {
+					id, _ := strconv.ParseInt(btn.Value, 10, 64)
+					return bridge.ConversationID(id)
 				}
 			}
 		}
 	}
-	return "", nil
+	return 0
 }
 
 // Post writes a message into the thread, split under Slack's limits, and
