@@ -459,6 +459,9 @@ func TestOutboxBoundsConcurrentSendsByWorkers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Let the workers fill up before any send finishes: released at once,
+	// a loaded machine may never have had three waiting together.
+	adaptertest.Eventually(t, 10*time.Second, func() bool { now, _, _ := g.stats(); return now >= 3 }, "3 sends in progress")
 	for i := 0; i < convs; i++ {
 		g.release <- struct{}{} // blocks until some send is waiting
 	}
