@@ -3,9 +3,6 @@ package bridge
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -87,8 +84,6 @@ type AssignmentConfig struct {
 	Calendar string `yaml:"calendar"`
 }
 
-var staffIDPattern = regexp.MustCompile(`^(slack|discord|console):[A-Za-z0-9_.@-]+$`)
-
 // Defaults fills unset fields.
 func (w *WorkflowConfig) Defaults() {
 	if w.DefaultRole == "" {
@@ -113,7 +108,7 @@ func (w WorkflowConfig) Validate(commandNames []string) error {
 		switch {
 		case id.IsGroup():
 			add(field, "%q is a group; staff entries are people (name groups under departments.<name>.members or oncall)", id)
-		case !staffIDPattern.MatchString(string(id)):
+		case !id.IsPerson():
 			add(field, "%q is not a staff id (want slack:U0123, discord:1234 or console:name)", id)
 		}
 	}
@@ -123,7 +118,7 @@ func (w WorkflowConfig) Validate(commandNames []string) error {
 		}
 	}
 	for key, d := range w.Departments {
-		if !validName(key) {
+		if !ValidName(key) {
 			add("departments."+key, "department keys must be lower-case letters, digits, - or _")
 		}
 		for i, m := range d.Members {
@@ -134,7 +129,7 @@ func (w WorkflowConfig) Validate(commandNames []string) error {
 		}
 		if d.Rotation != nil {
 			if _, err := NewRotation(*d.Rotation); err != nil {
-				for _, e := range unwrapAll(err) {
+				for _, e := range splitErrors(err) {
 					var fe *FieldError
 					if errors.As(e, &fe) {
 						add("departments."+key+".rotation."+fe.Field, "%s", fe.Msg)
@@ -184,7 +179,7 @@ func (w WorkflowConfig) Validate(commandNames []string) error {
 		}
 	}
 	for name, body := range w.Templates {
-		if !validName(name) {
+		if !ValidName(name) {
 			add("templates."+name, "template names must be lower-case letters, digits, - or _")
 		}
 		if err := ValidateTemplate(body); err != nil {
@@ -224,18 +219,6 @@ func (w WorkflowConfig) Validate(commandNames []string) error {
 		add("timezone", "unknown time zone %q (use an IANA name such as Europe/Berlin)", w.Timezone)
 	}
 	return errors.Join(errs...)
-}
-
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // Directory answers who is who: roles, departments, membership, on-call.
@@ -369,7 +352,7 @@ func (d *Directory) Assignable(dept string) []StaffID {
 	c := d.cfg.Departments[dept]
 	out := d.expand(c.Members)
 	if c.Rotation != nil {
-		out = appendUnique(out, c.Rotation.People...)
+		out = AppendUnique(out, c.Rotation.People...)
 	}
 	return out
 }
@@ -392,7 +375,7 @@ func (d *Directory) ResolveStaff(ref string, known map[StaffID]string, prefer Pl
 	if ref == "" {
 		return "", "", false
 	}
-	if staffIDPattern.MatchString(ref) {
+	if StaffID(ref).IsPerson() {
 		id := StaffID(ref)
 		if n, ok := d.Name(id); ok {
 			return id, n, true
@@ -455,16 +438,10 @@ func (d *Directory) Leads(dept string) []StaffID {
 	return out
 }
 
-// StaffChannels lists a surface's staff channels once each: the default
-// one, then the departments' own in sorted order (empty ids left out).
-func StaffChannels(def string, byDepartment map[string]string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, id := range append([]string{def}, slices.Sorted(maps.Values(byDepartment))...) {
-		if id != "" && !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
+// splitErrors lists the errors joined in err.
+func splitErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
 	}
-	return out
+	return []error{err}
 }

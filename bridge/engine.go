@@ -37,7 +37,7 @@ type Engine struct {
 	now      func() time.Time
 	log      *slog.Logger
 	notify   func()
-	metrics  Metrics
+	metrics  EngineMetrics
 }
 
 // EngineOptions wires an Engine.
@@ -54,7 +54,7 @@ type EngineOptions struct {
 	// SLA holds SLA policies and calendars (nil: no SLAs).
 	SLA *SLA
 	// Metrics counts stored messages and SLA nags (nil: nothing counted).
-	Metrics Metrics
+	Metrics EngineMetrics
 }
 
 // NewEngine builds an Engine.
@@ -84,7 +84,7 @@ func NewEngine(o EngineOptions) *Engine {
 		o.SLA = NewSLA(SLAConfig{})
 	}
 	return &Engine{store: o.Store, surfaces: o.Surfaces, cfg: o.Config, dir: o.Directory, sla: o.SLA, now: o.Now, log: o.Log, notify: o.Notify,
-		metrics: orNoMetrics(o.Metrics)}
+		metrics: orNoEngineMetrics(o.Metrics)}
 }
 
 // Directory returns the staff directory.
@@ -594,12 +594,6 @@ func (e *Engine) effects(tx Tx, conv ConversationID, o Outcome, now time.Time) e
 	return nil
 }
 
-type announcePayload struct {
-	Department string    `json:"department"`
-	Text       string    `json:"text"`
-	Mentions   []StaffID `json:"mentions,omitempty"`
-}
-
 // Claim makes the actor the owner.
 func (e *Engine) Claim(ctx context.Context, sc StaffContext) (Conversation, error) {
 	return e.Act(ctx, sc, "claim", func(_ Tx, c *Conversation, now time.Time) (Outcome, error) {
@@ -783,8 +777,4 @@ func firstLine(s string, max int) string {
 		s = string(r[:max-1]) + "…"
 	}
 	return s
-}
-
-type noticePayload struct {
-	Text string `json:"text"`
 }

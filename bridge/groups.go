@@ -8,38 +8,10 @@ import (
 	"strings"
 )
 
-// Groups of staff: department members and on-call lists may name a Slack
-// user group or a Discord role instead of listing people one by one.
-const (
-	// SlackGroupPrefix starts a Slack user group id: "slack:group:S0123ABC"
-	// (the subteam id).
-	SlackGroupPrefix = "slack:group:"
-	// DiscordRolePrefix starts a Discord role id: "discord:role:123456789".
-	DiscordRolePrefix = "discord:role:"
-)
-
 var (
 	slackGroupPattern  = regexp.MustCompile(`^slack:group:S[A-Z0-9]+$`)
 	discordRolePattern = regexp.MustCompile(`^discord:role:[0-9]+$`)
 )
-
-// IsGroup reports whether id names a group of staff (a Slack user group or
-// a Discord role) rather than one person.
-func (id StaffID) IsGroup() bool {
-	return strings.HasPrefix(string(id), SlackGroupPrefix) || strings.HasPrefix(string(id), DiscordRolePrefix)
-}
-
-// SlackGroup returns the subteam id (S0123ABC) of a "slack:group:" id.
-func (id StaffID) SlackGroup() (string, bool) {
-	g, ok := strings.CutPrefix(string(id), SlackGroupPrefix)
-	return g, ok && g != ""
-}
-
-// DiscordRole returns the role id of a "discord:role:" id.
-func (id StaffID) DiscordRole() (string, bool) {
-	r, ok := strings.CutPrefix(string(id), DiscordRolePrefix)
-	return r, ok && r != ""
-}
 
 // memberProblem explains why id is neither a staff id nor a group ("" when
 // it is one of them).
@@ -54,7 +26,7 @@ func memberProblem(id StaffID) string {
 		if !discordRolePattern.MatchString(s) {
 			return fmt.Sprintf("%q is not a Discord role: want discord:role: and the role's numeric id (Server Settings → Roles → ⋯ → Copy Role ID, with Developer Mode on)", id)
 		}
-	case !staffIDPattern.MatchString(s):
+	case !id.IsPerson():
 		return fmt.Sprintf("%q is not a staff id or group (want slack:U0123, discord:1234, console:name, or a group: slack:group:S0123ABC, discord:role:1234)", id)
 	}
 	return ""
@@ -104,12 +76,12 @@ func (d *Directory) expand(ids []StaffID) []StaffID {
 	var out []StaffID
 	for _, id := range ids {
 		if !id.IsGroup() {
-			out = appendUnique(out, id)
+			out = AppendUnique(out, id)
 			continue
 		}
 		if _, ok := id.SlackGroup(); ok && d.groups != nil {
 			if members, ok := d.groups.GroupMembers(id); ok {
-				out = appendUnique(out, members...)
+				out = AppendUnique(out, members...)
 			}
 		}
 	}

@@ -2,7 +2,9 @@ package bridge
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
+	"strings"
 )
 
 // ConversationID identifies a conversation; it is shown to staff as "#123".
@@ -104,4 +106,54 @@ func ParseRole(s string) (Role, error) {
 		return RoleAdmin, nil
 	}
 	return RoleAgent, fmt.Errorf("unknown role %q (want agent, lead or admin)", s)
+}
+
+// Groups of staff: department members and on-call lists may name a Slack
+// user group or a Discord role instead of listing people one by one.
+const (
+	// SlackGroupPrefix starts a Slack user group id: "slack:group:S0123ABC"
+	// (the subteam id).
+	SlackGroupPrefix = "slack:group:"
+	// DiscordRolePrefix starts a Discord role id: "discord:role:123456789".
+	DiscordRolePrefix = "discord:role:"
+)
+
+// IsGroup reports whether id names a group of staff (a Slack user group or
+// a Discord role) rather than one person.
+func (id StaffID) IsGroup() bool {
+	return strings.HasPrefix(string(id), SlackGroupPrefix) || strings.HasPrefix(string(id), DiscordRolePrefix)
+}
+
+// SlackGroup returns the subteam id (S0123ABC) of a "slack:group:" id.
+func (id StaffID) SlackGroup() (string, bool) {
+	g, ok := strings.CutPrefix(string(id), SlackGroupPrefix)
+	return g, ok && g != ""
+}
+
+// DiscordRole returns the role id of a "discord:role:" id.
+func (id StaffID) DiscordRole() (string, bool) {
+	r, ok := strings.CutPrefix(string(id), DiscordRolePrefix)
+	return r, ok && r != ""
+}
+
+var staffIDPattern = regexp.MustCompile(`^(slack|discord|console):[A-Za-z0-9_.@-]+$`)
+
+// IsPerson reports whether id is a well-formed staff id of one person.
+func (id StaffID) IsPerson() bool { return staffIDPattern.MatchString(string(id)) }
+
+// AppendUnique appends the ids not already in list.
+func AppendUnique(list []StaffID, ids ...StaffID) []StaffID {
+	for _, id := range ids {
+		dup := false
+		for _, x := range list {
+			if x == id {
+				dup = true
+				break
+			}
+		}
+		if !dup && id != "" {
+			list = append(list, id)
+		}
+	}
+	return list
 }

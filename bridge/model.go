@@ -142,3 +142,35 @@ type ConversationView struct {
 	Identity   string // customer handle on the channel (username, email)
 	Tags       []string
 }
+
+// SLAState is the SLA bookkeeping stored with a conversation.
+type SLAState struct {
+	Policy      string
+	RespKind    string // "first", "next" or "" (no response clock running)
+	RespSince   time.Time
+	RespUsed    time.Duration
+	RespNags    int
+	RespLastNag time.Time
+	ResSince    time.Time
+	ResUsed     time.Duration
+	ResNags     int
+	ResLastNag  time.Time
+	NextCheck   time.Time
+	FirstMet    *bool
+	ResolvedMet *bool
+	NextMet     int
+	NextMissed  int
+}
+
+// Rank orders priorities: urgent 0, high 1, normal 2, low 3.
+func (p Priority) Rank() int {
+	switch p {
+	case PriorityUrgent:
+		return 0
+	case PriorityHigh:
+		return 1
+	case PriorityLow:
+		return 3
+	}
+	return 2
+}

@@ -77,7 +77,7 @@ type Outbox struct {
 	pacer    *pacer
 	jitter   func() float64
 	order    []Platform // surface names in configuration order
-	metrics  Metrics
+	metrics  OutboxMetrics
 }
 
 // OutboxOptions wires an Outbox.
@@ -92,7 +92,7 @@ type OutboxOptions struct {
 	Jitter func() float64
 	// Metrics counts deliveries, retries, dead letters and rate-limit
 	// waits (nil: nothing counted).
-	Metrics Metrics
+	Metrics OutboxMetrics
 }
 
 // NewOutbox builds the worker.
@@ -110,7 +110,7 @@ func NewOutbox(o OutboxOptions) *Outbox {
 	ob := &Outbox{
 		store: o.Store, cfg: o.Config, now: o.Now, log: o.Log, jitter: o.Jitter,
 		surfaces: make(map[Platform]StaffSurface), channels: make(map[Platform]CustomerChannel),
-		wake: make(chan struct{}, 1), metrics: orNoMetrics(o.Metrics),
+		wake: make(chan struct{}, 1), metrics: orNoOutboxMetrics(o.Metrics),
 	}
 	rates := make(map[Platform]Pacing)
 	for _, s := range o.Surfaces {
@@ -693,5 +693,3 @@ func (o *Outbox) dead(tx Tx, it OutboxItem, cause error, now time.Time) error {
 	}
 	return nil
 }
-
-const deadNoticePayload = `{"dead_notice":true}`

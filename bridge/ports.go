@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -188,4 +190,18 @@ type EventLog interface {
 // Errors are classified like Post's (Permanent, RetryAfter, transient).
 type DigestPoster interface {
 	PostDigest(ctx context.Context, channel string, text string, png []byte, filename string) error
+}
+
+// StaffChannels lists a surface's staff channels once each: the default
+// one, then the departments' own in sorted order (empty ids left out).
+func StaffChannels(def string, byDepartment map[string]string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range append([]string{def}, slices.Sorted(maps.Values(byDepartment))...) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }

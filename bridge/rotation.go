@@ -70,7 +70,7 @@ func NewRotation(cfg RotationConfig) (*Rotation, error) {
 		add("people", "list at least one person")
 	}
 	for i, p := range cfg.People {
-		if !staffIDPattern.MatchString(string(p)) {
+		if !p.IsPerson() {
 			add(fmt.Sprintf("people[%d]", i), "%q is not a staff id", p)
 		}
 	}
@@ -87,7 +87,7 @@ func NewRotation(cfg RotationConfig) (*Rotation, error) {
 			add(f, "from and to must be times like 2026-03-02 09:00, to after from")
 			continue
 		}
-		if !staffIDPattern.MatchString(string(o.Person)) {
+		if !o.Person.IsPerson() {
 			add(f+".person", "%q is not a staff id", o.Person)
 		}
 		r.overrides = append(r.overrides, override{from, to, o.Person})

@@ -320,16 +320,3 @@ func NegativeSentiment(text string) bool {
 	}
 	return score >= 2
 }
-
-// Rank orders priorities: urgent 0, high 1, normal 2, low 3.
-func (p Priority) Rank() int {
-	switch p {
-	case PriorityUrgent:
-		return 0
-	case PriorityHigh:
-		return 1
-	case PriorityLow:
-		return 3
-	}
-	return 2
-}

@@ -260,25 +260,6 @@ func (s *SLA) Policy(c Conversation) (SLAPolicy, bool) {
 		Calendar: cal, CalendarName: p.Calendar}, true
 }
 
-// SLAState is the SLA bookkeeping stored with a conversation.
-type SLAState struct {
-	Policy      string
-	RespKind    string // "first", "next" or "" (no response clock running)
-	RespSince   time.Time
-	RespUsed    time.Duration
-	RespNags    int
-	RespLastNag time.Time
-	ResSince    time.Time
-	ResUsed     time.Duration
-	ResNags     int
-	ResLastNag  time.Time
-	NextCheck   time.Time
-	FirstMet    *bool
-	ResolvedMet *bool
-	NextMet     int
-	NextMissed  int
-}
-
 // Clock is one running SLA target, as the nag decision sees it.
 type Clock struct {
 	Kind    string // first, next, resolution

@@ -211,7 +211,7 @@ func (e *Engine) slaNag(ctx context.Context, id ConversationID, now time.Time) (
 				}
 				lines = append(lines, FormatNag(*nag, c.Owner == ""))
 				posted = append(posted, *nag)
-				mentions = appendUnique(mentions, e.ladder(c, nag.Step, now)...)
+				mentions = AppendUnique(mentions, e.ladder(c, nag.Step, now)...)
 				sent++
 			}
 		}
@@ -245,35 +245,19 @@ func (e *Engine) ladder(c Conversation, step NagStep, now time.Time) []StaffID {
 		switch t {
 		case "owner":
 			if c.Owner != "" {
-				out = appendUnique(out, c.Owner)
+				out = AppendUnique(out, c.Owner)
 			} else {
-				out = appendUnique(out, e.dir.OnCall(c.Department, now)...)
+				out = AppendUnique(out, e.dir.OnCall(c.Department, now)...)
 			}
 		case "oncall":
-			out = appendUnique(out, e.dir.OnCall(c.Department, now)...)
+			out = AppendUnique(out, e.dir.OnCall(c.Department, now)...)
 		case "leads":
-			out = appendUnique(out, e.dir.Leads(c.Department)...)
+			out = AppendUnique(out, e.dir.Leads(c.Department)...)
 		case "here":
-			out = appendUnique(out, MentionHere)
+			out = AppendUnique(out, MentionHere)
 		}
 	}
 	return out
-}
-
-func appendUnique(list []StaffID, ids ...StaffID) []StaffID {
-	for _, id := range ids {
-		dup := false
-		for _, x := range list {
-			if x == id {
-				dup = true
-				break
-			}
-		}
-		if !dup && id != "" {
-			list = append(list, id)
-		}
-	}
-	return list
 }
 
 // acknowledgement returns the automatic first answer, or "".

@@ -164,3 +164,15 @@ type OutboxItem struct {
 	// a channel, the conversation's department for staff surfaces.
 	Dest string
 }
+
+type announcePayload struct {
+	Department string    `json:"department"`
+	Text       string    `json:"text"`
+	Mentions   []StaffID `json:"mentions,omitempty"`
+}
+
+type noticePayload struct {
+	Text string `json:"text"`
+}
+
+const deadNoticePayload = `{"dead_notice":true}`

@@ -41,3 +41,17 @@ func RenderTemplate(body string, vars map[string]string) string {
 		return vars[templateVar.FindStringSubmatch(tok)[1]]
 	})
 }
+
+// ValidName reports whether s is a usable key: lower-case letters,
+// digits, - and _ (department keys, template names).
+func ValidName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}

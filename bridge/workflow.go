@@ -174,7 +174,7 @@ func (e *Engine) RenderTemplateFor(ctx context.Context, conv ConversationID, nam
 // SaveTemplate adds or replaces a runtime template.
 func (e *Engine) SaveTemplate(ctx context.Context, a Actor, name, body string) error {
 	name = strings.ToLower(name)
-	if !validName(name) {
+	if !ValidName(name) {
 		return Reject("template names are lower-case letters, digits, - or _")
 	}
 	if err := ValidateTemplate(body); err != nil {

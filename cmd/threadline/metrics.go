@@ -52,7 +52,7 @@ func (a *app) wireOps() {
 }
 
 // counters is what the engine and the outbox count into (nil: nothing).
-func (a *app) counters() bridge.Metrics {
+func (a *app) counters() metrics.Counters {
 	if a.metrics == nil {
 		return nil
 	}

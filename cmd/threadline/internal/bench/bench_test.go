@@ -23,7 +23,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		}
 		sync := v.sync
 		b.Run(name, func(b *testing.B) {
-			var m bridge.Metrics
+			var m metrics.Counters
 			if v.metrics {
 				m = metrics.New(metrics.Options{Adapters: []bridge.Platform{"webchat", "bench"}})
 			}

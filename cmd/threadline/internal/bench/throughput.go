@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/cmd/threadline/internal/metrics"
 	"github.com/threadlinehq/threadline/store"
 )
 
@@ -26,7 +27,7 @@ type Rig struct {
 func Start(dir, synchronous string) (*Rig, error) { return StartWith(dir, synchronous, nil) }
 
 // StartWith is Start with the engine and outbox counting into m (nil: no metrics).
-func StartWith(dir, synchronous string, m bridge.Metrics) (*Rig, error) {
+func StartWith(dir, synchronous string, m metrics.Counters) (*Rig, error) {
 	st, err := store.Open(store.Config{Path: filepath.Join(dir, "bench.db"), Synchronous: synchronous}, nil)
 	if err != nil {
 		return nil, err

@@ -1,5 +1,5 @@
 // Package metrics is Threadline's Prometheus instrumentation: the
-// bridge.Metrics counters the engine and outbox increment, gauges read from
+// Counters the engine and outbox increment, gauges read from
 // the store and the adapters' connection state at scrape time, HTTP request
 // counts and latency, and the Go and process collectors. Everything lives on
 // the registry New creates; nothing is registered globally.
@@ -49,7 +49,7 @@ type Options struct {
 	Log          *slog.Logger
 }
 
-// Metrics implements bridge.Metrics on a private Prometheus registry.
+// Metrics implements Counters on a private Prometheus registry.
 type Metrics struct {
 	reg   *prometheus.Registry
 	log   *slog.Logger
@@ -78,7 +78,13 @@ type Metrics struct {
 
 type pair struct{ a, b string }
 
-var _ bridge.Metrics = (*Metrics)(nil)
+// Counters is what the engine and the outbox count into.
+type Counters interface {
+	bridge.EngineMetrics
+	bridge.OutboxMetrics
+}
+
+var _ Counters = (*Metrics)(nil)
 
 // New builds the registry with every Threadline metric, the Go runtime and
 // process collectors.
@@ -199,27 +205,27 @@ func add(known map[pair]prometheus.Counter, vec *prometheus.CounterVec, a, b str
 	vec.WithLabelValues(a, b).Add(v)
 }
 
-// MessageIn implements bridge.Metrics.
+// MessageIn implements Counters.
 func (m *Metrics) MessageIn(adapter bridge.Platform, dir bridge.Direction) {
 	inc(m.inC, m.in, string(adapter), string(dir))
 }
 
-// Delivered implements bridge.Metrics.
+// Delivered implements Counters.
 func (m *Metrics) Delivered(target bridge.Platform, kind bridge.OutboxKind) {
 	inc(m.outC, m.out, string(target), string(kind))
 }
 
-// Retried implements bridge.Metrics.
+// Retried implements Counters.
 func (m *Metrics) Retried(target bridge.Platform, kind bridge.OutboxKind) {
 	inc(m.retryC, m.retries, string(target), string(kind))
 }
 
-// DeadLettered implements bridge.Metrics.
+// DeadLettered implements Counters.
 func (m *Metrics) DeadLettered(target bridge.Platform, kind bridge.OutboxKind) {
 	inc(m.deadC, m.dead, string(target), string(kind))
 }
 
-// RateLimited implements bridge.Metrics.
+// RateLimited implements Counters.
 func (m *Metrics) RateLimited(target bridge.Platform, wait time.Duration, platform bool) {
 	src := "pacer"
 	if platform {
@@ -229,7 +235,7 @@ func (m *Metrics) RateLimited(target bridge.Platform, wait time.Duration, platfo
 	add(m.waitedC, m.waited, string(target), src, wait.Seconds())
 }
 
-// SLANag implements bridge.Metrics.
+// SLANag implements Counters.
 func (m *Metrics) SLANag(step bridge.NagStep, clock string) {
 	inc(m.nagC, m.nags, string(step), clock)
 }
