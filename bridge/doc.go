@@ -1,5 +1,6 @@
-// Package bridge is Threadline's core: typed ids, conversations and messages,
-// the engine that turns inbound customer messages and staff actions into
-// committed state plus outbox rows, and the outbox worker that delivers them.
-// It imports no adapter, store or command package; they implement its interfaces.
+// Package bridge is the base of Threadline's core: typed ids, conversations
+// and messages, errors, the ports channels and surfaces implement, and the
+// store contract. Its subpackages hold the kernel (engine, outbox), the
+// pure rules (rules, sla, team, stats) and the adapters' connection helpers
+// (live). It imports no adapter, store or command package.
 package bridge

@@ -157,3 +157,7 @@ func AppendUnique(list []StaffID, ids ...StaffID) []StaffID {
 	}
 	return list
 }
+
+// MentionHere is a mention of everyone active in the staff channel
+// (Slack <!here>, Discord @here); the ladder's "here" target.
+const MentionHere StaffID = "@here"

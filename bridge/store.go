@@ -165,14 +165,14 @@ type OutboxItem struct {
 	Dest string
 }
 
-type announcePayload struct {
+type AnnouncePayload struct {
 	Department string    `json:"department"`
 	Text       string    `json:"text"`
 	Mentions   []StaffID `json:"mentions,omitempty"`
 }
 
-type noticePayload struct {
+type NoticePayload struct {
 	Text string `json:"text"`
 }
 
-const deadNoticePayload = `{"dead_notice":true}`
+const DeadNoticePayload = `{"dead_notice":true}`

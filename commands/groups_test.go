@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
+	"github.com/threadlinehq/threadline/bridge/team"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
@@ -15,12 +17,12 @@ import (
 // surface puts the roles on the actor) and refuses others with the reason.
 func TestGroupsInCommands(t *testing.T) {
 	st := storetest.Open(t)
-	dir := bridge.NewDirectory(bridge.WorkflowConfig{
-		Departments: map[string]bridge.DepartmentConfig{"billing": {MembersOnly: true,
+	dir := team.New(team.Config{
+		Departments: map[string]team.DepartmentConfig{"billing": {MembersOnly: true,
 			Members: []bridge.StaffID{"discord:role:700"}, OnCall: []bridge.StaffID{"slack:group:S0BILL", "discord:role:701"}}},
 		DefaultDepartment: "billing",
 	})
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"discord"}, Directory: dir})
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"discord"}, Directory: dir})
 	table, err := commands.All()
 	if err != nil {
 		t.Fatal(err)

@@ -7,19 +7,20 @@ import (
 	"log/slog"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 )
 
 // Handler applies staff messages from any surface: replies, notes and
 // commands. It implements bridge.StaffInbox.
 type Handler struct {
-	engine *bridge.Engine
+	engine *engine.Engine
 	table  *Table
 	syntax Syntax
 	log    *slog.Logger
 }
 
 // NewHandler builds a Handler.
-func NewHandler(e *bridge.Engine, t *Table, s Syntax, log *slog.Logger) *Handler {
+func NewHandler(e *engine.Engine, t *Table, s Syntax, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -67,7 +68,7 @@ func (h *Handler) HandleStaffMessage(ctx context.Context, m bridge.StaffMessage)
 			return bridge.Feedback{}, err
 		}
 	}
-	sc := bridge.StaffContext{Conversation: conv, Actor: m.Actor, Surface: m.Surface, ExternalID: m.ExternalID}
+	sc := engine.StaffContext{Conversation: conv, Actor: m.Actor, Surface: m.Surface, ExternalID: m.ExternalID}
 	fb := bridge.Feedback{Conversation: conv}
 	if conv != 0 && (p.Kind == KindReply || (p.Kind == KindCommand && cmd.Mutates)) {
 		c, err := h.engine.Store().Conversation(ctx, conv)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/storetest"
@@ -16,7 +17,7 @@ import (
 func setup(t *testing.T, extra ...commands.Command) (*commands.Handler, *store.Store, bridge.ConversationID) {
 	t.Helper()
 	st := storetest.Open(t)
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"console"}})
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}})
 	table, err := commands.NewTable(append(commands.Core(), extra...)...)
 	if err != nil {
 		t.Fatal(err)

@@ -5,12 +5,13 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/stats"
 )
 
 // StatsReader computes reports; store.Store implements it. It is not part
 // of bridge.Reader, so !stats asks the engine's store for it.
 type StatsReader interface {
-	Stats(ctx context.Context, since, until time.Time, loc *time.Location) (bridge.Stats, error)
+	Stats(ctx context.Context, since, until time.Time, loc *time.Location) (stats.Stats, error)
 }
 
 // maxStatsWindow keeps a chat command from asking for years of history.
@@ -31,7 +32,7 @@ func Stats() []Command {
 					arg = in.Args[0]
 				}
 				loc := in.Engine.Directory().Location()
-				since, until, err := bridge.ParseStatsWindow(arg, in.Engine.Now(), loc)
+				since, until, err := stats.ParseWindow(arg, in.Engine.Now(), loc)
 				if err != nil {
 					return "", bridge.Reject("%v", err)
 				}
@@ -42,7 +43,7 @@ func Stats() []Command {
 				if err != nil {
 					return "", err
 				}
-				return monospace(in.Surface, bridge.FormatStats(s)), nil
+				return monospace(in.Surface, stats.Format(s)), nil
 			}},
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
+	"github.com/threadlinehq/threadline/bridge/team"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
@@ -16,8 +18,8 @@ func TestStatsCommand(t *testing.T) {
 	st := storetest.Open(t)
 	now := time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC) // 16:00 in Berlin
 	clock := now.Add(-6 * time.Hour)
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Now: func() time.Time { return clock },
-		Directory: bridge.NewDirectory(bridge.WorkflowConfig{Timezone: "Europe/Berlin"})})
+	eng := engine.New(engine.Options{Store: st, Now: func() time.Time { return clock },
+		Directory: team.New(team.Config{Timezone: "Europe/Berlin"})})
 	table, err := commands.All()
 	if err != nil {
 		t.Fatal(err)
@@ -28,11 +30,11 @@ func TestStatsCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock = clock.Add(5 * time.Minute)
-	if _, err := eng.Reply(ctx, bridge.StaffContext{Conversation: res.Conversation, Actor: alice, Surface: "console"}, "hi", nil); err != nil {
+	if _, err := eng.Reply(ctx, engine.StaffContext{Conversation: res.Conversation, Actor: alice, Surface: "console"}, "hi", nil); err != nil {
 		t.Fatal(err)
 	}
 	clock = clock.Add(time.Hour)
-	if _, err := eng.Close(ctx, bridge.StaffContext{Conversation: res.Conversation, Actor: alice, Surface: "console"}, ""); err != nil {
+	if _, err := eng.Close(ctx, engine.StaffContext{Conversation: res.Conversation, Actor: alice, Surface: "console"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	clock = now.AddDate(0, 0, -2)

@@ -6,11 +6,12 @@ import (
 	"strings"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 )
 
 // Invocation is one command call.
 type Invocation struct {
-	Engine       *bridge.Engine
+	Engine       *engine.Engine
 	Conversation bridge.ConversationID // 0 for global commands used outside a thread
 	Actor        bridge.Actor
 	Surface      bridge.Platform
@@ -23,8 +24,8 @@ type Invocation struct {
 }
 
 // Staff returns the StaffContext for engine calls.
-func (in *Invocation) Staff() bridge.StaffContext {
-	return bridge.StaffContext{Conversation: in.Conversation, Actor: in.Actor, Surface: in.Surface, ExternalID: in.ExternalID}
+func (in *Invocation) Staff() engine.StaffContext {
+	return engine.StaffContext{Conversation: in.Conversation, Actor: in.Actor, Surface: in.Surface, ExternalID: in.ExternalID}
 }
 
 // Command is one row of the declarative command table.

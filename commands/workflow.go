@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/rules"
+	"github.com/threadlinehq/threadline/bridge/team"
 )
 
 // Workflow returns the staff-workflow commands (departments, ownership,
@@ -103,7 +105,7 @@ func Workflow() []Command {
 				if len(words) == 0 {
 					return "", bridge.Reject("Usage: !tag add <tag> or !tag remove <tag>")
 				}
-				tag := bridge.NormalizeTag(strings.Join(words, " "))
+				tag := rules.NormalizeTag(strings.Join(words, " "))
 				if _, err := in.Engine.Tag(ctx, in.Staff(), tag, add); err != nil {
 					return "", err
 				}
@@ -202,7 +204,7 @@ func Workflow() []Command {
 	}
 }
 
-func staffName(dir *bridge.Directory, known map[bridge.StaffID]string, id bridge.StaffID) string {
+func staffName(dir *team.Directory, known map[bridge.StaffID]string, id bridge.StaffID) string {
 	if n, ok := dir.Name(id); ok {
 		return n
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
+	"github.com/threadlinehq/threadline/bridge/team"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/storetest"
@@ -15,26 +17,26 @@ import (
 type wfRig struct {
 	h   *commands.Handler
 	st  *store.Store
-	eng *bridge.Engine
+	eng *engine.Engine
 	now time.Time
 }
 
 func workflowRig(t *testing.T) (*wfRig, bridge.ConversationID) {
 	t.Helper()
 	st := storetest.Open(t)
-	dir := bridge.NewDirectory(bridge.WorkflowConfig{
-		Departments: map[string]bridge.DepartmentConfig{
+	dir := team.New(team.Config{
+		Departments: map[string]team.DepartmentConfig{
 			"support":     {OnCall: []bridge.StaffID{"slack:U0SUP"}},
 			"engineering": {Members: []bridge.StaffID{"slack:U0ENG"}, MembersOnly: true, OnCall: []bridge.StaffID{"slack:U0ENG"}},
 		},
 		DefaultDepartment: "support",
-		Staff: []bridge.StaffConfig{{ID: "slack:U0LEAD", Name: "Lea", Role: "lead"}, {ID: "slack:U0ENG", Name: "Eve", Role: "agent"},
+		Staff: []team.StaffConfig{{ID: "slack:U0LEAD", Name: "Lea", Role: "lead"}, {ID: "slack:U0ENG", Name: "Eve", Role: "agent"},
 			{ID: "slack:U0BOB", Name: "Bob", Role: "agent"}},
 		Templates: map[string]string{"thanks": "Thanks {{customer}}! {{agent}} from {{department}} here ({{conversation}})."},
 		Timezone:  "UTC",
 	})
 	r := &wfRig{st: st, now: time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)}
-	r.eng = bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"slack"}, Directory: dir, Now: func() time.Time { return r.now }})
+	r.eng = engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Directory: dir, Now: func() time.Time { return r.now }})
 	table, err := commands.All()
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +48,7 @@ func workflowRig(t *testing.T) (*wfRig, bridge.ConversationID) {
 	}
 	// Staff the tests refer to by name have been seen on Slack.
 	for id, name := range map[bridge.StaffID]string{"slack:U0ALICE": "Alice", "slack:U0BOB": "Bob"} {
-		r.eng.Note(context.Background(), bridge.StaffContext{Conversation: res.Conversation, Actor: bridge.Actor{ID: id, Name: name}, Surface: "slack"}, "seen", nil)
+		r.eng.Note(context.Background(), engine.StaffContext{Conversation: res.Conversation, Actor: bridge.Actor{ID: id, Name: name}, Surface: "slack"}, "seen", nil)
 	}
 	return r, res.Conversation
 }
@@ -197,8 +199,8 @@ func TestMembersOnlyDepartment(t *testing.T) {
 
 func TestBlockOthersRepliesAndPermissionsOverride(t *testing.T) {
 	st := storetest.Open(t)
-	dir := bridge.NewDirectory(bridge.WorkflowConfig{Claims: bridge.ClaimsConfig{OthersReply: "block"}, Permissions: map[string]string{"close": "lead"}})
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"slack"}, Directory: dir})
+	dir := team.New(team.Config{Claims: team.ClaimsConfig{OthersReply: "block"}, Permissions: map[string]string{"close": "lead"}})
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Directory: dir})
 	table, _ := commands.All()
 	h := commands.NewHandler(eng, table, commands.DefaultSyntax(), nil)
 	res, _ := eng.Deliver(context.Background(), bridge.InboundMessage{Channel: "webchat", Address: "v", Text: "hi"})

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
@@ -27,7 +28,7 @@ type writers struct {
 	errs      chan error
 }
 
-func startWriters(t *testing.T, e *bridge.Engine, n int) *writers {
+func startWriters(t *testing.T, e *engine.Engine, n int) *writers {
 	w := &writers{changed: make(chan struct{}, 1), stop: make(chan struct{}), errs: make(chan error, n)}
 	for g := range n {
 		w.wg.Add(1)
@@ -93,7 +94,7 @@ func (w *writers) halt(t *testing.T) {
 	}
 }
 
-func fill(t *testing.T, e *bridge.Engine, convs, perConv int) {
+func fill(t *testing.T, e *engine.Engine, convs, perConv int) {
 	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, convs)
@@ -158,7 +159,7 @@ func checkConsistent(t *testing.T, db *sql.DB) {
 func TestBackupUnderLoadRestoresConsistent(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.Open(t)
-	e := bridge.NewEngine(bridge.EngineOptions{Store: s, Surfaces: []bridge.Platform{"console"}})
+	e := engine.New(engine.Options{Store: s, Surfaces: []bridge.Platform{"console"}})
 	fill(t, e, 20, 50) // ~1000 messages of history, a few hundred pages
 
 	w := startWriters(t, e, 4)

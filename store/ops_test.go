@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
@@ -28,7 +29,7 @@ func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 type opsFixture struct {
 	t     *testing.T
 	s     *store.Store
-	e     *bridge.Engine
+	e     *engine.Engine
 	clock *clock
 	now   time.Time
 	dir   string
@@ -37,7 +38,7 @@ type opsFixture struct {
 func newOpsFixture(t *testing.T) *opsFixture {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	f := &opsFixture{t: t, s: storetest.Open(t), clock: &clock{t: now}, now: now, dir: t.TempDir()}
-	f.e = bridge.NewEngine(bridge.EngineOptions{Store: f.s, Surfaces: []bridge.Platform{"console"}, Now: f.clock.now})
+	f.e = engine.New(engine.Options{Store: f.s, Surfaces: []bridge.Platform{"console"}, Now: f.clock.now})
 	return f
 }
 
@@ -67,7 +68,7 @@ func (f *opsFixture) conversation(channel, address, email, word string, n int, a
 		}
 		conv = res.Conversation
 	}
-	sc := bridge.StaffContext{Conversation: conv, Actor: staff, Surface: "console"}
+	sc := engine.StaffContext{Conversation: conv, Actor: staff, Surface: "console"}
 	reply, err := f.e.Reply(ctx, sc, "We are on it, "+address, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
 func TestSetReachability(t *testing.T) {
 	st := storetest.Open(t)
 	ctx := context.Background()
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st})
+	eng := engine.New(engine.Options{Store: st})
 	res, err := eng.Deliver(ctx, bridge.InboundMessage{Channel: "telegram", Address: "42", ExternalID: "42:1", Text: "hi"})
 	if err != nil {
 		t.Fatal(err)

@@ -7,22 +7,23 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/stats"
 )
 
 // Stats reports on [since, until), days and hours in loc (see bridge.Stats
 // for what each number counts). It reads in one transaction, so the
 // numbers agree with each other; it holds one duration per answered or
 // closed conversation of the window in memory, nothing more.
-func (s *Store) Stats(ctx context.Context, since, until time.Time, loc *time.Location) (bridge.Stats, error) {
+func (s *Store) Stats(ctx context.Context, since, until time.Time, loc *time.Location) (stats.Stats, error) {
 	if !since.Before(until) {
-		return bridge.Stats{}, fmt.Errorf("stats: the window is empty (%s is not before %s)", since.Format(time.RFC3339), until.Format(time.RFC3339))
+		return stats.Stats{}, fmt.Errorf("stats: the window is empty (%s is not before %s)", since.Format(time.RFC3339), until.Format(time.RFC3339))
 	}
 	tx, err := s.r.BeginTx(ctx, nil)
 	if err != nil {
-		return bridge.Stats{}, err
+		return stats.Stats{}, err
 	}
 	defer tx.Rollback()
-	b := bridge.NewStatsBuilder(since, until, loc)
+	b := stats.NewBuilder(since, until, loc)
 	from, to := ms(since), ms(until)
 
 	// One pass over the conversations opened or closed in the window.
@@ -31,7 +32,7 @@ func (s *Store) Stats(ctx context.Context, since, until time.Time, loc *time.Loc
 		FROM conversations
 		WHERE created_at < ? AND (created_at >= ? OR (closed_at >= ? AND closed_at < ?))`, to, from, from, to)
 	if err != nil {
-		return bridge.Stats{}, fmt.Errorf("stats: %w", err)
+		return stats.Stats{}, fmt.Errorf("stats: %w", err)
 	}
 	for rows.Next() {
 		var created int64
@@ -41,7 +42,7 @@ func (s *Store) Stats(ctx context.Context, since, until time.Time, loc *time.Loc
 		var nextMet, nextMissed int
 		if err := rows.Scan(&created, &first, &closed, &channel, &dept, &firstMet, &resMet, &nextMet, &nextMissed); err != nil {
 			rows.Close()
-			return bridge.Stats{}, fmt.Errorf("stats: %w", err)
+			return stats.Stats{}, fmt.Errorf("stats: %w", err)
 		}
 		createdAt, closedAt := time.UnixMilli(created), fromMS(closed)
 		if created >= from {
@@ -54,41 +55,41 @@ func (s *Store) Stats(ctx context.Context, since, until time.Time, loc *time.Loc
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return bridge.Stats{}, fmt.Errorf("stats: %w", err)
+		return stats.Stats{}, fmt.Errorf("stats: %w", err)
 	}
 	st := b.Finish()
 
 	if st.Tags, err = statsTags(ctx, tx, from, to); err != nil {
-		return bridge.Stats{}, err
+		return stats.Stats{}, err
 	}
 	if st.Agents, err = statsAgents(ctx, tx, from, to); err != nil {
-		return bridge.Stats{}, err
+		return stats.Stats{}, err
 	}
 	err = tx.QueryRowContext(ctx, `SELECT count(*), coalesce(avg(score), 0) FROM csat WHERE at >= ? AND at < ?`, from, to).
 		Scan(&st.CSAT.Count, &st.CSAT.Average)
 	if err != nil {
-		return bridge.Stats{}, fmt.Errorf("stats: csat: %w", err)
+		return stats.Stats{}, fmt.Errorf("stats: csat: %w", err)
 	}
 	err = tx.QueryRowContext(ctx, `SELECT coalesce(sum(status = 'open'), 0), coalesce(sum(status = 'waiting'), 0), coalesce(sum(owner = ''), 0)
 		FROM conversations WHERE status IN ('open', 'waiting')`).Scan(&st.Now.Open, &st.Now.Waiting, &st.Now.Unclaimed)
 	if err != nil {
-		return bridge.Stats{}, fmt.Errorf("stats: backlog: %w", err)
+		return stats.Stats{}, fmt.Errorf("stats: backlog: %w", err)
 	}
 	return st, nil
 }
 
-func outcome(v sql.NullInt64) bridge.SLAOutcome {
+func outcome(v sql.NullInt64) stats.SLAOutcome {
 	switch {
 	case !v.Valid:
-		return bridge.SLAUnknown
+		return stats.SLAUnknown
 	case v.Int64 != 0:
-		return bridge.SLAMet
+		return stats.SLAMet
 	}
-	return bridge.SLAMissed
+	return stats.SLAMissed
 }
 
 // statsTags is the top 10 tags of conversations opened in the window.
-func statsTags(ctx context.Context, tx *sql.Tx, from, to int64) ([]bridge.Count, error) {
+func statsTags(ctx context.Context, tx *sql.Tx, from, to int64) ([]stats.Count, error) {
 	// CROSS JOIN keeps conversations as the outer loop: one scan of them,
 	// then primary-key lookups of their tags (the planner's own choice,
 	// scanning every tag and looking up its conversation, is ~10x slower).
@@ -100,9 +101,9 @@ func statsTags(ctx context.Context, tx *sql.Tx, from, to int64) ([]bridge.Count,
 		return nil, fmt.Errorf("stats: tags: %w", err)
 	}
 	defer rows.Close()
-	var out []bridge.Count
+	var out []stats.Count
 	for rows.Next() {
-		var c bridge.Count
+		var c stats.Count
 		if err := rows.Scan(&c.Name, &c.Count); err != nil {
 			return nil, err
 		}
@@ -114,7 +115,7 @@ func statsTags(ctx context.Context, tx *sql.Tx, from, to int64) ([]bridge.Count,
 // statsAgents counts each staff member's replies, closes and claims in the
 // window, most active first. Names come from the staff table (the current
 // name), else from the audit log.
-func statsAgents(ctx context.Context, tx *sql.Tx, from, to int64) ([]bridge.AgentStats, error) {
+func statsAgents(ctx context.Context, tx *sql.Tx, from, to int64) ([]stats.AgentStats, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT a.actor, coalesce(s.name, a.name, ''), a.replies, a.closed, a.claims
 		FROM (SELECT actor, max(actor_name) AS name,
 				sum(action = 'reply') AS replies, sum(action = 'close') AS closed, sum(action = 'claim') AS claims
@@ -127,9 +128,9 @@ func statsAgents(ctx context.Context, tx *sql.Tx, from, to int64) ([]bridge.Agen
 		return nil, fmt.Errorf("stats: staff: %w", err)
 	}
 	defer rows.Close()
-	var out []bridge.AgentStats
+	var out []stats.AgentStats
 	for rows.Next() {
-		var a bridge.AgentStats
+		var a stats.AgentStats
 		if err := rows.Scan(&a.ID, &a.Name, &a.Replies, &a.Closed, &a.Claims); err != nil {
 			return nil, err
 		}

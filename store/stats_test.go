@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
+	"github.com/threadlinehq/threadline/bridge/stats"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
@@ -36,7 +38,7 @@ func statsFixture(t *testing.T) *store.Store {
 	ctx := context.Background()
 	st := storetest.Open(t)
 	clk := &testClock{}
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Now: clk.Now})
+	eng := engine.New(engine.Options{Store: st, Now: clk.Now})
 	alice := bridge.Actor{ID: "slack:UALICE", Name: "Alice"}
 	bob := bridge.Actor{ID: "discord:42", Name: "Bob"}
 	must := func(err error) {
@@ -52,8 +54,8 @@ func statsFixture(t *testing.T) *store.Store {
 		must(err)
 		return res.Conversation
 	}
-	sc := func(conv bridge.ConversationID, a bridge.Actor) bridge.StaffContext {
-		return bridge.StaffContext{Conversation: conv, Actor: a, Surface: "console"}
+	sc := func(conv bridge.ConversationID, a bridge.Actor) engine.StaffContext {
+		return engine.StaffContext{Conversation: conv, Actor: a, Surface: "console"}
 	}
 
 	c4 := deliver(utc(2, 20, 12, 0), "webchat", "v4")
@@ -123,26 +125,26 @@ func TestStats(t *testing.T) {
 		}
 	}
 	check("created/closed/unanswered", []int{s.Created, s.Closed, s.Unanswered}, []int{3, 2, 1})
-	check("by channel", s.ByChannel, []bridge.Count{{Name: "email", Count: 1}, {Name: "telegram", Count: 1}, {Name: "webchat", Count: 1}})
-	check("by department", s.ByDepartment, []bridge.Count{{Name: "", Count: 2}, {Name: "billing", Count: 1}})
+	check("by channel", s.ByChannel, []stats.Count{{Name: "email", Count: 1}, {Name: "telegram", Count: 1}, {Name: "webchat", Count: 1}})
+	check("by department", s.ByDepartment, []stats.Count{{Name: "", Count: 2}, {Name: "billing", Count: 1}})
 	check("days", len(s.ByDay), 7)
 	check("Mon/Tue", []int{s.ByDay[0].Count, s.ByDay[1].Count, s.ByDay[2].Count}, []int{2, 1, 0})
 	check("hours 8/10/14", []int{s.ByHour[8], s.ByHour[10], s.ByHour[14]}, []int{1, 1, 1})
-	check("first response", s.FirstResponse, bridge.Timing{Count: 2, Median: 20 * time.Minute, P90: 28 * time.Minute})
-	check("first response at 8h", s.ResponseByHour[8], bridge.Timing{Count: 1, Median: 10 * time.Minute, P90: 10 * time.Minute})
+	check("first response", s.FirstResponse, stats.Timing{Count: 2, Median: 20 * time.Minute, P90: 28 * time.Minute})
+	check("first response at 8h", s.ResponseByHour[8], stats.Timing{Count: 1, Median: 10 * time.Minute, P90: 10 * time.Minute})
 	res4 := utc(3, 3, 15, 0).Sub(utc(2, 20, 12, 0))
-	check("resolution", s.Resolution, bridge.NewTiming([]time.Duration{time.Hour, res4}))
-	check("sla first", s.SLA.FirstResponse, bridge.Attainment{Met: 1, Missed: 1})
-	check("sla resolution", s.SLA.Resolution, bridge.Attainment{Met: 1, Missed: 1})
-	check("sla next", s.SLA.NextResponse, bridge.Attainment{Met: 2, Missed: 1})
-	check("tags", s.Tags, []bridge.Count{{Name: "refund", Count: 2}, {Name: "login", Count: 1}})
-	check("agents", s.Agents, []bridge.AgentStats{
+	check("resolution", s.Resolution, stats.NewTiming([]time.Duration{time.Hour, res4}))
+	check("sla first", s.SLA.FirstResponse, stats.Attainment{Met: 1, Missed: 1})
+	check("sla resolution", s.SLA.Resolution, stats.Attainment{Met: 1, Missed: 1})
+	check("sla next", s.SLA.NextResponse, stats.Attainment{Met: 2, Missed: 1})
+	check("tags", s.Tags, []stats.Count{{Name: "refund", Count: 2}, {Name: "login", Count: 1}})
+	check("agents", s.Agents, []stats.AgentStats{
 		{ID: "slack:UALICE", Name: "Alice", Replies: 1, Closed: 1, Claims: 1},
 		{ID: "discord:42", Name: "Bob", Replies: 1, Closed: 1, Claims: 0},
 	})
-	check("csat", s.CSAT, bridge.CSAT{Count: 2, Average: 4})
+	check("csat", s.CSAT, stats.CSAT{Count: 2, Average: 4})
 	// Now: #2 waiting, #3 open, #5 waiting (answered on 10 Mar); nobody owns them.
-	check("now", s.Now, bridge.Backlog{Open: 1, Unclaimed: 3, Waiting: 2})
+	check("now", s.Now, stats.Backlog{Open: 1, Unclaimed: 3, Waiting: 2})
 
 	// Hours follow the zone: 08:00 UTC is 09:00 in Berlin (CET).
 	berlin, _ := time.LoadLocation("Europe/Berlin")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
@@ -168,7 +169,7 @@ func TestDuplicateExternalIDIsRefused(t *testing.T) {
 func TestSearch(t *testing.T) {
 	s := storetest.Open(t)
 	ctx := context.Background()
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: s})
+	eng := engine.New(engine.Options{Store: s})
 	eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "a", Text: "My invoice shows the wrong VAT number"})
 	eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "b", Text: "Password reset does not arrive"})
 	eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "c", Text: "Größe der Rechnung: falsch"})

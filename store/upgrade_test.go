@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store"
 )
 
@@ -218,7 +219,7 @@ func TestUpgradeFromEveryVersion(t *testing.T) {
 				}
 			}
 			// The engine works on the upgraded file.
-			e := bridge.NewEngine(bridge.EngineOptions{Store: s, Surfaces: []bridge.Platform{"console"}})
+			e := engine.New(engine.Options{Store: s, Surfaces: []bridge.Platform{"console"}})
 			res, err := e.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "v-ann", Text: "after the upgrade", ExternalID: "w-new"})
 			if err != nil {
 				t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakediscord"
 	"github.com/threadlinehq/threadline/adapters/discord"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/live"
 )
 
 // TestCatchUpAfterNewSession: staff write in a post while the bot is offline
@@ -24,7 +25,7 @@ func TestCatchUpAfterNewSession(t *testing.T) {
 	visitor := fakediscord.Person{ID: "200000000000000013", Username: "lurker"}
 	h := start(t, setup{
 		config:  func(c *discord.Config) { c.StaffRoleIDs = []string{staffRole} },
-		options: func(o *discord.Options) { o.CatchUp = o.Events.(bridge.CatchUpStore) },
+		options: func(o *discord.Options) { o.CatchUp = o.Events.(live.CatchUpStore) },
 	})
 	h.waitConnected()
 	ctx := context.Background()

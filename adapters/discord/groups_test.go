@@ -9,6 +9,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest"
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakediscord"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/team"
 )
 
 // TestDiscordRolesAsDepartmentMembers: a department whose members are a
@@ -18,8 +19,8 @@ import (
 func TestDiscordRolesAsDepartmentMembers(t *testing.T) {
 	t.Parallel()
 	const billingRole, oncallRole = "700000000000000010", "700000000000000011"
-	wf := &bridge.WorkflowConfig{
-		Departments: map[string]bridge.DepartmentConfig{"billing": {MembersOnly: true,
+	wf := &team.Config{
+		Departments: map[string]team.DepartmentConfig{"billing": {MembersOnly: true,
 			Members: []bridge.StaffID{bridge.DiscordRolePrefix + billingRole},
 			OnCall:  []bridge.StaffID{bridge.DiscordRolePrefix + oncallRole}}},
 		DefaultDepartment: "billing",

@@ -13,6 +13,9 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakediscord"
 	"github.com/threadlinehq/threadline/adapters/discord"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
+	"github.com/threadlinehq/threadline/bridge/outbox"
+	"github.com/threadlinehq/threadline/bridge/team"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/storetest"
@@ -45,7 +48,7 @@ type harness struct {
 	fake    *fakediscord.Server
 	channel string
 	st      *store.Store
-	eng     *bridge.Engine
+	eng     *engine.Engine
 	handler *commands.Handler
 	surf    *discord.Surface
 	slack   *adaptertest.Surface
@@ -60,7 +63,7 @@ type setup struct {
 	config  func(*discord.Config)
 	options func(*discord.Options)
 	// workflow, when set, gives the engine a directory and the full command table.
-	workflow *bridge.WorkflowConfig
+	workflow *team.Config
 	// departmentForums creates a forum per department and routes it there.
 	departmentForums []string
 }
@@ -97,16 +100,16 @@ func start(t *testing.T, s setup) *harness {
 	h.surf = surf
 	h.slack = adaptertest.NewSurface("slack")
 	h.web = adaptertest.NewChannel("webchat")
-	ob := bridge.NewOutbox(bridge.OutboxOptions{Store: h.st, Surfaces: []bridge.StaffSurface{surf, h.slack}, Channels: []bridge.CustomerChannel{h.web},
-		Log: testLog(t).With("part", "outbox"), Config: bridge.OutboxConfig{BaseBackoff: bridge.Duration(20 * time.Millisecond),
+	ob := outbox.New(outbox.Options{Store: h.st, Surfaces: []bridge.StaffSurface{surf, h.slack}, Channels: []bridge.CustomerChannel{h.web},
+		Log: testLog(t).With("part", "outbox"), Config: outbox.Config{BaseBackoff: bridge.Duration(20 * time.Millisecond),
 			MaxBackoff: bridge.Duration(200 * time.Millisecond), Pacing: map[string]bridge.Pacing{"discord": {}}}})
-	var dir *bridge.Directory
+	var dir *team.Directory
 	cmds := commands.Core()
 	if s.workflow != nil {
-		dir = bridge.NewDirectory(*s.workflow)
+		dir = team.New(*s.workflow)
 		cmds = append(cmds, commands.Workflow()...)
 	}
-	h.eng = bridge.NewEngine(bridge.EngineOptions{Store: h.st, Surfaces: []bridge.Platform{"discord", "slack"}, Notify: ob.Notify, Directory: dir})
+	h.eng = engine.New(engine.Options{Store: h.st, Surfaces: []bridge.Platform{"discord", "slack"}, Notify: ob.Notify, Directory: dir})
 	table, err := commands.NewTable(cmds...)
 	if err != nil {
 		t.Fatal(err)

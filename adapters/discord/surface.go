@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/live"
 )
 
 // Platform is the surface's name.
@@ -61,7 +62,7 @@ type Options struct {
 	// gateway session: it reads the messages of open conversations' posts
 	// written since it last listened and handles those not handled yet
 	// (catchup.go).
-	CatchUp bridge.CatchUpStore
+	CatchUp live.CatchUpStore
 }
 
 // Surface is the Discord staff surface.
@@ -80,12 +81,12 @@ type Surface struct {
 	botID  string
 	appID  string
 
-	conn *bridge.Conn    // connection state for /readyz (nil: not reported)
-	cu   *bridge.CatchUp // nil: no catch-up
+	conn *live.Conn    // connection state for /readyz (nil: not reported)
+	cu   *live.CatchUp // nil: no catch-up
 }
 
 // SetConn implements bridge.ConnReporter; call it before Run.
-func (s *Surface) SetConn(c *bridge.Conn) { s.conn = c }
+func (s *Surface) SetConn(c *live.Conn) { s.conn = c }
 
 type chanInfo struct {
 	guild string
@@ -156,7 +157,7 @@ func New(cfg Config, o Options) (*Surface, error) {
 	s := &Surface{cfg: cfg, o: o, log: o.Log, sess: sess, chans: map[string]chanInfo{}, parent: map[string]string{},
 		hooks: map[string]*discordgo.Webhook{}, cards: map[bridge.ConversationID]string{}, appID: cfg.ApplicationID}
 	if o.CatchUp != nil {
-		s.cu = &bridge.CatchUp{Store: o.CatchUp, Surface: Platform, Log: o.Log}
+		s.cu = &live.CatchUp{Store: o.CatchUp, Surface: Platform, Log: o.Log}
 	}
 	return s, nil
 }

@@ -7,14 +7,15 @@ import (
 
 	"github.com/threadlinehq/threadline/adapters/adaptertest"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/team"
 )
 
 // TestWorkflowOnDiscord: a hand-off moves the post to the department's own
 // forum, escalations ping exactly the on-call (nobody else), and mentions
 // in staff text resolve to the right person.
 func TestWorkflowOnDiscord(t *testing.T) {
-	wf := &bridge.WorkflowConfig{
-		Departments: map[string]bridge.DepartmentConfig{
+	wf := &team.Config{
+		Departments: map[string]team.DepartmentConfig{
 			"support":     {},
 			"engineering": {OnCall: []bridge.StaffID{bridge.StaffID("discord:" + bob.ID)}},
 		},

@@ -12,6 +12,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest"
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakemail"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 )
 
 var ourID = regexp.MustCompile(`^<threadline\.\d+\.\d+\.[0-9a-f]+@example\.com>$`)
@@ -305,7 +306,7 @@ func TestAttachmentsInAndOut(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "invoice.pdf")
 	os.WriteFile(out, []byte("%PDF-1.4 invoice"), 0o600)
 	conv := r.conversations()[0].ID
-	if _, err := r.eng.Reply(t.Context(), bridge.StaffContext{Conversation: conv, Actor: bridge.Actor{ID: "console:bo", Name: "Bo"}, Surface: "console"},
+	if _, err := r.eng.Reply(t.Context(), engine.StaffContext{Conversation: conv, Actor: bridge.Actor{ID: "console:bo", Name: "Bo"}, Surface: "console"},
 		"Here is your invoice.", []bridge.Attachment{{Name: "invoice.pdf", MIME: "application/pdf", Path: out}}); err != nil {
 		t.Fatal(err)
 	}

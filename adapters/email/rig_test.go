@@ -14,6 +14,10 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest"
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakemail"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
+	"github.com/threadlinehq/threadline/bridge/live"
+	"github.com/threadlinehq/threadline/bridge/outbox"
+	"github.com/threadlinehq/threadline/bridge/team"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/storetest"
@@ -25,8 +29,8 @@ import (
 type rig struct {
 	t       testing.TB
 	st      *store.Store
-	eng     *bridge.Engine
-	ob      *bridge.Outbox
+	eng     *engine.Engine
+	ob      *outbox.Outbox
 	handler *commands.Handler
 	surf    *adaptertest.Surface
 	imap    *fakemail.IMAPServer
@@ -46,7 +50,7 @@ type rigOptions struct {
 	configure func(*Config)
 	dbPath    string
 	attDir    string
-	workflow  bridge.WorkflowConfig // departments and rules (default: none)
+	workflow  team.Config // departments and rules (default: none)
 }
 
 var testKey = []byte("0123456789abcdef0123456789abcdef-test-key")
@@ -84,8 +88,8 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	}
 	r.surf = adaptertest.NewSurface("console")
 	log := testLog(t)
-	r.eng = bridge.NewEngine(bridge.EngineOptions{Store: r.st, Surfaces: []bridge.Platform{"console"}, Notify: func() { r.ob.Notify() }, Log: log,
-		Config: bridge.EngineConfig{ReopenWindow: time.Hour}, Directory: bridge.NewDirectory(o.workflow)})
+	r.eng = engine.New(engine.Options{Store: r.st, Surfaces: []bridge.Platform{"console"}, Notify: func() { r.ob.Notify() }, Log: log,
+		Config: engine.Config{ReopenWindow: time.Hour}, Directory: team.New(o.workflow)})
 	table, err := commands.NewTable(commands.Core()...)
 	if err != nil {
 		t.Fatal(err)
@@ -94,15 +98,15 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	r.opts = Options{Cursors: r.st, AttachmentsDir: o.attDir, Key: testKey, Log: log,
 		TLSConfig: fakemail.TrustTLS(r.imap.Cert(), r.smtp.Cert()),
 		Bounces: func(ctx context.Context, conv bridge.ConversationID, id, text string) error {
-			_, err := r.eng.Note(ctx, bridge.StaffContext{Conversation: conv, Actor: bridge.SystemActor(), Surface: Platform, ExternalID: id}, text, nil)
+			_, err := r.eng.Note(ctx, engine.StaffContext{Conversation: conv, Actor: bridge.SystemActor(), Surface: Platform, ExternalID: id}, text, nil)
 			return err
 		}}
 	r.ad, err = New(r.cfg, r.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.ob = bridge.NewOutbox(bridge.OutboxOptions{Store: r.st, Surfaces: []bridge.StaffSurface{r.surf}, Channels: []bridge.CustomerChannel{r.ad}, Log: log,
-		Config: bridge.OutboxConfig{BaseBackoff: bridge.Duration(20 * time.Millisecond), MaxBackoff: bridge.Duration(100 * time.Millisecond), MaxAttempts: 4,
+	r.ob = outbox.New(outbox.Options{Store: r.st, Surfaces: []bridge.StaffSurface{r.surf}, Channels: []bridge.CustomerChannel{r.ad}, Log: log,
+		Config: outbox.Config{BaseBackoff: bridge.Duration(20 * time.Millisecond), MaxBackoff: bridge.Duration(100 * time.Millisecond), MaxAttempts: 4,
 			Pacing: map[string]bridge.Pacing{"email": {}}}, // no pacing in tests
 		Jitter: func() float64 { return 0.5 }})
 	t.Cleanup(r.stop)
@@ -119,7 +123,7 @@ func (r *rig) start() {
 	go func() { defer r.wg.Done(); r.ob.Run(ctx) }()
 	go func() {
 		defer r.wg.Done()
-		bridge.Supervise(ctx, "email", testLog(r.t), 200*time.Millisecond, func(ctx context.Context) error { return r.ad.Run(ctx, r.eng) })
+		live.Supervise(ctx, "email", testLog(r.t), 200*time.Millisecond, func(ctx context.Context) error { return r.ad.Run(ctx, r.eng) })
 	}()
 }
 

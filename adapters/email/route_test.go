@@ -8,6 +8,8 @@ import (
 
 	"github.com/threadlinehq/threadline/adapters/adaptertest"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/rules"
+	"github.com/threadlinehq/threadline/bridge/team"
 )
 
 // TestInboundTo: the addresses of ours an email was sent to, for routing
@@ -58,11 +60,11 @@ func TestInboundTo(t *testing.T) {
 // lands in the alias's department and remembers it as the entry point; a
 // reply to our plus-addressed Reply-To stays in that conversation.
 func TestAliasRoutesThroughIMAP(t *testing.T) {
-	r := newRig(t, rigOptions{workflow: bridge.WorkflowConfig{
-		Departments:       map[string]bridge.DepartmentConfig{"support": {}, "sales": {}},
+	r := newRig(t, rigOptions{workflow: team.Config{
+		Departments:       map[string]team.DepartmentConfig{"support": {}, "sales": {}},
 		DefaultDepartment: "support",
-		Rules: []bridge.RuleConfig{
-			{Name: "sales", When: bridge.RuleMatch{To: []string{"sales@example.com"}}, Set: bridge.RuleSet{Department: "sales"}},
+		Rules: []rules.RuleConfig{
+			{Name: "sales", When: rules.RuleMatch{To: []string{"sales@example.com"}}, Set: rules.RuleSet{Department: "sales"}},
 		},
 	}})
 	r.start()

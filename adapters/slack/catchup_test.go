@@ -14,6 +14,8 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakeslack"
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
+	"github.com/threadlinehq/threadline/bridge/outbox"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
@@ -34,9 +36,9 @@ func TestCatchUpAfterStop(t *testing.T) {
 			// The outbox posts through the first surface; each run builds a
 			// new Surface on the same store, as a restarted daemon does.
 			poster := slack.New(cfg, slack.Options{Events: st, Notices: notices, CommandPrefix: "!"})
-			ob := bridge.NewOutbox(bridge.OutboxOptions{Store: st, Surfaces: []bridge.StaffSurface{poster}, Channels: []bridge.CustomerChannel{cust},
-				Config: bridge.OutboxConfig{BaseBackoff: bridge.Duration(20 * time.Millisecond), Pacing: map[string]bridge.Pacing{"slack": {}}}})
-			eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"slack"}, Notify: ob.Notify})
+			ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{poster}, Channels: []bridge.CustomerChannel{cust},
+				Config: outbox.Config{BaseBackoff: bridge.Duration(20 * time.Millisecond), Pacing: map[string]bridge.Pacing{"slack": {}}}})
+			eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Notify: ob.Notify})
 			notices.Engine = eng
 			table, _ := commands.NewTable(commands.Core()...)
 			handler := commands.NewHandler(eng, table, commands.DefaultSyntax(), nil)

@@ -12,6 +12,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakeslack"
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
@@ -30,7 +31,7 @@ func FuzzHTTPEvents(f *testing.F) {
 	cfg.Defaults()
 	notices := &engineRef{}
 	surface := slack.New(cfg, slack.Options{Events: st, Notices: notices, CommandPrefix: "!", AttachmentDir: f.TempDir()})
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"slack"}})
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}})
 	notices.Engine = eng
 	table, _ := commands.NewTable(commands.Core()...)
 	h := surface.Handler(commands.NewHandler(eng, table, commands.DefaultSyntax(), nil))

@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/team"
 )
 
 // GroupScope is the bot token scope usergroups.users.list needs.
@@ -220,4 +221,4 @@ func (s *Surface) CheckGroup(ctx context.Context, id string) (int, error) {
 	return len(users), nil
 }
 
-var _ bridge.GroupSource = (*Surface)(nil)
+var _ team.GroupSource = (*Surface)(nil)

@@ -13,6 +13,9 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakeslack"
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
+	"github.com/threadlinehq/threadline/bridge/outbox"
+	"github.com/threadlinehq/threadline/bridge/team"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
@@ -47,7 +50,7 @@ type groupRig struct {
 
 // newGroupRig is newRig (Socket Mode) with departments from config: the
 // Slack surface resolves the groups they name and the directory expands them.
-func newGroupRig(t *testing.T, wf bridge.WorkflowConfig, groups map[string][]string) *groupRig {
+func newGroupRig(t *testing.T, wf team.Config, groups map[string][]string) *groupRig {
 	t.Helper()
 	fake := fakeslack.New()
 	t.Cleanup(fake.Close)
@@ -72,11 +75,11 @@ func newGroupRig(t *testing.T, wf bridge.WorkflowConfig, groups map[string][]str
 	g.surface = slack.New(cfg, slack.Options{Events: st, Notices: notices, CommandPrefix: "!", AttachmentDir: t.TempDir(),
 		Groups: ids, GroupTTL: 5 * time.Minute, Now: g.clock.Now,
 		Log: slog.New(slog.NewTextHandler(g.log, &slog.HandlerOptions{Level: slog.LevelInfo}))})
-	dir := bridge.NewDirectory(wf)
+	dir := team.New(wf)
 	dir.SetGroups(g.surface)
-	ob := bridge.NewOutbox(bridge.OutboxOptions{Store: st, Surfaces: []bridge.StaffSurface{g.surface}, Channels: []bridge.CustomerChannel{g.cust},
-		Config: bridge.OutboxConfig{BaseBackoff: bridge.Duration(20 * time.Millisecond), Pacing: map[string]bridge.Pacing{"slack": {}}}})
-	g.eng = bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"slack"}, Notify: ob.Notify, Directory: dir})
+	ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{g.surface}, Channels: []bridge.CustomerChannel{g.cust},
+		Config: outbox.Config{BaseBackoff: bridge.Duration(20 * time.Millisecond), Pacing: map[string]bridge.Pacing{"slack": {}}}})
+	g.eng = engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Notify: ob.Notify, Directory: dir})
 	notices.Engine = g.eng
 	table, err := commands.NewTable(append(commands.Core(), commands.Workflow()...)...)
 	if err != nil {
@@ -105,9 +108,9 @@ func (g *groupRig) say(t *testing.T, card, user, text string) {
 	}
 }
 
-func billingOnly() bridge.WorkflowConfig {
-	return bridge.WorkflowConfig{
-		Departments: map[string]bridge.DepartmentConfig{"billing": {MembersOnly: true,
+func billingOnly() team.Config {
+	return team.Config{
+		Departments: map[string]team.DepartmentConfig{"billing": {MembersOnly: true,
 			Members: []bridge.StaffID{"slack:group:S0BILL"}, OnCall: []bridge.StaffID{"slack:group:S0BILL"}}},
 		DefaultDepartment: "billing",
 	}
@@ -239,7 +242,7 @@ func TestSlackGroupCacheAndFailures(t *testing.T) {
 
 func TestSlackGroupRoundRobin(t *testing.T) {
 	wf := billingOnly()
-	wf.Assignment = bridge.AssignmentConfig{Departments: []string{"billing"}}
+	wf.Assignment = team.AssignmentConfig{Departments: []string{"billing"}}
 	g := newGroupRig(t, wf, map[string][]string{"S0BILL": {"U0ALICE", "U0BOB"}})
 	// Run resolves the configured groups at start; the directory then
 	// expands them without waiting for Slack.

@@ -16,6 +16,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/live"
 )
 
 // Platform is the surface's name.
@@ -45,7 +46,7 @@ type Options struct {
 	// disconnection: it reads the replies of open conversations' threads
 	// written since it last listened and handles those not handled yet
 	// (conversations.replies; catchup.go).
-	CatchUp bridge.CatchUpStore
+	CatchUp live.CatchUpStore
 }
 
 // Noticer queues a staff-only line in a conversation's thread (the engine).
@@ -62,18 +63,18 @@ type Surface struct {
 	opts   Options
 	log    *slog.Logger
 	users  *userCache
-	groups *groupCache     // nil: no user groups configured
-	cu     *bridge.CatchUp // nil: no catch-up
+	groups *groupCache   // nil: no user groups configured
+	cu     *live.CatchUp // nil: no catch-up
 
 	mu        sync.Mutex
 	botUserID string // learned from auth.test
 	botID     string
 
-	conn *bridge.Conn // connection state for /readyz (nil: not reported)
+	conn *live.Conn // connection state for /readyz (nil: not reported)
 }
 
 // SetConn implements bridge.ConnReporter; call it before Run.
-func (s *Surface) SetConn(c *bridge.Conn) { s.conn = c }
+func (s *Surface) SetConn(c *live.Conn) { s.conn = c }
 
 var (
 	_ bridge.StaffSurface   = (*Surface)(nil)
@@ -102,7 +103,7 @@ func New(cfg Config, o Options) *Surface {
 		s.groups = newGroupCache(api, o.Now, o.GroupTTL, o.Log, o.Groups)
 	}
 	if o.CatchUp != nil {
-		s.cu = &bridge.CatchUp{Store: o.CatchUp, Surface: Platform, Log: o.Log, Now: o.Now}
+		s.cu = &live.CatchUp{Store: o.CatchUp, Surface: Platform, Log: o.Log, Now: o.Now}
 	}
 	return s
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakeslack"
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
+	"github.com/threadlinehq/threadline/bridge/outbox"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/storetest"
@@ -27,7 +29,7 @@ const channel = "C0STAFF01"
 type rig struct {
 	fake    *fakeslack.Server
 	st      *store.Store
-	eng     *bridge.Engine
+	eng     *engine.Engine
 	surface *slack.Surface
 	handler *commands.Handler
 	cust    *adaptertest.Channel
@@ -43,9 +45,9 @@ func newRig(t *testing.T, socket bool) *rig {
 	r := &rig{fake: fake, st: st, cust: adaptertest.NewChannel("webchat")}
 	notices := &engineRef{}
 	r.surface = slack.New(cfg, slack.Options{Events: st, Notices: notices, CommandPrefix: "!", AttachmentDir: t.TempDir()})
-	ob := bridge.NewOutbox(bridge.OutboxOptions{Store: st, Surfaces: []bridge.StaffSurface{r.surface}, Channels: []bridge.CustomerChannel{r.cust},
-		Config: bridge.OutboxConfig{BaseBackoff: bridge.Duration(20 * time.Millisecond), Pacing: map[string]bridge.Pacing{"slack": {}}}})
-	r.eng = bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"slack"}, Notify: ob.Notify})
+	ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{r.surface}, Channels: []bridge.CustomerChannel{r.cust},
+		Config: outbox.Config{BaseBackoff: bridge.Duration(20 * time.Millisecond), Pacing: map[string]bridge.Pacing{"slack": {}}}})
+	r.eng = engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Notify: ob.Notify})
 	notices.Engine = r.eng
 	table, _ := commands.NewTable(commands.Core()...)
 	r.handler = commands.NewHandler(r.eng, table, commands.DefaultSyntax(), nil)
@@ -77,7 +79,7 @@ func newWorkspace(t *testing.T, socket bool) (*fakeslack.Server, slack.Config) {
 	return fake, cfg
 }
 
-type engineRef struct{ *bridge.Engine }
+type engineRef struct{ *engine.Engine }
 
 func (e *engineRef) Store() bridge.Reader { return e.Engine.Store() }
 

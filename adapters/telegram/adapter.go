@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/live"
 )
 
 // Platform is the channel's name.
@@ -72,11 +73,11 @@ type Adapter struct {
 	progress    map[bridge.MessageID]sendProgress
 	recent      recentIDs // updates handled (webhook redelivery dedupe)
 
-	conn *bridge.Conn // connection state for /readyz (nil: not reported)
+	conn *live.Conn // connection state for /readyz (nil: not reported)
 }
 
 // SetConn implements bridge.ConnReporter; call it before Run.
-func (a *Adapter) SetConn(c *bridge.Conn) { a.conn = c }
+func (a *Adapter) SetConn(c *live.Conn) { a.conn = c }
 
 var (
 	_ bridge.CustomerChannel = (*Adapter)(nil)

@@ -13,6 +13,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/faketelegram"
 	"github.com/threadlinehq/threadline/adapters/telegram"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
@@ -23,7 +24,7 @@ var anna = faketelegram.Customer{ID: 4242, FirstName: "Anna", LastName: "Smith",
 type fixture struct {
 	fake *faketelegram.Server
 	st   *store.Store
-	eng  *bridge.Engine
+	eng  *engine.Engine
 	in   *recordingInbox
 	cfg  telegram.Config
 	opts telegram.Options
@@ -35,7 +36,7 @@ func newFixture(t testing.TB, mutate func(*telegram.Config, *telegram.Options)) 
 	fake := faketelegram.New("")
 	t.Cleanup(fake.Close)
 	st := storetest.Open(t)
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"console"}})
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}})
 	logs := &syncBuffer{}
 	cfg := telegram.Config{BotToken: fake.Token(), APIURL: fake.URL(), PollTimeout: bridge.Duration(time.Second)}
 	opts := telegram.Options{

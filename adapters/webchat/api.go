@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/rules"
 )
 
 // Handler serves the chat API, the WebSocket, the widget and (if enabled)
@@ -188,7 +189,7 @@ type sendRequest struct {
 // 1-32 letters, digits, - or _ ("" means the page named none).
 func widgetName(s string) (string, *apiError) {
 	s = strings.ToLower(strings.TrimSpace(s))
-	if s != "" && !bridge.ValidWidgetName(s) {
+	if s != "" && !rules.ValidWidgetName(s) {
 		return "", errorf(http.StatusBadRequest, "bad_widget", "widget must be 1-32 letters, digits, - or _")
 	}
 	return s, nil

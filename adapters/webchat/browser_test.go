@@ -16,6 +16,10 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest"
 	"github.com/threadlinehq/threadline/adapters/webchat"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
+	"github.com/threadlinehq/threadline/bridge/outbox"
+	"github.com/threadlinehq/threadline/bridge/rules"
+	"github.com/threadlinehq/threadline/bridge/team"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
@@ -47,8 +51,8 @@ func TestWidgetInBrowser(t *testing.T) {
 	st := storetest.Open(t)
 	surface := adaptertest.NewSurface("console")
 	srv, ad := widgetServer(t, st, webchat.Config{Enabled: true, DemoPage: true})
-	ob := bridge.NewOutbox(bridge.OutboxOptions{Store: st, Surfaces: []bridge.StaffSurface{surface}, Channels: []bridge.CustomerChannel{ad}})
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"console"}, Notify: ob.Notify})
+	ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{surface}, Channels: []bridge.CustomerChannel{ad}})
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}, Notify: ob.Notify})
 	srv.Config.Handler = ad.Handler(eng)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -74,7 +78,7 @@ func TestWidgetInBrowser(t *testing.T) {
 	}
 	conv := posts[0].Conv
 	for _, text := range []string{"Hi Anna, fixing it now.", `<img src=x onerror="document.title='pwned'">`} {
-		if _, err := eng.Reply(context.Background(), bridge.StaffContext{Conversation: conv, Actor: bridge.Actor{ID: "console:bob", Name: "Bob"}, Surface: "console"}, text, nil); err != nil {
+		if _, err := eng.Reply(context.Background(), engine.StaffContext{Conversation: conv, Actor: bridge.Actor{ID: "console:bob", Name: "Bob"}, Surface: "console"}, text, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -109,9 +113,9 @@ func TestWidgetNameInBrowser(t *testing.T) {
 	exe := chromium(t)
 	st := storetest.Open(t)
 	srv, ad := widgetServer(t, st, webchat.Config{Enabled: true})
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"console"}, Directory: bridge.NewDirectory(bridge.WorkflowConfig{
-		Departments: map[string]bridge.DepartmentConfig{"support": {}, "billing": {}}, DefaultDepartment: "support",
-		Rules: []bridge.RuleConfig{{When: bridge.RuleMatch{To: []string{"billing"}}, Set: bridge.RuleSet{Department: "billing"}}},
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}, Directory: team.New(team.Config{
+		Departments: map[string]team.DepartmentConfig{"support": {}, "billing": {}}, DefaultDepartment: "support",
+		Rules: []rules.RuleConfig{{When: rules.RuleMatch{To: []string{"billing"}}, Set: rules.RuleSet{Department: "billing"}}},
 	})})
 	mux := http.NewServeMux()
 	mux.Handle("/chat/", ad.Handler(eng))

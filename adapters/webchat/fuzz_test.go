@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/rules"
 )
 
 // recordingInbox accepts every delivery and keeps the last one.
@@ -61,7 +62,7 @@ func checkDelivered(t *testing.T, a *Adapter, m bridge.InboundMessage, visitor s
 		t.Fatalf("external id %q not scoped to the visitor", m.ExternalID)
 	case m.ExternalID != "" && !clientIDPattern.MatchString(strings.TrimPrefix(m.ExternalID, visitor+":")):
 		t.Fatalf("client id in %q not validated", m.ExternalID)
-	case len(m.To) > 1 || len(m.To) == 1 && !bridge.ValidWidgetName(m.To[0]):
+	case len(m.To) > 1 || len(m.To) == 1 && !rules.ValidWidgetName(m.To[0]):
 		t.Fatalf("widget name %q not validated", m.To)
 	}
 }

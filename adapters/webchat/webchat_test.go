@@ -16,6 +16,7 @@ import (
 
 	"github.com/threadlinehq/threadline/adapters/webchat"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
@@ -26,7 +27,7 @@ type fixture struct {
 	srv *httptest.Server
 	ad  *webchat.Adapter
 	st  *store.Store
-	eng *bridge.Engine
+	eng *engine.Engine
 	now *fakeNow
 }
 
@@ -41,7 +42,7 @@ func (f *fakeNow) Add(d time.Duration) { f.mu.Lock(); f.t = f.t.Add(d); f.mu.Unl
 func newFixture(t *testing.T, mutate func(*webchat.Config)) *fixture {
 	t.Helper()
 	st := storetest.Open(t)
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"console"}})
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}})
 	cfg := webchat.Config{Enabled: true, DemoPage: true, AllowedOrigins: []string{"https://shop.example"}}
 	if mutate != nil {
 		mutate(&cfg)
@@ -119,10 +120,10 @@ func TestSessionPostAndHistory(t *testing.T) {
 		t.Errorf("retry got a new message: %v", r2.body)
 	}
 	conv := bridge.ConversationID(msg["conversation"].(float64))
-	if _, err := f.eng.Note(context.Background(), bridge.StaffContext{Conversation: conv, Actor: bridge.Actor{Name: "A"}}, "secret note", nil); err != nil {
+	if _, err := f.eng.Note(context.Background(), engine.StaffContext{Conversation: conv, Actor: bridge.Actor{Name: "A"}}, "secret note", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.eng.Reply(context.Background(), bridge.StaffContext{Conversation: conv, Actor: bridge.Actor{Name: "Alice"}}, "Hi Anna", nil); err != nil {
+	if _, err := f.eng.Reply(context.Background(), engine.StaffContext{Conversation: conv, Actor: bridge.Actor{Name: "Alice"}}, "Hi Anna", nil); err != nil {
 		t.Fatal(err)
 	}
 	h := f.do(t, "GET", "/chat/api/messages", tok, "", nil)

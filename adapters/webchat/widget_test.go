@@ -12,6 +12,9 @@ import (
 
 	"github.com/threadlinehq/threadline/adapters/webchat"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
+	"github.com/threadlinehq/threadline/bridge/rules"
+	"github.com/threadlinehq/threadline/bridge/team"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -19,12 +22,12 @@ import (
 func routingFixture(t *testing.T) *fixture {
 	t.Helper()
 	st := storetest.Open(t)
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"console"}, Directory: bridge.NewDirectory(bridge.WorkflowConfig{
-		Departments:       map[string]bridge.DepartmentConfig{"support": {}, "sales": {}, "billing": {}},
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}, Directory: team.New(team.Config{
+		Departments:       map[string]team.DepartmentConfig{"support": {}, "sales": {}, "billing": {}},
 		DefaultDepartment: "support",
-		Rules: []bridge.RuleConfig{
-			{Name: "sales", When: bridge.RuleMatch{Channels: []string{"webchat"}, To: []string{"sales"}}, Set: bridge.RuleSet{Department: "sales"}},
-			{Name: "billing", When: bridge.RuleMatch{Channels: []string{"webchat"}, To: []string{"billing"}}, Set: bridge.RuleSet{Department: "billing"}},
+		Rules: []rules.RuleConfig{
+			{Name: "sales", When: rules.RuleMatch{Channels: []string{"webchat"}, To: []string{"sales"}}, Set: rules.RuleSet{Department: "sales"}},
+			{Name: "billing", When: rules.RuleMatch{Channels: []string{"webchat"}, To: []string{"billing"}}, Set: rules.RuleSet{Department: "billing"}},
 		},
 	})})
 	cfg := webchat.Config{Enabled: true}

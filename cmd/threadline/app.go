@@ -19,6 +19,11 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
+	"github.com/threadlinehq/threadline/bridge/live"
+	"github.com/threadlinehq/threadline/bridge/outbox"
+	"github.com/threadlinehq/threadline/bridge/sla"
+	"github.com/threadlinehq/threadline/bridge/team"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/metrics"
 	"github.com/threadlinehq/threadline/commands"
@@ -30,9 +35,9 @@ type app struct {
 	cfg      *config.Config
 	log      *slog.Logger
 	st       *store.Store
-	engine   *bridge.Engine
-	dir      *bridge.Directory
-	outbox   *bridge.Outbox
+	engine   *engine.Engine
+	dir      *team.Directory
+	outbox   *outbox.Outbox
 	handler  *commands.Handler
 	channels []bridge.CustomerChannel
 	surfaces []bridge.StaffSurface
@@ -43,7 +48,7 @@ type app struct {
 	applied  []store.Migration
 	routes   []func(*http.ServeMux) // added by wire_*.go, run after the engine exists
 	jobs     []job                  // scheduled work, added by wire_*.go
-	conns    *bridge.ConnState      // adapters' connection state (metrics.go, ready.go)
+	conns    *live.State            // adapters' connection state (metrics.go, ready.go)
 	connOf   map[bridge.Platform]connHandle
 	metrics  *metrics.Metrics // nil when http.metrics is false
 }
@@ -63,7 +68,7 @@ type statusLine struct {
 // buildApp opens the store, migrates, and wires adapters. It listens on
 // the ports (so "address in use" is reported before anything starts).
 func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, err error) {
-	a = &app{cfg: cfg, log: log, mux: http.NewServeMux(), dir: bridge.NewDirectory(cfg.Workflow)}
+	a = &app{cfg: cfg, log: log, mux: http.NewServeMux(), dir: team.New(cfg.Workflow)}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -105,16 +110,16 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 	a.wireOps()
 
 	// Core.
-	a.outbox = bridge.NewOutbox(bridge.OutboxOptions{Store: a.st, Surfaces: a.surfaces, Channels: a.channels,
+	a.outbox = outbox.New(outbox.Options{Store: a.st, Surfaces: a.surfaces, Channels: a.channels,
 		Config: cfg.Outbox, Log: log.With("part", "outbox"), Metrics: a.counters()})
 	var names []bridge.Platform
 	for _, s := range a.surfaces {
 		names = append(names, s.Name())
 	}
 	prio, _ := bridge.ParsePriority(cfg.Conversations.DefaultPriority)
-	a.engine = bridge.NewEngine(bridge.EngineOptions{Store: a.st, Surfaces: names, Log: log, Notify: a.outbox.Notify,
-		Directory: a.dir, SLA: bridge.NewSLA(cfg.SLA), Metrics: a.counters(),
-		Config: bridge.EngineConfig{ReopenWindow: cfg.Conversations.ReopenWindow.D(), DefaultPriority: prio, MaxMessageBytes: cfg.Conversations.MaxMessageBytes}})
+	a.engine = engine.New(engine.Options{Store: a.st, Surfaces: names, Log: log, Notify: a.outbox.Notify,
+		Directory: a.dir, SLA: sla.New(cfg.SLA), Metrics: a.counters(),
+		Config: engine.Config{ReopenWindow: cfg.Conversations.ReopenWindow.D(), DefaultPriority: prio, MaxMessageBytes: cfg.Conversations.MaxMessageBytes}})
 	table, err := commands.All()
 	if err != nil {
 		return nil, err
@@ -192,14 +197,14 @@ func (a *app) run(ctx context.Context) error {
 		inWG.Add(1)
 		go func() {
 			defer inWG.Done()
-			bridge.Supervise(inCtx, string(ch.Name()), a.log, time.Minute, a.supervised(ch.Name(), func(ctx context.Context) error { return ch.Run(ctx, a.engine) }))
+			live.Supervise(inCtx, string(ch.Name()), a.log, time.Minute, a.supervised(ch.Name(), func(ctx context.Context) error { return ch.Run(ctx, a.engine) }))
 		}()
 	}
 	for _, s := range a.surfaces {
 		inWG.Add(1)
 		go func() {
 			defer inWG.Done()
-			bridge.Supervise(inCtx, string(s.Name()), a.log, time.Minute, a.supervised(s.Name(), func(ctx context.Context) error { return s.Run(ctx, a.handler) }))
+			live.Supervise(inCtx, string(s.Name()), a.log, time.Minute, a.supervised(s.Name(), func(ctx context.Context) error { return s.Run(ctx, a.handler) }))
 		}()
 	}
 	srv := &http.Server{Handler: a.publicHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}

@@ -18,6 +18,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakeslack"
 	"github.com/threadlinehq/threadline/adapters/console"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
 	"github.com/threadlinehq/threadline/store"
 )
@@ -252,8 +253,8 @@ func TestEndToEndWebChatConsoleAndRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"console"}})
-	if _, err := eng.Reply(ctx, bridge.StaffContext{Conversation: bridge.ConversationID(conv), Actor: bridge.Actor{ID: "console:Alice", Name: "Alice"}, Surface: "console"}, "Found it: it arrives tomorrow.", nil); err != nil {
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}})
+	if _, err := eng.Reply(ctx, engine.StaffContext{Conversation: bridge.ConversationID(conv), Actor: bridge.Actor{ID: "console:Alice", Name: "Alice"}, Surface: "console"}, "Found it: it arrives tomorrow.", nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: strings.Split(v.token, ".")[1], Text: "Thanks!", ExternalID: "offline-1"}); err != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/live"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/metrics"
 )
 
@@ -12,7 +13,7 @@ import (
 // that implement bridge.ConnReporter report it themselves; the others count
 // as connected while their Run runs.
 type connHandle struct {
-	conn    *bridge.Conn
+	conn    *live.Conn
 	reports bool
 }
 
@@ -20,12 +21,12 @@ type connHandle struct {
 // http.metrics is false, the Prometheus metrics. It runs after the
 // adapters are wired and before the core, which counts into the metrics.
 func (a *app) wireOps() {
-	a.conns = bridge.NewConnState(nil)
+	a.conns = live.NewState(nil)
 	a.connOf = map[bridge.Platform]connHandle{}
 	var names []bridge.Platform
 	track := func(name bridge.Platform, adapter any) {
 		h := connHandle{conn: a.conns.Adapter(name)}
-		if r, ok := adapter.(bridge.ConnReporter); ok {
+		if r, ok := adapter.(live.Reporter); ok {
 			r.SetConn(h.conn)
 			h.reports = true
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
 	"github.com/threadlinehq/threadline/store"
 )
@@ -55,7 +56,7 @@ func TestOperationsAgainstRunningDaemon(t *testing.T) {
 		Attachments: []bridge.Attachment{{Name: "passport.jpg", Path: annaFile}, {Name: "evil", Path: outside}}})
 	k1 := deliver(bridge.InboundMessage{Channel: "webchat", Address: "v-kim", Name: "Kim", Text: "Old question about shipping"})
 	deliver(bridge.InboundMessage{Channel: "webchat", Address: "v-lee", Name: "Lee", Text: "Still open"})
-	kim := bridge.StaffContext{Conversation: k1.Conversation, Actor: bridge.Actor{ID: "console:bob", Name: "Bob"}, Surface: "console"}
+	kim := engine.StaffContext{Conversation: k1.Conversation, Actor: bridge.Actor{ID: "console:bob", Name: "Bob"}, Surface: "console"}
 	if _, err := e.Close(ctx, kim, "answered"); err != nil {
 		t.Fatal(err)
 	}

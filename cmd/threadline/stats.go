@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/threadlinehq/threadline/bridge"
-	"github.com/threadlinehq/threadline/bridge/chart"
+	"github.com/threadlinehq/threadline/bridge/stats"
+	"github.com/threadlinehq/threadline/bridge/stats/chart"
 )
 
 func (c *cli) statsCmd() *cobra.Command {
@@ -46,11 +46,11 @@ Days and hours are counted in --tz (default: the config's timezone).`,
 				return &exitError{code: 2, err: fmt.Errorf("--tz: unknown time zone %q (use an IANA name such as Europe/Berlin)", tz)}
 			}
 			now := time.Now()
-			from, err := bridge.ParseStatsTime(since, now, loc)
+			from, err := stats.ParseTime(since, now, loc)
 			if err != nil {
 				return &exitError{code: 2, err: fmt.Errorf("--since: %w", err)}
 			}
-			to, err := bridge.ParseStatsTime(until, now, loc)
+			to, err := stats.ParseTime(until, now, loc)
 			if err != nil {
 				return &exitError{code: 2, err: fmt.Errorf("--until: %w", err)}
 			}
@@ -76,7 +76,7 @@ Days and hours are counted in --tz (default: the config's timezone).`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(s)
 			}
-			fmt.Fprintln(c.stdout, bridge.FormatStats(s))
+			fmt.Fprintln(c.stdout, stats.Format(s))
 			return nil
 		},
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
@@ -26,7 +27,7 @@ func statsDB(t *testing.T) (string, *store.Store) {
 	cfgPath := writeConfig(t, dir)
 	st := storetest.OpenAt(t, filepath.Join(dir, "threadline.db"))
 	clock := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Now: func() time.Time { return clock }})
+	eng := engine.New(engine.Options{Store: st, Now: func() time.Time { return clock }})
 	lea := bridge.Actor{ID: "console:lea", Name: "Lea"}
 	step := func(d time.Duration, err error) {
 		t.Helper()
@@ -38,7 +39,7 @@ func statsDB(t *testing.T) (string, *store.Store) {
 	for i, ch := range []bridge.Platform{"webchat", "telegram", "webchat"} {
 		res, err := eng.Deliver(ctx, bridge.InboundMessage{Channel: ch, Address: string(rune('a' + i)), Text: "help"})
 		step(time.Duration(i+1)*10*time.Minute, err)
-		sc := bridge.StaffContext{Conversation: res.Conversation, Actor: lea, Surface: "console"}
+		sc := engine.StaffContext{Conversation: res.Conversation, Actor: lea, Surface: "console"}
 		_, err = eng.Reply(ctx, sc, "on it", nil)
 		step(time.Hour, err)
 		if i < 2 {

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
-	"github.com/threadlinehq/threadline/bridge/chart"
+	"github.com/threadlinehq/threadline/bridge/stats"
+	"github.com/threadlinehq/threadline/bridge/stats/chart"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
 )
 
 // statsReader computes reports (store.Store); bridge.Reader does not grow for it.
 type statsReader interface {
-	Stats(ctx context.Context, since, until time.Time, loc *time.Location) (bridge.Stats, error)
+	Stats(ctx context.Context, since, until time.Time, loc *time.Location) (stats.Stats, error)
 }
 
 // digestJob schedules the statistics digest when digest.slack_channel or
@@ -122,7 +123,7 @@ func (d *digester) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("digest: %w", err)
 	}
-	text := bridge.FormatStats(s)
+	text := stats.Format(s)
 	png, err := chart.Hourly(s, chart.Options{})
 	if err != nil {
 		d.log.Warn("digest chart could not be drawn; posting the text alone", "err", err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/threadlinehq/threadline/adapters/email"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 )
 
 // wireEmail builds the email channel when both an IMAP and an SMTP server
@@ -33,7 +34,7 @@ func (a *app) wireEmail(context.Context) error {
 		// A bounce of one of our replies becomes a staff-only note in its
 		// conversation (stored once per bounce message).
 		Bounces: func(ctx context.Context, conv bridge.ConversationID, id, text string) error {
-			_, err := a.engine.Note(ctx, bridge.StaffContext{Conversation: conv, Actor: bridge.SystemActor(), Surface: email.Platform, ExternalID: id}, text, nil)
+			_, err := a.engine.Note(ctx, engine.StaffContext{Conversation: conv, Actor: bridge.SystemActor(), Surface: email.Platform, ExternalID: id}, text, nil)
 			return err
 		},
 	})

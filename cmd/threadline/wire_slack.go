@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/threadlinehq/threadline/adapters/slack"
-	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/team"
 )
 
 func (a *app) wireSlack(context.Context) error {
@@ -50,7 +50,7 @@ func (a *app) wireSlack(context.Context) error {
 }
 
 // slackGroups lists the Slack user groups (subteam ids) departments name.
-func slackGroups(w bridge.WorkflowConfig) []string {
+func slackGroups(w team.Config) []string {
 	var out []string
 	for _, g := range w.Groups() {
 		if id, ok := g.SlackGroup(); ok {

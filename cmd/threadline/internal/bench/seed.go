@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
+	"github.com/threadlinehq/threadline/bridge/sla"
 	"github.com/threadlinehq/threadline/store"
 )
 
@@ -87,9 +89,9 @@ func SweepTimes(ctx context.Context, dir string, open int, progress func(done, t
 		return 0, 0, err
 	}
 	defer st.Close()
-	sla := bridge.NewSLA(bridge.SLAConfig{Policies: []bridge.SLAPolicyConfig{{Name: "seed", FirstResponse: bridge.Duration(4 * time.Hour)}}})
+	sla := sla.New(sla.Config{Policies: []sla.PolicyConfig{{Name: "seed", FirstResponse: bridge.Duration(4 * time.Hour)}}})
 	clock := time.Now()
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, SLA: sla, Now: func() time.Time { return clock }})
+	eng := engine.New(engine.Options{Store: st, SLA: sla, Now: func() time.Time { return clock }})
 	start := time.Now()
 	if err := eng.Sweep(ctx); err != nil {
 		return 0, 0, err

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
+	"github.com/threadlinehq/threadline/bridge/outbox"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/metrics"
 	"github.com/threadlinehq/threadline/store"
 )
@@ -17,7 +19,7 @@ import (
 // Rig is a running core on a temporary database.
 type Rig struct {
 	Store   *store.Store
-	Engine  *bridge.Engine
+	Engine  *engine.Engine
 	surface *surface
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -37,9 +39,9 @@ func StartWith(dir, synchronous string, m metrics.Counters) (*Rig, error) {
 		return nil, err
 	}
 	sf := newSurface()
-	ob := bridge.NewOutbox(bridge.OutboxOptions{Store: st, Surfaces: []bridge.StaffSurface{sf}, Channels: []bridge.CustomerChannel{channel{}},
-		Config: bridge.OutboxConfig{Workers: 8}, Metrics: m})
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"bench"}, Notify: ob.Notify, Metrics: m})
+	ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{sf}, Channels: []bridge.CustomerChannel{channel{}},
+		Config: outbox.Config{Workers: 8}, Metrics: m})
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"bench"}, Notify: ob.Notify, Metrics: m})
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Rig{Store: st, Engine: eng, surface: sf, cancel: cancel, done: make(chan struct{})}
 	go func() { defer close(r.done); ob.Run(ctx) }()

@@ -17,6 +17,9 @@ import (
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/adapters/telegram"
 	"github.com/threadlinehq/threadline/adapters/webchat"
+	"github.com/threadlinehq/threadline/bridge/outbox"
+	"github.com/threadlinehq/threadline/bridge/sla"
+	"github.com/threadlinehq/threadline/bridge/team"
 
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/commands"
@@ -30,24 +33,24 @@ type Config struct {
 	DataDir string `yaml:"data_dir"`
 	// PublicURL is how browsers and platforms reach the HTTP listener
 	// (webhooks, widget links). Default: http://<http.listen>.
-	PublicURL     string              `yaml:"public_url"`
-	HTTP          HTTP                `yaml:"http"`
-	Admin         Admin               `yaml:"admin"`
-	Log           Log                 `yaml:"log"`
-	Store         store.Config        `yaml:"store"`
-	Conversations Conversations       `yaml:"conversations"`
-	Commands      Commands            `yaml:"commands"`
-	Outbox        bridge.OutboxConfig `yaml:"outbox"`
-	Webchat       webchat.Config      `yaml:"webchat"`
-	Console       console.Config      `yaml:"console"`
+	PublicURL     string         `yaml:"public_url"`
+	HTTP          HTTP           `yaml:"http"`
+	Admin         Admin          `yaml:"admin"`
+	Log           Log            `yaml:"log"`
+	Store         store.Config   `yaml:"store"`
+	Conversations Conversations  `yaml:"conversations"`
+	Commands      Commands       `yaml:"commands"`
+	Outbox        outbox.Config  `yaml:"outbox"`
+	Webchat       webchat.Config `yaml:"webchat"`
+	Console       console.Config `yaml:"console"`
 
 	// Workflow: departments, staff, rules, templates, claims, permissions
 	// (top-level keys, see README "Staff workflow").
-	Workflow bridge.WorkflowConfig `yaml:",inline"`
+	Workflow team.Config `yaml:",inline"`
 	// Sweep is how often time-based work runs (snoozes, claim expiry, SLA).
 	Sweep string `yaml:"sweep"`
 	// SLA: policies, calendars, nag ladder, acknowledgements, satisfaction.
-	SLA bridge.SLAConfig `yaml:"sla"`
+	SLA sla.Config `yaml:"sla"`
 	// Digest posts statistics on a schedule (README "Statistics and digests").
 	Digest DigestConfig `yaml:"digest"`
 	// Retention: how long closed conversations are kept (README "Backup, export and retention").
@@ -235,7 +238,7 @@ func (c *Config) validate() []sectionErr {
 	add("outbox", c.Outbox.Validate())
 	add("webchat", c.Webchat.Validate())
 	add("", c.Workflow.Validate(commands.Names()))
-	add("sla", c.SLA.Validate(c.Workflow.Departments))
+	add("sla", c.SLA.Validate(c.Workflow.DepartmentKeys()))
 	if c.SLA.OverdueDigest != "" {
 		if _, err := cron.ParseStandard(c.SLA.OverdueDigest); err != nil {
 			add("sla", bridge.FieldErrorf("overdue_digest", "%q is not a cron schedule: %v", c.SLA.OverdueDigest, err))

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
@@ -29,14 +30,14 @@ func fixture(t *testing.T) *store.Store {
 	var mu sync.Mutex
 	now := time.Date(2026, 5, 4, 9, 30, 0, 0, time.UTC)
 	tick := func() time.Time { mu.Lock(); defer mu.Unlock(); now = now.Add(time.Minute); return now }
-	e := bridge.NewEngine(bridge.EngineOptions{Store: s, Surfaces: []bridge.Platform{"console"}, Now: tick})
+	e := engine.New(engine.Options{Store: s, Surfaces: []bridge.Platform{"console"}, Now: tick})
 	res, err := e.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "v-anna", Name: "Anna", ExternalID: "w1",
 		Subject: "Login problem / can't <sign> in!", Text: "I cannot log in\nsince Tuesday & it says \"error\"",
 		Attachments: []bridge.Attachment{{Name: "screen shot.png", MIME: "image/png", Size: 2048, URL: "https://files.example/s.png"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bob := bridge.StaffContext{Conversation: res.Conversation, Actor: bridge.Actor{ID: "console:bob", Name: "Bob"}, Surface: "console"}
+	bob := engine.StaffContext{Conversation: res.Conversation, Actor: bridge.Actor{ID: "console:bob", Name: "Bob"}, Surface: "console"}
 	if _, err := e.Claim(ctx, bob); err != nil {
 		t.Fatal(err)
 	}

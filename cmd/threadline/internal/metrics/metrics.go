@@ -23,6 +23,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
+	"github.com/threadlinehq/threadline/bridge/live"
+	"github.com/threadlinehq/threadline/bridge/outbox"
+	"github.com/threadlinehq/threadline/bridge/sla"
 	"github.com/threadlinehq/threadline/store"
 )
 
@@ -34,7 +38,7 @@ type Options struct {
 	// Store is read at scrape time for queue gauges (nil: none).
 	Store *store.Store
 	// Conns is the adapters' connection state (nil: no adapter gauge).
-	Conns *bridge.ConnState
+	Conns *live.State
 	// Adapters are the configured channels and surfaces. Their series are
 	// created up front, so they show as 0 before anything happened and the
 	// hot path finds them without allocating.
@@ -80,8 +84,8 @@ type pair struct{ a, b string }
 
 // Counters is what the engine and the outbox count into.
 type Counters interface {
-	bridge.EngineMetrics
-	bridge.OutboxMetrics
+	engine.Metrics
+	outbox.Metrics
 }
 
 var _ Counters = (*Metrics)(nil)
@@ -153,7 +157,7 @@ func New(o Options) *Metrics {
 			m.waitedC[pair{name, src}] = m.waited.WithLabelValues(name, src)
 		}
 	}
-	for _, s := range []bridge.NagStep{bridge.StepWarning, bridge.StepBreach, bridge.StepRepeat} {
+	for _, s := range []sla.NagStep{sla.StepWarning, sla.StepBreach, sla.StepRepeat} {
 		for _, c := range []string{"first", "next", "resolution"} {
 			m.nagC[pair{string(s), c}] = m.nags.WithLabelValues(string(s), c)
 		}
@@ -236,7 +240,7 @@ func (m *Metrics) RateLimited(target bridge.Platform, wait time.Duration, platfo
 }
 
 // SLANag implements Counters.
-func (m *Metrics) SLANag(step bridge.NagStep, clock string) {
+func (m *Metrics) SLANag(step sla.NagStep, clock string) {
 	inc(m.nagC, m.nags, string(step), clock)
 }
 
@@ -390,7 +394,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 
 // connCollector reports each adapter's connection state.
 type connCollector struct {
-	conns *bridge.ConnState
+	conns *live.State
 	desc  *prometheus.Desc
 }
 

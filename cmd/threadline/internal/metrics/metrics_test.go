@@ -13,6 +13,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
+	"github.com/threadlinehq/threadline/bridge/live"
+	"github.com/threadlinehq/threadline/bridge/sla"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -23,7 +26,7 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 		m.Delivered("slack", bridge.KindStaffPost)
 		m.Retried("slack", bridge.KindCard)
 		m.RateLimited("slack", time.Second, true)
-		m.SLANag(bridge.StepBreach, "first")
+		m.SLANag(sla.StepBreach, "first")
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per event batch, want 0", allocs)
@@ -42,11 +45,11 @@ func TestStoreGaugesAreCachedAndConnectionStateReported(t *testing.T) {
 	st := storetest.Open(t)
 	now := time.Now() // outbox rows are stamped with the real time
 	clock := func() time.Time { return now }
-	conns := bridge.NewConnState(clock)
+	conns := live.NewState(clock)
 	conns.Adapter("slack").Up("Socket Mode")
 	conns.Adapter("telegram")
 	m := New(Options{Store: st, Conns: conns, Adapters: []bridge.Platform{"webchat", "slack", "telegram"}, Now: clock})
-	eng := bridge.NewEngine(bridge.EngineOptions{Store: st, Surfaces: []bridge.Platform{"slack"}, Now: clock})
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Now: clock})
 	if _, err := eng.Deliver(context.Background(), bridge.InboundMessage{Channel: "webchat", Address: "v1", Text: "hi"}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,785 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/rules"
+	"github.com/threadlinehq/threadline/bridge/sla"
+	"github.com/threadlinehq/threadline/bridge/team"
+)
+
+// EngineConfig holds the conversation rules from config.
+type Config struct {
+	// ReopenWindow: a customer message to a conversation closed less than
+	// this long ago reopens it; later messages start a new conversation.
+	ReopenWindow time.Duration
+	// DefaultPriority for new conversations.
+	DefaultPriority bridge.Priority
+	// DefaultDepartment for new conversations.
+	DefaultDepartment string
+	// MaxMessageBytes caps inbound message bodies; longer text is cut with a marker.
+	MaxMessageBytes int
+}
+
+// Engine turns inbound messages and staff actions into committed state and
+// outbox rows. It is safe for concurrent use.
+type Engine struct {
+	store    bridge.Store
+	surfaces []bridge.Platform
+	cfg      Config
+	dir      *team.Directory
+	sla      *sla.SLA
+	now      func() time.Time
+	log      *slog.Logger
+	notify   func()
+	metrics  Metrics
+}
+
+// EngineOptions wires an Engine.
+type Options struct {
+	Store    bridge.Store
+	Surfaces []bridge.Platform // active staff surfaces; every conversation is mirrored to each
+	Config   Config
+	Now      func() time.Time // defaults to time.Now
+	Log      *slog.Logger
+	Notify   func() // called after a commit that queued outbox rows (wakes the worker)
+	// Directory holds departments, staff roles, rules and templates
+	// (nil: no departments, everyone an agent).
+	Directory *team.Directory
+	// SLA holds SLA policies and calendars (nil: no SLAs).
+	SLA *sla.SLA
+	// Metrics counts stored messages and SLA nags (nil: nothing counted).
+	Metrics Metrics
+}
+
+// NewEngine builds an Engine.
+func New(o Options) *Engine {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Notify == nil {
+		o.Notify = func() {}
+	}
+	if o.Config.DefaultPriority == "" {
+		o.Config.DefaultPriority = bridge.PriorityNormal
+	}
+	if o.Config.MaxMessageBytes <= 0 {
+		o.Config.MaxMessageBytes = 64 << 10
+	}
+	if o.Directory == nil {
+		o.Directory = team.New(team.Config{})
+	}
+	if o.Config.DefaultDepartment == "" {
+		o.Config.DefaultDepartment = o.Directory.Config().DefaultDepartment
+	}
+	if o.SLA == nil {
+		o.SLA = sla.New(sla.Config{})
+	}
+	return &Engine{store: o.Store, surfaces: o.Surfaces, cfg: o.Config, dir: o.Directory, sla: o.SLA, now: o.Now, log: o.Log, notify: o.Notify,
+		metrics: orNoEngineMetrics(o.Metrics)}
+}
+
+// Directory returns the staff directory.
+func (e *Engine) Directory() *team.Directory { return e.dir }
+
+// SLA returns the SLA policies.
+func (e *Engine) SLA() *sla.SLA { return e.sla }
+
+// Surfaces lists the active staff surfaces.
+func (e *Engine) Surfaces() []bridge.Platform { return e.surfaces }
+
+// Store exposes the read side for surfaces and commands.
+func (e *Engine) Store() bridge.Reader { return e.store }
+
+// Now is the engine's clock.
+func (e *Engine) Now() time.Time { return e.now() }
+
+// Deliver stores an inbound customer message, finds or opens its
+// conversation and queues the staff posts, all in one transaction.
+func (e *Engine) Deliver(ctx context.Context, m bridge.InboundMessage) (bridge.DeliverResult, error) {
+	if m.Channel == "" || m.Address == "" {
+		return bridge.DeliverResult{}, errors.New("deliver: message without channel or address")
+	}
+	m.Text = e.clip(m.Text)
+	m.To = cleanTo(m.To)
+	if strings.TrimSpace(m.Text) == "" && len(m.Attachments) == 0 {
+		return bridge.DeliverResult{}, bridge.Reject("empty message")
+	}
+	now := e.now()
+	if m.SentAt.IsZero() {
+		m.SentAt = now
+	}
+	var res bridge.DeliverResult
+	err := e.store.Write(ctx, func(tx bridge.Tx) error {
+		res = bridge.DeliverResult{}
+		if m.ExternalID != "" {
+			prevID, prevConv, err := tx.StoredExternal(m.Channel, m.ExternalID)
+			if err == nil {
+				res = bridge.DeliverResult{Conversation: prevConv, Message: prevID, Duplicate: true}
+				return nil
+			}
+			if !errors.Is(err, bridge.ErrNotFound) {
+				return err
+			}
+		}
+		cust, err := tx.UpsertIdentity(bridge.Identity{Platform: m.Channel, Address: m.Address, Name: m.Name, Username: m.Username, Email: m.Email}, now)
+		if err != nil {
+			return err
+		}
+		// A customer who writes can be reached again (they unblocked the
+		// bot, their mailbox works again): later replies are tried again.
+		if err := tx.SetCustomerUnreachable(cust, ""); err != nil {
+			return err
+		}
+		conv, created, reopened, err := e.resolveConversation(tx, m, cust, now)
+		if err != nil {
+			return err
+		}
+		if reopened {
+			closed := conv
+			closed.Status = bridge.StatusClosed
+			rated, err := e.rateIfAnswer(tx, closed, m, now)
+			if err != nil {
+				return err
+			}
+			if rated {
+				return e.recordRating(tx, closed, m, cust, now, &res)
+			}
+		}
+		var editOf bridge.MessageID
+		if m.EditOf != "" {
+			if orig, err := tx.MessageByExternal(m.Channel, m.EditOf); err == nil {
+				editOf = orig.ID
+			}
+		}
+		name := m.Name
+		if name == "" {
+			name = m.Address
+		}
+		if conv.CustomerName == "" {
+			conv.CustomerName = name
+		}
+		msg := bridge.Message{
+			Conversation: conv.ID, Direction: bridge.DirCustomer, AuthorID: m.Address, Author: name,
+			Body: m.Text, Attachments: m.Attachments, Platform: m.Channel, ExternalID: m.ExternalID, CreatedAt: now,
+		}
+		if err := tx.InsertMessage(&msg, editOf); err != nil {
+			return err
+		}
+		conv.LastCustomerAt = now
+		conv.UpdatedAt = now
+		statusChanged := false
+		if conv.Status == bridge.StatusWaiting {
+			conv.Status = bridge.StatusOpen
+			statusChanged = true
+		}
+		if conv.Subject == "" {
+			conv.Subject = firstLine(m.Text, 80)
+		}
+		rules := rules.EvaluateRules(e.dir.Config().Rules, rules.RuleInput{New: created, Channel: m.Channel, Address: m.Address,
+			Email: m.Email, Subject: m.Subject, Text: m.Text, To: m.To})
+		ruleChanged, err := e.applyRules(tx, &conv, rules, created, now)
+		if err != nil {
+			return err
+		}
+		statusChanged = statusChanged || ruleChanged
+		var wake Outcome
+		if !conv.SnoozedUntil.IsZero() {
+			conv.SnoozedUntil = time.Time{}
+			statusChanged = true
+			wake = Outcome{Notice: "⏰ Snooze ended early: the customer wrote again.", Mentions: ownerMention(conv)}
+		}
+		ev := slaCustomer
+		if created {
+			ev = slaCreated
+		}
+		e.slaSync(&conv, false, ev, now)
+		if err := tx.UpdateConversation(conv); err != nil {
+			return err
+		}
+		customer := bridge.Actor{ID: bridge.StaffID("customer:" + m.Address), Name: name}
+		switch {
+		case created:
+			detail := string(m.Channel)
+			if via := conv.Via(); via != "" {
+				detail += " via " + via
+			}
+			if err := tx.Audit(bridge.AuditEntry{Conversation: conv.ID, Actor: customer, Action: "created", Detail: detail, At: now}); err != nil {
+				return err
+			}
+		case reopened:
+			if err := tx.Audit(bridge.AuditEntry{Conversation: conv.ID, Actor: customer, Action: "reopened", Detail: "customer wrote again", At: now}); err != nil {
+				return err
+			}
+			if err := e.systemMessage(tx, conv.ID, "Reopened: the customer wrote again.", now, ""); err != nil {
+				return err
+			}
+		}
+		for _, s := range e.surfaces {
+			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv.ID, Target: s, Kind: bridge.KindStaffPost, Message: msg.ID}); err != nil {
+				return err
+			}
+			if (reopened || statusChanged) && !created {
+				if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv.ID, Target: s, Kind: bridge.KindCard}); err != nil {
+					return err
+				}
+			}
+		}
+		if wake.Notice != "" {
+			if err := e.effects(tx, conv.ID, Outcome{Notice: wake.Notice, Mentions: wake.Mentions}, now); err != nil {
+				return err
+			}
+		}
+		if created {
+			if err := e.routedEffects(tx, conv, rules, now); err != nil {
+				return err
+			}
+		}
+		res = bridge.DeliverResult{Conversation: conv.ID, Message: msg.ID, Created: created, Reopened: reopened}
+		return nil
+	})
+	if err != nil {
+		return bridge.DeliverResult{}, fmt.Errorf("deliver %s message: %w", m.Channel, err)
+	}
+	if !res.Duplicate {
+		e.notify()
+		e.metrics.MessageIn(m.Channel, bridge.DirCustomer)
+	}
+	return res, nil
+}
+
+func (e *Engine) resolveConversation(tx bridge.Tx, m bridge.InboundMessage, cust bridge.CustomerID, now time.Time) (c bridge.Conversation, created, reopened bool, err error) {
+	found := false
+	if m.ConversationHint != 0 {
+		hc, err := tx.Conversation(m.ConversationHint)
+		switch {
+		case err == nil && hc.Channel == m.Channel && hc.Customer == cust:
+			c, found = hc, true
+		case err != nil && !errors.Is(err, bridge.ErrNotFound):
+			return c, false, false, err
+		}
+	}
+	if !found && len(m.References) > 0 {
+		rc, err := tx.ConversationByReference(m.Channel, m.References)
+		switch {
+		case err == nil:
+			c, found = rc, true
+		case !errors.Is(err, bridge.ErrNotFound):
+			return c, false, false, err
+		}
+	}
+	if !found && !m.StartsThread {
+		lc, err := tx.LatestConversation(cust, m.Channel, m.Address)
+		switch {
+		case err == nil:
+			c, found = lc, true
+		case !errors.Is(err, bridge.ErrNotFound):
+			return c, false, false, err
+		}
+	}
+	if found {
+		if c.Status != bridge.StatusClosed {
+			return c, false, false, nil
+		}
+		if now.Sub(c.ClosedAt) < e.cfg.ReopenWindow {
+			c.Status = bridge.StatusOpen
+			c.ClosedAt = time.Time{}
+			c.CloseReason = ""
+			return c, false, true, nil
+		}
+	}
+	c = bridge.Conversation{
+		Customer: cust, Channel: m.Channel, Address: m.Address, Subject: firstLine(m.Subject, 120),
+		Status: bridge.StatusOpen, Priority: e.cfg.DefaultPriority, Department: e.cfg.DefaultDepartment,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if len(m.To) > 0 {
+		c.Entry = rules.NormalizeTo(m.To[0])
+	}
+	if err := tx.CreateConversation(&c); err != nil {
+		return c, false, false, err
+	}
+	return c, true, false, nil
+}
+
+// StaffContext says who acts on which conversation, from where.
+type StaffContext struct {
+	Conversation bridge.ConversationID
+	Actor        bridge.Actor
+	Surface      bridge.Platform // where the action was taken
+	ExternalID   string          // the surface's id of the staff message, if any
+}
+
+// Reply stores a staff reply and queues it for the customer and for the
+// other staff surfaces. A redelivered staff message (same ExternalID) is
+// stored once. Replies to closed conversations and to conversations
+// claimed by someone else follow the configured policies; use ReplyWith
+// and force to override them (the !reply command).
+func (e *Engine) Reply(ctx context.Context, sc StaffContext, text string, atts []bridge.Attachment) (bridge.MessageID, error) {
+	id, _, err := e.ReplyWith(ctx, sc, text, atts, false)
+	return id, err
+}
+
+// ReplyWith is Reply with the override flag; it also returns a warning for
+// the author (e.g. the conversation belongs to someone else).
+func (e *Engine) ReplyWith(ctx context.Context, sc StaffContext, text string, atts []bridge.Attachment, force bool) (bridge.MessageID, string, error) {
+	var warning string
+	cfg := e.dir.Config()
+	id, err := e.staffMessage(ctx, sc, bridge.DirStaff, text, atts, func(tx bridge.Tx, c *bridge.Conversation, msg bridge.Message, now time.Time) (bool, error) {
+		warning = ""
+		cardChanged := false
+		if c.Status == bridge.StatusClosed {
+			if !force && cfg.ClosedReplies != "reopen" {
+				return false, bridge.Reject("conversation %s is closed; nothing was sent. Use !reply <text> to send anyway (it reopens), or !reopen first.", c.ID)
+			}
+			c.Status, c.ClosedAt, c.CloseReason = bridge.StatusOpen, time.Time{}, ""
+			warning = fmt.Sprintf("%s was closed; your reply reopened it.", c.ID)
+			cardChanged = true
+		}
+		if c.Owner != "" && c.Owner != sc.Actor.ID && !force {
+			if cfg.Claims.OthersReply == "block" {
+				return false, bridge.Reject("%s is claimed by %s; nothing was sent. Use !reply <text> to send anyway, or !claim after they !release.", c.ID, c.OwnerName)
+			}
+			warning = fmt.Sprintf("Heads-up: %s is claimed by %s; your reply was sent anyway.", c.ID, c.OwnerName)
+		}
+		if c.FirstResponseAt.IsZero() {
+			c.FirstResponseAt = now
+		}
+		c.LastStaffAt = now
+		if c.Status != bridge.StatusWaiting {
+			cardChanged = true
+		}
+		c.Status = bridge.StatusWaiting
+		e.slaSync(c, false, slaStaffReply, now)
+		return cardChanged, tx.Enqueue(bridge.OutboxRow{Conversation: c.ID, Target: c.Channel, Kind: bridge.KindCustomerSend, Message: msg.ID})
+	})
+	return id, warning, err
+}
+
+// Note stores an internal note: mirrored to other staff surfaces, never sent
+// to the customer.
+func (e *Engine) Note(ctx context.Context, sc StaffContext, text string, atts []bridge.Attachment) (bridge.MessageID, error) {
+	return e.staffMessage(ctx, sc, bridge.DirNote, text, atts, nil)
+}
+
+// staffMessage stores a message written by staff, lets effect change the
+// conversation and queue more rows (it reports whether the card changed),
+// mirrors the message to the other surfaces and audits it.
+func (e *Engine) staffMessage(ctx context.Context, sc StaffContext, dir bridge.Direction, text string, atts []bridge.Attachment,
+	effect func(tx bridge.Tx, c *bridge.Conversation, msg bridge.Message, now time.Time) (cardChanged bool, err error)) (bridge.MessageID, error) {
+	action := "note"
+	if dir == bridge.DirStaff {
+		action = "reply"
+	}
+	text = e.clip(text)
+	if strings.TrimSpace(text) == "" && len(atts) == 0 {
+		return 0, bridge.Reject("nothing to store: the %s is empty", action)
+	}
+	now := e.now()
+	var id bridge.MessageID
+	dup := false
+	err := e.store.Write(ctx, func(tx bridge.Tx) error {
+		id, dup = 0, false
+		if prev, err := e.duplicateStaff(tx, sc); err != nil || prev != 0 {
+			id, dup = prev, prev != 0
+			return err
+		}
+		c, err := tx.Conversation(sc.Conversation)
+		if err != nil {
+			return err
+		}
+		msg := bridge.Message{
+			Conversation: c.ID, Direction: dir, AuthorID: string(sc.Actor.ID), Author: sc.Actor.Name,
+			Body: text, Attachments: atts, Platform: sc.Surface, ExternalID: sc.ExternalID, CreatedAt: now,
+		}
+		if err := tx.InsertMessage(&msg, 0); err != nil {
+			return err
+		}
+		id = msg.ID
+		if err := tx.UpsertStaff(sc.Actor, now); err != nil {
+			return err
+		}
+		cardChanged := false
+		if effect != nil {
+			if cardChanged, err = effect(tx, &c, msg, now); err != nil {
+				return err
+			}
+			c.UpdatedAt = now
+			if err := tx.UpdateConversation(c); err != nil {
+				return err
+			}
+		}
+		if err := e.mirror(tx, c.ID, msg.ID, sc.Surface, cardChanged); err != nil {
+			return err
+		}
+		return tx.Audit(bridge.AuditEntry{Conversation: c.ID, Actor: sc.Actor, Action: action, Detail: fmt.Sprintf("message %d", msg.ID), At: now})
+	})
+	if err != nil {
+		return 0, err
+	}
+	e.notify()
+	if !dup {
+		e.metrics.MessageIn(sc.Surface, dir)
+	}
+	return id, nil
+}
+
+func (e *Engine) duplicateStaff(tx bridge.Tx, sc StaffContext) (bridge.MessageID, error) {
+	if sc.ExternalID == "" {
+		return 0, nil
+	}
+	prev, _, err := tx.StoredExternal(sc.Surface, sc.ExternalID)
+	if err == nil {
+		return prev, nil
+	}
+	if errors.Is(err, bridge.ErrNotFound) {
+		return 0, nil
+	}
+	return 0, err
+}
+
+// mirror posts a staff-written message on every surface except the one it
+// was written on (which already shows it).
+func (e *Engine) mirror(tx bridge.Tx, conv bridge.ConversationID, msg bridge.MessageID, origin bridge.Platform, card bool) error {
+	for _, s := range e.surfaces {
+		if s != origin {
+			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindStaffPost, Message: msg}); err != nil {
+				return err
+			}
+		}
+		if card {
+			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindCard}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// systemMessage stores a staff-visible notice and posts it on every surface
+// (payload is passed through to the outbox rows).
+func (e *Engine) systemMessage(tx bridge.Tx, conv bridge.ConversationID, text string, now time.Time, payload string) error {
+	msg := bridge.Message{Conversation: conv, Direction: bridge.DirSystem, Author: "Threadline", Body: text, CreatedAt: now}
+	if err := tx.InsertMessage(&msg, 0); err != nil {
+		return err
+	}
+	for _, s := range e.surfaces {
+		if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindStaffPost, Message: msg.ID, Payload: payload}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Outcome is what a Mutation reports back to Act.
+type Outcome struct {
+	Notice   string           // system message for every thread ("" for none)
+	Detail   string           // audit detail
+	Mentions []bridge.StaffID // staff the notice pings
+	// Move asks surfaces to re-home the thread (department changed).
+	Move    bool
+	Summary string // shown at the top of a moved thread
+	// Announce posts Notice in this department's own channel too.
+	Announce string
+	// NoCard skips the card refresh (nothing on the card changed).
+	NoCard bool
+	// Customer are automatic messages to the customer (close notices, questions).
+	Customer []string
+}
+
+// Mutation changes a conversation inside Act. A RejectionError explains a
+// refusal to the actor.
+type Mutation func(tx bridge.Tx, c *bridge.Conversation, now time.Time) (Outcome, error)
+
+// Act applies a state change to a conversation in one transaction: the
+// change, an audit row, a system message in every thread, a card refresh
+// (or a thread move) on every surface.
+func (e *Engine) Act(ctx context.Context, sc StaffContext, action string, fn Mutation) (bridge.Conversation, error) {
+	now := e.now()
+	var out bridge.Conversation
+	err := e.store.Write(ctx, func(tx bridge.Tx) error {
+		c, err := tx.Conversation(sc.Conversation)
+		if err != nil {
+			return err
+		}
+		wasClosed := c.Status == bridge.StatusClosed
+		o, err := fn(tx, &c, now)
+		if err != nil {
+			return err
+		}
+		e.slaSync(&c, wasClosed, slaNone, now)
+		c.UpdatedAt = now
+		if err := tx.UpdateConversation(c); err != nil {
+			return err
+		}
+		if err := tx.UpsertStaff(sc.Actor, now); err != nil {
+			return err
+		}
+		if err := tx.Audit(bridge.AuditEntry{Conversation: c.ID, Actor: sc.Actor, Action: action, Detail: o.Detail, At: now}); err != nil {
+			return err
+		}
+		if err := e.effects(tx, c.ID, o, now); err != nil {
+			return err
+		}
+		out = c
+		return nil
+	})
+	if err != nil {
+		return bridge.Conversation{}, err
+	}
+	e.notify()
+	return out, nil
+}
+
+// effects queues what an Outcome asks for.
+func (e *Engine) effects(tx bridge.Tx, conv bridge.ConversationID, o Outcome, now time.Time) error {
+	if len(o.Customer) > 0 {
+		c, err := tx.Conversation(conv)
+		if err != nil {
+			return err
+		}
+		for _, text := range o.Customer {
+			if err := e.customerNotice(tx, conv, c.Channel, text, now); err != nil {
+				return err
+			}
+		}
+	}
+	if o.Notice != "" {
+		msg := bridge.Message{Conversation: conv, Direction: bridge.DirSystem, Author: "Threadline", Body: o.Notice, CreatedAt: now, Mentions: o.Mentions}
+		if err := tx.InsertMessage(&msg, 0); err != nil {
+			return err
+		}
+		for _, s := range e.surfaces {
+			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindStaffPost, Message: msg.ID}); err != nil {
+				return err
+			}
+		}
+		if o.Announce != "" {
+			payload, _ := json.Marshal(bridge.AnnouncePayload{Department: o.Announce, Text: o.Notice, Mentions: o.Mentions})
+			for _, s := range e.surfaces {
+				if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindAnnounce, Payload: string(payload)}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	kind := bridge.KindCard
+	if o.Move {
+		kind = bridge.KindMove
+	}
+	for _, s := range e.surfaces {
+		if o.NoCard {
+			break
+		}
+		if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: kind}); err != nil {
+			return err
+		}
+		if o.Move && o.Summary != "" {
+			// Queued behind the move in the same lane: it lands in the new
+			// thread, which is mapped before anything else is posted there.
+			b, _ := json.Marshal(bridge.NoticePayload{Text: o.Summary})
+			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindNotice, Payload: string(b)}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Claim makes the actor the owner.
+func (e *Engine) Claim(ctx context.Context, sc StaffContext) (bridge.Conversation, error) {
+	return e.Act(ctx, sc, "claim", func(_ bridge.Tx, c *bridge.Conversation, now time.Time) (Outcome, error) {
+		switch {
+		case c.Owner == sc.Actor.ID:
+			return Outcome{}, bridge.Reject("%s is already yours.", c.ID)
+		case c.Owner != "":
+			return Outcome{}, bridge.Reject("%s is claimed by %s. Ask them to !release it first (or a lead can !assign it).", c.ID, c.OwnerName)
+		case c.Status == bridge.StatusClosed:
+			return Outcome{}, bridge.Reject("%s is closed; !reopen it first.", c.ID)
+		}
+		c.Owner, c.OwnerName, c.ClaimedAt = sc.Actor.ID, sc.Actor.Name, now
+		return Outcome{Notice: fmt.Sprintf("%s claimed this conversation.", sc.Actor.Name)}, nil
+	})
+}
+
+// Release gives up ownership.
+func (e *Engine) Release(ctx context.Context, sc StaffContext) (bridge.Conversation, error) {
+	return e.Act(ctx, sc, "release", func(_ bridge.Tx, c *bridge.Conversation, _ time.Time) (Outcome, error) {
+		if c.Owner == "" {
+			return Outcome{}, bridge.Reject("%s is not claimed by anyone.", c.ID)
+		}
+		prev := c.OwnerName
+		c.Owner, c.OwnerName, c.ClaimedAt = "", "", time.Time{}
+		if prev == sc.Actor.Name {
+			return Outcome{Notice: fmt.Sprintf("%s released this conversation; it is unclaimed now.", sc.Actor.Name)}, nil
+		}
+		return Outcome{Notice: fmt.Sprintf("%s released this conversation (was %s); it is unclaimed now.", sc.Actor.Name, prev), Detail: "previous owner " + prev}, nil
+	})
+}
+
+// Close closes the conversation with an optional reason.
+func (e *Engine) Close(ctx context.Context, sc StaffContext, reason string) (bridge.Conversation, error) {
+	return e.Act(ctx, sc, "close", func(_ bridge.Tx, c *bridge.Conversation, now time.Time) (Outcome, error) {
+		if c.Status == bridge.StatusClosed {
+			return Outcome{}, bridge.Reject("%s is already closed.", c.ID)
+		}
+		c.Status, c.ClosedAt, c.CloseReason, c.SnoozedUntil = bridge.StatusClosed, now, reason, time.Time{}
+		msg := fmt.Sprintf("%s closed this conversation.", sc.Actor.Name)
+		if reason != "" {
+			msg = fmt.Sprintf("%s closed this conversation: %s", sc.Actor.Name, reason)
+		}
+		o := Outcome{Notice: msg, Detail: reason}
+		cfg := e.sla.Config()
+		vars := e.templateVars(*c, sc.Actor, now)
+		if cfg.CloseNotice != "" {
+			o.Customer = append(o.Customer, rules.RenderTemplate(cfg.CloseNotice, vars))
+		}
+		if cfg.Satisfaction.Enabled && c.Unreachable == "" {
+			o.Customer = append(o.Customer, rules.RenderTemplate(cfg.Satisfaction.Question, vars))
+			c.CSATAskedAt = now
+		}
+		return o, nil
+	})
+}
+
+// Reopen reopens a closed conversation.
+func (e *Engine) Reopen(ctx context.Context, sc StaffContext) (bridge.Conversation, error) {
+	return e.Act(ctx, sc, "reopen", func(_ bridge.Tx, c *bridge.Conversation, _ time.Time) (Outcome, error) {
+		if c.Status != bridge.StatusClosed {
+			return Outcome{}, bridge.Reject("%s is not closed (it is %s).", c.ID, c.Status)
+		}
+		c.Status, c.ClosedAt, c.CloseReason = bridge.StatusOpen, time.Time{}, ""
+		o := Outcome{Notice: fmt.Sprintf("%s reopened this conversation.", sc.Actor.Name)}
+		if t := e.sla.Config().ReopenNotice; t != "" {
+			o.Customer = append(o.Customer, rules.RenderTemplate(t, e.templateVars(*c, sc.Actor, time.Now())))
+		}
+		return o, nil
+	})
+}
+
+// Notice queues staff-only text for one surface's thread (command feedback
+// that must show in the thread). It is not stored as a message.
+func (e *Engine) Notice(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform, text string) error {
+	payload, _ := json.Marshal(bridge.NoticePayload{Text: text})
+	err := e.store.Write(ctx, func(tx bridge.Tx) error {
+		return tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: surface, Kind: bridge.KindNotice, Payload: string(payload)})
+	})
+	if err == nil {
+		e.notify()
+	}
+	return err
+}
+
+// ThreadGone handles a staff thread whose parent message was deleted on its
+// surface: the mapping is retired (messages in the old thread still find
+// the conversation) and a notice is queued for that surface, which opens a
+// new thread linked to the old one.
+func (e *Engine) ThreadGone(ctx context.Context, surface bridge.Platform, ref bridge.ThreadRef) error {
+	conv, err := e.store.ConversationByThread(ctx, surface, ref)
+	if errors.Is(err, bridge.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if active, err := e.store.Thread(ctx, conv, surface); err != nil || active != ref {
+		return nil // already replaced
+	}
+	now := e.now()
+	err = e.store.Write(ctx, func(tx bridge.Tx) error {
+		if err := tx.DeactivateThread(conv, surface, ref, now); err != nil {
+			return err
+		}
+		msg := bridge.Message{Conversation: conv, Direction: bridge.DirSystem, Author: "Threadline", CreatedAt: now,
+			Body: fmt.Sprintf("The %s thread of this conversation was deleted; it continues here. The earlier history is linked above.", surface)}
+		if err := tx.InsertMessage(&msg, 0); err != nil {
+			return err
+		}
+		if err := tx.Audit(bridge.AuditEntry{Conversation: conv, Actor: bridge.SystemActor(), Action: "thread_replaced", Detail: string(surface) + " " + string(ref), At: now}); err != nil {
+			return err
+		}
+		return tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: surface, Kind: bridge.KindStaffPost, Message: msg.ID})
+	})
+	if err == nil {
+		e.notify()
+	}
+	return err
+}
+
+// ResolveConversation finds the conversation a staff message belongs to.
+func (e *Engine) ResolveConversation(ctx context.Context, m bridge.StaffMessage) (bridge.ConversationID, error) {
+	if m.Conversation != 0 {
+		if _, err := e.store.Conversation(ctx, m.Conversation); err != nil {
+			if errors.Is(err, bridge.ErrNotFound) {
+				return 0, bridge.Reject("there is no conversation %s", m.Conversation)
+			}
+			return 0, err
+		}
+		return m.Conversation, nil
+	}
+	if m.Thread == "" {
+		return 0, bridge.ErrUnknownConversation
+	}
+	id, err := e.store.ConversationByThread(ctx, m.Surface, m.Thread)
+	if errors.Is(err, bridge.ErrNotFound) {
+		return 0, bridge.ErrUnknownConversation
+	}
+	return id, err
+}
+
+func (e *Engine) clip(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if len(s) <= e.cfg.MaxMessageBytes {
+		return s
+	}
+	cut := e.cfg.MaxMessageBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "\n[message truncated by Threadline]"
+}
+
+// cleanTo lower-cases and trims the addresses a customer wrote to, drops
+// empty, overlong and repeated ones, and keeps at most 20.
+func cleanTo(to []string) []string {
+	var out []string
+	for _, t := range to {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if t == "" || len(t) > 254 || !utf8.ValidString(t) || strings.ContainsFunc(t, unicode.IsControl) || slices.Contains(out, t) {
+			continue
+		}
+		out = append(out, t)
+		if len(out) == 20 {
+			break
+		}
+	}
+	return out
+}
+
+func firstLine(s string, max int) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > max {
+		r := []rune(s)
+		s = string(r[:max-1]) + "…"
+	}
+	return s
+}

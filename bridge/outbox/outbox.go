@@ -1,0 +1,697 @@
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// OutboxConfig tunes delivery.
+type Config struct {
+	Workers     int                      `yaml:"workers"`      // sends in progress at once (recording outcomes is not counted)
+	MaxAttempts int                      `yaml:"max_attempts"` // transient failures before dead-lettering
+	BaseBackoff bridge.Duration          `yaml:"base_backoff"` // first retry delay (doubles, with jitter)
+	MaxBackoff  bridge.Duration          `yaml:"max_backoff"`  // retry delay cap
+	SendTimeout bridge.Duration          `yaml:"send_timeout"` // one attempt's deadline
+	Drain       bridge.Duration          `yaml:"drain"`        // how long shutdown waits for in-flight sends
+	Pacing      map[string]bridge.Pacing `yaml:"pacing"`       // per adapter name; overrides the adapter's defaults
+}
+
+// Defaults fills unset fields.
+func (c *Config) Defaults() {
+	if c.Workers <= 0 {
+		c.Workers = 8
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 12
+	}
+	if c.BaseBackoff <= 0 {
+		c.BaseBackoff = bridge.Duration(2 * time.Second)
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = bridge.Duration(10 * time.Minute)
+	}
+	if c.SendTimeout <= 0 {
+		c.SendTimeout = bridge.Duration(30 * time.Second)
+	}
+	if c.Drain <= 0 {
+		c.Drain = bridge.Duration(10 * time.Second)
+	}
+}
+
+// Validate reports config errors.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Workers < 0 || c.Workers > 256 {
+		errs = append(errs, bridge.FieldErrorf("workers", "must be between 1 and 256"))
+	}
+	if c.MaxAttempts < 0 {
+		errs = append(errs, bridge.FieldErrorf("max_attempts", "must be positive"))
+	}
+	if c.MaxBackoff > 0 && c.BaseBackoff > c.MaxBackoff {
+		errs = append(errs, bridge.FieldErrorf("base_backoff", "is larger than max_backoff"))
+	}
+	for name, p := range c.Pacing {
+		if p.PerAdapter < 0 || p.PerDestination < 0 {
+			errs = append(errs, bridge.FieldErrorf("pacing."+name, "rates must not be negative"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Outbox delivers queued rows: one goroutine owns the loop, up to Workers
+// sends run at once, and rows of one (conversation, target) lane go out
+// strictly in order.
+type Outbox struct {
+	store    bridge.Store
+	surfaces map[bridge.Platform]bridge.StaffSurface
+	channels map[bridge.Platform]bridge.CustomerChannel
+	cfg      Config
+	now      func() time.Time
+	log      *slog.Logger
+	wake     chan struct{}
+	pacer    *pacer
+	jitter   func() float64
+	order    []bridge.Platform // surface names in configuration order
+	metrics  Metrics
+}
+
+// OutboxOptions wires an Outbox.
+type Options struct {
+	Store    bridge.Store
+	Surfaces []bridge.StaffSurface
+	Channels []bridge.CustomerChannel
+	Config   Config
+	Now      func() time.Time
+	Log      *slog.Logger
+	// Jitter returns a factor in [0,1) for backoff randomisation; tests fix it.
+	Jitter func() float64
+	// Metrics counts deliveries, retries, dead letters and rate-limit
+	// waits (nil: nothing counted).
+	Metrics Metrics
+}
+
+// NewOutbox builds the worker.
+func New(o Options) *Outbox {
+	o.Config.Defaults()
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Jitter == nil {
+		o.Jitter = rand.Float64
+	}
+	ob := &Outbox{
+		store: o.Store, cfg: o.Config, now: o.Now, log: o.Log, jitter: o.Jitter,
+		surfaces: make(map[bridge.Platform]bridge.StaffSurface), channels: make(map[bridge.Platform]bridge.CustomerChannel),
+		wake: make(chan struct{}, 1), metrics: orNoOutboxMetrics(o.Metrics),
+	}
+	rates := make(map[bridge.Platform]bridge.Pacing)
+	for _, s := range o.Surfaces {
+		ob.surfaces[s.Name()] = s
+		ob.order = append(ob.order, s.Name())
+		if p, ok := s.(bridge.Pacer); ok {
+			rates[s.Name()] = p.Pacing()
+		}
+	}
+	for _, c := range o.Channels {
+		ob.channels[c.Name()] = c
+		if p, ok := c.(bridge.Pacer); ok {
+			rates[c.Name()] = p.Pacing()
+		}
+	}
+	for name, p := range o.Config.Pacing {
+		rates[bridge.Platform(name)] = p
+	}
+	ob.pacer = newPacer(rates)
+	return ob
+}
+
+// Notify wakes the worker after new rows were committed. It never blocks.
+func (o *Outbox) Notify() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+type lane struct {
+	conv   bridge.ConversationID
+	target bridge.Platform
+}
+
+type result struct {
+	lane       lane
+	blockUntil time.Time // a 429 asked to keep the destination quiet
+	dest       string
+}
+
+// Run delivers until ctx is cancelled, then waits up to Drain for sends in
+// flight; rows not finished stay pending for the next start.
+func (o *Outbox) Run(ctx context.Context) error {
+	// A row is "in flight" from the moment it is handed to a goroutine until
+	// its outcome is committed; its lane stays busy all that time. Only the
+	// send itself counts against Workers: recording the outcome waits for
+	// the store's group commit, and many outcomes share one transaction
+	// while the next sends already go out.
+	maxInflight := o.cfg.Workers * 16
+	inflight := make(map[lane]bridge.OutboxID)  // lane → the row being sent or recorded
+	held := make(map[bridge.OutboxID]time.Time) // due rows held back by pacing, until when
+	sending := 0
+	done := make(chan result, maxInflight)
+	sent := make(chan struct{}, maxInflight)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	// Due rows are read in batches into a local queue and handed out from
+	// there; the queue is refilled when it runs dry or gets old, not on every
+	// event, so a busy outbox does not re-run the due query per row.
+	var queue []bridge.OutboxItem
+	var queuedAt time.Time
+	for {
+		wait := 5 * time.Second // safety net; commits wake us via Notify
+		if free := min(o.cfg.Workers-sending, maxInflight-len(inflight)); free > 0 {
+			now := o.now()
+			started, short := 0, false
+			for refills := 0; started < free && refills < 2 && !short; refills++ {
+				if len(queue) == 0 || now.Sub(queuedAt) > queueMaxAge {
+					var err error
+					queue, err = o.due(ctx, now, inflight, held, &wait)
+					queuedAt, short = now, len(queue) < o.dueBatch()
+					if err != nil && ctx.Err() == nil {
+						o.log.Error("outbox: reading due rows", "err", err)
+						wait = time.Second
+					}
+				}
+				for len(queue) > 0 && started < free {
+					it := queue[0]
+					queue = queue[1:]
+					l := lane{it.Conversation, it.Target}
+					if _, busy := inflight[l]; busy {
+						continue
+					}
+					if _, ok := held[it.ID]; ok {
+						continue
+					}
+					if paced(it.Kind) {
+						if d := o.pacer.reserve(it.Target, o.destination(it), now); d > 0 {
+							held[it.ID] = now.Add(d)
+							wait = min(wait, d)
+							o.metrics.RateLimited(it.Target, d, false)
+							continue
+						}
+					}
+					inflight[l] = it.ID
+					sending++
+					started++
+					go func(it bridge.OutboxItem) { done <- o.process(ctx, it, func() { sent <- struct{}{} }) }(it)
+				}
+				if len(queue) > 0 {
+					break
+				}
+			}
+			if started < free && len(queue) == 0 {
+				// Nothing more is due now: sleep until the next row is.
+				if next, err := o.store.NextOutboxDue(ctx); err == nil && next.After(now) {
+					wait = min(wait, next.Sub(now))
+				}
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			o.drain(inflight, done)
+			return nil
+		case <-o.wake:
+		case <-sent:
+			sending--
+		case r := <-done:
+			o.finish(inflight, r)
+		case <-timer.C:
+		}
+		// Take every other event that is already waiting, then query once.
+		for more := true; more; {
+			select {
+			case <-sent:
+				sending--
+			case r := <-done:
+				o.finish(inflight, r)
+			case <-o.wake:
+			default:
+				more = false
+			}
+		}
+	}
+}
+
+// queueMaxAge bounds how long fetched due rows wait in the local queue
+// before it is read again (rows may have changed or newer ones be due).
+const queueMaxAge = 200 * time.Millisecond
+
+// due reads the next batch of due lane heads, leaving out rows in flight
+// and rows held back by pacing (forgetting holds that are over).
+func (o *Outbox) due(ctx context.Context, now time.Time, inflight map[lane]bridge.OutboxID, held map[bridge.OutboxID]time.Time, wait *time.Duration) ([]bridge.OutboxItem, error) {
+	skip := make([]bridge.OutboxID, 0, len(inflight)+len(held))
+	for _, id := range inflight {
+		skip = append(skip, id)
+	}
+	for id, until := range held {
+		switch {
+		case !until.After(now):
+			delete(held, id)
+		case len(skip) < len(inflight)+256:
+			skip = append(skip, id)
+			*wait = min(*wait, until.Sub(now))
+		}
+	}
+	return o.store.DueOutbox(ctx, now, o.dueBatch(), skip)
+}
+
+func (o *Outbox) dueBatch() int { return max(o.cfg.Workers*8, 64) }
+
+func (o *Outbox) finish(inflight map[lane]bridge.OutboxID, r result) {
+	delete(inflight, r.lane)
+	if !r.blockUntil.IsZero() {
+		o.pacer.block(r.lane.target, r.dest, r.blockUntil)
+	}
+}
+
+func (o *Outbox) drain(inflight map[lane]bridge.OutboxID, done chan result) {
+	deadline := time.NewTimer(o.cfg.Drain.D())
+	defer deadline.Stop()
+	for len(inflight) > 0 {
+		select {
+		case r := <-done:
+			o.finish(inflight, r)
+		case <-deadline.C:
+			o.log.Warn("outbox: shutdown before sends finished; they stay queued", "in_flight", len(inflight))
+			return
+		}
+	}
+}
+
+// paced: kinds that post new messages count against per-destination send
+// limits (Slack ~1 message/s per channel, Telegram ~1/s per chat). Card
+// edits, reactions and receipts have their own, looser platform limits;
+// a 429 on them still pauses the destination through Retry-After.
+func paced(k bridge.OutboxKind) bool {
+	switch k {
+	case bridge.KindStaffPost, bridge.KindNotice, bridge.KindCustomerSend, bridge.KindAnnounce:
+		return true
+	}
+	return false
+}
+
+func (o *Outbox) destination(it bridge.OutboxItem) string { return it.Dest }
+
+// process performs one row and records the outcome; sent is called once
+// the platform answered, before the outcome is committed.
+func (o *Outbox) process(ctx context.Context, it bridge.OutboxItem, sent func()) result {
+	res := result{lane: lane{it.Conversation, it.Target}, dest: o.destination(it)}
+	ext, err := o.send(ctx, it)
+	sent()
+	// Recording gets its own deadline: after a send that timed out, the
+	// send's is spent, and the outcome (a retry that counts as an attempt)
+	// must still be written.
+	wctx, wcancel := o.deadline(ctx)
+	defer wcancel()
+	now := o.now()
+	log := o.log.With("outbox_id", it.ID, "conversation", it.Conversation, "target", it.Target, "kind", it.Kind)
+	var werr error
+	var rl *bridge.RateLimitError
+	dead := false
+	switch {
+	case err == nil:
+		// The platform has the message: retrying the send because the
+		// record failed would repeat it there every time.
+		werr = o.recordDone(ctx, log, "a delivery", func(tx bridge.Tx) error { return o.sent(tx, it, ext, now) })
+	case errors.As(err, &rl):
+		next := now.Add(rl.RetryAfter)
+		res.blockUntil = next
+		log.Info("outbox: rate limited", "retry_after", rl.RetryAfter)
+		// 429s are the platform pacing us, not a failure: they do not use up attempts.
+		werr = o.store.Write(wctx, func(tx bridge.Tx) error { return tx.MarkRetry(it.ID, it.Attempts, next, err.Error()) })
+	case errors.Is(err, bridge.ErrThreadGone) && it.Attempts+1 < o.cfg.MaxAttempts:
+		log.Warn("outbox: staff thread is gone; opening a new one")
+		werr = o.store.Write(wctx, func(tx bridge.Tx) error {
+			ref, terr := o.store.Thread(wctx, it.Conversation, it.Target)
+			if terr == nil {
+				if terr := tx.DeactivateThread(it.Conversation, it.Target, ref, now); terr != nil {
+					return terr
+				}
+			}
+			return tx.MarkRetry(it.ID, it.Attempts+1, now, err.Error())
+		})
+	case bridge.IsPermanent(err) || errors.Is(err, bridge.ErrUnreachable) || it.Attempts+1 >= o.cfg.MaxAttempts:
+		dead = true
+		log.Error("outbox: delivery failed permanently", "attempts", it.Attempts+1, "err", err)
+		werr = o.store.Write(wctx, func(tx bridge.Tx) error { return o.dead(tx, it, err, now) })
+	default:
+		delay := o.backoff(it.Attempts + 1)
+		log.Warn("outbox: delivery failed; will retry", "attempt", it.Attempts+1, "retry_in", delay.Round(time.Millisecond), "err", err)
+		werr = o.store.Write(wctx, func(tx bridge.Tx) error { return tx.MarkRetry(it.ID, it.Attempts+1, now.Add(delay), err.Error()) })
+	}
+	if werr != nil {
+		// The row stays as it was and is tried again; a send may repeat once.
+		log.Error("outbox: recording the outcome failed", "err", werr)
+		res.blockUntil = o.now().Add(time.Second)
+		return res
+	}
+	switch {
+	case err == nil:
+		o.metrics.Delivered(it.Target, it.Kind)
+	case rl != nil:
+		o.metrics.RateLimited(it.Target, rl.RetryAfter, true)
+	case dead:
+		o.metrics.DeadLettered(it.Target, it.Kind)
+	default:
+		o.metrics.Retried(it.Target, it.Kind)
+	}
+	return res
+}
+
+// deadline bounds one step of a send (a platform call, or recording what
+// it did) by SendTimeout. It is detached from ctx's cancellation: work in
+// flight at shutdown gets its time to finish rather than being cut off.
+func (o *Outbox) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), o.cfg.SendTimeout.D())
+}
+
+// recordThread writes the thread a platform call just opened or moved to;
+// retrying the platform call instead would open a second thread.
+func (o *Outbox) recordThread(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform, ref bridge.ThreadRef) error {
+	log := o.log.With("conversation", conv, "surface", surface)
+	return o.recordDone(ctx, log, "a new thread", func(tx bridge.Tx) error { return tx.SetThread(conv, surface, ref, o.now()) })
+}
+
+// recordDone writes what a platform call did, with its own deadline. When
+// the database fails (locked, full) the write is retried with backoff,
+// not the platform call, until it succeeds or the outbox stops (then the
+// row stays pending and the call may repeat once after the restart, as
+// after a crash).
+func (o *Outbox) recordDone(ctx context.Context, log *slog.Logger, what string, fn func(bridge.Tx) error) error {
+	write := func() error {
+		wctx, cancel := o.deadline(ctx)
+		defer cancel()
+		return o.store.Write(wctx, fn)
+	}
+	err := write()
+	if err == nil {
+		return nil
+	}
+	log.Error("outbox: recording "+what+" failed; retrying the record, not the platform call", "err", err)
+	wait := 100 * time.Millisecond
+	for {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		if err := write(); err == nil {
+			return nil
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
+}
+
+// backoff is exponential with ±20% jitter, capped at MaxBackoff.
+func (o *Outbox) backoff(attempt int) time.Duration {
+	d := o.cfg.BaseBackoff.D()
+	for i := 1; i < attempt && d < o.cfg.MaxBackoff.D(); i++ {
+		d *= 2
+	}
+	d = min(d, o.cfg.MaxBackoff.D())
+	return time.Duration(float64(d) * (0.8 + 0.4*o.jitter()))
+}
+
+// send performs one row on its platform within SendTimeout (ctx only
+// stops the retrying of records; see deadline).
+func (o *Outbox) send(runCtx context.Context, it bridge.OutboxItem) (bridge.ExternalRef, error) {
+	ctx, cancel := o.deadline(runCtx)
+	defer func() { cancel() }()
+	switch it.Kind {
+	case bridge.KindCustomerSend:
+		ch, ok := o.channels[it.Target]
+		if !ok {
+			return bridge.ExternalRef{}, bridge.Permanent(fmt.Errorf("channel %s is not configured", it.Target))
+		}
+		d, err := o.delivery(ctx, it)
+		if err != nil {
+			return bridge.ExternalRef{}, err
+		}
+		return ch.Send(ctx, d)
+	}
+	s, ok := o.surfaces[it.Target]
+	if !ok {
+		return bridge.ExternalRef{}, bridge.Permanent(fmt.Errorf("staff surface %s is not configured", it.Target))
+	}
+	switch it.Kind {
+	case bridge.KindStaffPost, bridge.KindNotice:
+		ref, opened, err := o.thread(runCtx, ctx, s, it)
+		if err != nil {
+			return bridge.ExternalRef{}, err
+		}
+		if opened {
+			// Opening the thread (a platform call and a commit) may have used
+			// most of the deadline; the post gets its own, or a slow opening
+			// would cut it off after the platform took it, and the retry
+			// would show the message twice.
+			cancel()
+			ctx, cancel = o.deadline(runCtx)
+		}
+		post, err := o.post(ctx, it)
+		if err != nil {
+			return bridge.ExternalRef{}, err
+		}
+		return s.Post(ctx, ref, post)
+	case bridge.KindCard:
+		ref, err := o.store.Thread(ctx, it.Conversation, s.Name())
+		if errors.Is(err, bridge.ErrNotFound) {
+			return bridge.ExternalRef{}, nil // the thread opens with a fresh card later
+		}
+		if err != nil {
+			return bridge.ExternalRef{}, err
+		}
+		view, err := o.store.ConversationView(ctx, it.Conversation)
+		if err != nil {
+			return bridge.ExternalRef{}, err
+		}
+		return bridge.ExternalRef{}, s.UpdateCard(ctx, ref, view)
+	case bridge.KindMove:
+		return bridge.ExternalRef{}, o.move(runCtx, ctx, s, it)
+	case bridge.KindAnnounce:
+		an, ok := s.(bridge.Announcer)
+		if !ok {
+			return bridge.ExternalRef{}, nil
+		}
+		ref, err := o.store.Thread(ctx, it.Conversation, s.Name())
+		if err != nil {
+			if errors.Is(err, bridge.ErrNotFound) {
+				return bridge.ExternalRef{}, nil
+			}
+			return bridge.ExternalRef{}, err
+		}
+		var p bridge.AnnouncePayload
+		if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
+			return bridge.ExternalRef{}, bridge.Permanent(fmt.Errorf("bad announce payload: %w", err))
+		}
+		view, err := o.store.ConversationView(ctx, it.Conversation)
+		if err != nil {
+			return bridge.ExternalRef{}, err
+		}
+		return bridge.ExternalRef{}, an.Announce(ctx, p.Department, ref, view, p.Text, p.Mentions)
+	case bridge.KindReceipt:
+		rs, ok := s.(bridge.ReceiptSurface)
+		if !ok {
+			return bridge.ExternalRef{}, nil
+		}
+		ref, err := o.store.Thread(ctx, it.Conversation, s.Name())
+		if errors.Is(err, bridge.ErrNotFound) {
+			return bridge.ExternalRef{}, nil
+		}
+		if err != nil {
+			return bridge.ExternalRef{}, err
+		}
+		var r bridge.Receipt
+		if err := json.Unmarshal([]byte(it.Payload), &r); err != nil {
+			return bridge.ExternalRef{}, bridge.Permanent(fmt.Errorf("bad receipt payload: %w", err))
+		}
+		return bridge.ExternalRef{}, rs.Receipt(ctx, ref, r)
+	}
+	return bridge.ExternalRef{}, bridge.Permanent(fmt.Errorf("unknown outbox kind %q", it.Kind))
+}
+
+// move re-homes a thread whose department changed, or refreshes its card.
+func (o *Outbox) move(runCtx, ctx context.Context, s bridge.StaffSurface, it bridge.OutboxItem) error {
+	ref, err := o.store.Thread(ctx, it.Conversation, s.Name())
+	if errors.Is(err, bridge.ErrNotFound) {
+		return nil // not posted yet; it will open in the right place
+	}
+	if err != nil {
+		return err
+	}
+	view, err := o.store.ConversationView(ctx, it.Conversation)
+	if err != nil {
+		return err
+	}
+	mover, ok := s.(bridge.ThreadMover)
+	if !ok {
+		return s.UpdateCard(ctx, ref, view)
+	}
+	newRef, moved, err := mover.MoveThread(ctx, ref, view)
+	if err != nil || !moved {
+		if err == nil {
+			err = s.UpdateCard(ctx, ref, view)
+		}
+		return err
+	}
+	return o.recordThread(runCtx, it.Conversation, s.Name(), newRef)
+}
+
+// thread returns the conversation's active thread on s, opening one first
+// if there is none.
+func (o *Outbox) thread(runCtx, ctx context.Context, s bridge.StaffSurface, it bridge.OutboxItem) (ref bridge.ThreadRef, opened bool, err error) {
+	conv := it.Conversation
+	ref, err = o.store.Thread(ctx, conv, s.Name())
+	if err == nil || !errors.Is(err, bridge.ErrNotFound) {
+		return ref, false, err
+	}
+	view, err := o.store.ConversationView(ctx, conv)
+	if err != nil {
+		return "", false, err
+	}
+	if view.PreviousThread, err = o.store.PreviousThread(ctx, conv, s.Name()); err != nil {
+		return "", false, err
+	}
+	if it.Attempts > 0 {
+		// This row failed before, with no thread recorded: perhaps at
+		// opening it, after the platform made it but its answer was lost.
+		view.TriedSince = it.CreatedAt
+	}
+	ref, err = s.OpenThread(ctx, view)
+	if err != nil {
+		return "", false, fmt.Errorf("open thread: %w", err)
+	}
+	return ref, true, o.recordThread(runCtx, conv, s.Name(), ref)
+}
+
+func (o *Outbox) post(ctx context.Context, it bridge.OutboxItem) (bridge.StaffPost, error) {
+	if it.Kind == bridge.KindNotice {
+		var p bridge.NoticePayload
+		if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
+			return bridge.StaffPost{}, bridge.Permanent(fmt.Errorf("bad notice payload: %w", err))
+		}
+		return bridge.StaffPost{Direction: bridge.DirSystem, Author: "Threadline", Text: p.Text, At: it.CreatedAt}, nil
+	}
+	m, err := o.store.Message(ctx, it.Message)
+	if err != nil {
+		return bridge.StaffPost{}, err
+	}
+	return bridge.StaffPost{
+		Message: m.ID, Direction: m.Direction, Author: m.Author, Origin: m.Platform,
+		Text: m.Body, Attachments: m.Attachments, At: m.CreatedAt, Mentions: m.Mentions,
+	}, nil
+}
+
+func (o *Outbox) delivery(ctx context.Context, it bridge.OutboxItem) (bridge.Delivery, error) {
+	m, err := o.store.Message(ctx, it.Message)
+	if err != nil {
+		return bridge.Delivery{}, err
+	}
+	c, err := o.store.Conversation(ctx, it.Conversation)
+	if err != nil {
+		return bridge.Delivery{}, err
+	}
+	if c.Unreachable != "" {
+		return bridge.Delivery{}, fmt.Errorf("%w: %s", bridge.ErrUnreachable, c.Unreachable)
+	}
+	refs, err := o.store.References(ctx, c.ID, c.Channel)
+	if err != nil {
+		return bridge.Delivery{}, err
+	}
+	return bridge.Delivery{
+		Conversation: c.ID, Message: m.ID, Address: c.Address, CustomerName: c.CustomerName,
+		Subject: c.Subject, Author: m.Author, Text: m.Body, Attachments: m.Attachments, References: refs,
+	}, nil
+}
+
+// sent records success and queues the receipt for the staff message that
+// caused a customer send.
+func (o *Outbox) sent(tx bridge.Tx, it bridge.OutboxItem, ext bridge.ExternalRef, now time.Time) error {
+	if err := tx.MarkSent(it.ID, ext, it.Message, now); err != nil {
+		return err
+	}
+	if it.Kind == bridge.KindCustomerSend {
+		return o.receipt(tx, it, bridge.Receipt{Message: it.Message, OK: true})
+	}
+	return nil
+}
+
+func (o *Outbox) receipt(tx bridge.Tx, it bridge.OutboxItem, r bridge.Receipt) error {
+	m, err := tx.MessageByID(it.Message)
+	if err != nil {
+		return err
+	}
+	if _, ok := o.surfaces[m.Platform].(bridge.ReceiptSurface); !ok || m.ExternalID == "" {
+		return nil
+	}
+	r.Source = m.ExternalID
+	payload, _ := json.Marshal(r)
+	return tx.Enqueue(bridge.OutboxRow{Conversation: it.Conversation, Target: m.Platform, Kind: bridge.KindReceipt, Message: m.ID, Payload: string(payload)})
+}
+
+// dead dead-letters a row and tells staff in every thread. A failed notice
+// about a failure is only logged, so failures cannot cascade.
+func (o *Outbox) dead(tx bridge.Tx, it bridge.OutboxItem, cause error, now time.Time) error {
+	if err := tx.MarkDead(it.ID, cause.Error(), now); err != nil {
+		return err
+	}
+	var what string
+	switch it.Kind {
+	case bridge.KindCustomerSend:
+		what = fmt.Sprintf("A reply could not be delivered to the customer on %s", it.Target)
+		if errors.Is(cause, bridge.ErrUnreachable) {
+			c, err := tx.Conversation(it.Conversation)
+			if err != nil {
+				return err
+			}
+			if err := tx.SetCustomerUnreachable(c.Customer, cause.Error()); err != nil {
+				return err
+			}
+		}
+		if err := o.receipt(tx, it, bridge.Receipt{Message: it.Message, OK: false, Error: cause.Error()}); err != nil {
+			return err
+		}
+	case bridge.KindStaffPost:
+		if it.Payload == bridge.DeadNoticePayload {
+			return nil
+		}
+		what = fmt.Sprintf("A message could not be posted to %s", it.Target)
+	default:
+		return nil // card refreshes, receipts and notices are cosmetic
+	}
+	msg := bridge.Message{Conversation: it.Conversation, Direction: bridge.DirSystem, Author: "Threadline",
+		Body: fmt.Sprintf("⚠ %s (message %d): %v", what, it.Message, cause), CreatedAt: now}
+	if err := tx.InsertMessage(&msg, 0); err != nil {
+		return err
+	}
+	if err := tx.Audit(bridge.AuditEntry{Conversation: it.Conversation, Actor: bridge.SystemActor(), Action: "dead_letter",
+		Detail: fmt.Sprintf("outbox %d (%s to %s): %v", it.ID, it.Kind, it.Target, cause), At: now}); err != nil {
+		return err
+	}
+	for _, name := range o.order {
+		if err := tx.Enqueue(bridge.OutboxRow{Conversation: it.Conversation, Target: name, Kind: bridge.KindStaffPost, Message: msg.ID, Payload: bridge.DeadNoticePayload}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,57 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+var templateVar = regexp.MustCompile(`\{\{\s*([a-z_]+)\s*\}\}`)
+
+// TemplateVars lists the variables templates may use.
+func TemplateVars() []string {
+	return []string{"customer", "agent", "conversation", "department", "business_hours", "expected_wait", "opens"}
+}
+
+func knownVar(name string) bool {
+	for _, v := range TemplateVars() {
+		if v == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidateTemplate checks that a template uses only known variables.
+func ValidateTemplate(body string) error {
+	if strings.TrimSpace(body) == "" {
+		return fmt.Errorf("template is empty")
+	}
+	for _, m := range templateVar.FindAllStringSubmatch(body, -1) {
+		if !knownVar(m[1]) {
+			return fmt.Errorf("unknown variable {{%s}} (known: %s)", m[1], strings.Join(TemplateVars(), ", "))
+		}
+	}
+	return nil
+}
+
+// RenderTemplate fills {{variables}}; a missing value renders empty.
+func RenderTemplate(body string, vars map[string]string) string {
+	return templateVar.ReplaceAllStringFunc(body, func(tok string) string {
+		return vars[templateVar.FindStringSubmatch(tok)[1]]
+	})
+}
+
+// ValidName reports whether s is a usable key: lower-case letters,
+// digits, - and _ (department keys, template names).
+func ValidName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
