@@ -13,35 +13,6 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
-// BackupOptions tunes Backup.
-type BackupOptions struct {
-	// Force replaces an existing destination file.
-	Force bool
-	// PagesPerStep is how many pages one backup step copies (default 1024,
-	// 4 MiB with 4 KiB pages). Smaller steps report progress more often.
-	PagesPerStep int
-	// Progress, if set, is called after every step with the bytes copied
-	// so far and the database size in bytes.
-	Progress func(done, total int64)
-}
-
-// BackupResult describes a finished, verified backup.
-type BackupResult struct {
-	Path          string
-	Bytes         int64
-	Pages         int
-	Steps         int
-	Duration      time.Duration // all of it: copy, verify, sync, rename
-	CopyDuration  time.Duration // the copy alone
-	SchemaVersion int
-	Conversations int
-	Messages      int
-	Customers     int
-}
-
-// ErrBackupExists is returned when the destination exists and Force is off.
-var ErrBackupExists = errors.New("backup destination already exists")
-
 // Backup copies the database to dest with SQLite's online backup API and
 // verifies the copy (integrity_check, foreign_key_check, schema version).
 //

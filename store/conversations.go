@@ -216,13 +216,6 @@ func (t *Tx) UpdateConversation(c bridge.Conversation) error {
 	return nil
 }
 
-// ListFilter selects conversations for listings.
-type ListFilter struct {
-	Statuses []bridge.Status // empty: open and waiting
-	All      bool            // every status
-	Limit    int
-}
-
 // ListConversations returns conversations, most recently updated first.
 func (s *Store) ListConversations(ctx context.Context, f ListFilter) ([]bridge.Conversation, error) {
 	if f.Limit <= 0 {

@@ -5,48 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
 )
-
-// ExportFilter selects the conversations an export walks.
-type ExportFilter struct {
-	// Since keeps conversations with activity (updated_at) at or after it.
-	Since time.Time
-	// Statuses keeps conversations in these states (empty: all).
-	Statuses []bridge.Status
-	// Conversation keeps only this conversation (0: all).
-	Conversation bridge.ConversationID
-}
-
-func (f ExportFilter) where() (string, []any) {
-	conds := []string{"c.id > ?"}
-	var args []any
-	if !f.Since.IsZero() {
-		conds = append(conds, "c.updated_at >= ?")
-		args = append(args, ms(f.Since))
-	}
-	if len(f.Statuses) > 0 {
-		conds = append(conds, "c.status IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.Statuses)), ",")+")")
-		for _, s := range f.Statuses {
-			args = append(args, s)
-		}
-	}
-	if f.Conversation != 0 {
-		conds = append(conds, "c.id = ?")
-		args = append(args, f.Conversation)
-	}
-	return strings.Join(conds, " AND "), args
-}
-
-// ExportVisitor receives an export in order: for each conversation (by id)
-// Conversation, then Message for each of its messages (by id), then End.
-type ExportVisitor struct {
-	Conversation func(c bridge.ConversationView) error
-	Message      func(m bridge.Message) error
-	End          func(c bridge.ConversationView) error
-}
 
 // Export page sizes: memory stays bounded by these however long the history.
 const (
@@ -57,7 +18,7 @@ const (
 // CountExport counts the conversations and messages an export with f
 // would visit (for progress bars).
 func (s *Store) CountExport(ctx context.Context, f ExportFilter) (convs, msgs int, err error) {
-	where, args := f.where()
+	where, args := exportWhere(f)
 	err = s.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum((SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)), 0)
 		FROM conversations c WHERE `+where, append([]any{0}, args...)...).Scan(&convs, &msgs)
 	return convs, msgs, err
@@ -73,7 +34,7 @@ func (s *Store) Export(ctx context.Context, f ExportFilter, v ExportVisitor) err
 		return err
 	}
 	defer tx.Rollback()
-	where, args := f.where()
+	where, args := exportWhere(f)
 	var after bridge.ConversationID
 	for {
 		page, err := listConversations(ctx, tx, `WHERE `+where+` ORDER BY c.id LIMIT ?`,
@@ -138,4 +99,24 @@ func exportConversation(ctx context.Context, tx *sql.Tx, c bridge.Conversation, 
 		return v.End(view)
 	}
 	return nil
+}
+
+func exportWhere(f ExportFilter) (string, []any) {
+	conds := []string{"c.id > ?"}
+	var args []any
+	if !f.Since.IsZero() {
+		conds = append(conds, "c.updated_at >= ?")
+		args = append(args, ms(f.Since))
+	}
+	if len(f.Statuses) > 0 {
+		conds = append(conds, "c.status IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.Statuses)), ",")+")")
+		for _, s := range f.Statuses {
+			args = append(args, s)
+		}
+	}
+	if f.Conversation != 0 {
+		conds = append(conds, "c.id = ?")
+		args = append(args, f.Conversation)
+	}
+	return strings.Join(conds, " AND "), args
 }

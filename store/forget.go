@@ -10,13 +10,6 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 )
 
-// IdentityRow is a customer's identity on one channel, as operators see it.
-type IdentityRow struct {
-	bridge.Identity
-	Customer  bridge.CustomerID
-	CreatedAt time.Time
-}
-
 // CustomerIdentities lists a customer's identities, oldest first.
 func (s *Store) CustomerIdentities(ctx context.Context, id bridge.CustomerID) ([]IdentityRow, error) {
 	return queryIdentities(ctx, s.r, `WHERE customer_id = ? ORDER BY created_at, platform, address`, id)
@@ -72,14 +65,6 @@ func (s *Store) FindCustomers(ctx context.Context, query string) ([]bridge.Custo
 		out = append(out, c)
 	}
 	return out, rows.Err()
-}
-
-// Footprint is how much data a customer has (shown before forgetting).
-type Footprint struct {
-	Conversations int
-	Messages      int
-	Identities    int
-	Files         int // messages with local attachment files
 }
 
 // CustomerFootprint counts a customer's data.

@@ -4,17 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"time"
-
-	"github.com/threadlinehq/threadline/bridge"
 )
-
-// CommitStats counts write transactions since Open.
-type CommitStats struct {
-	Commits  uint64    // transactions committed
-	Failures uint64    // writes that failed for a storage reason
-	LastErr  error     // the last storage failure, nil if none
-	LastAt   time.Time // when it happened
-}
 
 // CommitStats reports how writes went since Open. A function failing
 // inside a transaction for its own reasons (a duplicate, a conversation
@@ -26,22 +16,6 @@ func (s *Store) CommitStats() CommitStats {
 	st.Failures, st.LastErr, st.LastAt = s.health.failures, s.health.err, s.health.at
 	s.health.mu.Unlock()
 	return st
-}
-
-// QueueStats is the work waiting right now, for metrics.
-type QueueStats struct {
-	Open      int // conversations waiting on staff
-	Waiting   int // conversations waiting on the customer
-	Unclaimed int // open or waiting, no owner
-	Overdue   int // open, past their SLA due time
-	Outbox    []OutboxTargetStats
-}
-
-// OutboxTargetStats is the pending outbox for one target adapter.
-type OutboxTargetStats struct {
-	Target  bridge.Platform
-	Pending int
-	Oldest  time.Time // created_at of the oldest pending row
 }
 
 // QueueStats counts open, unclaimed and overdue conversations and the

@@ -120,14 +120,6 @@ func (t *Tx) MarkDead(id bridge.OutboxID, lastErr string, now time.Time) error {
 	return t.activateNext(id, now)
 }
 
-// OutboxRow is an outbox row as operators see it.
-type OutboxRow struct {
-	bridge.OutboxItem
-	State      string
-	LastError  string
-	ExternalID string
-}
-
 // OutboxRows lists a conversation's outbox rows (all states), oldest first.
 func (s *Store) OutboxRows(ctx context.Context, conv bridge.ConversationID) ([]OutboxRow, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, conversation_id, target, kind, coalesce(message_id, 0), payload, attempts,
@@ -148,12 +140,6 @@ func (s *Store) OutboxRows(ctx context.Context, conv bridge.ConversationID) ([]O
 		out = append(out, r)
 	}
 	return out, rows.Err()
-}
-
-// OutboxStats summarises the outbox for status output and metrics.
-type OutboxStats struct {
-	Pending, Dead int
-	OldestPending time.Time
 }
 
 // OutboxStats counts pending and dead rows.

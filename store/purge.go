@@ -9,53 +9,6 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 )
 
-// Deleted counts what a retention purge or a customer forget removed.
-type Deleted struct {
-	Conversations int
-	Messages      int
-	Customers     int
-	Identities    int
-	OutboxRows    int
-	AuditRows     int
-	// Files counts the local attachment files the deleted messages
-	// referenced (handed to DeleteOptions.Files for removal).
-	Files int
-	// Batches is the number of write transactions used.
-	Batches int
-}
-
-func (d *Deleted) add(o Deleted) {
-	d.Conversations += o.Conversations
-	d.Messages += o.Messages
-	d.Customers += o.Customers
-	d.Identities += o.Identities
-	d.OutboxRows += o.OutboxRows
-	d.AuditRows += o.AuditRows
-	d.Files += o.Files
-	d.Batches += o.Batches
-}
-
-// DeleteOptions tunes the batched deletes of retention and forget.
-type DeleteOptions struct {
-	// Batch is about how many rows (messages plus conversations) one write
-	// transaction deletes (default 500). Small batches keep each
-	// transaction short, so the daemon's own writes are never held up long.
-	Batch int
-	// Progress, if set, is called after every committed batch with the
-	// running totals.
-	Progress func(total Deleted)
-	// Files, if set, is called after every committed batch with the local
-	// attachment paths (bridge.Attachment.Path) of the messages it deleted.
-	// The caller removes the files: the store only knows the rows.
-	Files func(paths []string)
-}
-
-func (o *DeleteOptions) defaults() {
-	if o.Batch <= 0 {
-		o.Batch = 500
-	}
-}
-
 // deleteBatch deletes from the conversations in convs (in order) until
 // about budget rows are gone. A conversation is deleted newest message
 // first (edits point at older messages), and its row and everything else

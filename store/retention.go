@@ -12,14 +12,6 @@ import (
 // cutoff (updated_at covers late notes and ratings; closed_at the close).
 const retentionWhere = `status = 'closed' AND updated_at < ?1 AND coalesce(closed_at, 0) < ?1`
 
-// RetentionPreview says what PurgeClosed would delete now.
-type RetentionPreview struct {
-	Conversations int
-	Messages      int
-	// Customers whose every conversation would go (they go too).
-	Customers int
-}
-
 // PreviewPurge counts what PurgeClosed(before) would delete, without
 // deleting anything (retention run --dry-run).
 func (s *Store) PreviewPurge(ctx context.Context, before time.Time) (RetentionPreview, error) {

@@ -10,68 +10,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
-	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/threadlinehq/threadline/bridge"
 )
-
-// Config is the store section of config.yaml.
-type Config struct {
-	Path string `yaml:"path"`
-	// Synchronous is "normal" (survives a process crash; a power cut may lose
-	// the last commits) or "full" (also survives power loss; slower commits).
-	Synchronous     string          `yaml:"synchronous"`
-	BusyTimeout     bridge.Duration `yaml:"busy_timeout"`
-	ReadConnections int             `yaml:"read_connections"`
-	// MaxBatch is how many concurrent writes may share one transaction (group commit).
-	MaxBatch int `yaml:"max_batch"`
-	// FailureWindow is how long LastError keeps reporting a storage failure
-	// after the last one, even if other writes succeed meanwhile (default
-	// 5s; not in config.yaml, tests shorten it).
-	FailureWindow time.Duration `yaml:"-"`
-}
-
-// Defaults fills unset fields.
-func (c *Config) Defaults() {
-	if c.Path == "" {
-		c.Path = "threadline.db"
-	}
-	if c.Synchronous == "" {
-		c.Synchronous = "normal"
-	}
-	if c.BusyTimeout <= 0 {
-		c.BusyTimeout = bridge.Duration(5 * time.Second)
-	}
-	if c.ReadConnections <= 0 {
-		c.ReadConnections = max(4, runtime.NumCPU())
-	}
-	if c.MaxBatch <= 0 {
-		c.MaxBatch = 128
-	}
-	if c.FailureWindow <= 0 {
-		c.FailureWindow = 5 * time.Second
-	}
-}
-
-// Validate reports config errors.
-func (c Config) Validate() error {
-	var errs []error
-	if c.Path == "" {
-		errs = append(errs, bridge.FieldErrorf("path", "is required"))
-	}
-	switch c.Synchronous {
-	case "", "normal", "full":
-	default:
-		errs = append(errs, bridge.FieldErrorf("synchronous", "must be normal or full, not %q", c.Synchronous))
-	}
-	return errors.Join(errs...)
-}
-
-// ErrClosed is returned by writes after Close.
-var ErrClosed = errors.New("store is closed")
 
 // Store is Threadline's SQLite database.
 type Store struct {
