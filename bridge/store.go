@@ -5,100 +5,214 @@ import (
 	"time"
 )
 
-// Store is the persistence the engine and the outbox need. store.Store
-// implements it on SQLite; tests use the real thing on a temp file.
+// Store is the persistence the engine and the outbox need: the store
+// contract. Every backend (store/sqlite, store/postgres) implements it and
+// passes the conformance suite in store/storetest. What a backend
+// guarantees, whatever its engine does underneath:
+//
+//   - Write runs fn in one transaction and returns only after that
+//     transaction committed (or failed: then none of fn's writes remain).
+//     An error fn returns rolls back fn's writes alone; other callers'
+//     writes batched into the same database transaction (SQLite's group
+//     commit) are unaffected.
+//   - fn may be called more than once for one Write (a backend may retry a
+//     transaction that lost a conflict). It must change nothing but through
+//     tx, and reset at its start whatever it captures.
+//   - Writes that touch one conversation (its row, messages, outbox lane,
+//     threads, tags) are serialised: two Writes on one conversation never
+//     interleave, so a read inside a Write sees everything committed before
+//     it and nothing another Write is doing to that conversation. (SQLite
+//     has one writer; PostgreSQL locks the conversation row.)
+//   - Every read a write depends on goes through tx, never through Reader:
+//     a Reader may lag behind or run outside the writer.
+//   - A committed write is visible to the next read, on any connection.
+//   - Time comes from the caller: every timestamp a write stores is a
+//     parameter (now, At, NotBefore), never the backend's clock.
 type Store interface {
-	// Write runs fn in one write transaction and returns after the commit.
-	// fn may run in the same SQLite transaction as other callers' functions
-	// (group commit); a fn that fails is rolled back alone.
 	Write(ctx context.Context, fn func(Tx) error) error
 	Reader
 }
 
-// Reader is the read side (a pool of read connections).
+// Reader is the read side: what surfaces, commands and the workers look up
+// outside a write. Results reflect every committed write.
 type Reader interface {
+	ConversationReader
+	MessageReader
+	ThreadReader
+	StaffReader
+	ScheduleReader
+	OutboxReader
+}
+
+// ConversationReader looks up conversations.
+type ConversationReader interface {
 	Conversation(ctx context.Context, id ConversationID) (Conversation, error)
 	ConversationView(ctx context.Context, id ConversationID) (ConversationView, error)
-	ConversationByThread(ctx context.Context, surface Platform, ref ThreadRef) (ConversationID, error)
-	Message(ctx context.Context, id MessageID) (Message, error)
-	// MessageByExternal finds a message by the id a platform gave it (as
-	// written there, or as the copy we posted there).
-	MessageByExternal(ctx context.Context, p Platform, externalID string) (Message, error)
-	Messages(ctx context.Context, conv ConversationID, limit int) ([]Message, error)
-	// Thread returns the active thread of conv on surface, or ErrNotFound.
-	Thread(ctx context.Context, conv ConversationID, surface Platform) (ThreadRef, error)
-	// PreviousThread returns the newest inactive thread, or "".
-	PreviousThread(ctx context.Context, conv ConversationID, surface Platform) (ThreadRef, error)
-	// References lists the external ids exchanged with the customer on channel, oldest first.
-	References(ctx context.Context, conv ConversationID, channel Platform) ([]string, error)
 	// OpenConversations lists open and waiting conversations, most urgent
 	// and oldest-waiting first.
 	OpenConversations(ctx context.Context, limit int) ([]Conversation, error)
 	// CustomerConversations lists a customer's conversations, newest first.
 	CustomerConversations(ctx context.Context, c CustomerID, limit int) ([]Conversation, error)
+	// OpenConversationIDs pages through open and waiting conversation ids
+	// above after, in id order.
+	OpenConversationIDs(ctx context.Context, after ConversationID, limit int) ([]ConversationID, error)
+}
+
+// MessageReader looks up messages.
+type MessageReader interface {
+	Message(ctx context.Context, id MessageID) (Message, error)
+	// MessageByExternal finds a message by the id a platform gave it (as
+	// written there, or as the copy we posted there).
+	MessageByExternal(ctx context.Context, p Platform, externalID string) (Message, error)
+	// Messages lists a conversation's messages, oldest first (limit <= 0: all).
+	Messages(ctx context.Context, conv ConversationID, limit int) ([]Message, error)
+	// References lists the external ids exchanged with the customer on channel, oldest first.
+	References(ctx context.Context, conv ConversationID, channel Platform) ([]string, error)
 	// Search finds messages containing every word of text, newest first.
 	Search(ctx context.Context, text string, limit int) ([]SearchHit, error)
+}
+
+// ThreadReader maps conversations to staff threads and back.
+type ThreadReader interface {
+	// Thread returns the active thread of conv on surface, or ErrNotFound.
+	Thread(ctx context.Context, conv ConversationID, surface Platform) (ThreadRef, error)
+	// PreviousThread returns the newest inactive thread, or "".
+	PreviousThread(ctx context.Context, conv ConversationID, surface Platform) (ThreadRef, error)
+	// ConversationByThread finds the conversation of a thread (active or
+	// not: messages in a replaced thread still find it), or ErrNotFound.
+	ConversationByThread(ctx context.Context, surface Platform, ref ThreadRef) (ConversationID, error)
+}
+
+// StaffReader reads what staff left behind: names and templates.
+type StaffReader interface {
 	// KnownStaff maps staff ids seen on any surface to their names.
 	KnownStaff(ctx context.Context) (map[StaffID]string, error)
 	// Templates returns the templates added with !template.
 	Templates(ctx context.Context) (map[string]string, error)
-	// OpenConversationIDs pages through open and waiting conversation ids
-	// above after, in id order.
-	OpenConversationIDs(ctx context.Context, after ConversationID, limit int) ([]ConversationID, error)
+}
+
+// ScheduleReader finds the time-based work of a sweep.
+type ScheduleReader interface {
 	// DueSLA lists conversations whose SLA next-check time has come.
 	DueSLA(ctx context.Context, now time.Time, limit int) ([]ConversationID, error)
 	// StaleClaims lists open, claimed conversations claimed before t.
 	StaleClaims(ctx context.Context, claimedBefore time.Time) ([]ConversationID, error)
 	// DueSnoozes lists snoozed conversations whose snooze ended by now.
 	DueSnoozes(ctx context.Context, now time.Time) ([]ConversationID, error)
-	// DueOutbox returns schedulable rows due at now, earliest first,
-	// leaving out the rows in skip (being sent right now).
+}
+
+// OutboxReader feeds the outbox worker.
+type OutboxReader interface {
+	// DueOutbox returns the heads of lanes (one per conversation and
+	// target) whose row is due at now, earliest first, leaving out the rows
+	// in skip (being sent right now). A row behind the head of its lane is
+	// never returned: per-conversation order rests on it.
 	DueOutbox(ctx context.Context, now time.Time, limit int, skip []OutboxID) ([]OutboxItem, error)
-	// NextOutboxDue returns when the earliest pending row is due (zero time if none).
+	// NextOutboxDue returns when the earliest lane head is due (zero time if none).
 	NextOutboxDue(ctx context.Context) (time.Time, error)
 }
 
-// Tx is one write transaction. Its methods use the context given to Write.
+// Tx is one write transaction (see Store for what it guarantees). Its
+// methods use the context given to Write. It is every role below; code
+// that needs only some of them may take the narrower interface.
 type Tx interface {
+	ConversationTx
+	MessageTx
+	CustomerTx
+	OutboxTx
+	ThreadTx
+	AuditTx
+	StaffTx
+	CursorTx
+}
+
+// ConversationTx reads and changes conversations, their tags and ratings.
+type ConversationTx interface {
 	Conversation(id ConversationID) (Conversation, error)
+	// LatestConversation is the customer's newest conversation on channel
+	// and address (ErrNotFound if none).
+	LatestConversation(c CustomerID, channel Platform, address string) (Conversation, error)
+	// ConversationByReference finds the conversation that exchanged one of
+	// refs (external ids) on channel (email threading).
+	ConversationByReference(channel Platform, refs []string) (Conversation, error)
+	// CreateConversation inserts c and sets c.ID.
+	CreateConversation(c *Conversation) error
+	UpdateConversation(c Conversation) error
+	// OwnedOpen counts open and waiting conversations owned by id.
+	OwnedOpen(id StaffID) (int, error)
+	// CountOpen counts conversations waiting on staff (status open).
+	CountOpen() (int, error)
+	Tags(conv ConversationID) ([]string, error)
+	AddTag(conv ConversationID, tag string, now time.Time) (bool, error)
+	RemoveTag(conv ConversationID, tag string) (bool, error)
+	// RecordCSAT stores a satisfaction score; false if one was already recorded.
+	RecordCSAT(conv ConversationID, score int, raw string, now time.Time) (bool, error)
+}
+
+// MessageTx stores messages and finds them for dedupe and edits.
+type MessageTx interface {
 	MessageByID(id MessageID) (Message, error)
 	MessageByExternal(p Platform, externalID string) (Message, error)
 	// StoredExternal finds a message stored with this platform id (not the
 	// ids of copies posted elsewhere): the cheap dedupe check.
 	StoredExternal(p Platform, externalID string) (MessageID, ConversationID, error)
-	UpsertIdentity(id Identity, now time.Time) (CustomerID, error)
-	LatestConversation(c CustomerID, channel Platform, address string) (Conversation, error)
-	ConversationByReference(channel Platform, refs []string) (Conversation, error)
-	CreateConversation(c *Conversation) error
-	UpdateConversation(c Conversation) error
+	// InsertMessage stores m (and its search index entry) and sets m.ID;
+	// editOf, if set, is the message m corrects.
 	InsertMessage(m *Message, editOf MessageID) error
-	Enqueue(r OutboxRow) error
-	Audit(a AuditEntry) error
+}
+
+// CustomerTx keeps customers and their identities on channels.
+type CustomerTx interface {
+	UpsertIdentity(id Identity, now time.Time) (CustomerID, error)
+	// SetCustomerUnreachable records why c cannot be reached ("" clears it).
 	SetCustomerUnreachable(c CustomerID, reason string) error
-	Tags(conv ConversationID) ([]string, error)
-	AddTag(conv ConversationID, tag string, now time.Time) (bool, error)
-	RemoveTag(conv ConversationID, tag string) (bool, error)
-	// UpsertStaff remembers a staff member's current name.
-	UpsertStaff(a Actor, now time.Time) error
-	SaveTemplate(name, body string, by StaffID, now time.Time) error
-	DeleteTemplate(name string) (bool, error)
-	// RecordCSAT stores a satisfaction score; false if one was already recorded.
-	RecordCSAT(conv ConversationID, score int, raw string, now time.Time) (bool, error)
-	// GetCursor / PutCursor read and write small named values (round-robin position).
-	GetCursor(adapter, key string) (string, error)
-	PutCursor(adapter, key, value string, now time.Time) error
-	// OwnedOpen counts open and waiting conversations owned by id.
-	OwnedOpen(id StaffID) (int, error)
-	// StaffName is the last name seen for a staff id ("" if unknown).
-	StaffName(id StaffID) (string, error)
 	// MergeCustomers moves every identity and conversation of from into into.
 	MergeCustomers(into, from CustomerID) error
+}
 
+// OutboxTx queues outgoing work and records what became of it. Rows of one
+// lane (conversation, target) are performed in the order they were queued.
+type OutboxTx interface {
+	// Enqueue queues r at now: due at r.NotBefore (now if zero) when its
+	// lane is empty, else behind the lane's pending rows.
+	Enqueue(r OutboxRow, now time.Time) error
+	// MarkSent records a delivered row (and the id the platform gave the
+	// copy of msg) and makes the next row of its lane due.
 	MarkSent(id OutboxID, ref ExternalRef, msg MessageID, now time.Time) error
+	// MarkRetry schedules another attempt; the lane waits for it.
 	MarkRetry(id OutboxID, attempts int, next time.Time, lastErr string) error
+	// MarkDead dead-letters a row and makes the next row of its lane due.
 	MarkDead(id OutboxID, lastErr string, now time.Time) error
+}
+
+// ThreadTx records the staff threads of conversations.
+type ThreadTx interface {
+	// ActiveThread returns the active thread of conv on surface, or ErrNotFound.
+	ActiveThread(conv ConversationID, surface Platform) (ThreadRef, error)
 	SetThread(conv ConversationID, surface Platform, ref ThreadRef, now time.Time) error
 	DeactivateThread(conv ConversationID, surface Platform, ref ThreadRef, now time.Time) error
+}
+
+// AuditTx appends to the audit log.
+type AuditTx interface {
+	Audit(a AuditEntry) error
+}
+
+// StaffTx remembers staff names and runtime templates.
+type StaffTx interface {
+	// UpsertStaff remembers a staff member's current name.
+	UpsertStaff(a Actor, now time.Time) error
+	// StaffName is the last name seen for a staff id ("" if unknown).
+	StaffName(id StaffID) (string, error)
+	SaveTemplate(name, body string, by StaffID, now time.Time) error
+	DeleteTemplate(name string) (bool, error)
+}
+
+// CursorTx reads and writes small named values inside a write (the
+// round-robin position).
+type CursorTx interface {
+	GetCursor(adapter, key string) (string, error)
+	PutCursor(adapter, key, value string, now time.Time) error
 }
 
 // Identity is a customer's presence on one channel.

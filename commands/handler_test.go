@@ -10,11 +10,11 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/commands"
-	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
-func setup(t *testing.T, extra ...commands.Command) (*commands.Handler, *store.Store, bridge.ConversationID) {
+func setup(t *testing.T, extra ...commands.Command) (*commands.Handler, *sqlite.Store, bridge.ConversationID) {
 	t.Helper()
 	st := storetest.Open(t)
 	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}})
@@ -29,7 +29,7 @@ func setup(t *testing.T, extra ...commands.Command) (*commands.Handler, *store.S
 	return commands.NewHandler(eng, table, commands.DefaultSyntax(), nil), st, res.Conversation
 }
 
-func customerSends(t *testing.T, st *store.Store, conv bridge.ConversationID) int {
+func customerSends(t *testing.T, st *sqlite.Store, conv bridge.ConversationID) int {
 	rows, err := st.OutboxRows(context.Background(), conv)
 	if err != nil {
 		t.Fatal(err)

@@ -10,13 +10,13 @@ import (
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/team"
 	"github.com/threadlinehq/threadline/commands"
-	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
 type wfRig struct {
 	h   *commands.Handler
-	st  *store.Store
+	st  *sqlite.Store
 	eng *engine.Engine
 	now time.Time
 }

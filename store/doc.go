@@ -1,4 +1,5 @@
-// Package store is the only package that speaks SQL: one Store type over a
-// SQLite file (one writer connection with group commit, a pool of readers),
-// a file per entity, and embedded numbered migrations.
+// Package store is Threadline's persistence: the config of the store
+// section, the maintenance surface cmd/ uses (backup, export, retention,
+// forget, stats, migrations) as interfaces, and the types they share.
+// Backends live in subpackages (sqlite); storetest checks them all.
 package store

@@ -84,7 +84,8 @@ type Deleted struct {
 	Batches int
 }
 
-func (d *Deleted) add(o Deleted) {
+// Add adds o's counts to d (one batch to the running total).
+func (d *Deleted) Add(o Deleted) {
 	d.Conversations += o.Conversations
 	d.Messages += o.Messages
 	d.Customers += o.Customers
@@ -110,7 +111,8 @@ type DeleteOptions struct {
 	Files func(paths []string)
 }
 
-func (o *DeleteOptions) defaults() {
+// Defaults fills unset fields.
+func (o *DeleteOptions) Defaults() {
 	if o.Batch <= 0 {
 		o.Batch = 500
 	}

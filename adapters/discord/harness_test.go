@@ -17,7 +17,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge/outbox"
 	"github.com/threadlinehq/threadline/bridge/team"
 	"github.com/threadlinehq/threadline/commands"
-	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -47,7 +47,7 @@ type harness struct {
 	t       *testing.T
 	fake    *fakediscord.Server
 	channel string
-	st      *store.Store
+	st      *sqlite.Store
 	eng     *engine.Engine
 	handler *commands.Handler
 	surf    *discord.Surface

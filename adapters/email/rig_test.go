@@ -20,6 +20,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge/team"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -28,7 +29,7 @@ import (
 // SMTP servers.
 type rig struct {
 	t       testing.TB
-	st      *store.Store
+	st      *sqlite.Store
 	eng     *engine.Engine
 	ob      *outbox.Outbox
 	handler *commands.Handler

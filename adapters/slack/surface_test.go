@@ -20,7 +20,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/outbox"
 	"github.com/threadlinehq/threadline/commands"
-	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -28,7 +28,7 @@ const channel = "C0STAFF01"
 
 type rig struct {
 	fake    *fakeslack.Server
-	st      *store.Store
+	st      *sqlite.Store
 	eng     *engine.Engine
 	surface *slack.Surface
 	handler *commands.Handler
@@ -101,7 +101,7 @@ func (r *rig) card(t *testing.T) string {
 // cardRecorded waits for the one ticket card in the staff channel and for
 // its thread to be recorded in the store (right behind the post), so staff
 // messages in the thread find their conversation; it returns the card's ts.
-func cardRecorded(t *testing.T, fake *fakeslack.Server, st *store.Store) string {
+func cardRecorded(t *testing.T, fake *fakeslack.Server, st *sqlite.Store) string {
 	t.Helper()
 	var ts string
 	adaptertest.Eventually(t, 5*time.Second, func() bool {

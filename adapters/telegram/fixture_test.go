@@ -14,7 +14,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/telegram"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/bridge/engine"
-	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -23,7 +23,7 @@ var anna = faketelegram.Customer{ID: 4242, FirstName: "Anna", LastName: "Smith",
 // fixture is an adapter on a real SQLite store, talking to the fake.
 type fixture struct {
 	fake *faketelegram.Server
-	st   *store.Store
+	st   *sqlite.Store
 	eng  *engine.Engine
 	in   *recordingInbox
 	cfg  telegram.Config

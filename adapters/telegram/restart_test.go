@@ -13,6 +13,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/faketelegram"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 // failingCursors loses every offset write, as if the process died right
@@ -108,7 +109,7 @@ func TestRestartMidStreamLosesAndDuplicatesNothing(t *testing.T) {
 	}
 }
 
-func countTelegramMessages(t *testing.T, st *store.Store) int {
+func countTelegramMessages(t *testing.T, st *sqlite.Store) int {
 	convs, err := st.ListConversations(context.Background(), store.ListFilter{All: true})
 	if err != nil {
 		t.Fatal(err)

@@ -20,7 +20,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge/outbox"
 	"github.com/threadlinehq/threadline/bridge/rules"
 	"github.com/threadlinehq/threadline/bridge/team"
-	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -173,7 +173,7 @@ func browser(t *testing.T, exe string) context.Context {
 // widgetServer starts a loopback server for a web chat adapter made from
 // cfg (defaults applied) whose public URL is that server; the caller sets
 // srv.Config.Handler once the engine exists.
-func widgetServer(t *testing.T, st *store.Store, cfg webchat.Config) (*httptest.Server, *webchat.Adapter) {
+func widgetServer(t *testing.T, st *sqlite.Store, cfg webchat.Config) (*httptest.Server, *webchat.Adapter) {
 	t.Helper()
 	cfg.Defaults()
 	srv := httptest.NewServer(nil)

@@ -18,6 +18,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -26,7 +27,7 @@ var key = []byte("0123456789abcdef0123456789abcdef")
 type fixture struct {
 	srv *httptest.Server
 	ad  *webchat.Adapter
-	st  *store.Store
+	st  *sqlite.Store
 	eng *engine.Engine
 	now *fakeNow
 }

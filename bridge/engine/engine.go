@@ -229,11 +229,11 @@ func (e *Engine) Deliver(ctx context.Context, m bridge.InboundMessage) (bridge.D
 			}
 		}
 		for _, s := range e.surfaces {
-			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv.ID, Target: s, Kind: bridge.KindStaffPost, Message: msg.ID}); err != nil {
+			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv.ID, Target: s, Kind: bridge.KindStaffPost, Message: msg.ID}, now); err != nil {
 				return err
 			}
 			if (reopened || statusChanged) && !created {
-				if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv.ID, Target: s, Kind: bridge.KindCard}); err != nil {
+				if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv.ID, Target: s, Kind: bridge.KindCard}, now); err != nil {
 					return err
 				}
 			}
@@ -364,7 +364,7 @@ func (e *Engine) ReplyWith(ctx context.Context, sc StaffContext, text string, at
 		}
 		c.Status = bridge.StatusWaiting
 		e.slaSync(c, false, slaStaffReply, now)
-		return cardChanged, tx.Enqueue(bridge.OutboxRow{Conversation: c.ID, Target: c.Channel, Kind: bridge.KindCustomerSend, Message: msg.ID})
+		return cardChanged, tx.Enqueue(bridge.OutboxRow{Conversation: c.ID, Target: c.Channel, Kind: bridge.KindCustomerSend, Message: msg.ID}, now)
 	})
 	return id, warning, err
 }
@@ -422,7 +422,7 @@ func (e *Engine) staffMessage(ctx context.Context, sc StaffContext, dir bridge.D
 				return err
 			}
 		}
-		if err := e.mirror(tx, c.ID, msg.ID, sc.Surface, cardChanged); err != nil {
+		if err := e.mirror(tx, c.ID, msg.ID, sc.Surface, cardChanged, now); err != nil {
 			return err
 		}
 		return tx.Audit(bridge.AuditEntry{Conversation: c.ID, Actor: sc.Actor, Action: action, Detail: fmt.Sprintf("message %d", msg.ID), At: now})
@@ -453,15 +453,15 @@ func (e *Engine) duplicateStaff(tx bridge.Tx, sc StaffContext) (bridge.MessageID
 
 // mirror posts a staff-written message on every surface except the one it
 // was written on (which already shows it).
-func (e *Engine) mirror(tx bridge.Tx, conv bridge.ConversationID, msg bridge.MessageID, origin bridge.Platform, card bool) error {
+func (e *Engine) mirror(tx bridge.Tx, conv bridge.ConversationID, msg bridge.MessageID, origin bridge.Platform, card bool, now time.Time) error {
 	for _, s := range e.surfaces {
 		if s != origin {
-			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindStaffPost, Message: msg}); err != nil {
+			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindStaffPost, Message: msg}, now); err != nil {
 				return err
 			}
 		}
 		if card {
-			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindCard}); err != nil {
+			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindCard}, now); err != nil {
 				return err
 			}
 		}
@@ -477,7 +477,7 @@ func (e *Engine) systemMessage(tx bridge.Tx, conv bridge.ConversationID, text st
 		return err
 	}
 	for _, s := range e.surfaces {
-		if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindStaffPost, Message: msg.ID, Payload: payload}); err != nil {
+		if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindStaffPost, Message: msg.ID, Payload: payload}, now); err != nil {
 			return err
 		}
 	}
@@ -563,14 +563,14 @@ func (e *Engine) effects(tx bridge.Tx, conv bridge.ConversationID, o Outcome, no
 			return err
 		}
 		for _, s := range e.surfaces {
-			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindStaffPost, Message: msg.ID}); err != nil {
+			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindStaffPost, Message: msg.ID}, now); err != nil {
 				return err
 			}
 		}
 		if o.Announce != "" {
 			payload, _ := json.Marshal(bridge.AnnouncePayload{Department: o.Announce, Text: o.Notice, Mentions: o.Mentions})
 			for _, s := range e.surfaces {
-				if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindAnnounce, Payload: string(payload)}); err != nil {
+				if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindAnnounce, Payload: string(payload)}, now); err != nil {
 					return err
 				}
 			}
@@ -584,14 +584,14 @@ func (e *Engine) effects(tx bridge.Tx, conv bridge.ConversationID, o Outcome, no
 		if o.NoCard {
 			break
 		}
-		if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: kind}); err != nil {
+		if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: kind}, now); err != nil {
 			return err
 		}
 		if o.Move && o.Summary != "" {
 			// Queued behind the move in the same lane: it lands in the new
 			// thread, which is mapped before anything else is posted there.
 			b, _ := json.Marshal(bridge.NoticePayload{Text: o.Summary})
-			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindNotice, Payload: string(b)}); err != nil {
+			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindNotice, Payload: string(b)}, now); err != nil {
 				return err
 			}
 		}
@@ -674,8 +674,9 @@ func (e *Engine) Reopen(ctx context.Context, sc StaffContext) (bridge.Conversati
 // that must show in the thread). It is not stored as a message.
 func (e *Engine) Notice(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform, text string) error {
 	payload, _ := json.Marshal(bridge.NoticePayload{Text: text})
+	now := e.now()
 	err := e.store.Write(ctx, func(tx bridge.Tx) error {
-		return tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: surface, Kind: bridge.KindNotice, Payload: string(payload)})
+		return tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: surface, Kind: bridge.KindNotice, Payload: string(payload)}, now)
 	})
 	if err == nil {
 		e.notify()
@@ -711,7 +712,7 @@ func (e *Engine) ThreadGone(ctx context.Context, surface bridge.Platform, ref br
 		if err := tx.Audit(bridge.AuditEntry{Conversation: conv, Actor: bridge.SystemActor(), Action: "thread_replaced", Detail: string(surface) + " " + string(ref), At: now}); err != nil {
 			return err
 		}
-		return tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: surface, Kind: bridge.KindStaffPost, Message: msg.ID})
+		return tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: surface, Kind: bridge.KindStaffPost, Message: msg.ID}, now)
 	})
 	if err == nil {
 		e.notify()

@@ -11,6 +11,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -33,7 +34,7 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type rig struct {
-	st    *store.Store
+	st    *sqlite.Store
 	eng   *engine.Engine
 	clock *clock
 }

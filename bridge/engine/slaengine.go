@@ -348,10 +348,10 @@ func (e *Engine) customerNotice(tx bridge.Tx, conv bridge.ConversationID, channe
 	if err := tx.InsertMessage(&msg, 0); err != nil {
 		return err
 	}
-	if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: channel, Kind: bridge.KindCustomerSend, Message: msg.ID}); err != nil {
+	if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: channel, Kind: bridge.KindCustomerSend, Message: msg.ID}, now); err != nil {
 		return err
 	}
-	return e.mirror(tx, conv, msg.ID, "", false)
+	return e.mirror(tx, conv, msg.ID, "", false, now)
 }
 
 // rateIfAnswer records a satisfaction rating when the customer answers the

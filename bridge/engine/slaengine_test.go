@@ -11,7 +11,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/sla"
 	"github.com/threadlinehq/threadline/bridge/team"
-	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -31,7 +31,7 @@ func slaConfig() sla.Config {
 }
 
 type slaRig struct {
-	st    *store.Store
+	st    *sqlite.Store
 	eng   *engine.Engine
 	clock *clock
 	path  string
@@ -304,7 +304,7 @@ func BenchmarkSLASweep100k(b *testing.B) {
 				b.StopTimer()
 				if due > 0 { // make the same conversations due again
 					r.st.Write(ctx, func(tx bridge.Tx) error {
-						return store.ExecForTest(tx, `UPDATE conversations SET sla_resp_nags = 0, sla_next_check = ? WHERE id <= ?`, c.Now().UnixMilli(), due)
+						return sqlite.ExecForTest(tx, `UPDATE conversations SET sla_resp_nags = 0, sla_next_check = ? WHERE id <= ?`, c.Now().UnixMilli(), due)
 					})
 				}
 				b.StartTimer()
@@ -331,7 +331,7 @@ func seed100k(b *testing.B, r *slaRig, now time.Time, due int) {
 			 SELECT i, i, 'webchat', 'v' || i, 'open', 'normal', 'support', ?1, ?1, ?1, 'normal', 'first', ?1, ?1,
 			   CASE WHEN i <= ?2 THEN ?1 ELSE ?1 + 86400000 END FROM n`,
 		} {
-			if err := store.ExecForTest(tx, q, ms, due); err != nil {
+			if err := sqlite.ExecForTest(tx, q, ms, due); err != nil {
 				return err
 			}
 		}

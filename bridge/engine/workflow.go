@@ -81,11 +81,11 @@ func (e *Engine) routedEffects(tx bridge.Tx, c bridge.Conversation, o rules.Rule
 	if err := tx.InsertMessage(&msg, 0); err != nil {
 		return err
 	}
-	if err := tx.Enqueue(bridge.OutboxRow{Conversation: c.ID, Target: c.Channel, Kind: bridge.KindCustomerSend, Message: msg.ID}); err != nil {
+	if err := tx.Enqueue(bridge.OutboxRow{Conversation: c.ID, Target: c.Channel, Kind: bridge.KindCustomerSend, Message: msg.ID}, now); err != nil {
 		return err
 	}
 	for _, s := range e.surfaces {
-		if err := tx.Enqueue(bridge.OutboxRow{Conversation: c.ID, Target: s, Kind: bridge.KindStaffPost, Message: msg.ID}); err != nil {
+		if err := tx.Enqueue(bridge.OutboxRow{Conversation: c.ID, Target: s, Kind: bridge.KindStaffPost, Message: msg.ID}, now); err != nil {
 			return err
 		}
 	}
@@ -251,7 +251,7 @@ func (e *Engine) Handoff(ctx context.Context, sc StaffContext, dept string, to b
 			if err := tx.InsertMessage(&m, 0); err != nil {
 				return Outcome{}, err
 			}
-			if err := e.mirror(tx, c.ID, m.ID, "", false); err != nil {
+			if err := e.mirror(tx, c.ID, m.ID, "", false, now); err != nil {
 				return Outcome{}, err
 			}
 		}

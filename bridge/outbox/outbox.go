@@ -631,12 +631,12 @@ func (o *Outbox) sent(tx bridge.Tx, it bridge.OutboxItem, ext bridge.ExternalRef
 		return err
 	}
 	if it.Kind == bridge.KindCustomerSend {
-		return o.receipt(tx, it, bridge.Receipt{Message: it.Message, OK: true})
+		return o.receipt(tx, it, bridge.Receipt{Message: it.Message, OK: true}, now)
 	}
 	return nil
 }
 
-func (o *Outbox) receipt(tx bridge.Tx, it bridge.OutboxItem, r bridge.Receipt) error {
+func (o *Outbox) receipt(tx bridge.Tx, it bridge.OutboxItem, r bridge.Receipt, now time.Time) error {
 	m, err := tx.MessageByID(it.Message)
 	if err != nil {
 		return err
@@ -646,7 +646,7 @@ func (o *Outbox) receipt(tx bridge.Tx, it bridge.OutboxItem, r bridge.Receipt) e
 	}
 	r.Source = m.ExternalID
 	payload, _ := json.Marshal(r)
-	return tx.Enqueue(bridge.OutboxRow{Conversation: it.Conversation, Target: m.Platform, Kind: bridge.KindReceipt, Message: m.ID, Payload: string(payload)})
+	return tx.Enqueue(bridge.OutboxRow{Conversation: it.Conversation, Target: m.Platform, Kind: bridge.KindReceipt, Message: m.ID, Payload: string(payload)}, now)
 }
 
 // dead dead-letters a row and tells staff in every thread. A failed notice
@@ -668,7 +668,7 @@ func (o *Outbox) dead(tx bridge.Tx, it bridge.OutboxItem, cause error, now time.
 				return err
 			}
 		}
-		if err := o.receipt(tx, it, bridge.Receipt{Message: it.Message, OK: false, Error: cause.Error()}); err != nil {
+		if err := o.receipt(tx, it, bridge.Receipt{Message: it.Message, OK: false, Error: cause.Error()}, now); err != nil {
 			return err
 		}
 	case bridge.KindStaffPost:
@@ -689,7 +689,7 @@ func (o *Outbox) dead(tx bridge.Tx, it bridge.OutboxItem, cause error, now time.
 		return err
 	}
 	for _, name := range o.order {
-		if err := tx.Enqueue(bridge.OutboxRow{Conversation: it.Conversation, Target: name, Kind: bridge.KindStaffPost, Message: msg.ID, Payload: bridge.DeadNoticePayload}); err != nil {
+		if err := tx.Enqueue(bridge.OutboxRow{Conversation: it.Conversation, Target: name, Kind: bridge.KindStaffPost, Message: msg.ID, Payload: bridge.DeadNoticePayload}, now); err != nil {
 			return err
 		}
 	}

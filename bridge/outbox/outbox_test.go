@@ -20,6 +20,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/outbox"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -105,7 +106,7 @@ func (f *fakeDestination) texts(conv bridge.ConversationID) []string {
 }
 
 type outboxRig struct {
-	st      *store.Store
+	st      *sqlite.Store
 	eng     *engine.Engine
 	ob      *outbox.Outbox
 	surface *adaptertest.Surface
@@ -114,7 +115,7 @@ type outboxRig struct {
 	done    chan struct{}
 }
 
-func startOutbox(t *testing.T, st *store.Store, dest *fakeDestination, cfg outbox.Config) *outboxRig {
+func startOutbox(t *testing.T, st *sqlite.Store, dest *fakeDestination, cfg outbox.Config) *outboxRig {
 	t.Helper()
 	srv := httptest.NewServer(dest)
 	t.Cleanup(srv.Close)
@@ -370,7 +371,7 @@ func TestOutboxKeepsPerConversationOrderUnderFailures(t *testing.T) {
 // and recorded in the store, and returns it. The surface has the thread as
 // soon as it answered; the store records it right after (outcomes are
 // recorded behind the sends).
-func recordedThread(t *testing.T, st *store.Store, r *outboxRig, conv bridge.ConversationID) bridge.ThreadRef {
+func recordedThread(t *testing.T, st *sqlite.Store, r *outboxRig, conv bridge.ConversationID) bridge.ThreadRef {
 	t.Helper()
 	var ref bridge.ThreadRef
 	adaptertest.Eventually(t, 5*time.Second, func() bool {
@@ -551,7 +552,7 @@ func TestOutboxRetriesTheThreadRecordNotTheOpening(t *testing.T) {
 func recordWhileLocked(t *testing.T, op string, hold time.Duration) (*outboxRig, bridge.ThreadRef) {
 	t.Helper()
 	path := t.TempDir() + "/t.db"
-	st, err := store.Open(store.Config{Path: path, BusyTimeout: bridge.Duration(50 * time.Millisecond)}, nil)
+	st, err := sqlite.Open(store.Config{Path: path, BusyTimeout: bridge.Duration(50 * time.Millisecond)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -592,7 +593,7 @@ func recordWhileLocked(t *testing.T, op string, hold time.Duration) (*outboxRig,
 }
 
 // postSent waits until conv's staff post is recorded as sent.
-func postSent(t *testing.T, st *store.Store, conv bridge.ConversationID) {
+func postSent(t *testing.T, st *sqlite.Store, conv bridge.ConversationID) {
 	t.Helper()
 	adaptertest.Eventually(t, 10*time.Second, func() bool {
 		rows, _ := st.OutboxRows(context.Background(), conv)

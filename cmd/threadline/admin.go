@@ -12,7 +12,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/console"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
-	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 func (c *cli) migrateCmd() *cobra.Command {
@@ -29,7 +29,7 @@ func (c *cli) migrateCmd() *cobra.Command {
 			if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 				return err
 			}
-			st, err := store.Open(cfg.Store, nil)
+			st, err := sqlite.Open(cfg.Store, nil)
 			if err != nil {
 				return err
 			}
@@ -41,7 +41,7 @@ func (c *cli) migrateCmd() *cobra.Command {
 			for _, m := range applied {
 				fmt.Fprintf(c.stdout, "applied %s\n", m.Name)
 			}
-			fmt.Fprintf(c.stdout, "%s is at schema v%d\n", cfg.Store.Path, store.LatestVersion())
+			fmt.Fprintf(c.stdout, "%s is at schema v%d\n", cfg.Store.Path, sqlite.LatestVersion())
 			return nil
 		},
 	}
@@ -76,7 +76,7 @@ func onOff(b bool) string {
 
 // openReadOnly opens the database for read-only CLI commands; the daemon
 // may be running (WAL lets both read).
-func (c *cli) openReadOnly() (*config.Config, *store.Store, error) {
+func (c *cli) openReadOnly() (*config.Config, *sqlite.Store, error) {
 	cfg, err := c.loadConfig()
 	if err != nil {
 		return nil, nil, err
@@ -84,7 +84,7 @@ func (c *cli) openReadOnly() (*config.Config, *store.Store, error) {
 	if _, err := os.Stat(cfg.Store.Path); err != nil {
 		return nil, nil, fmt.Errorf("no database at %s yet: start `threadline serve` (or run `threadline migrate`) first", cfg.Store.Path)
 	}
-	st, err := store.Open(cfg.Store, nil)
+	st, err := sqlite.Open(cfg.Store, nil)
 	if err != nil {
 		return nil, nil, err
 	}

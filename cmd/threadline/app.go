@@ -28,13 +28,14 @@ import (
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/metrics"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 // app is a wired daemon: every part built, nothing running yet.
 type app struct {
 	cfg      *config.Config
 	log      *slog.Logger
-	st       *store.Store
+	st       *sqlite.Store
 	engine   *engine.Engine
 	dir      *team.Directory
 	outbox   *outbox.Outbox
@@ -77,7 +78,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	a.st, err = store.Open(cfg.Store, log)
+	a.st, err = sqlite.Open(cfg.Store, log)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +145,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 // banner says what runs and where, and why the rest does not.
 func (a *app) banner(w io.Writer) {
 	fmt.Fprintf(w, "Threadline %s is running.\n\n", versionString())
-	fmt.Fprintf(w, "  %-9s %s (schema v%d, synchronous=%s)\n", "database", a.cfg.Store.Path, store.LatestVersion(), a.cfg.Store.Synchronous)
+	fmt.Fprintf(w, "  %-9s %s (schema v%d, synchronous=%s)\n", "database", a.cfg.Store.Path, sqlite.LatestVersion(), a.cfg.Store.Synchronous)
 	for _, m := range a.applied {
 		fmt.Fprintf(w, "  %-9s applied migration %s\n", "", m.Name)
 	}

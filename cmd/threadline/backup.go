@@ -10,6 +10,7 @@ import (
 
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 func (c *cli) backupCmd() *cobra.Command {
@@ -55,7 +56,7 @@ To restore: stop threadline, copy FILE over the configured store.path
 
 // openExisting opens the configured database without requiring its schema
 // to match this binary (backups are taken before upgrades, too).
-func (c *cli) openExisting() (*config.Config, *store.Store, error) {
+func (c *cli) openExisting() (*config.Config, *sqlite.Store, error) {
 	cfg, err := c.loadConfig()
 	if err != nil {
 		return nil, nil, err
@@ -63,7 +64,7 @@ func (c *cli) openExisting() (*config.Config, *store.Store, error) {
 	if _, err := os.Stat(cfg.Store.Path); err != nil {
 		return nil, nil, fmt.Errorf("no database at %s: check store.path (or THREADLINE_DB)", cfg.Store.Path)
 	}
-	st, err := store.Open(cfg.Store, nil)
+	st, err := sqlite.Open(cfg.Store, nil)
 	if err != nil {
 		return nil, nil, err
 	}

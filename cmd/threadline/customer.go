@@ -13,6 +13,7 @@ import (
 
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 func (c *cli) customerCmd() *cobra.Command {
@@ -136,7 +137,7 @@ unless --yes.`,
 	return cmd
 }
 
-func (c *cli) showCustomer(cmd *cobra.Command, st *store.Store, id bridge.CustomerID) error {
+func (c *cli) showCustomer(cmd *cobra.Command, st *sqlite.Store, id bridge.CustomerID) error {
 	ctx := cmd.Context()
 	cu, err := st.Customer(ctx, id)
 	if errors.Is(err, bridge.ErrNotFound) {

@@ -18,7 +18,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/adapters/telegram"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
-	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 // Outcome of one doctor check.
@@ -146,7 +146,7 @@ func (d *doctor) database(parent context.Context) {
 		d.add("database", warn, path+" does not exist yet", "`threadline serve` or `threadline migrate` creates it")
 		return
 	}
-	st, err := store.Open(d.cfg.Store, nil)
+	st, err := sqlite.Open(d.cfg.Store, nil)
 	if err != nil {
 		d.add("database", fail, err.Error(), "check the path (store.path, THREADLINE_DB) and that this user may read and write it and its directory")
 		return
@@ -155,7 +155,7 @@ func (d *doctor) database(parent context.Context) {
 	ctx, cancel := d.ctx(parent)
 	defer cancel()
 	v, err := st.SchemaVersion(ctx)
-	switch latest := store.LatestVersion(); {
+	switch latest := sqlite.LatestVersion(); {
 	case err != nil:
 		d.add("database", fail, "cannot read the schema version: "+err.Error(), "is it a Threadline database? restore a backup if the file is damaged")
 	case v > latest:

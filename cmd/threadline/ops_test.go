@@ -15,6 +15,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 func runCLIIn(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -62,7 +63,7 @@ func TestOperationsAgainstRunningDaemon(t *testing.T) {
 	}
 	old := time.Now().AddDate(0, 0, -400).UnixMilli()
 	if err := d.app.st.Write(ctx, func(tx bridge.Tx) error {
-		return store.ExecForTest(tx, `UPDATE conversations SET closed_at = ?1, updated_at = ?1 WHERE id = ?2`, old, k1.Conversation)
+		return sqlite.ExecForTest(tx, `UPDATE conversations SET closed_at = ?1, updated_at = ?1 WHERE id = ?2`, old, k1.Conversation)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestOperationsAgainstRunningDaemon(t *testing.T) {
 	}
 
 	// The backup restores: it opens as a current database with the data.
-	rst, err := store.Open(store.Config{Path: bak}, nil)
+	rst, err := sqlite.Open(store.Config{Path: bak}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,14 +13,14 @@ import (
 
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/bridge/engine"
-	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
 // statsDB writes a config and a database with a few conversations made
 // through the engine on a test clock (Mon 2 - Tue 3 Mar 2026, UTC), and
 // returns the config path and the store (still open: the daemon may be).
-func statsDB(t *testing.T) (string, *store.Store) {
+func statsDB(t *testing.T) (string, *sqlite.Store) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()

@@ -14,7 +14,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakeslack"
 	"github.com/threadlinehq/threadline/adapters/adaptertest/faketelegram"
 	"github.com/threadlinehq/threadline/bridge"
-	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -155,7 +155,7 @@ email:
 	// messages too long for the space left fail.
 	st := d.app.st
 	exec := func(q string, args ...any) error {
-		return st.Write(ctx, func(tx bridge.Tx) error { return store.ExecForTest(tx, q, args...) })
+		return st.Write(ctx, func(tx bridge.Tx) error { return sqlite.ExecForTest(tx, q, args...) })
 	}
 	if err := exec(`CREATE TABLE filler (x BLOB)`); err != nil {
 		t.Fatal(err)

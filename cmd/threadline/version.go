@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 // version is the release version; builds add VCS details from build info.
@@ -92,7 +92,7 @@ func (c *cli) versionCmd() *cobra.Command {
 				}
 			}
 			fmt.Fprintf(c.stdout, "  go      %s %s/%s%s\n", b.goVersion, runtime.GOOS, runtime.GOARCH, flags)
-			fmt.Fprintf(c.stdout, "  schema  database schema v%d\n", store.LatestVersion())
+			fmt.Fprintf(c.stdout, "  schema  database schema v%d\n", sqlite.LatestVersion())
 			return nil
 		},
 	}

@@ -7,18 +7,19 @@ import (
 	"testing"
 
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 // Open returns a migrated store on a fresh file, closed when the test ends.
-func Open(t testing.TB) *store.Store {
+func Open(t testing.TB) *sqlite.Store {
 	t.Helper()
 	return OpenAt(t, filepath.Join(t.TempDir(), "threadline.db"))
 }
 
 // OpenAt opens (and migrates) the store at path, closed when the test ends.
-func OpenAt(t testing.TB, path string) *store.Store {
+func OpenAt(t testing.TB, path string) *sqlite.Store {
 	t.Helper()
-	s, err := store.Open(store.Config{Path: path}, nil)
+	s, err := sqlite.Open(store.Config{Path: path}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

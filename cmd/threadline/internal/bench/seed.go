@@ -10,6 +10,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/sla"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 // Seed creates a migrated database at path with `open` open conversations
@@ -17,7 +18,7 @@ import (
 // `messages` customer messages spread over them, in chunks so progress can
 // be shown. It writes with SQL for speed: the point is the resulting data.
 func Seed(ctx context.Context, path string, open, messages int, progress func(done, total int)) error {
-	st, err := store.Open(store.Config{Path: path}, nil)
+	st, err := sqlite.Open(store.Config{Path: path}, nil)
 	if err != nil {
 		return err
 	}
@@ -44,7 +45,7 @@ func Seed(ctx context.Context, path string, open, messages int, progress func(do
 				 SELECT i, i, 'webchat', 'seed-' || i, 'Order ' || i || ' is late', 'open', 'normal', ?3, ?3, ?3,
 				   'seed', 'first', ?3, ?3, ?3 + 86400000 FROM n`,
 			} {
-				if err := store.ExecForTest(tx, q, lo, hi, now); err != nil {
+				if err := sqlite.ExecForTest(tx, q, lo, hi, now); err != nil {
 					return err
 				}
 			}
@@ -61,7 +62,7 @@ func Seed(ctx context.Context, path string, open, messages int, progress func(do
 	for lo := 1; lo <= messages && open > 0; lo += chunk {
 		hi := min(lo+chunk-1, messages)
 		err := st.Write(ctx, func(tx bridge.Tx) error {
-			return store.ExecForTest(tx, `WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+			return sqlite.ExecForTest(tx, `WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
 				INSERT INTO messages (conversation_id, direction, author_id, author, body, platform, external_id, created_at)
 				SELECT (i % ?3) + 1, 'customer', 'seed', 'Customer', 'Hello, my order number ' || i || ' has not arrived yet. Can you check the tracking?',
 				  'webchat', 'seed-msg-' || i, ?4 FROM n`, lo, hi, open, now)
@@ -84,7 +85,7 @@ func SweepTimes(ctx context.Context, dir string, open int, progress func(done, t
 	if err := Seed(ctx, path, open, 0, progress); err != nil {
 		return 0, 0, err
 	}
-	st, err := store.Open(store.Config{Path: path}, nil)
+	st, err := sqlite.Open(store.Config{Path: path}, nil)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -99,7 +100,7 @@ func SweepTimes(ctx context.Context, dir string, open int, progress func(done, t
 	idle = time.Since(start)
 	due := open / 100
 	if err := st.Write(ctx, func(tx bridge.Tx) error {
-		return store.ExecForTest(tx, `UPDATE conversations SET sla_next_check = ?, sla_resp_since = ? WHERE id <= ?`,
+		return sqlite.ExecForTest(tx, `UPDATE conversations SET sla_next_check = ?, sla_resp_since = ? WHERE id <= ?`,
 			clock.UnixMilli(), clock.Add(-3*time.Hour-30*time.Minute).UnixMilli(), due)
 	}); err != nil {
 		return 0, 0, err

@@ -14,11 +14,12 @@ import (
 	"github.com/threadlinehq/threadline/bridge/outbox"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/metrics"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 // Rig is a running core on a temporary database.
 type Rig struct {
-	Store   *store.Store
+	Store   *sqlite.Store
 	Engine  *engine.Engine
 	surface *surface
 	cancel  context.CancelFunc
@@ -30,7 +31,7 @@ func Start(dir, synchronous string) (*Rig, error) { return StartWith(dir, synchr
 
 // StartWith is Start with the engine and outbox counting into m (nil: no metrics).
 func StartWith(dir, synchronous string, m metrics.Counters) (*Rig, error) {
-	st, err := store.Open(store.Config{Path: filepath.Join(dir, "bench.db"), Synchronous: synchronous}, nil)
+	st, err := sqlite.Open(store.Config{Path: filepath.Join(dir, "bench.db"), Synchronous: synchronous}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -58,14 +59,14 @@ func (r *Rig) Close() {
 // RawTxPerSecond measures one small insert per transaction through the
 // same writer for d: the physical commit rate of these settings.
 func RawTxPerSecond(dir, synchronous string, d time.Duration) (float64, error) {
-	st, err := store.Open(store.Config{Path: filepath.Join(dir, "raw.db"), Synchronous: synchronous}, nil)
+	st, err := sqlite.Open(store.Config{Path: filepath.Join(dir, "raw.db"), Synchronous: synchronous}, nil)
 	if err != nil {
 		return 0, err
 	}
 	defer st.Close()
 	ctx := context.Background()
 	if err := st.Write(ctx, func(tx bridge.Tx) error {
-		return store.ExecForTest(tx, `CREATE TABLE raw (id INTEGER PRIMARY KEY, body TEXT NOT NULL)`)
+		return sqlite.ExecForTest(tx, `CREATE TABLE raw (id INTEGER PRIMARY KEY, body TEXT NOT NULL)`)
 	}); err != nil {
 		return 0, err
 	}
@@ -73,7 +74,7 @@ func RawTxPerSecond(dir, synchronous string, d time.Duration) (float64, error) {
 	start := time.Now()
 	for time.Since(start) < d {
 		if err := st.Write(ctx, func(tx bridge.Tx) error {
-			return store.ExecForTest(tx, `INSERT INTO raw (body) VALUES ('My order #1234 has not arrived yet')`)
+			return sqlite.ExecForTest(tx, `INSERT INTO raw (body) VALUES ('My order #1234 has not arrived yet')`)
 		}); err != nil {
 			return 0, err
 		}

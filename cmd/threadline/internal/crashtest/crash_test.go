@@ -23,6 +23,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/faketelegram"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 // scale is how much traffic the crash test pushes.
@@ -644,7 +645,7 @@ func checkDatabase(t *testing.T, dir string, customers []*customer, slack *fakes
 	if err := db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
 		t.Errorf("integrity_check after the crashes: %q %v", ok, err)
 	}
-	st, err := store.Open(store.Config{Path: dir + "/threadline.db"}, nil)
+	st, err := sqlite.Open(store.Config{Path: dir + "/threadline.db"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

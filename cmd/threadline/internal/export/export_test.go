@@ -17,6 +17,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -24,7 +25,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 // fixture builds two conversations with a fixed clock, so ids, times and
 // text are the same on every run.
-func fixture(t *testing.T) *store.Store {
+func fixture(t *testing.T) *sqlite.Store {
 	ctx := context.Background()
 	s := storetest.Open(t)
 	var mu sync.Mutex
@@ -74,7 +75,7 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-func run(t *testing.T, s *store.Store, format string, dir string) []byte {
+func run(t *testing.T, s *sqlite.Store, format string, dir string) []byte {
 	t.Helper()
 	var out bytes.Buffer
 	w, err := New(format, &out, dir)

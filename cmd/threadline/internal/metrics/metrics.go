@@ -28,6 +28,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge/outbox"
 	"github.com/threadlinehq/threadline/bridge/sla"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 // Namespace prefixes every Threadline metric.
@@ -36,7 +37,7 @@ const Namespace = "threadline"
 // Options wires the metrics.
 type Options struct {
 	// Store is read at scrape time for queue gauges (nil: none).
-	Store *store.Store
+	Store *sqlite.Store
 	// Conns is the adapters' connection state (nil: no adapter gauge).
 	Conns *live.State
 	// Adapters are the configured channels and surfaces. Their series are

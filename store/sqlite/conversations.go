@@ -1,0 +1,329 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/store"
+)
+
+// The customer's name and reachability come from scalar subqueries, not
+// joins: with go-sqlite3, reading the columns of a joined row cost several
+// times more than the subqueries (measured: 47 µs vs 8.5 µs per row).
+const conversationCols = `c.id, c.customer_id,
+	coalesce(nullif((SELECT display_name FROM customer_identities WHERE platform = c.channel AND address = c.address), ''),
+		nullif((SELECT name FROM customers WHERE id = c.customer_id), ''), c.address),
+	c.channel, c.address, c.subject, c.status, c.priority, c.department, c.owner, c.owner_name,
+	c.created_at, c.updated_at, c.first_response_at, c.last_customer_at, c.last_staff_at,
+	c.closed_at, c.close_reason, (SELECT unreachable FROM customers WHERE id = c.customer_id), c.claimed_at, c.escalated_to, c.escalated_at,
+	c.priority_before_escalation, c.snoozed_until, c.sla_policy, c.sla_resp_kind, c.sla_resp_since, c.sla_resp_used,
+	c.sla_resp_nags, c.sla_resp_last_nag, c.sla_res_since, c.sla_res_used, c.sla_res_nags, c.sla_res_last_nag,
+	c.sla_next_check, c.sla_first_met, c.sla_resolution_met, c.sla_next_met, c.sla_next_missed, c.sla_due, c.csat_asked_at, c.entry`
+
+const conversationFrom = ` FROM conversations c`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanConversation(row scanner) (bridge.Conversation, error) {
+	var c bridge.Conversation
+	var created, updated int64
+	var first, lastCust, lastStaff, closed, claimed, escalated, snoozed sql.NullInt64
+	var respSince, respLast, resSince, resLast, nextCheck, firstMet, resMet, due, csat sql.NullInt64
+	var respUsed, resUsed int64
+	sl := &c.SLA
+	err := row.Scan(&c.ID, &c.Customer, &c.CustomerName, &c.Channel, &c.Address, &c.Subject, &c.Status,
+		&c.Priority, &c.Department, &c.Owner, &c.OwnerName, &created, &updated, &first, &lastCust,
+		&lastStaff, &closed, &c.CloseReason, &c.Unreachable, &claimed, &c.EscalatedTo, &escalated,
+		&c.PriorityBeforeEscalation, &snoozed, &sl.Policy, &sl.RespKind, &respSince, &respUsed, &sl.RespNags, &respLast,
+		&resSince, &resUsed, &sl.ResNags, &resLast, &nextCheck, &firstMet, &resMet, &sl.NextMet, &sl.NextMissed, &due, &csat, &c.Entry)
+	if err != nil {
+		return c, notFound(err)
+	}
+	sl.RespSince, sl.RespLastNag, sl.ResSince, sl.ResLastNag, sl.NextCheck = fromMS(respSince), fromMS(respLast), fromMS(resSince), fromMS(resLast), fromMS(nextCheck)
+	sl.RespUsed, sl.ResUsed = time.Duration(respUsed)*time.Millisecond, time.Duration(resUsed)*time.Millisecond
+	sl.FirstMet, sl.ResolvedMet = fromBool(firstMet), fromBool(resMet)
+	c.SLADue, c.CSATAskedAt = fromMS(due), fromMS(csat)
+	c.CreatedAt, c.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
+	c.FirstResponseAt, c.LastCustomerAt, c.LastStaffAt, c.ClosedAt = fromMS(first), fromMS(lastCust), fromMS(lastStaff), fromMS(closed)
+	c.ClaimedAt, c.EscalatedAt, c.SnoozedUntil = fromMS(claimed), fromMS(escalated), fromMS(snoozed)
+	return c, nil
+}
+
+func getConversation(ctx context.Context, q querier, id bridge.ConversationID) (bridge.Conversation, error) {
+	c, err := scanConversation(q.QueryRowContext(ctx, `SELECT `+conversationCols+conversationFrom+` WHERE c.id = ?`, id))
+	if err != nil {
+		return c, fmt.Errorf("conversation %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// Conversation loads one conversation.
+func (s *Store) Conversation(ctx context.Context, id bridge.ConversationID) (bridge.Conversation, error) {
+	return getConversation(ctx, s.r, id)
+}
+
+// Conversation loads one conversation inside the transaction.
+func (t *Tx) Conversation(id bridge.ConversationID) (bridge.Conversation, error) {
+	c, err := getConversation(t.ctx, t.tx, id)
+	if err == nil {
+		t.remember(c)
+	}
+	return c, err
+}
+
+// ConversationView loads what a ticket card shows.
+func (s *Store) ConversationView(ctx context.Context, id bridge.ConversationID) (bridge.ConversationView, error) {
+	c, err := getConversation(ctx, s.r, id)
+	if err != nil {
+		return bridge.ConversationView{}, err
+	}
+	v := bridge.ConversationView{Conversation: c}
+	var username, email string
+	err = s.r.QueryRowContext(ctx, `SELECT username, email FROM customer_identities WHERE platform = ? AND address = ?`,
+		c.Channel, c.Address).Scan(&username, &email)
+	if err != nil && err != sql.ErrNoRows {
+		return v, err
+	}
+	switch {
+	case username != "":
+		v.Identity = "@" + username
+	case email != "":
+		v.Identity = email
+	}
+	var last sql.NullString
+	err = s.r.QueryRowContext(ctx, `SELECT (SELECT body FROM messages WHERE conversation_id = ?1 AND direction = 'customer' ORDER BY id DESC LIMIT 1),
+		(SELECT count(*) FROM messages WHERE conversation_id = ?1)`, id).Scan(&last, &v.MessageCount)
+	if err != nil {
+		return v, err
+	}
+	v.LastMessage = last.String
+	v.Tags, err = tags(ctx, s.r, id)
+	return v, err
+}
+
+// LatestConversation returns the customer's newest conversation on a channel address.
+// Finding the id first and then reading the row by id is several times
+// cheaper than one query that does both (measured 20 µs vs 75 µs).
+func (t *Tx) LatestConversation(cust bridge.CustomerID, channel bridge.Platform, address string) (bridge.Conversation, error) {
+	var id bridge.ConversationID
+	err := t.tx.QueryRowContext(t.ctx, `SELECT id FROM conversations WHERE customer_id = ? AND channel = ? AND address = ?
+		ORDER BY id DESC LIMIT 1`, cust, channel, address).Scan(&id)
+	if err != nil {
+		return bridge.Conversation{}, notFound(err)
+	}
+	return t.Conversation(id)
+}
+
+// ConversationByReference finds the conversation that holds any of refs (external
+// ids of messages received or sent on channel), newest first.
+func (t *Tx) ConversationByReference(channel bridge.Platform, refs []string) (bridge.Conversation, error) {
+	if len(refs) == 0 {
+		return bridge.Conversation{}, bridge.ErrNotFound
+	}
+	if len(refs) > 100 {
+		refs = refs[len(refs)-100:]
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?,", len(refs)), ",")
+	args := make([]any, 0, 2*len(refs)+2)
+	args = append(args, channel)
+	for _, r := range refs {
+		args = append(args, r)
+	}
+	args = append(args, channel)
+	for _, r := range refs {
+		args = append(args, r)
+	}
+	var id sql.NullInt64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT max(cid) FROM (
+		SELECT conversation_id AS cid FROM messages WHERE platform = ? AND external_id IN (`+ph+`)
+		UNION ALL
+		SELECT m.conversation_id FROM message_refs r JOIN messages m ON m.id = r.message_id
+		WHERE r.platform = ? AND r.external_id IN (`+ph+`))`, args...).Scan(&id)
+	if err != nil {
+		return bridge.Conversation{}, err
+	}
+	if !id.Valid {
+		return bridge.Conversation{}, bridge.ErrNotFound
+	}
+	return t.Conversation(bridge.ConversationID(id.Int64))
+}
+
+// CreateConversation inserts c and sets its ID.
+func (t *Tx) CreateConversation(c *bridge.Conversation) error {
+	res, err := t.exec(`INSERT INTO conversations (customer_id, channel, address, subject, status, priority, department,
+		owner, owner_name, created_at, updated_at, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Customer, c.Channel, c.Address, c.Subject, c.Status, c.Priority, c.Department, c.Owner, c.OwnerName,
+		ms(c.CreatedAt), ms(c.UpdatedAt), c.Entry)
+	if err != nil {
+		return fmt.Errorf("create conversation: %w", err)
+	}
+	id, err := res.LastInsertId()
+	c.ID = bridge.ConversationID(id)
+	if err == nil {
+		t.remember(*c)
+	}
+	return err
+}
+
+// conversationSet lists the mutable columns and their values, in order.
+func conversationSet(c bridge.Conversation) ([]string, []any) {
+	return []string{"subject", "status", "priority", "department", "owner", "owner_name", "updated_at", "first_response_at",
+			"last_customer_at", "last_staff_at", "closed_at", "close_reason", "claimed_at", "escalated_to", "escalated_at",
+			"priority_before_escalation", "snoozed_until", "sla_policy", "sla_resp_kind", "sla_resp_since", "sla_resp_used",
+			"sla_resp_nags", "sla_resp_last_nag", "sla_res_since", "sla_res_used", "sla_res_nags", "sla_res_last_nag",
+			"sla_next_check", "sla_first_met", "sla_resolution_met", "sla_next_met", "sla_next_missed", "sla_due", "csat_asked_at"},
+		[]any{c.Subject, string(c.Status), string(c.Priority), c.Department, string(c.Owner), c.OwnerName, ms(c.UpdatedAt), nullMS(c.FirstResponseAt),
+			nullMS(c.LastCustomerAt), nullMS(c.LastStaffAt), nullMS(c.ClosedAt), c.CloseReason, nullMS(c.ClaimedAt),
+			c.EscalatedTo, nullMS(c.EscalatedAt), string(c.PriorityBeforeEscalation), nullMS(c.SnoozedUntil),
+			c.SLA.Policy, c.SLA.RespKind, nullMS(c.SLA.RespSince), c.SLA.RespUsed.Milliseconds(), c.SLA.RespNags,
+			nullMS(c.SLA.RespLastNag), nullMS(c.SLA.ResSince), c.SLA.ResUsed.Milliseconds(), c.SLA.ResNags, nullMS(c.SLA.ResLastNag),
+			nullMS(c.SLA.NextCheck), nullBool(c.SLA.FirstMet), nullBool(c.SLA.ResolvedMet), c.SLA.NextMet, c.SLA.NextMissed,
+			nullMS(c.SLADue), nullMS(c.CSATAskedAt)}
+}
+
+// UpdateConversation writes c's mutable fields. Only the columns that
+// differ from the row as this transaction read it are written, so indexes
+// on unchanged columns are left alone.
+func (t *Tx) UpdateConversation(c bridge.Conversation) error {
+	cols, vals := conversationSet(c)
+	var prev []any
+	if old, ok := t.read[c.ID]; ok {
+		_, prev = conversationSet(old)
+	}
+	var set strings.Builder
+	args := make([]any, 0, len(cols)+1)
+	for i, col := range cols {
+		if prev != nil && prev[i] == vals[i] {
+			continue
+		}
+		if set.Len() > 0 {
+			set.WriteString(", ")
+		}
+		set.WriteString(col + " = ?")
+		args = append(args, vals[i])
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	args = append(args, c.ID)
+	if _, err := t.exec(`UPDATE conversations SET `+set.String()+` WHERE id = ?`, args...); err != nil {
+		return fmt.Errorf("update conversation %s: %w", c.ID, err)
+	}
+	t.remember(c)
+	return nil
+}
+
+// ListConversations returns conversations, most recently updated first.
+func (s *Store) ListConversations(ctx context.Context, f store.ListFilter) ([]bridge.Conversation, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	where := "1"
+	var args []any
+	if !f.All {
+		st := f.Statuses
+		if len(st) == 0 {
+			st = []bridge.Status{bridge.StatusOpen, bridge.StatusWaiting}
+		}
+		where = "c.status IN (" + strings.TrimSuffix(strings.Repeat("?,", len(st)), ",") + ")"
+		for _, x := range st {
+			args = append(args, x)
+		}
+	}
+	args = append(args, f.Limit)
+	return listConversations(ctx, s.r, `WHERE `+where+` ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`, args...)
+}
+
+// listConversations selects conversations (with message counts) by a
+// WHERE/ORDER/LIMIT tail.
+func listConversations(ctx context.Context, q querier, tail string, args ...any) ([]bridge.Conversation, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+conversationCols+`,
+		(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`+conversationFrom+` `+tail, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bridge.Conversation
+	for rows.Next() {
+		var n int
+		c, err := scanConversation(multiScan{rows, &n})
+		if err != nil {
+			return nil, err
+		}
+		c.MessageCount = n
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// multiScan appends extra destinations to a scan.
+type multiScan struct {
+	s     scanner
+	extra any
+}
+
+func (m multiScan) Scan(dest ...any) error { return m.s.Scan(append(dest, m.extra)...) }
+
+// OpenConversations lists open and waiting conversations: open before
+// waiting, then by priority, then the longest-waiting first.
+func (s *Store) OpenConversations(ctx context.Context, limit int) ([]bridge.Conversation, error) {
+	if limit <= 0 {
+		limit = 20
+	}
+	return listConversations(ctx, s.r, `WHERE c.status IN ('open', 'waiting')
+		ORDER BY c.status = 'waiting',
+			CASE c.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END,
+			coalesce(c.last_customer_at, c.created_at)
+		LIMIT ?`, limit)
+}
+
+// CustomerConversations lists a customer's conversations across channels, newest first.
+func (s *Store) CustomerConversations(ctx context.Context, cust bridge.CustomerID, limit int) ([]bridge.Conversation, error) {
+	if limit <= 0 {
+		limit = 20
+	}
+	return listConversations(ctx, s.r, `WHERE c.customer_id = ? ORDER BY c.id DESC LIMIT ?`, cust, limit)
+}
+
+// Overdue lists open conversations whose response SLA is past due, most
+// overdue first.
+func (s *Store) Overdue(ctx context.Context, now time.Time, limit int) ([]bridge.Conversation, error) {
+	return listConversations(ctx, s.r, `WHERE c.sla_due IS NOT NULL AND c.sla_due <= ? AND c.status = 'open'
+		ORDER BY c.sla_due LIMIT ?`, ms(now), limit)
+}
+
+// OpenConversationIDs pages through open and waiting conversations by id.
+func (s *Store) OpenConversationIDs(ctx context.Context, after bridge.ConversationID, limit int) ([]bridge.ConversationID, error) {
+	return s.ids(ctx, `SELECT id FROM conversations WHERE id > ? AND status IN ('open', 'waiting') ORDER BY id LIMIT ?`, after, limit)
+}
+
+// DueSLA lists conversations whose SLA next check has come (index range scan).
+func (s *Store) DueSLA(ctx context.Context, now time.Time, limit int) ([]bridge.ConversationID, error) {
+	return s.ids(ctx, `SELECT id FROM conversations WHERE sla_next_check IS NOT NULL AND sla_next_check <= ? ORDER BY sla_next_check LIMIT ?`, ms(now), limit)
+}
+
+func (s *Store) ids(ctx context.Context, query string, args ...any) ([]bridge.ConversationID, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bridge.ConversationID
+	for rows.Next() {
+		var id bridge.ConversationID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// DueSnoozes lists snoozed conversations whose snooze is over.
+func (s *Store) DueSnoozes(ctx context.Context, now time.Time) ([]bridge.ConversationID, error) {
+	return s.ids(ctx, `SELECT id FROM conversations WHERE snoozed_until IS NOT NULL AND snoozed_until <= ? ORDER BY snoozed_until`, ms(now))
+}

@@ -1,0 +1,75 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"github.com/threadlinehq/threadline/store"
+	"time"
+)
+
+// CommitStats reports how writes went since Open. A function failing
+// inside a transaction for its own reasons (a duplicate, a conversation
+// not found) is the caller's error; only storage failures count (disk
+// full, I/O errors, the database locked past busy_timeout): see LastError.
+func (s *Store) CommitStats() store.CommitStats {
+	st := store.CommitStats{Commits: uint64(s.stats.commits.Load())}
+	s.health.mu.Lock()
+	st.Failures, st.LastErr, st.LastAt = s.health.failures, s.health.err, s.health.at
+	s.health.mu.Unlock()
+	return st
+}
+
+// QueueStats counts open, unclaimed and overdue conversations and the
+// pending outbox per target. Every count reads an index (status,
+// sla_due, the pending-outbox partial index), so it is cheap enough to run
+// on each metrics scrape.
+func (s *Store) QueueStats(ctx context.Context, now time.Time) (store.QueueStats, error) {
+	var q store.QueueStats
+	err := s.r.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM conversations WHERE status = 'open'),
+		(SELECT count(*) FROM conversations WHERE status = 'waiting'),
+		(SELECT count(*) FROM conversations WHERE status IN ('open', 'waiting') AND owner = ''),
+		(SELECT count(*) FROM conversations WHERE sla_due IS NOT NULL AND sla_due <= ? AND status = 'open')`,
+		ms(now)).Scan(&q.Open, &q.Waiting, &q.Unclaimed, &q.Overdue)
+	if err != nil {
+		return q, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT target, count(*), min(created_at) FROM outbox
+		WHERE state = 'pending' GROUP BY target ORDER BY target`)
+	if err != nil {
+		return q, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t store.OutboxTargetStats
+		var oldest sql.NullInt64
+		if err := rows.Scan(&t.Target, &t.Pending, &oldest); err != nil {
+			return q, err
+		}
+		t.Oldest = fromMS(oldest)
+		q.Outbox = append(q.Outbox, t)
+	}
+	return q, rows.Err()
+}
+
+// QuickCheck runs SQLite's PRAGMA quick_check (a faster integrity_check
+// that skips index contents) and returns the problems it lists; none
+// means the file is sound.
+func (s *Store) QuickCheck(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, "PRAGMA quick_check(20)")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return nil, err
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	return problems, rows.Err()
+}

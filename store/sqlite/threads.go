@@ -1,0 +1,59 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// SetThread records conv's active thread on a surface (replacing any other).
+func (t *Tx) SetThread(conv bridge.ConversationID, surface bridge.Platform, ref bridge.ThreadRef, now time.Time) error {
+	if _, err := t.exec(`UPDATE threads SET active = 0 WHERE conversation_id = ? AND surface = ? AND thread_ref != ?`, conv, surface, ref); err != nil {
+		return err
+	}
+	_, err := t.exec(`INSERT INTO threads (surface, thread_ref, conversation_id, active, created_at) VALUES (?, ?, ?, 1, ?)
+		ON CONFLICT (surface, thread_ref) DO UPDATE SET active = 1, conversation_id = excluded.conversation_id`,
+		surface, ref, conv, ms(now))
+	return err
+}
+
+// DeactivateThread marks a thread as gone (its parent was deleted); messages
+// in it still resolve to the conversation.
+func (t *Tx) DeactivateThread(conv bridge.ConversationID, surface bridge.Platform, ref bridge.ThreadRef, _ time.Time) error {
+	_, err := t.exec(`UPDATE threads SET active = 0 WHERE conversation_id = ? AND surface = ? AND thread_ref = ?`, conv, surface, ref)
+	return err
+}
+
+// ActiveThread returns conv's active thread on surface, read in the write
+// transaction.
+func (t *Tx) ActiveThread(conv bridge.ConversationID, surface bridge.Platform) (bridge.ThreadRef, error) {
+	var ref bridge.ThreadRef
+	err := t.tx.QueryRowContext(t.ctx, `SELECT thread_ref FROM threads WHERE conversation_id = ? AND surface = ? AND active = 1`, conv, surface).Scan(&ref)
+	return ref, notFound(err)
+}
+
+// Thread returns conv's active thread on surface.
+func (s *Store) Thread(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform) (bridge.ThreadRef, error) {
+	var ref bridge.ThreadRef
+	err := s.r.QueryRowContext(ctx, `SELECT thread_ref FROM threads WHERE conversation_id = ? AND surface = ? AND active = 1`, conv, surface).Scan(&ref)
+	return ref, notFound(err)
+}
+
+// PreviousThread returns conv's newest inactive thread on surface, or "".
+func (s *Store) PreviousThread(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform) (bridge.ThreadRef, error) {
+	var ref bridge.ThreadRef
+	err := s.r.QueryRowContext(ctx, `SELECT thread_ref FROM threads WHERE conversation_id = ? AND surface = ? AND active = 0
+		ORDER BY created_at DESC LIMIT 1`, conv, surface).Scan(&ref)
+	if err = notFound(err); err == bridge.ErrNotFound {
+		return "", nil
+	}
+	return ref, err
+}
+
+// ConversationByThread finds the conversation a thread (active or old) belongs to.
+func (s *Store) ConversationByThread(ctx context.Context, surface bridge.Platform, ref bridge.ThreadRef) (bridge.ConversationID, error) {
+	var id bridge.ConversationID
+	err := s.r.QueryRowContext(ctx, `SELECT conversation_id FROM threads WHERE surface = ? AND thread_ref = ?`, surface, ref).Scan(&id)
+	return id, notFound(err)
+}

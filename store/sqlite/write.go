@@ -1,0 +1,178 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/store"
+)
+
+type writeReq struct {
+	ctx   context.Context
+	fn    func(bridge.Tx) error
+	done  chan error
+	probe bool // Ping: writes nothing
+}
+
+// Write runs fn in a write transaction and returns after it committed.
+//
+// Group commit: writes that arrive while a transaction is being committed
+// are gathered (up to MaxBatch) and run in the next transaction, each inside
+// its own SAVEPOINT, so one failing function rolls back alone. Every caller
+// still returns only after its own changes are durable.
+func (s *Store) Write(ctx context.Context, fn func(bridge.Tx) error) error {
+	return s.write(ctx, fn, false)
+}
+
+func (s *Store) write(ctx context.Context, fn func(bridge.Tx) error, probe bool) error {
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), probe: probe}
+	select {
+	case s.writes <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.stop:
+		return store.ErrClosed
+	}
+	return <-req.done
+}
+
+func (s *Store) committer() {
+	defer close(s.stopped)
+	for {
+		var first *writeReq
+		select {
+		case first = <-s.writes:
+		case <-s.stop:
+			return
+		}
+		batch := []*writeReq{first}
+	gather:
+		for len(batch) < s.cfg.MaxBatch {
+			select {
+			case r := <-s.writes:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+type writeStats struct{ commits, writes atomic.Int64 }
+
+// WriteStats reports how many transactions the writer committed and how
+// many successful Write calls they carried since Open: writes/commits is the average
+// group-commit batch.
+func (s *Store) WriteStats() (commits, writes int64) {
+	return s.stats.commits.Load(), s.stats.writes.Load()
+}
+
+func (s *Store) commit(batch []*writeReq) {
+	errs := make([]error, len(batch))
+	reply := func() {
+		for i, r := range batch {
+			r.done <- errs[i]
+		}
+	}
+	// The transaction is not bound to any caller's context: one caller giving
+	// up must not roll back the others (and an interrupted statement inside
+	// a SQLite transaction rolls back the whole transaction).
+	tx, err := s.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		s.noteFailure(fmt.Errorf("begin: %w", err))
+		for i := range errs {
+			errs[i] = fmt.Errorf("begin: %w", err)
+		}
+		reply()
+		return
+	}
+	ok, wrote, failed := 0, false, false
+	single := len(batch) == 1
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if !single {
+			if _, err := tx.Exec("SAVEPOINT w"); err != nil {
+				errs[i] = err
+				continue
+			}
+		}
+		err := run(r.fn, &Tx{tx: tx, ctx: context.WithoutCancel(r.ctx)})
+		if err != nil && storageError(err) {
+			s.noteFailure(err)
+			failed = true
+		}
+		switch {
+		case err != nil && single:
+			errs[i] = err
+		case err != nil:
+			errs[i] = err
+			if _, rerr := tx.Exec("ROLLBACK TO w; RELEASE w"); rerr != nil {
+				// The transaction is unusable; fail the batch.
+				s.abort(tx, errs, fmt.Errorf("rollback to savepoint: %w", rerr))
+				reply()
+				return
+			}
+		default:
+			ok++
+			wrote = wrote || !r.probe
+			if !single {
+				if _, err := tx.Exec("RELEASE w"); err != nil {
+					s.abort(tx, errs, fmt.Errorf("release savepoint: %w", err))
+					reply()
+					return
+				}
+			}
+		}
+	}
+	if ok == 0 {
+		_ = tx.Rollback()
+		reply()
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		s.log.Error("store: commit failed", "err", err, "batch", len(batch))
+		s.noteFailure(fmt.Errorf("commit: %w", err))
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = fmt.Errorf("commit: %w", err)
+			}
+		}
+	} else {
+		s.stats.commits.Add(1)
+		s.stats.writes.Add(int64(ok))
+		if wrote && !failed {
+			s.noteSuccess()
+		}
+	}
+	reply()
+}
+
+func (s *Store) abort(tx *sql.Tx, errs []error, err error) {
+	_ = tx.Rollback()
+	if storageError(err) {
+		s.noteFailure(err)
+	}
+	for i := range errs {
+		if errs[i] == nil {
+			errs[i] = err
+		}
+	}
+}
+
+// run calls fn, turning a panic into an error so one bad caller cannot take
+// the committer (and every other writer) down.
+func run(fn func(bridge.Tx) error, tx *Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("write panicked: %v", p)
+		}
+	}()
+	return fn(tx)
+}
