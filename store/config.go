@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"log/slog"
 	"runtime"
 	"time"
 
@@ -62,3 +63,12 @@ func (c Config) Validate() error {
 
 // ErrClosed is returned by writes after Close.
 var ErrClosed = errors.New("store is closed")
+
+// Options are what a backend is opened with besides its config.
+type Options struct {
+	Log *slog.Logger // nil: discard
+	// Clock stamps the store's own bookkeeping (cursor and event times,
+	// migration times, failure windows); writes get their times from the
+	// caller. Nil: the system clock.
+	Clock bridge.Clock
+}

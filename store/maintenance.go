@@ -109,6 +109,8 @@ type DeleteOptions struct {
 	// attachment paths (bridge.Attachment.Path) of the messages it deleted.
 	// The caller removes the files: the store only knows the rows.
 	Files func(paths []string)
+	// Now stamps the audit row (zero: the store's clock).
+	Now time.Time
 }
 
 // Defaults fills unset fields.

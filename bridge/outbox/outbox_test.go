@@ -552,7 +552,7 @@ func TestOutboxRetriesTheThreadRecordNotTheOpening(t *testing.T) {
 func recordWhileLocked(t *testing.T, op string, hold time.Duration) (*outboxRig, bridge.ThreadRef) {
 	t.Helper()
 	path := t.TempDir() + "/t.db"
-	st, err := sqlite.Open(store.Config{Path: path, BusyTimeout: bridge.Duration(50 * time.Millisecond)}, nil)
+	st, err := sqlite.Open(store.Config{Path: path, BusyTimeout: bridge.Duration(50 * time.Millisecond)}, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/console"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
+	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
@@ -29,7 +30,7 @@ func (c *cli) migrateCmd() *cobra.Command {
 			if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 				return err
 			}
-			st, err := sqlite.Open(cfg.Store, nil)
+			st, err := openStore(cfg.Store, store.Options{})
 			if err != nil {
 				return err
 			}
@@ -76,7 +77,7 @@ func onOff(b bool) string {
 
 // openReadOnly opens the database for read-only CLI commands; the daemon
 // may be running (WAL lets both read).
-func (c *cli) openReadOnly() (*config.Config, *sqlite.Store, error) {
+func (c *cli) openReadOnly() (*config.Config, store.DB, error) {
 	cfg, err := c.loadConfig()
 	if err != nil {
 		return nil, nil, err
@@ -84,7 +85,7 @@ func (c *cli) openReadOnly() (*config.Config, *sqlite.Store, error) {
 	if _, err := os.Stat(cfg.Store.Path); err != nil {
 		return nil, nil, fmt.Errorf("no database at %s yet: start `threadline serve` (or run `threadline migrate`) first", cfg.Store.Path)
 	}
-	st, err := sqlite.Open(cfg.Store, nil)
+	st, err := openStore(cfg.Store, store.Options{})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -28,14 +28,13 @@ import (
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/metrics"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store"
-	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 // app is a wired daemon: every part built, nothing running yet.
 type app struct {
 	cfg      *config.Config
 	log      *slog.Logger
-	st       *sqlite.Store
+	st       store.DB
 	engine   *engine.Engine
 	dir      *team.Directory
 	outbox   *outbox.Outbox
@@ -78,7 +77,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	a.st, err = sqlite.Open(cfg.Store, log)
+	a.st, err = openStore(cfg.Store, store.Options{Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +144,8 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 // banner says what runs and where, and why the rest does not.
 func (a *app) banner(w io.Writer) {
 	fmt.Fprintf(w, "Threadline %s is running.\n\n", versionString())
-	fmt.Fprintf(w, "  %-9s %s (schema v%d, synchronous=%s)\n", "database", a.cfg.Store.Path, sqlite.LatestVersion(), a.cfg.Store.Synchronous)
+	d := a.st.Describe()
+	fmt.Fprintf(w, "  %-9s %s (%s, schema v%d, %s)\n", "database", d.Location, d.Backend, a.st.LatestVersion(), d.Durability)
 	for _, m := range a.applied {
 		fmt.Fprintf(w, "  %-9s applied migration %s\n", "", m.Name)
 	}

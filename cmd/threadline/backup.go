@@ -10,7 +10,6 @@ import (
 
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
 	"github.com/threadlinehq/threadline/store"
-	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 func (c *cli) backupCmd() *cobra.Command {
@@ -56,7 +55,7 @@ To restore: stop threadline, copy FILE over the configured store.path
 
 // openExisting opens the configured database without requiring its schema
 // to match this binary (backups are taken before upgrades, too).
-func (c *cli) openExisting() (*config.Config, *sqlite.Store, error) {
+func (c *cli) openExisting() (*config.Config, store.DB, error) {
 	cfg, err := c.loadConfig()
 	if err != nil {
 		return nil, nil, err
@@ -64,7 +63,7 @@ func (c *cli) openExisting() (*config.Config, *sqlite.Store, error) {
 	if _, err := os.Stat(cfg.Store.Path); err != nil {
 		return nil, nil, fmt.Errorf("no database at %s: check store.path (or THREADLINE_DB)", cfg.Store.Path)
 	}
-	st, err := sqlite.Open(cfg.Store, nil)
+	st, err := openStore(cfg.Store, store.Options{})
 	if err != nil {
 		return nil, nil, err
 	}

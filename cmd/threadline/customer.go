@@ -13,7 +13,6 @@ import (
 
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/store"
-	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 func (c *cli) customerCmd() *cobra.Command {
@@ -137,7 +136,7 @@ unless --yes.`,
 	return cmd
 }
 
-func (c *cli) showCustomer(cmd *cobra.Command, st *sqlite.Store, id bridge.CustomerID) error {
+func (c *cli) showCustomer(cmd *cobra.Command, st store.DB, id bridge.CustomerID) error {
 	ctx := cmd.Context()
 	cu, err := st.Customer(ctx, id)
 	if errors.Is(err, bridge.ErrNotFound) {

@@ -18,6 +18,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/adapters/telegram"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
+	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
@@ -146,7 +147,7 @@ func (d *doctor) database(parent context.Context) {
 		d.add("database", warn, path+" does not exist yet", "`threadline serve` or `threadline migrate` creates it")
 		return
 	}
-	st, err := sqlite.Open(d.cfg.Store, nil)
+	st, err := openStore(d.cfg.Store, store.Options{})
 	if err != nil {
 		d.add("database", fail, err.Error(), "check the path (store.path, THREADLINE_DB) and that this user may read and write it and its directory")
 		return

@@ -20,6 +20,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
+	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
@@ -249,7 +250,7 @@ func TestEndToEndWebChatConsoleAndRestart(t *testing.T) {
 	// While the daemon is down, work is committed but not delivered, as if
 	// it crashed right after the commits.
 	cfg, _ := config.Load(cfgPath, config.MapEnv(nil))
-	st, err := sqlite.Open(cfg.Store, nil)
+	st, err := sqlite.Open(cfg.Store, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -178,7 +178,7 @@ func TestOperationsAgainstRunningDaemon(t *testing.T) {
 	}
 
 	// The backup restores: it opens as a current database with the data.
-	rst, err := sqlite.Open(store.Config{Path: bak}, nil)
+	rst, err := sqlite.Open(store.Config{Path: bak}, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

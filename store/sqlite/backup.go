@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 	"github.com/threadlinehq/threadline/store"
@@ -27,7 +26,7 @@ import (
 // is never a half-written file. The result is a self-contained database in
 // rollback-journal mode; Threadline switches it back to WAL when it opens it.
 func (s *Store) Backup(ctx context.Context, dest string, o store.BackupOptions) (store.BackupResult, error) {
-	start := time.Now()
+	start := s.clock.Now()
 	res := store.BackupResult{Path: dest}
 	if o.PagesPerStep <= 0 {
 		o.PagesPerStep = 1024
@@ -54,7 +53,7 @@ func (s *Store) Backup(ctx context.Context, dest string, o store.BackupOptions) 
 	if err := s.copyTo(ctx, tmpPath, o, &res); err != nil {
 		return res, fmt.Errorf("backup: %w", err)
 	}
-	res.CopyDuration = time.Since(start)
+	res.CopyDuration = s.clock.Now().Sub(start)
 	if err := verifyBackup(ctx, tmpPath, &res); err != nil {
 		return res, fmt.Errorf("backup did not verify (nothing was written to %s): %w", dest, err)
 	}
@@ -77,7 +76,7 @@ func (s *Store) Backup(ctx context.Context, dest string, o store.BackupOptions) 
 	if err := syncFile(filepath.Dir(dest)); err != nil {
 		return res, fmt.Errorf("backup: sync directory: %w", err)
 	}
-	res.Duration = time.Since(start)
+	res.Duration = s.clock.Now().Sub(start)
 	return res, nil
 }
 

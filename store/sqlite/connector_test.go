@@ -1,15 +1,16 @@
 package sqlite
 
 import (
-	"github.com/threadlinehq/threadline/store"
 	"path/filepath"
 	"testing"
+
+	"github.com/threadlinehq/threadline/store"
 )
 
 // Every connection, the writer's and the readers', keeps temporary storage
 // (the savepoints' statement journals, sorts) in memory.
 func TestConnectionsKeepTemporaryStorageInMemory(t *testing.T) {
-	s, err := Open(store.Config{Path: filepath.Join(t.TempDir(), "t.db")}, nil)
+	s, err := Open(store.Config{Path: filepath.Join(t.TempDir(), "t.db")}, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func (s *Store) SetCursor(ctx context.Context, adapter, key, value string) error
 	return s.Write(ctx, func(tx bridge.Tx) error {
 		_, err := tx.(*Tx).exec(`INSERT INTO cursors (adapter, key, value, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (adapter, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-			adapter, key, value, time.Now().UnixMilli())
+			adapter, key, value, s.clock.Now().UnixMilli())
 		return err
 	})
 }
@@ -33,7 +33,7 @@ func (s *Store) SetCursor(ctx context.Context, adapter, key, value string) error
 func (s *Store) MarkEvent(ctx context.Context, source, eventID string) (bool, error) {
 	var fresh bool
 	err := s.Write(ctx, func(tx bridge.Tx) error {
-		res, err := tx.(*Tx).exec(`INSERT OR IGNORE INTO seen_events (source, event_id, at) VALUES (?, ?, ?)`, source, eventID, time.Now().UnixMilli())
+		res, err := tx.(*Tx).exec(`INSERT OR IGNORE INTO seen_events (source, event_id, at) VALUES (?, ?, ?)`, source, eventID, s.clock.Now().UnixMilli())
 		if err != nil {
 			return err
 		}

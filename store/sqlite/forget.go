@@ -90,6 +90,9 @@ func (s *Store) CustomerFootprint(ctx context.Context, id bridge.CustomerID) (st
 // meanwhile is deleted too. It ends with one "customer_forgotten" audit row
 // that holds the id and the counts, no personal data.
 func (s *Store) ForgetCustomer(ctx context.Context, id bridge.CustomerID, actor bridge.Actor, o store.DeleteOptions) (store.Deleted, error) {
+	if o.Now.IsZero() {
+		o.Now = s.clock.Now()
+	}
 	var total store.Deleted
 	if _, err := s.Customer(ctx, id); err != nil {
 		return total, fmt.Errorf("customer %d: %w", id, err)
@@ -119,7 +122,7 @@ func (s *Store) ForgetCustomer(ctx context.Context, id bridge.CustomerID, actor 
 			}
 			all := total
 			all.Add(d)
-			if err := t.Audit(bridge.AuditEntry{Actor: actor, Action: "customer_forgotten", At: time.Now(),
+			if err := t.Audit(bridge.AuditEntry{Actor: actor, Action: "customer_forgotten", At: o.Now,
 				Detail: fmt.Sprintf("customer %d: %d conversations, %d messages, %d identities, %d attachment files deleted",
 					id, all.Conversations, all.Messages, all.Identities, all.Files)}); err != nil {
 				return err

@@ -38,7 +38,7 @@ func (h *health) failing(now time.Time, window time.Duration) bool {
 func (s *Store) LastError() (error, time.Time) {
 	s.health.mu.Lock()
 	defer s.health.mu.Unlock()
-	if !s.health.failing(time.Now(), s.cfg.FailureWindow) {
+	if !s.health.failing(s.clock.Now(), s.cfg.FailureWindow) {
 		return nil, time.Time{}
 	}
 	return s.health.err, s.health.at
@@ -61,7 +61,7 @@ func storageError(err error) bool {
 
 // noteFailure records a storage failure; the first of an episode is logged.
 func (s *Store) noteFailure(err error) {
-	now := time.Now()
+	now := s.clock.Now()
 	s.health.mu.Lock()
 	first := !s.health.failing(now, s.cfg.FailureWindow)
 	if first {
@@ -78,7 +78,7 @@ func (s *Store) noteFailure(err error) {
 // noteSuccess records a commit that wrote something; the first after a
 // failure is logged.
 func (s *Store) noteSuccess() {
-	now := time.Now()
+	now := s.clock.Now()
 	s.health.mu.Lock()
 	s.health.lastOK = now
 	announce := s.health.err != nil && !s.health.logged

@@ -47,7 +47,7 @@ func exec(query string, args ...any) func(bridge.Tx) error {
 func TestLastErrorLockedDatabase(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "t.db")
-	s, err := sqlite.Open(store.Config{Path: path, BusyTimeout: bridge.Duration(100 * time.Millisecond), FailureWindow: time.Nanosecond}, nil)
+	s, err := sqlite.Open(store.Config{Path: path, BusyTimeout: bridge.Duration(100 * time.Millisecond), FailureWindow: time.Nanosecond}, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestLastErrorLockedDatabase(t *testing.T) {
 func TestLastErrorDiskFull(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "t.db")
-	s, err := sqlite.Open(store.Config{Path: path, FailureWindow: time.Nanosecond}, nil)
+	s, err := sqlite.Open(store.Config{Path: path, FailureWindow: time.Nanosecond}, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"github.com/threadlinehq/threadline/store"
 	"time"
+
+	"github.com/threadlinehq/threadline/store"
 )
 
 // CommitStats reports how writes went since Open. A function failing

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/store"
@@ -127,7 +126,7 @@ func (s *Store) MigrateTo(ctx context.Context, version int) ([]store.Migration, 
 			return applied, fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)`,
-			m.Version, m.Name, time.Now().UnixMilli()); err != nil {
+			m.Version, m.Name, s.clock.Now().UnixMilli()); err != nil {
 			_ = tx.Rollback()
 			return applied, fmt.Errorf("record migration %s: %w", m.Name, err)
 		}

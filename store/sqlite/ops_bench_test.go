@@ -26,7 +26,7 @@ const (
 func buildBig(b *testing.B, path string) *sqlite.Store {
 	b.Helper()
 	ctx := context.Background()
-	s, err := sqlite.Open(store.Config{Path: path}, nil)
+	s, err := sqlite.Open(store.Config{Path: path}, store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func BenchmarkPurge200k(b *testing.B) {
 		if _, err := src.Backup(context.Background(), path, store.BackupOptions{}); err != nil {
 			b.Fatal(err)
 		}
-		s, err := sqlite.Open(store.Config{Path: path}, nil)
+		s, err := sqlite.Open(store.Config{Path: path}, store.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -15,7 +15,7 @@ import (
 func BenchmarkRawInsertPerTx(b *testing.B) {
 	for _, sync := range []string{"normal", "full"} {
 		b.Run(sync, func(b *testing.B) {
-			st, err := sqlite.Open(store.Config{Path: filepath.Join(b.TempDir(), "raw.db"), Synchronous: sync}, nil)
+			st, err := sqlite.Open(store.Config{Path: filepath.Join(b.TempDir(), "raw.db"), Synchronous: sync}, store.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

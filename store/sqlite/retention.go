@@ -39,6 +39,9 @@ func (s *Store) PreviewPurge(ctx context.Context, before time.Time) (store.Reten
 // "retention_purged" audit row (no conversation, no personal data).
 func (s *Store) PurgeClosed(ctx context.Context, before time.Time, o store.DeleteOptions) (store.Deleted, error) {
 	var total store.Deleted
+	if o.Now.IsZero() {
+		o.Now = s.clock.Now()
+	}
 	err := s.deleteLoop(ctx, o, &total, func(t *Tx, limit int) ([]bridge.ConversationID, []bridge.CustomerID, error) {
 		return t.pickConversations(`SELECT id, customer_id FROM conversations WHERE `+retentionWhere+` ORDER BY id LIMIT ?2`, ms(before), limit)
 	})
@@ -46,7 +49,7 @@ func (s *Store) PurgeClosed(ctx context.Context, before time.Time, o store.Delet
 		return total, err
 	}
 	err = s.Write(ctx, func(tx bridge.Tx) error {
-		return tx.Audit(bridge.AuditEntry{Actor: bridge.SystemActor(), Action: "retention_purged", At: time.Now(),
+		return tx.Audit(bridge.AuditEntry{Actor: bridge.SystemActor(), Action: "retention_purged", At: o.Now,
 			Detail: fmt.Sprintf("closed before %s: %d conversations, %d messages, %d customers deleted",
 				before.UTC().Format(time.RFC3339), total.Conversations, total.Messages, total.Customers)})
 	})

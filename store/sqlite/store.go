@@ -23,6 +23,7 @@ type Store struct {
 	w       *sql.DB // exactly one connection: SQLite has one writer
 	r       *sql.DB // read pool
 	log     *slog.Logger
+	clock   bridge.Clock
 	writes  chan *writeReq
 	stop    chan struct{}
 	stopped chan struct{}
@@ -32,8 +33,9 @@ type Store struct {
 
 // Open opens (creating if needed) the database file. It does not migrate;
 // call Migrate, or CheckSchema for read-only use.
-func Open(cfg store.Config, log *slog.Logger) (*Store, error) {
+func Open(cfg store.Config, o store.Options) (*Store, error) {
 	cfg.Defaults()
+	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -70,7 +72,7 @@ func Open(cfg store.Config, log *slog.Logger) (*Store, error) {
 	r.SetMaxOpenConns(cfg.ReadConnections)
 	r.SetMaxIdleConns(cfg.ReadConnections)
 	s := &Store{
-		cfg: cfg, w: w, r: r, log: log,
+		cfg: cfg, w: w, r: r, log: log, clock: bridge.OrSystem(o.Clock),
 		writes: make(chan *writeReq), stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
 	go s.committer()
@@ -95,6 +97,16 @@ type dsnConnector struct {
 
 func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
 func (c dsnConnector) Driver() driver.Driver                        { return c.drv }
+
+// Describe names the backend and its file.
+func (s *Store) Describe() store.Description {
+	return store.Description{Backend: "sqlite", Location: s.cfg.Path, Durability: "synchronous=" + s.cfg.Synchronous}
+}
+
+// LatestVersion is the newest migration this binary knows.
+func (s *Store) LatestVersion() int { return LatestVersion() }
+
+var _ store.DB = (*Store)(nil)
 
 // Path is the database file.
 func (s *Store) Path() string { return s.cfg.Path }

@@ -20,7 +20,7 @@ import (
 func TestMigrateFreshIdempotentAndTooNew(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.db")
-	s, err := sqlite.Open(store.Config{Path: path}, nil)
+	s, err := sqlite.Open(store.Config{Path: path}, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 }
 
 func TestWriteAfterCloseAndCancelledContext(t *testing.T) {
-	s, err := sqlite.Open(store.Config{Path: filepath.Join(t.TempDir(), "c.db")}, nil)
+	s, err := sqlite.Open(store.Config{Path: filepath.Join(t.TempDir(), "c.db")}, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -180,7 +180,7 @@ func TestUpgradeFromEveryVersion(t *testing.T) {
 		t.Run(fmt.Sprintf("from_v%d", from), func(t *testing.T) {
 			ctx := context.Background()
 			path := filepath.Join(t.TempDir(), "old.db")
-			s, err := sqlite.Open(store.Config{Path: path}, nil)
+			s, err := sqlite.Open(store.Config{Path: path}, store.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -241,7 +241,7 @@ func TestUpgradeFromEveryVersion(t *testing.T) {
 
 func TestMigrateToIsForwardOnly(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(store.Config{Path: filepath.Join(t.TempDir(), "f.db")}, nil)
+	s, err := sqlite.Open(store.Config{Path: filepath.Join(t.TempDir(), "f.db")}, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func Open(t testing.TB) *sqlite.Store {
 // OpenAt opens (and migrates) the store at path, closed when the test ends.
 func OpenAt(t testing.TB, path string) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(store.Config{Path: path}, nil)
+	s, err := sqlite.Open(store.Config{Path: path}, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

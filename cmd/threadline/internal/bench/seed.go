@@ -18,7 +18,7 @@ import (
 // `messages` customer messages spread over them, in chunks so progress can
 // be shown. It writes with SQL for speed: the point is the resulting data.
 func Seed(ctx context.Context, path string, open, messages int, progress func(done, total int)) error {
-	st, err := sqlite.Open(store.Config{Path: path}, nil)
+	st, err := sqlite.Open(store.Config{Path: path}, store.Options{})
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func SweepTimes(ctx context.Context, dir string, open int, progress func(done, t
 	if err := Seed(ctx, path, open, 0, progress); err != nil {
 		return 0, 0, err
 	}
-	st, err := sqlite.Open(store.Config{Path: path}, nil)
+	st, err := sqlite.Open(store.Config{Path: path}, store.Options{})
 	if err != nil {
 		return 0, 0, err
 	}

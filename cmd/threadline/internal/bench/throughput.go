@@ -31,7 +31,7 @@ func Start(dir, synchronous string) (*Rig, error) { return StartWith(dir, synchr
 
 // StartWith is Start with the engine and outbox counting into m (nil: no metrics).
 func StartWith(dir, synchronous string, m metrics.Counters) (*Rig, error) {
-	st, err := sqlite.Open(store.Config{Path: filepath.Join(dir, "bench.db"), Synchronous: synchronous}, nil)
+	st, err := sqlite.Open(store.Config{Path: filepath.Join(dir, "bench.db"), Synchronous: synchronous}, store.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func (r *Rig) Close() {
 // RawTxPerSecond measures one small insert per transaction through the
 // same writer for d: the physical commit rate of these settings.
 func RawTxPerSecond(dir, synchronous string, d time.Duration) (float64, error) {
-	st, err := sqlite.Open(store.Config{Path: filepath.Join(dir, "raw.db"), Synchronous: synchronous}, nil)
+	st, err := sqlite.Open(store.Config{Path: filepath.Join(dir, "raw.db"), Synchronous: synchronous}, store.Options{})
 	if err != nil {
 		return 0, err
 	}

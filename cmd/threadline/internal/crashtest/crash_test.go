@@ -645,7 +645,7 @@ func checkDatabase(t *testing.T, dir string, customers []*customer, slack *fakes
 	if err := db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
 		t.Errorf("integrity_check after the crashes: %q %v", ok, err)
 	}
-	st, err := sqlite.Open(store.Config{Path: dir + "/threadline.db"}, nil)
+	st, err := sqlite.Open(store.Config{Path: dir + "/threadline.db"}, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

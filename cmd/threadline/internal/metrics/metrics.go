@@ -28,16 +28,21 @@ import (
 	"github.com/threadlinehq/threadline/bridge/outbox"
 	"github.com/threadlinehq/threadline/bridge/sla"
 	"github.com/threadlinehq/threadline/store"
-	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 // Namespace prefixes every Threadline metric.
 const Namespace = "threadline"
 
+// Source is what metrics read from the store at scrape time.
+type Source interface {
+	QueueStats(ctx context.Context, now time.Time) (store.QueueStats, error)
+	CommitStats() store.CommitStats
+}
+
 // Options wires the metrics.
 type Options struct {
 	// Store is read at scrape time for queue gauges (nil: none).
-	Store *sqlite.Store
+	Store Source
 	// Conns is the adapters' connection state (nil: no adapter gauge).
 	Conns *live.State
 	// Adapters are the configured channels and surfaces. Their series are
