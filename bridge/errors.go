@@ -73,7 +73,7 @@ func RetryAfter(d time.Duration, err error) error { return &RateLimitError{Retry
 // HTTPStatusError classifies an HTTP answer from a platform API the way the
 // outbox needs it: 429 -> RateLimitError (Retry-After honoured), other 4xx ->
 // Permanent, 5xx and anything else -> transient.
-func HTTPStatusError(status int, retryAfter string, body string) error {
+func HTTPStatusError(status int, retryAfter string, body string, now time.Time) error {
 	body = strings.TrimSpace(body)
 	if len(body) > 300 {
 		body = body[:300] + "..."
@@ -81,7 +81,7 @@ func HTTPStatusError(status int, retryAfter string, body string) error {
 	err := fmt.Errorf("HTTP %d: %s", status, body)
 	switch {
 	case status == http.StatusTooManyRequests:
-		return RetryAfter(ParseRetryAfter(retryAfter, time.Now()), err)
+		return RetryAfter(ParseRetryAfter(retryAfter, now), err)
 	case status == http.StatusRequestTimeout:
 		return err
 	case status >= 400 && status < 500:

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/team"
 	"github.com/threadlinehq/threadline/commands"
@@ -18,7 +19,7 @@ func TestStatsCommand(t *testing.T) {
 	st := storetest.Open(t)
 	now := time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC) // 16:00 in Berlin
 	clock := now.Add(-6 * time.Hour)
-	eng := engine.New(engine.Options{Store: st, Now: func() time.Time { return clock },
+	eng := engine.New(engine.Options{Store: st, Clock: clocktest.Func(func() time.Time { return clock }),
 		Directory: team.New(team.Config{Timezone: "Europe/Berlin"})})
 	table, err := commands.All()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/team"
 	"github.com/threadlinehq/threadline/commands"
@@ -36,7 +37,7 @@ func workflowRig(t *testing.T) (*wfRig, bridge.ConversationID) {
 		Timezone:  "UTC",
 	})
 	r := &wfRig{st: st, now: time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)}
-	r.eng = engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Directory: dir, Now: func() time.Time { return r.now }})
+	r.eng = engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Directory: dir, Clock: clocktest.Func(func() time.Time { return r.now })})
 	table, err := commands.All()
 	if err != nil {
 		t.Fatal(err)

@@ -124,7 +124,7 @@ func (r *rig) start() {
 	go func() { defer r.wg.Done(); r.ob.Run(ctx) }()
 	go func() {
 		defer r.wg.Done()
-		live.Supervise(ctx, "email", testLog(r.t), 200*time.Millisecond, func(ctx context.Context) error { return r.ad.Run(ctx, r.eng) })
+		live.Supervise(ctx, nil, "email", testLog(r.t), 200*time.Millisecond, func(ctx context.Context) error { return r.ad.Run(ctx, r.eng) })
 	}()
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakeslack"
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/outbox"
 	"github.com/threadlinehq/threadline/bridge/team"
@@ -73,7 +74,7 @@ func newGroupRig(t *testing.T, wf team.Config, groups map[string][]string) *grou
 	}
 	notices := &engineRef{}
 	g.surface = slack.New(cfg, slack.Options{Events: st, Notices: notices, CommandPrefix: "!", AttachmentDir: t.TempDir(),
-		Groups: ids, GroupTTL: 5 * time.Minute, Now: g.clock.Now,
+		Groups: ids, GroupTTL: 5 * time.Minute, Clock: clocktest.Func(g.clock.Now),
 		Log: slog.New(slog.NewTextHandler(g.log, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	dir := team.New(wf)
 	dir.SetGroups(g.surface)

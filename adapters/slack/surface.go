@@ -28,7 +28,7 @@ type Options struct {
 	Log        *slog.Logger
 	Events     bridge.EventLog // dedupes commands redelivered by Slack
 	Notices    Noticer         // queues staff-only notices through the outbox
-	Now        func() time.Time
+	Clock      bridge.Clock    // nil: the system clock
 	// CommandPrefix is the staff command prefix ("!"), used to turn buttons
 	// and "@threadline claim" into command text.
 	CommandPrefix string
@@ -90,20 +90,18 @@ func New(cfg Config, o Options) *Surface {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+	o.Clock = bridge.OrSystem(o.Clock)
 	opts := []slack.Option{slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(o.HTTPClient)}
 	if cfg.AppToken != "" {
 		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
 	}
 	api := slack.New(cfg.BotToken, opts...)
-	s := &Surface{cfg: cfg, api: api, opts: o, log: o.Log, users: newUserCache(api, o.Now)}
+	s := &Surface{cfg: cfg, api: api, opts: o, log: o.Log, users: newUserCache(api, o.Clock.Now)}
 	if len(o.Groups) > 0 {
-		s.groups = newGroupCache(api, o.Now, o.GroupTTL, o.Log, o.Groups)
+		s.groups = newGroupCache(api, o.Clock.Now, o.GroupTTL, o.Log, o.Groups)
 	}
 	if o.CatchUp != nil {
-		s.cu = &live.CatchUp{Store: o.CatchUp, Surface: Platform, Log: o.Log, Now: o.Now}
+		s.cu = &live.CatchUp{Store: o.CatchUp, Surface: Platform, Log: o.Log, Clock: o.Clock}
 	}
 	return s
 }

@@ -82,10 +82,16 @@ type timer struct {
 
 func (t *timer) C() <-chan time.Time { return t.c }
 
+// Stop disarms the timer; as with time.Timer since Go 1.23, no stale
+// value is received after it returns.
 func (t *timer) Stop() bool {
 	c := t.clock
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	select {
+	case <-t.c:
+	default:
+	}
 	for i, x := range c.timers {
 		if x == t {
 			c.timers = append(c.timers[:i], c.timers[i+1:]...)
@@ -123,4 +129,15 @@ func (c *Clock) BlockUntil(n int) {
 	for c.Timers() < n {
 		<-c.added
 	}
+}
+
+// Func is a clock that reads the time from now, for code that only asks
+// the time (the engine); its timers panic: use New for code that waits.
+func Func(now func() time.Time) bridge.Clock { return funcClock(now) }
+
+type funcClock func() time.Time
+
+func (f funcClock) Now() time.Time { return f() }
+func (f funcClock) NewTimer(time.Duration) bridge.Timer {
+	panic("clocktest.Func clocks have no timers; use clocktest.New")
 }

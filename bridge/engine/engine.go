@@ -39,7 +39,7 @@ type Engine struct {
 	cfg      Config
 	dir      *team.Directory
 	sla      *sla.SLA
-	now      func() time.Time
+	clock    bridge.Clock
 	log      *slog.Logger
 	notify   func()
 	metrics  Metrics
@@ -50,7 +50,7 @@ type Options struct {
 	Store    bridge.Store
 	Surfaces []bridge.Platform // active staff surfaces; every conversation is mirrored to each
 	Config   Config
-	Now      func() time.Time // defaults to time.Now
+	Clock    bridge.Clock // nil: the system clock
 	Log      *slog.Logger
 	Notify   func() // called after a commit that queued outbox rows (wakes the worker)
 	// Directory holds departments, staff roles, rules and templates
@@ -64,9 +64,6 @@ type Options struct {
 
 // NewEngine builds an Engine.
 func New(o Options) *Engine {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -88,7 +85,7 @@ func New(o Options) *Engine {
 	if o.SLA == nil {
 		o.SLA = sla.New(sla.Config{})
 	}
-	return &Engine{store: o.Store, surfaces: o.Surfaces, cfg: o.Config, dir: o.Directory, sla: o.SLA, now: o.Now, log: o.Log, notify: o.Notify,
+	return &Engine{store: o.Store, surfaces: o.Surfaces, cfg: o.Config, dir: o.Directory, sla: o.SLA, clock: bridge.OrSystem(o.Clock), log: o.Log, notify: o.Notify,
 		metrics: orNoEngineMetrics(o.Metrics)}
 }
 
@@ -104,8 +101,10 @@ func (e *Engine) Surfaces() []bridge.Platform { return e.surfaces }
 // Store exposes the read side for surfaces and commands.
 func (e *Engine) Store() bridge.Reader { return e.store }
 
-// Now is the engine's clock.
-func (e *Engine) Now() time.Time { return e.now() }
+// Now is the engine's clock's time.
+func (e *Engine) Now() time.Time { return e.clock.Now() }
+
+func (e *Engine) now() time.Time { return e.clock.Now() }
 
 // Deliver stores an inbound customer message, finds or opens its
 // conversation and queues the staff posts, all in one transaction.
@@ -657,14 +656,14 @@ func (e *Engine) Close(ctx context.Context, sc StaffContext, reason string) (bri
 
 // Reopen reopens a closed conversation.
 func (e *Engine) Reopen(ctx context.Context, sc StaffContext) (bridge.Conversation, error) {
-	return e.Act(ctx, sc, "reopen", func(_ bridge.Tx, c *bridge.Conversation, _ time.Time) (Outcome, error) {
+	return e.Act(ctx, sc, "reopen", func(_ bridge.Tx, c *bridge.Conversation, now time.Time) (Outcome, error) {
 		if c.Status != bridge.StatusClosed {
 			return Outcome{}, bridge.Reject("%s is not closed (it is %s).", c.ID, c.Status)
 		}
 		c.Status, c.ClosedAt, c.CloseReason = bridge.StatusOpen, time.Time{}, ""
 		o := Outcome{Notice: fmt.Sprintf("%s reopened this conversation.", sc.Actor.Name)}
 		if t := e.sla.Config().ReopenNotice; t != "" {
-			o.Customer = append(o.Customer, rules.RenderTemplate(t, e.templateVars(*c, sc.Actor, time.Now())))
+			o.Customer = append(o.Customer, rules.RenderTemplate(t, e.templateVars(*c, sc.Actor, now)))
 		}
 		return o, nil
 	})

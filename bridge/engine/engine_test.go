@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/sqlite"
@@ -42,7 +43,7 @@ type rig struct {
 func newRig(t *testing.T, surfaces ...bridge.Platform) *rig {
 	st := storetest.Open(t)
 	c := newClock()
-	eng := engine.New(engine.Options{Store: st, Surfaces: surfaces, Now: c.Now,
+	eng := engine.New(engine.Options{Store: st, Surfaces: surfaces, Clock: clocktest.Func(c.Now),
 		Config: engine.Config{ReopenWindow: 24 * time.Hour}})
 	return &rig{st: st, eng: eng, clock: c}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/sla"
 )
@@ -38,7 +39,7 @@ func TestMetricsCountSLANags(t *testing.T) {
 	c := mondayClock()
 	r := newSLARig(t, t.TempDir()+"/s.db", c)
 	m := &nagCounter{}
-	eng := engine.New(engine.Options{Store: r.st, Surfaces: []bridge.Platform{"slack"}, Now: c.Now,
+	eng := engine.New(engine.Options{Store: r.st, Surfaces: []bridge.Platform{"slack"}, Clock: clocktest.Func(c.Now),
 		SLA: sla.New(slaConfig()), Metrics: m})
 	ctx := context.Background()
 	if _, err := eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "a", Name: "Anna", Text: "hello"}); err != nil {

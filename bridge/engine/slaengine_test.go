@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/sla"
 	"github.com/threadlinehq/threadline/bridge/team"
@@ -44,7 +45,7 @@ func newSLARig(t *testing.T, path string, c *clock) *slaRig {
 		DefaultDepartment: "support",
 		Staff:             []team.StaffConfig{{ID: "slack:U0LEAD", Name: "Lea", Role: "lead"}},
 	})
-	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Now: c.Now, Directory: dir,
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Clock: clocktest.Func(c.Now), Directory: dir,
 		SLA: sla.New(slaConfig()), Config: engine.Config{ReopenWindow: 7 * 24 * time.Hour}})
 	return &slaRig{st: st, eng: eng, clock: c, path: path}
 }

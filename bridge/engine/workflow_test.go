@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/rules"
 	"github.com/threadlinehq/threadline/bridge/team"
@@ -17,7 +18,7 @@ import (
 func workflowEngine(t *testing.T, cfg team.Config) (*rig, *engine.Engine) {
 	st := storetest.Open(t)
 	c := newClock()
-	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Now: c.Now,
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Clock: clocktest.Func(c.Now),
 		Directory: team.New(cfg), Config: engine.Config{ReopenWindow: time.Hour}})
 	return &rig{st: st, eng: eng, clock: c}, eng
 }

@@ -45,7 +45,7 @@ type CatchUp struct {
 	Store   CatchUpStore
 	Surface bridge.Platform
 	Log     *slog.Logger
-	Now     func() time.Time // default time.Now
+	Clock   bridge.Clock // nil: the system clock
 
 	mu     sync.Mutex
 	live   bool
@@ -55,12 +55,9 @@ type CatchUp struct {
 
 const catchUpKey = "listening_until"
 
-func (c *CatchUp) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
-}
+func (c *CatchUp) clock() bridge.Clock { return bridge.OrSystem(c.Clock) }
+
+func (c *CatchUp) now() time.Time { return c.clock().Now() }
 
 // Since reports from when the surface must catch up, and false when there
 // is nothing to do (first start: no beat recorded yet). It never reaches
@@ -107,7 +104,7 @@ func (c *CatchUp) Beat(ctx context.Context) {
 // Run beats every CatchUpBeat until ctx ends, then a last time (a clean stop
 // records how long the surface listened).
 func (c *CatchUp) Run(ctx context.Context) {
-	t := time.NewTicker(CatchUpBeat)
+	t := c.clock().NewTimer(CatchUpBeat)
 	defer t.Stop()
 	for {
 		select {
@@ -116,8 +113,9 @@ func (c *CatchUp) Run(ctx context.Context) {
 			c.Beat(sctx)
 			cancel()
 			return
-		case <-t.C:
+		case <-t.C():
 			c.Beat(ctx)
+			t.Reset(CatchUpBeat)
 		}
 	}
 }
@@ -161,7 +159,7 @@ func (c *CatchUp) Do(ctx context.Context, thread func(ctx context.Context, ref b
 		return err
 	}
 	if ok {
-		start, handled := time.Now(), 0
+		start, handled := c.now(), 0
 		for _, ref := range threads {
 			n, err := thread(ctx, ref, since)
 			handled += n
@@ -175,7 +173,7 @@ func (c *CatchUp) Do(ctx context.Context, thread func(ctx context.Context, ref b
 				lvl = c.Log.Info
 			}
 			lvl("caught up on staff messages written while not listening", "surface", c.Surface, "since", since.UTC().Format(time.RFC3339),
-				"threads", len(threads), "handled", handled, "took", time.Since(start).Round(time.Millisecond))
+				"threads", len(threads), "handled", handled, "took", c.now().Sub(start).Round(time.Millisecond))
 		}
 	}
 	c.Caught(ctx)
@@ -224,10 +222,8 @@ func (c *CatchUp) Serve(ctx context.Context, catchUp func(context.Context) error
 			if c.Log != nil {
 				c.Log.Warn("catching up on staff messages written while not listening failed; retrying", "surface", c.Surface, "err", err, "in", wait)
 			}
-			select {
-			case <-ctx.Done():
+			if !bridge.Sleep(c.clock(), wait, ctx.Done()) {
 				return
-			case <-time.After(wait):
 			}
 		}
 	}

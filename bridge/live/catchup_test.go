@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/live"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
@@ -16,7 +17,7 @@ func TestCatchUpMarks(t *testing.T) {
 	st := storetest.Open(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	c := &live.CatchUp{Store: st, Surface: "slack", Now: func() time.Time { return now }}
+	c := &live.CatchUp{Store: st, Surface: "slack", Clock: clocktest.Func(func() time.Time { return now })}
 	if _, _, ok, err := c.Start(ctx); ok || err != nil {
 		t.Fatalf("first start: ok=%v err=%v, want nothing to do", ok, err)
 	}

@@ -29,12 +29,9 @@ type Status struct {
 	Detail string
 }
 
-// NewConnState starts with no adapters; now defaults to time.Now.
-func NewState(now func() time.Time) *State {
-	if now == nil {
-		now = time.Now
-	}
-	return &State{now: now, conns: make(map[bridge.Platform]*Status)}
+// NewState starts with no adapters (nil clock: the system clock).
+func NewState(clock bridge.Clock) *State {
+	return &State{now: bridge.OrSystem(clock).Now, conns: make(map[bridge.Platform]*Status)}
 }
 
 // Adapter registers an adapter (not connected yet: "connecting") and

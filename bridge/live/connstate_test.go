@@ -6,12 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/live"
 )
 
 func TestConnStateTracksReportsAndRestarts(t *testing.T) {
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	s := live.NewState(func() time.Time { return now })
+	s := live.NewState(clocktest.Func(func() time.Time { return now }))
 	slack := s.Adapter("slack")
 	web := s.Adapter("webchat")
 	if got := s.Snapshot(); len(got) != 2 || got[0].Connected || got[0].Detail != "connecting" || got[0].Ever {

@@ -4,27 +4,28 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/threadlinehq/threadline/bridge"
 )
 
 // Supervise runs fn until ctx ends, restarting it with exponential backoff
 // (1s doubling to max) when it returns early or panics. Adapters report
 // failures by returning; they never exit the process.
-func Supervise(ctx context.Context, name string, log *slog.Logger, maxBackoff time.Duration, fn func(context.Context) error) {
+func Supervise(ctx context.Context, clock bridge.Clock, name string, log *slog.Logger, maxBackoff time.Duration, fn func(context.Context) error) {
+	clock = bridge.OrSystem(clock)
 	backoff := time.Second
 	for {
-		start := time.Now()
+		start := clock.Now()
 		err := runSafely(ctx, fn)
 		if ctx.Err() != nil {
 			return
 		}
-		if time.Since(start) > 2*maxBackoff {
+		if clock.Now().Sub(start) > 2*maxBackoff {
 			backoff = time.Second // it ran fine for a while; start over
 		}
 		log.Error("adapter stopped; restarting", "adapter", name, "err", err, "in", backoff)
-		select {
-		case <-ctx.Done():
+		if !bridge.Sleep(clock, backoff, ctx.Done()) {
 			return
-		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, maxBackoff)
 	}

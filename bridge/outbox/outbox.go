@@ -73,7 +73,7 @@ type Outbox struct {
 	surfaces map[bridge.Platform]bridge.StaffSurface
 	channels map[bridge.Platform]bridge.CustomerChannel
 	cfg      Config
-	now      func() time.Time
+	clock    bridge.Clock
 	log      *slog.Logger
 	wake     chan struct{}
 	pacer    *pacer
@@ -88,7 +88,7 @@ type Options struct {
 	Surfaces []bridge.StaffSurface
 	Channels []bridge.CustomerChannel
 	Config   Config
-	Now      func() time.Time
+	Clock    bridge.Clock // nil: the system clock; backoff and pacing waits use its timers
 	Log      *slog.Logger
 	// Jitter returns a factor in [0,1) for backoff randomisation; tests fix it.
 	Jitter func() float64
@@ -100,9 +100,6 @@ type Options struct {
 // NewOutbox builds the worker.
 func New(o Options) *Outbox {
 	o.Config.Defaults()
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -110,7 +107,7 @@ func New(o Options) *Outbox {
 		o.Jitter = rand.Float64
 	}
 	ob := &Outbox{
-		store: o.Store, cfg: o.Config, now: o.Now, log: o.Log, jitter: o.Jitter,
+		store: o.Store, cfg: o.Config, clock: bridge.OrSystem(o.Clock), log: o.Log, jitter: o.Jitter,
 		surfaces: make(map[bridge.Platform]bridge.StaffSurface), channels: make(map[bridge.Platform]bridge.CustomerChannel),
 		wake: make(chan struct{}, 1), metrics: orNoOutboxMetrics(o.Metrics),
 	}
@@ -168,7 +165,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 	sending := 0
 	done := make(chan result, maxInflight)
 	sent := make(chan struct{}, maxInflight)
-	timer := time.NewTimer(time.Hour)
+	timer := o.clock.NewTimer(time.Hour)
 	defer timer.Stop()
 	// Due rows are read in batches into a local queue and handed out from
 	// there; the queue is refilled when it runs dry or gets old, not on every
@@ -178,7 +175,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 	for {
 		wait := 5 * time.Second // safety net; commits wake us via Notify
 		if free := min(o.cfg.Workers-sending, maxInflight-len(inflight)); free > 0 {
-			now := o.now()
+			now := o.clock.Now()
 			started, short := 0, false
 			for refills := 0; started < free && refills < 2 && !short; refills++ {
 				if len(queue) == 0 || now.Sub(queuedAt) > queueMaxAge {
@@ -234,7 +231,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 			sending--
 		case r := <-done:
 			o.finish(inflight, r)
-		case <-timer.C:
+		case <-timer.C():
 		}
 		// Take every other event that is already waiting, then query once.
 		for more := true; more; {
@@ -284,13 +281,13 @@ func (o *Outbox) finish(inflight map[lane]bridge.OutboxID, r result) {
 }
 
 func (o *Outbox) drain(inflight map[lane]bridge.OutboxID, done chan result) {
-	deadline := time.NewTimer(o.cfg.Drain.D())
+	deadline := o.clock.NewTimer(o.cfg.Drain.D())
 	defer deadline.Stop()
 	for len(inflight) > 0 {
 		select {
 		case r := <-done:
 			o.finish(inflight, r)
-		case <-deadline.C:
+		case <-deadline.C():
 			o.log.Warn("outbox: shutdown before sends finished; they stay queued", "in_flight", len(inflight))
 			return
 		}
@@ -322,7 +319,7 @@ func (o *Outbox) process(ctx context.Context, it bridge.OutboxItem, sent func())
 	// must still be written.
 	wctx, wcancel := o.deadline(ctx)
 	defer wcancel()
-	now := o.now()
+	now := o.clock.Now()
 	log := o.log.With("outbox_id", it.ID, "conversation", it.Conversation, "target", it.Target, "kind", it.Kind)
 	var werr error
 	var rl *bridge.RateLimitError
@@ -361,7 +358,7 @@ func (o *Outbox) process(ctx context.Context, it bridge.OutboxItem, sent func())
 	if werr != nil {
 		// The row stays as it was and is tried again; a send may repeat once.
 		log.Error("outbox: recording the outcome failed", "err", werr)
-		res.blockUntil = o.now().Add(time.Second)
+		res.blockUntil = o.clock.Now().Add(time.Second)
 		return res
 	}
 	switch {
@@ -388,7 +385,7 @@ func (o *Outbox) deadline(ctx context.Context) (context.Context, context.CancelF
 // retrying the platform call instead would open a second thread.
 func (o *Outbox) recordThread(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform, ref bridge.ThreadRef) error {
 	log := o.log.With("conversation", conv, "surface", surface)
-	return o.recordDone(ctx, log, "a new thread", func(tx bridge.Tx) error { return tx.SetThread(conv, surface, ref, o.now()) })
+	return o.recordDone(ctx, log, "a new thread", func(tx bridge.Tx) error { return tx.SetThread(conv, surface, ref, o.clock.Now()) })
 }
 
 // recordDone writes what a platform call did, with its own deadline. When
@@ -409,12 +406,12 @@ func (o *Outbox) recordDone(ctx context.Context, log *slog.Logger, what string, 
 	log.Error("outbox: recording "+what+" failed; retrying the record, not the platform call", "err", err)
 	wait := 100 * time.Millisecond
 	for {
-		t := time.NewTimer(wait)
+		t := o.clock.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
-		case <-t.C:
+		case <-t.C():
 		}
 		if err := write(); err == nil {
 			return nil

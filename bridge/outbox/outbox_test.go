@@ -43,7 +43,7 @@ func (h *httpChannel) Send(ctx context.Context, d bridge.Delivery) (bridge.Exter
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 {
-		return bridge.ExternalRef{}, bridge.HTTPStatusError(resp.StatusCode, resp.Header.Get("Retry-After"), string(b))
+		return bridge.ExternalRef{}, bridge.HTTPStatusError(resp.StatusCode, resp.Header.Get("Retry-After"), string(b), time.Now())
 	}
 	return bridge.ExternalRef{Platform: "webchat", ID: strings.TrimSpace(string(b))}, nil
 }

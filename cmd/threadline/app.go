@@ -34,6 +34,7 @@ import (
 type app struct {
 	cfg      *config.Config
 	log      *slog.Logger
+	clock    bridge.Clock
 	st       store.DB
 	engine   *engine.Engine
 	dir      *team.Directory
@@ -68,7 +69,7 @@ type statusLine struct {
 // buildApp opens the store, migrates, and wires adapters. It listens on
 // the ports (so "address in use" is reported before anything starts).
 func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, err error) {
-	a = &app{cfg: cfg, log: log, mux: http.NewServeMux(), dir: team.New(cfg.Workflow)}
+	a = &app{cfg: cfg, log: log, clock: bridge.SystemClock(), mux: http.NewServeMux(), dir: team.New(cfg.Workflow)}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -77,7 +78,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	a.st, err = openStore(cfg.Store, store.Options{Log: log})
+	a.st, err = openStore(cfg.Store, store.Options{Log: log, Clock: a.clock})
 	if err != nil {
 		return nil, err
 	}
@@ -110,14 +111,14 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 	a.wireOps()
 
 	// Core.
-	a.outbox = outbox.New(outbox.Options{Store: a.st, Surfaces: a.surfaces, Channels: a.channels,
+	a.outbox = outbox.New(outbox.Options{Store: a.st, Clock: a.clock, Surfaces: a.surfaces, Channels: a.channels,
 		Config: cfg.Outbox, Log: log.With("part", "outbox"), Metrics: a.counters()})
 	var names []bridge.Platform
 	for _, s := range a.surfaces {
 		names = append(names, s.Name())
 	}
 	prio, _ := bridge.ParsePriority(cfg.Conversations.DefaultPriority)
-	a.engine = engine.New(engine.Options{Store: a.st, Surfaces: names, Log: log, Notify: a.outbox.Notify,
+	a.engine = engine.New(engine.Options{Store: a.st, Clock: a.clock, Surfaces: names, Log: log, Notify: a.outbox.Notify,
 		Directory: a.dir, SLA: sla.New(cfg.SLA), Metrics: a.counters(),
 		Config: engine.Config{ReopenWindow: cfg.Conversations.ReopenWindow.D(), DefaultPriority: prio, MaxMessageBytes: cfg.Conversations.MaxMessageBytes}})
 	table, err := commands.All()
@@ -198,14 +199,14 @@ func (a *app) run(ctx context.Context) error {
 		inWG.Add(1)
 		go func() {
 			defer inWG.Done()
-			live.Supervise(inCtx, string(ch.Name()), a.log, time.Minute, a.supervised(ch.Name(), func(ctx context.Context) error { return ch.Run(ctx, a.engine) }))
+			live.Supervise(inCtx, a.clock, string(ch.Name()), a.log, time.Minute, a.supervised(ch.Name(), func(ctx context.Context) error { return ch.Run(ctx, a.engine) }))
 		}()
 	}
 	for _, s := range a.surfaces {
 		inWG.Add(1)
 		go func() {
 			defer inWG.Done()
-			live.Supervise(inCtx, string(s.Name()), a.log, time.Minute, a.supervised(s.Name(), func(ctx context.Context) error { return s.Run(ctx, a.handler) }))
+			live.Supervise(inCtx, a.clock, string(s.Name()), a.log, time.Minute, a.supervised(s.Name(), func(ctx context.Context) error { return s.Run(ctx, a.handler) }))
 		}()
 	}
 	srv := &http.Server{Handler: a.publicHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}

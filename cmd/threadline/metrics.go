@@ -21,7 +21,7 @@ type connHandle struct {
 // http.metrics is false, the Prometheus metrics. It runs after the
 // adapters are wired and before the core, which counts into the metrics.
 func (a *app) wireOps() {
-	a.conns = live.NewState(nil)
+	a.conns = live.NewState(a.clock)
 	a.connOf = map[bridge.Platform]connHandle{}
 	var names []bridge.Platform
 	track := func(name bridge.Platform, adapter any) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
@@ -27,7 +28,7 @@ func statsDB(t *testing.T) (string, *sqlite.Store) {
 	cfgPath := writeConfig(t, dir)
 	st := storetest.OpenAt(t, filepath.Join(dir, "threadline.db"))
 	clock := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	eng := engine.New(engine.Options{Store: st, Now: func() time.Time { return clock }})
+	eng := engine.New(engine.Options{Store: st, Clock: clocktest.Func(func() time.Time { return clock })})
 	lea := bridge.Actor{ID: "console:lea", Name: "Lea"}
 	step := func(d time.Duration, err error) {
 		t.Helper()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/sqlite"
@@ -39,7 +40,7 @@ type opsFixture struct {
 func newOpsFixture(t *testing.T) *opsFixture {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	f := &opsFixture{t: t, s: storetest.Open(t), clock: &clock{t: now}, now: now, dir: t.TempDir()}
-	f.e = engine.New(engine.Options{Store: f.s, Surfaces: []bridge.Platform{"console"}, Now: f.clock.now})
+	f.e = engine.New(engine.Options{Store: f.s, Surfaces: []bridge.Platform{"console"}, Clock: clocktest.Func(f.clock.now)})
 	return f
 }
 

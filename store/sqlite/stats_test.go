@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/stats"
 	"github.com/threadlinehq/threadline/store/sqlite"
@@ -38,7 +39,7 @@ func statsFixture(t *testing.T) *sqlite.Store {
 	ctx := context.Background()
 	st := storetest.Open(t)
 	clk := &testClock{}
-	eng := engine.New(engine.Options{Store: st, Now: clk.Now})
+	eng := engine.New(engine.Options{Store: st, Clock: clocktest.Func(clk.Now)})
 	alice := bridge.Actor{ID: "slack:UALICE", Name: "Alice"}
 	bob := bridge.Actor{ID: "discord:42", Name: "Bob"}
 	must := func(err error) {

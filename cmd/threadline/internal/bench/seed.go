@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/sla"
 	"github.com/threadlinehq/threadline/store"
@@ -92,7 +93,7 @@ func SweepTimes(ctx context.Context, dir string, open int, progress func(done, t
 	defer st.Close()
 	sla := sla.New(sla.Config{Policies: []sla.PolicyConfig{{Name: "seed", FirstResponse: bridge.Duration(4 * time.Hour)}}})
 	clock := time.Now()
-	eng := engine.New(engine.Options{Store: st, SLA: sla, Now: func() time.Time { return clock }})
+	eng := engine.New(engine.Options{Store: st, SLA: sla, Clock: clocktest.Func(func() time.Time { return clock })})
 	start := time.Now()
 	if err := eng.Sweep(ctx); err != nil {
 		return 0, 0, err

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/sqlite"
@@ -31,7 +32,7 @@ func fixture(t *testing.T) *sqlite.Store {
 	var mu sync.Mutex
 	now := time.Date(2026, 5, 4, 9, 30, 0, 0, time.UTC)
 	tick := func() time.Time { mu.Lock(); defer mu.Unlock(); now = now.Add(time.Minute); return now }
-	e := engine.New(engine.Options{Store: s, Surfaces: []bridge.Platform{"console"}, Now: tick})
+	e := engine.New(engine.Options{Store: s, Surfaces: []bridge.Platform{"console"}, Clock: clocktest.Func(tick)})
 	res, err := e.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "v-anna", Name: "Anna", ExternalID: "w1",
 		Subject: "Login problem / can't <sign> in!", Text: "I cannot log in\nsince Tuesday & it says \"error\"",
 		Attachments: []bridge.Attachment{{Name: "screen shot.png", MIME: "image/png", Size: 2048, URL: "https://files.example/s.png"}}})

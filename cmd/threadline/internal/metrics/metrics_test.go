@@ -13,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/live"
 	"github.com/threadlinehq/threadline/bridge/sla"
@@ -45,11 +46,11 @@ func TestStoreGaugesAreCachedAndConnectionStateReported(t *testing.T) {
 	st := storetest.Open(t)
 	now := time.Now() // outbox rows are stamped with the real time
 	clock := func() time.Time { return now }
-	conns := live.NewState(clock)
+	conns := live.NewState(clocktest.Func(clock))
 	conns.Adapter("slack").Up("Socket Mode")
 	conns.Adapter("telegram")
 	m := New(Options{Store: st, Conns: conns, Adapters: []bridge.Platform{"webchat", "slack", "telegram"}, Now: clock})
-	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Now: clock})
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Clock: clocktest.Func(clock)})
 	if _, err := eng.Deliver(context.Background(), bridge.InboundMessage{Channel: "webchat", Address: "v1", Text: "hi"}); err != nil {
 		t.Fatal(err)
 	}
