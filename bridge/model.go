@@ -174,3 +174,9 @@ func (p Priority) Rank() int {
 	}
 	return 2
 }
+
+// SystemMessage is Threadline's own notice to staff in conv's threads
+// (never sent to the customer); mentions are pinged where it is shown.
+func SystemMessage(conv ConversationID, text string, now time.Time, mentions ...StaffID) Message {
+	return Message{Conversation: conv, Direction: DirSystem, Author: "Threadline", Body: text, CreatedAt: now, Mentions: mentions}
+}

@@ -209,6 +209,7 @@ func (e *Engine) Deliver(ctx context.Context, m bridge.InboundMessage) (bridge.D
 		if err := tx.UpdateConversation(conv); err != nil {
 			return err
 		}
+		q := e.queue(tx, conv.ID, now)
 		customer := bridge.Actor{ID: bridge.StaffID("customer:" + m.Address), Name: name}
 		switch {
 		case created:
@@ -223,19 +224,12 @@ func (e *Engine) Deliver(ctx context.Context, m bridge.InboundMessage) (bridge.D
 			if err := tx.Audit(bridge.AuditEntry{Conversation: conv.ID, Actor: customer, Action: "reopened", Detail: "customer wrote again", At: now}); err != nil {
 				return err
 			}
-			if err := e.systemMessage(tx, conv.ID, "Reopened: the customer wrote again.", now, ""); err != nil {
+			if _, err := q.system("Reopened: the customer wrote again.", ""); err != nil {
 				return err
 			}
 		}
-		for _, s := range e.surfaces {
-			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv.ID, Target: s, Kind: bridge.KindStaffPost, Message: msg.ID}, now); err != nil {
-				return err
-			}
-			if (reopened || statusChanged) && !created {
-				if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv.ID, Target: s, Kind: bridge.KindCard}, now); err != nil {
-					return err
-				}
-			}
+		if err := q.mirror(msg.ID, "", (reopened || statusChanged) && !created); err != nil {
+			return err
 		}
 		if wake.Notice != "" {
 			if err := e.effects(tx, conv.ID, Outcome{Notice: wake.Notice, Mentions: wake.Mentions}, now); err != nil {
@@ -363,7 +357,7 @@ func (e *Engine) ReplyWith(ctx context.Context, sc StaffContext, text string, at
 		}
 		c.Status = bridge.StatusWaiting
 		e.slaSync(c, false, slaStaffReply, now)
-		return cardChanged, tx.Enqueue(bridge.OutboxRow{Conversation: c.ID, Target: c.Channel, Kind: bridge.KindCustomerSend, Message: msg.ID}, now)
+		return cardChanged, e.queue(tx, c.ID, now).customer(c.Channel, msg.ID)
 	})
 	return id, warning, err
 }
@@ -421,7 +415,7 @@ func (e *Engine) staffMessage(ctx context.Context, sc StaffContext, dir bridge.D
 				return err
 			}
 		}
-		if err := e.mirror(tx, c.ID, msg.ID, sc.Surface, cardChanged, now); err != nil {
+		if err := e.queue(tx, c.ID, now).mirror(msg.ID, sc.Surface, cardChanged); err != nil {
 			return err
 		}
 		return tx.Audit(bridge.AuditEntry{Conversation: c.ID, Actor: sc.Actor, Action: action, Detail: fmt.Sprintf("message %d", msg.ID), At: now})
@@ -448,39 +442,6 @@ func (e *Engine) duplicateStaff(tx bridge.Tx, sc StaffContext) (bridge.MessageID
 		return 0, nil
 	}
 	return 0, err
-}
-
-// mirror posts a staff-written message on every surface except the one it
-// was written on (which already shows it).
-func (e *Engine) mirror(tx bridge.Tx, conv bridge.ConversationID, msg bridge.MessageID, origin bridge.Platform, card bool, now time.Time) error {
-	for _, s := range e.surfaces {
-		if s != origin {
-			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindStaffPost, Message: msg}, now); err != nil {
-				return err
-			}
-		}
-		if card {
-			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindCard}, now); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// systemMessage stores a staff-visible notice and posts it on every surface
-// (payload is passed through to the outbox rows).
-func (e *Engine) systemMessage(tx bridge.Tx, conv bridge.ConversationID, text string, now time.Time, payload string) error {
-	msg := bridge.Message{Conversation: conv, Direction: bridge.DirSystem, Author: "Threadline", Body: text, CreatedAt: now}
-	if err := tx.InsertMessage(&msg, 0); err != nil {
-		return err
-	}
-	for _, s := range e.surfaces {
-		if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindStaffPost, Message: msg.ID, Payload: payload}, now); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Outcome is what a Mutation reports back to Act.
@@ -545,6 +506,7 @@ func (e *Engine) Act(ctx context.Context, sc StaffContext, action string, fn Mut
 
 // effects queues what an Outcome asks for.
 func (e *Engine) effects(tx bridge.Tx, conv bridge.ConversationID, o Outcome, now time.Time) error {
+	q := e.queue(tx, conv, now)
 	if len(o.Customer) > 0 {
 		c, err := tx.Conversation(conv)
 		if err != nil {
@@ -557,45 +519,31 @@ func (e *Engine) effects(tx bridge.Tx, conv bridge.ConversationID, o Outcome, no
 		}
 	}
 	if o.Notice != "" {
-		msg := bridge.Message{Conversation: conv, Direction: bridge.DirSystem, Author: "Threadline", Body: o.Notice, CreatedAt: now, Mentions: o.Mentions}
-		if err := tx.InsertMessage(&msg, 0); err != nil {
+		if _, err := q.system(o.Notice, "", o.Mentions...); err != nil {
 			return err
-		}
-		for _, s := range e.surfaces {
-			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindStaffPost, Message: msg.ID}, now); err != nil {
-				return err
-			}
 		}
 		if o.Announce != "" {
 			payload, _ := json.Marshal(bridge.AnnouncePayload{Department: o.Announce, Text: o.Notice, Mentions: o.Mentions})
-			for _, s := range e.surfaces {
-				if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindAnnounce, Payload: string(payload)}, now); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	kind := bridge.KindCard
-	if o.Move {
-		kind = bridge.KindMove
-	}
-	for _, s := range e.surfaces {
-		if o.NoCard {
-			break
-		}
-		if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: kind}, now); err != nil {
-			return err
-		}
-		if o.Move && o.Summary != "" {
-			// Queued behind the move in the same lane: it lands in the new
-			// thread, which is mapped before anything else is posted there.
-			b, _ := json.Marshal(bridge.NoticePayload{Text: o.Summary})
-			if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: s, Kind: bridge.KindNotice, Payload: string(b)}, now); err != nil {
+			if err := q.staff(bridge.KindAnnounce, 0, string(payload), ""); err != nil {
 				return err
 			}
 		}
 	}
-	return nil
+	switch {
+	case o.NoCard:
+		return nil
+	case !o.Move:
+		return q.cards()
+	}
+	// The summary is queued behind the move in the same lane: it lands in
+	// the new thread, which is mapped before anything else is posted there.
+	summary, _ := json.Marshal(bridge.NoticePayload{Text: o.Summary})
+	return q.each(func(s bridge.Platform) error {
+		if err := q.row(s, bridge.KindMove, 0, ""); err != nil || o.Summary == "" {
+			return err
+		}
+		return q.row(s, bridge.KindNotice, 0, string(summary))
+	})
 }
 
 // Claim makes the actor the owner.
@@ -631,7 +579,7 @@ func (e *Engine) Release(ctx context.Context, sc StaffContext) (bridge.Conversat
 
 // Close closes the conversation with an optional reason.
 func (e *Engine) Close(ctx context.Context, sc StaffContext, reason string) (bridge.Conversation, error) {
-	return e.Act(ctx, sc, "close", func(_ bridge.Tx, c *bridge.Conversation, now time.Time) (Outcome, error) {
+	return e.Act(ctx, sc, "close", func(tx bridge.Tx, c *bridge.Conversation, now time.Time) (Outcome, error) {
 		if c.Status == bridge.StatusClosed {
 			return Outcome{}, bridge.Reject("%s is already closed.", c.ID)
 		}
@@ -642,12 +590,11 @@ func (e *Engine) Close(ctx context.Context, sc StaffContext, reason string) (bri
 		}
 		o := Outcome{Notice: msg, Detail: reason}
 		cfg := e.sla.Config()
-		vars := e.templateVars(*c, sc.Actor, now)
 		if cfg.CloseNotice != "" {
-			o.Customer = append(o.Customer, rules.RenderTemplate(cfg.CloseNotice, vars))
+			o.Customer = append(o.Customer, e.render(cfg.CloseNotice, *c, sc.Actor, now, tx))
 		}
 		if cfg.Satisfaction.Enabled && c.Unreachable == "" {
-			o.Customer = append(o.Customer, rules.RenderTemplate(cfg.Satisfaction.Question, vars))
+			o.Customer = append(o.Customer, e.render(cfg.Satisfaction.Question, *c, sc.Actor, now, tx))
 			c.CSATAskedAt = now
 		}
 		return o, nil
@@ -656,14 +603,14 @@ func (e *Engine) Close(ctx context.Context, sc StaffContext, reason string) (bri
 
 // Reopen reopens a closed conversation.
 func (e *Engine) Reopen(ctx context.Context, sc StaffContext) (bridge.Conversation, error) {
-	return e.Act(ctx, sc, "reopen", func(_ bridge.Tx, c *bridge.Conversation, now time.Time) (Outcome, error) {
+	return e.Act(ctx, sc, "reopen", func(tx bridge.Tx, c *bridge.Conversation, now time.Time) (Outcome, error) {
 		if c.Status != bridge.StatusClosed {
 			return Outcome{}, bridge.Reject("%s is not closed (it is %s).", c.ID, c.Status)
 		}
 		c.Status, c.ClosedAt, c.CloseReason = bridge.StatusOpen, time.Time{}, ""
 		o := Outcome{Notice: fmt.Sprintf("%s reopened this conversation.", sc.Actor.Name)}
 		if t := e.sla.Config().ReopenNotice; t != "" {
-			o.Customer = append(o.Customer, rules.RenderTemplate(t, e.templateVars(*c, sc.Actor, now)))
+			o.Customer = append(o.Customer, e.render(t, *c, sc.Actor, now, tx))
 		}
 		return o, nil
 	})
@@ -672,11 +619,8 @@ func (e *Engine) Reopen(ctx context.Context, sc StaffContext) (bridge.Conversati
 // Notice queues staff-only text for one surface's thread (command feedback
 // that must show in the thread). It is not stored as a message.
 func (e *Engine) Notice(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform, text string) error {
-	payload, _ := json.Marshal(bridge.NoticePayload{Text: text})
 	now := e.now()
-	err := e.store.Write(ctx, func(tx bridge.Tx) error {
-		return tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: surface, Kind: bridge.KindNotice, Payload: string(payload)}, now)
-	})
+	err := e.store.Write(ctx, func(tx bridge.Tx) error { return e.queue(tx, conv, now).notice(surface, text) })
 	if err == nil {
 		e.notify()
 	}
@@ -695,25 +639,26 @@ func (e *Engine) ThreadGone(ctx context.Context, surface bridge.Platform, ref br
 	if err != nil {
 		return err
 	}
-	if active, err := e.store.Thread(ctx, conv, surface); err != nil || active != ref {
-		return nil // already replaced
-	}
 	now := e.now()
+	replaced := false
 	err = e.store.Write(ctx, func(tx bridge.Tx) error {
+		replaced = false
+		if active, err := tx.ActiveThread(conv, surface); errors.Is(err, bridge.ErrNotFound) || (err == nil && active != ref) {
+			return nil // already replaced
+		} else if err != nil {
+			return err
+		}
 		if err := tx.DeactivateThread(conv, surface, ref, now); err != nil {
 			return err
 		}
-		msg := bridge.Message{Conversation: conv, Direction: bridge.DirSystem, Author: "Threadline", CreatedAt: now,
-			Body: fmt.Sprintf("The %s thread of this conversation was deleted; it continues here. The earlier history is linked above.", surface)}
-		if err := tx.InsertMessage(&msg, 0); err != nil {
+		text := fmt.Sprintf("The %s thread of this conversation was deleted; it continues here. The earlier history is linked above.", surface)
+		if _, err := e.queue(tx, conv, now).system(text, surface); err != nil {
 			return err
 		}
-		if err := tx.Audit(bridge.AuditEntry{Conversation: conv, Actor: bridge.SystemActor(), Action: "thread_replaced", Detail: string(surface) + " " + string(ref), At: now}); err != nil {
-			return err
-		}
-		return tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: surface, Kind: bridge.KindStaffPost, Message: msg.ID}, now)
+		replaced = true
+		return tx.Audit(bridge.AuditEntry{Conversation: conv, Actor: bridge.SystemActor(), Action: "thread_replaced", Detail: string(surface) + " " + string(ref), At: now})
 	})
-	if err == nil {
+	if err == nil && replaced {
 		e.notify()
 	}
 	return err

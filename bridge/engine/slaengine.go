@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/threadlinehq/threadline/bridge"
-	"github.com/threadlinehq/threadline/bridge/rules"
 	"github.com/threadlinehq/threadline/bridge/sla"
 )
 
@@ -261,17 +260,17 @@ func (e *Engine) ladder(c bridge.Conversation, step sla.NagStep, now time.Time) 
 }
 
 // acknowledgement returns the automatic first answer, or "".
-func (e *Engine) acknowledgement(c bridge.Conversation, now time.Time) string {
+func (e *Engine) acknowledgement(tx bridge.Tx, c bridge.Conversation, now time.Time) string {
 	cfg := e.sla.Config().Acknowledgement
 	if !cfg.Enabled {
 		return ""
 	}
 	cal := e.ackCalendar(c)
-	vars := e.templateVars(c, bridge.Actor{Name: "Threadline"}, now)
+	body := cfg.Template
 	if !cal.Open(now) {
-		return rules.RenderTemplate(cfg.OutOfHours, vars)
+		body = cfg.OutOfHours
 	}
-	return rules.RenderTemplate(cfg.Template, vars)
+	return e.render(body, c, bridge.Actor{Name: "Threadline"}, now, tx)
 }
 
 func (e *Engine) ackCalendar(c bridge.Conversation) *sla.Calendar {
@@ -288,10 +287,10 @@ func (e *Engine) ackCalendar(c bridge.Conversation) *sla.Calendar {
 
 // waitEstimate says how long a customer should expect to wait: the first
 // response target, stretched when the queue is long.
-func (e *Engine) waitEstimate(c bridge.Conversation) string {
+func (e *Engine) waitEstimate(c bridge.Conversation, open openCounter) string {
 	pol, ok := e.sla.Policy(c)
 	if !ok || pol.FirstResponse <= 0 {
-		return e.expectedWait(time.Time{})
+		return expectedWait(open)
 	}
 	return "about " + humanWait(pol.FirstResponse)
 }
@@ -348,10 +347,11 @@ func (e *Engine) customerNotice(tx bridge.Tx, conv bridge.ConversationID, channe
 	if err := tx.InsertMessage(&msg, 0); err != nil {
 		return err
 	}
-	if err := tx.Enqueue(bridge.OutboxRow{Conversation: conv, Target: channel, Kind: bridge.KindCustomerSend, Message: msg.ID}, now); err != nil {
+	q := e.queue(tx, conv, now)
+	if err := q.customer(channel, msg.ID); err != nil {
 		return err
 	}
-	return e.mirror(tx, conv, msg.ID, "", false, now)
+	return q.post(msg.ID, "")
 }
 
 // rateIfAnswer records a satisfaction rating when the customer answers the

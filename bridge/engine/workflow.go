@@ -69,61 +69,80 @@ func (e *Engine) routedEffects(tx bridge.Tx, c bridge.Conversation, o rules.Rule
 		}
 	}
 	if o.Reply == "" {
-		return e.customerNotice(tx, c.ID, c.Channel, e.acknowledgement(c, now), now)
+		return e.customerNotice(tx, c.ID, c.Channel, e.acknowledgement(tx, c, now), now)
 	}
 	body, ok := e.dir.Config().Templates[o.Reply]
 	if !ok {
 		return nil
 	}
 	auto := bridge.Actor{ID: "system", Name: "Threadline"}
-	text := rules.RenderTemplate(body, e.templateVars(c, auto, now))
-	msg := bridge.Message{Conversation: c.ID, Direction: bridge.DirStaff, AuthorID: string(auto.ID), Author: auto.Name, Body: text, CreatedAt: now}
-	if err := tx.InsertMessage(&msg, 0); err != nil {
+	text := e.render(body, c, auto, now, tx)
+	if err := e.customerNotice(tx, c.ID, c.Channel, text, now); err != nil {
 		return err
-	}
-	if err := tx.Enqueue(bridge.OutboxRow{Conversation: c.ID, Target: c.Channel, Kind: bridge.KindCustomerSend, Message: msg.ID}, now); err != nil {
-		return err
-	}
-	for _, s := range e.surfaces {
-		if err := tx.Enqueue(bridge.OutboxRow{Conversation: c.ID, Target: s, Kind: bridge.KindStaffPost, Message: msg.ID}, now); err != nil {
-			return err
-		}
 	}
 	return tx.Audit(bridge.AuditEntry{Conversation: c.ID, Actor: bridge.SystemActor(), Action: "auto_reply", Detail: "template " + o.Reply, At: now})
 }
 
-// templateVars are the values templates can use.
-func (e *Engine) templateVars(c bridge.Conversation, agent bridge.Actor, now time.Time) map[string]string {
-	dept := c.Department
-	if d, ok := e.dir.Department(dept); ok {
-		dept = d.Name
-	}
-	return map[string]string{
-		"customer": c.CustomerName, "agent": agent.Name, "conversation": c.ID.String(), "department": dept,
-		"business_hours": e.dir.Config().BusinessHours, "expected_wait": e.waitEstimate(c),
-		"opens": e.ackCalendar(c).NextOpen(now).In(e.dir.Location()).Format("Mon 15:04 MST"),
-	}
+// openCounter counts conversations waiting on staff: bridge.ConversationTx
+// inside a write, readerCount outside.
+type openCounter interface {
+	CountOpen() (int, error)
+}
+
+// render fills a template for conversation c and agent. Each variable is
+// computed only if body uses it: {{expected_wait}} may count the queue.
+func (e *Engine) render(body string, c bridge.Conversation, agent bridge.Actor, now time.Time, open openCounter) string {
+	return rules.RenderTemplateFunc(body, func(name string) string {
+		switch name {
+		case "customer":
+			return c.CustomerName
+		case "agent":
+			return agent.Name
+		case "conversation":
+			return c.ID.String()
+		case "department":
+			if d, ok := e.dir.Department(c.Department); ok {
+				return d.Name
+			}
+			return c.Department
+		case "business_hours":
+			return e.dir.Config().BusinessHours
+		case "expected_wait":
+			return e.waitEstimate(c, open)
+		case "opens":
+			return e.ackCalendar(c).NextOpen(now).In(e.dir.Location()).Format("Mon 15:04 MST")
+		}
+		return ""
+	})
 }
 
 // expectedWait is a rough estimate for customers, from the open queue.
-func (e *Engine) expectedWait(time.Time) string {
-	convs, err := e.store.OpenConversations(context.Background(), 100)
-	if err != nil {
-		return "a few minutes"
-	}
-	open := 0
-	for _, c := range convs {
-		if c.Status == bridge.StatusOpen {
-			open++
-		}
-	}
+func expectedWait(open openCounter) string {
+	n, err := open.CountOpen()
 	switch {
-	case open <= 2:
+	case err != nil || n <= 2:
 		return "a few minutes"
-	case open <= 10:
+	case n <= 10:
 		return "under an hour"
 	}
 	return "a few hours"
+}
+
+// readerCount counts the open queue outside a write (previews of templates).
+type readerCount struct {
+	ctx context.Context
+	r   bridge.ConversationReader
+}
+
+func (rc readerCount) CountOpen() (int, error) {
+	convs, err := rc.r.OpenConversations(rc.ctx, 100)
+	n := 0
+	for _, c := range convs {
+		if c.Status == bridge.StatusOpen {
+			n++
+		}
+	}
+	return n, err
 }
 
 // Template returns a template by name (runtime ones override config ones).
@@ -171,7 +190,7 @@ func (e *Engine) RenderTemplateFor(ctx context.Context, conv bridge.Conversation
 	if err != nil {
 		return "", err
 	}
-	return rules.RenderTemplate(body, e.templateVars(c, agent, e.now())), nil
+	return e.render(body, c, agent, e.now(), readerCount{ctx, e.store}), nil
 }
 
 // SaveTemplate adds or replaces a runtime template.
@@ -251,7 +270,7 @@ func (e *Engine) Handoff(ctx context.Context, sc StaffContext, dept string, to b
 			if err := tx.InsertMessage(&m, 0); err != nil {
 				return Outcome{}, err
 			}
-			if err := e.mirror(tx, c.ID, m.ID, "", false, now); err != nil {
+			if err := e.queue(tx, c.ID, now).post(m.ID, ""); err != nil {
 				return Outcome{}, err
 			}
 		}
@@ -577,7 +596,7 @@ func (e *Engine) recordRating(tx bridge.Tx, c bridge.Conversation, m bridge.Inbo
 	}
 	o := Outcome{Notice: fmt.Sprintf("⭐ The customer rated this conversation %d/5.", score), NoCard: true}
 	if t := e.sla.Config().Satisfaction.Thanks; t != "" {
-		o.Customer = []string{rules.RenderTemplate(t, e.templateVars(c, bridge.SystemActor(), now))}
+		o.Customer = []string{e.render(t, c, bridge.SystemActor(), now, tx)}
 	}
 	*res = bridge.DeliverResult{Conversation: c.ID, Message: msg.ID}
 	_ = cust

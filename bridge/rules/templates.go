@@ -37,8 +37,14 @@ func ValidateTemplate(body string) error {
 
 // RenderTemplate fills {{variables}}; a missing value renders empty.
 func RenderTemplate(body string, vars map[string]string) string {
+	return RenderTemplateFunc(body, func(name string) string { return vars[name] })
+}
+
+// RenderTemplateFunc fills {{variables}} with value(name), asked only for
+// the variables body uses (some values cost a query).
+func RenderTemplateFunc(body string, value func(name string) string) string {
 	return templateVar.ReplaceAllStringFunc(body, func(tok string) string {
-		return vars[templateVar.FindStringSubmatch(tok)[1]]
+		return value(templateVar.FindStringSubmatch(tok)[1])
 	})
 }
 
