@@ -80,6 +80,7 @@ type Outbox struct {
 	jitter   func() float64
 	order    []bridge.Platform // surface names in configuration order
 	metrics  Metrics
+	handle   map[bridge.OutboxKind]handler // handlers.go
 }
 
 // OutboxOptions wires an Outbox.
@@ -128,6 +129,7 @@ func New(o Options) *Outbox {
 	for name, p := range o.Config.Pacing {
 		rates[bridge.Platform(name)] = p
 	}
+	ob.handle = ob.handlers()
 	ob.pacer = newPacer(rates)
 	return ob
 }
@@ -338,7 +340,7 @@ func (o *Outbox) process(ctx context.Context, it bridge.OutboxItem, sent func())
 	case errors.Is(err, bridge.ErrThreadGone) && it.Attempts+1 < o.cfg.MaxAttempts:
 		log.Warn("outbox: staff thread is gone; opening a new one")
 		werr = o.store.Write(wctx, func(tx bridge.Tx) error {
-			ref, terr := o.store.Thread(wctx, it.Conversation, it.Target)
+			ref, terr := tx.ActiveThread(it.Conversation, it.Target)
 			if terr == nil {
 				if terr := tx.DeactivateThread(it.Conversation, it.Target, ref, now); terr != nil {
 					return terr
@@ -430,197 +432,6 @@ func (o *Outbox) backoff(attempt int) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*o.jitter()))
 }
 
-// send performs one row on its platform within SendTimeout (ctx only
-// stops the retrying of records; see deadline).
-func (o *Outbox) send(runCtx context.Context, it bridge.OutboxItem) (bridge.ExternalRef, error) {
-	ctx, cancel := o.deadline(runCtx)
-	defer func() { cancel() }()
-	switch it.Kind {
-	case bridge.KindCustomerSend:
-		ch, ok := o.channels[it.Target]
-		if !ok {
-			return bridge.ExternalRef{}, bridge.Permanent(fmt.Errorf("channel %s is not configured", it.Target))
-		}
-		d, err := o.delivery(ctx, it)
-		if err != nil {
-			return bridge.ExternalRef{}, err
-		}
-		return ch.Send(ctx, d)
-	}
-	s, ok := o.surfaces[it.Target]
-	if !ok {
-		return bridge.ExternalRef{}, bridge.Permanent(fmt.Errorf("staff surface %s is not configured", it.Target))
-	}
-	switch it.Kind {
-	case bridge.KindStaffPost, bridge.KindNotice:
-		ref, opened, err := o.thread(runCtx, ctx, s, it)
-		if err != nil {
-			return bridge.ExternalRef{}, err
-		}
-		if opened {
-			// Opening the thread (a platform call and a commit) may have used
-			// most of the deadline; the post gets its own, or a slow opening
-			// would cut it off after the platform took it, and the retry
-			// would show the message twice.
-			cancel()
-			ctx, cancel = o.deadline(runCtx)
-		}
-		post, err := o.post(ctx, it)
-		if err != nil {
-			return bridge.ExternalRef{}, err
-		}
-		return s.Post(ctx, ref, post)
-	case bridge.KindCard:
-		ref, err := o.store.Thread(ctx, it.Conversation, s.Name())
-		if errors.Is(err, bridge.ErrNotFound) {
-			return bridge.ExternalRef{}, nil // the thread opens with a fresh card later
-		}
-		if err != nil {
-			return bridge.ExternalRef{}, err
-		}
-		view, err := o.store.ConversationView(ctx, it.Conversation)
-		if err != nil {
-			return bridge.ExternalRef{}, err
-		}
-		return bridge.ExternalRef{}, s.UpdateCard(ctx, ref, view)
-	case bridge.KindMove:
-		return bridge.ExternalRef{}, o.move(runCtx, ctx, s, it)
-	case bridge.KindAnnounce:
-		an, ok := s.(bridge.Announcer)
-		if !ok {
-			return bridge.ExternalRef{}, nil
-		}
-		ref, err := o.store.Thread(ctx, it.Conversation, s.Name())
-		if err != nil {
-			if errors.Is(err, bridge.ErrNotFound) {
-				return bridge.ExternalRef{}, nil
-			}
-			return bridge.ExternalRef{}, err
-		}
-		var p bridge.AnnouncePayload
-		if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
-			return bridge.ExternalRef{}, bridge.Permanent(fmt.Errorf("bad announce payload: %w", err))
-		}
-		view, err := o.store.ConversationView(ctx, it.Conversation)
-		if err != nil {
-			return bridge.ExternalRef{}, err
-		}
-		return bridge.ExternalRef{}, an.Announce(ctx, p.Department, ref, view, p.Text, p.Mentions)
-	case bridge.KindReceipt:
-		rs, ok := s.(bridge.ReceiptSurface)
-		if !ok {
-			return bridge.ExternalRef{}, nil
-		}
-		ref, err := o.store.Thread(ctx, it.Conversation, s.Name())
-		if errors.Is(err, bridge.ErrNotFound) {
-			return bridge.ExternalRef{}, nil
-		}
-		if err != nil {
-			return bridge.ExternalRef{}, err
-		}
-		var r bridge.Receipt
-		if err := json.Unmarshal([]byte(it.Payload), &r); err != nil {
-			return bridge.ExternalRef{}, bridge.Permanent(fmt.Errorf("bad receipt payload: %w", err))
-		}
-		return bridge.ExternalRef{}, rs.Receipt(ctx, ref, r)
-	}
-	return bridge.ExternalRef{}, bridge.Permanent(fmt.Errorf("unknown outbox kind %q", it.Kind))
-}
-
-// move re-homes a thread whose department changed, or refreshes its card.
-func (o *Outbox) move(runCtx, ctx context.Context, s bridge.StaffSurface, it bridge.OutboxItem) error {
-	ref, err := o.store.Thread(ctx, it.Conversation, s.Name())
-	if errors.Is(err, bridge.ErrNotFound) {
-		return nil // not posted yet; it will open in the right place
-	}
-	if err != nil {
-		return err
-	}
-	view, err := o.store.ConversationView(ctx, it.Conversation)
-	if err != nil {
-		return err
-	}
-	mover, ok := s.(bridge.ThreadMover)
-	if !ok {
-		return s.UpdateCard(ctx, ref, view)
-	}
-	newRef, moved, err := mover.MoveThread(ctx, ref, view)
-	if err != nil || !moved {
-		if err == nil {
-			err = s.UpdateCard(ctx, ref, view)
-		}
-		return err
-	}
-	return o.recordThread(runCtx, it.Conversation, s.Name(), newRef)
-}
-
-// thread returns the conversation's active thread on s, opening one first
-// if there is none.
-func (o *Outbox) thread(runCtx, ctx context.Context, s bridge.StaffSurface, it bridge.OutboxItem) (ref bridge.ThreadRef, opened bool, err error) {
-	conv := it.Conversation
-	ref, err = o.store.Thread(ctx, conv, s.Name())
-	if err == nil || !errors.Is(err, bridge.ErrNotFound) {
-		return ref, false, err
-	}
-	view, err := o.store.ConversationView(ctx, conv)
-	if err != nil {
-		return "", false, err
-	}
-	if view.PreviousThread, err = o.store.PreviousThread(ctx, conv, s.Name()); err != nil {
-		return "", false, err
-	}
-	if it.Attempts > 0 {
-		// This row failed before, with no thread recorded: perhaps at
-		// opening it, after the platform made it but its answer was lost.
-		view.TriedSince = it.CreatedAt
-	}
-	ref, err = s.OpenThread(ctx, view)
-	if err != nil {
-		return "", false, fmt.Errorf("open thread: %w", err)
-	}
-	return ref, true, o.recordThread(runCtx, conv, s.Name(), ref)
-}
-
-func (o *Outbox) post(ctx context.Context, it bridge.OutboxItem) (bridge.StaffPost, error) {
-	if it.Kind == bridge.KindNotice {
-		var p bridge.NoticePayload
-		if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
-			return bridge.StaffPost{}, bridge.Permanent(fmt.Errorf("bad notice payload: %w", err))
-		}
-		return bridge.StaffPost{Direction: bridge.DirSystem, Author: "Threadline", Text: p.Text, At: it.CreatedAt}, nil
-	}
-	m, err := o.store.Message(ctx, it.Message)
-	if err != nil {
-		return bridge.StaffPost{}, err
-	}
-	return bridge.StaffPost{
-		Message: m.ID, Direction: m.Direction, Author: m.Author, Origin: m.Platform,
-		Text: m.Body, Attachments: m.Attachments, At: m.CreatedAt, Mentions: m.Mentions,
-	}, nil
-}
-
-func (o *Outbox) delivery(ctx context.Context, it bridge.OutboxItem) (bridge.Delivery, error) {
-	m, err := o.store.Message(ctx, it.Message)
-	if err != nil {
-		return bridge.Delivery{}, err
-	}
-	c, err := o.store.Conversation(ctx, it.Conversation)
-	if err != nil {
-		return bridge.Delivery{}, err
-	}
-	if c.Unreachable != "" {
-		return bridge.Delivery{}, fmt.Errorf("%w: %s", bridge.ErrUnreachable, c.Unreachable)
-	}
-	refs, err := o.store.References(ctx, c.ID, c.Channel)
-	if err != nil {
-		return bridge.Delivery{}, err
-	}
-	return bridge.Delivery{
-		Conversation: c.ID, Message: m.ID, Address: c.Address, CustomerName: c.CustomerName,
-		Subject: c.Subject, Author: m.Author, Text: m.Body, Attachments: m.Attachments, References: refs,
-	}, nil
-}
-
 // sent records success and queues the receipt for the staff message that
 // caused a customer send.
 func (o *Outbox) sent(tx bridge.Tx, it bridge.OutboxItem, ext bridge.ExternalRef, now time.Time) error {
@@ -676,8 +487,7 @@ func (o *Outbox) dead(tx bridge.Tx, it bridge.OutboxItem, cause error, now time.
 	default:
 		return nil // card refreshes, receipts and notices are cosmetic
 	}
-	msg := bridge.Message{Conversation: it.Conversation, Direction: bridge.DirSystem, Author: "Threadline",
-		Body: fmt.Sprintf("⚠ %s (message %d): %v", what, it.Message, cause), CreatedAt: now}
+	msg := bridge.SystemMessage(it.Conversation, fmt.Sprintf("⚠ %s (message %d): %v", what, it.Message, cause), now)
 	if err := tx.InsertMessage(&msg, 0); err != nil {
 		return err
 	}
