@@ -156,96 +156,131 @@ type result struct {
 // Run delivers until ctx is cancelled, then waits up to Drain for sends in
 // flight; rows not finished stay pending for the next start.
 func (o *Outbox) Run(ctx context.Context) error {
-	// A row is "in flight" from the moment it is handed to a goroutine until
-	// its outcome is committed; its lane stays busy all that time. Only the
-	// send itself counts against Workers: recording the outcome waits for
-	// the store's group commit, and many outcomes share one transaction
-	// while the next sends already go out.
-	maxInflight := o.cfg.Workers * 16
-	inflight := make(map[lane]bridge.OutboxID)  // lane → the row being sent or recorded
-	held := make(map[bridge.OutboxID]time.Time) // due rows held back by pacing, until when
-	sending := 0
-	done := make(chan result, maxInflight)
-	sent := make(chan struct{}, maxInflight)
+	l := o.newLoop(ctx)
 	timer := o.clock.NewTimer(time.Hour)
 	defer timer.Stop()
-	// Due rows are read in batches into a local queue and handed out from
-	// there; the queue is refilled when it runs dry or gets old, not on every
-	// event, so a busy outbox does not re-run the due query per row.
-	var queue []bridge.OutboxItem
-	var queuedAt time.Time
 	for {
-		wait := 5 * time.Second // safety net; commits wake us via Notify
-		if free := min(o.cfg.Workers-sending, maxInflight-len(inflight)); free > 0 {
-			now := o.clock.Now()
-			started, short := 0, false
-			for refills := 0; started < free && refills < 2 && !short; refills++ {
-				if len(queue) == 0 || now.Sub(queuedAt) > queueMaxAge {
-					var err error
-					queue, err = o.due(ctx, now, inflight, held, &wait)
-					queuedAt, short = now, len(queue) < o.dueBatch()
-					if err != nil && ctx.Err() == nil {
-						o.log.Error("outbox: reading due rows", "err", err)
-						wait = time.Second
-					}
-				}
-				for len(queue) > 0 && started < free {
-					it := queue[0]
-					queue = queue[1:]
-					l := lane{it.Conversation, it.Target}
-					if _, busy := inflight[l]; busy {
-						continue
-					}
-					if _, ok := held[it.ID]; ok {
-						continue
-					}
-					if paced(it.Kind) {
-						if d := o.pacer.reserve(it.Target, o.destination(it), now); d > 0 {
-							held[it.ID] = now.Add(d)
-							wait = min(wait, d)
-							o.metrics.RateLimited(it.Target, d, false)
-							continue
-						}
-					}
-					inflight[l] = it.ID
-					sending++
-					started++
-					go func(it bridge.OutboxItem) { done <- o.process(ctx, it, func() { sent <- struct{}{} }) }(it)
-				}
-				if len(queue) > 0 {
-					break
-				}
-			}
-			if started < free && len(queue) == 0 {
-				// Nothing more is due now: sleep until the next row is.
-				if next, err := o.store.NextOutboxDue(ctx); err == nil && next.After(now) {
-					wait = min(wait, next.Sub(now))
-				}
-			}
-		}
-		timer.Reset(wait)
+		timer.Reset(l.startDue())
 		select {
 		case <-ctx.Done():
-			o.drain(inflight, done)
+			o.drain(l.inflight, l.done)
 			return nil
 		case <-o.wake:
-		case <-sent:
-			sending--
-		case r := <-done:
-			o.finish(inflight, r)
+		case <-l.sent:
+			l.sending--
+		case r := <-l.done:
+			o.finish(l.inflight, r)
 		case <-timer.C():
 		}
-		// Take every other event that is already waiting, then query once.
-		for more := true; more; {
-			select {
-			case <-sent:
-				sending--
-			case r := <-done:
-				o.finish(inflight, r)
-			case <-o.wake:
-			default:
-				more = false
+		l.absorb()
+	}
+}
+
+// loop is the state Run owns. A row is "in flight" from the moment it is
+// handed to a goroutine until its outcome is committed; its lane stays
+// busy all that time. Only the send itself counts against Workers:
+// recording the outcome waits for the store's group commit, and many
+// outcomes share one transaction while the next sends already go out.
+type loop struct {
+	o           *Outbox
+	ctx         context.Context
+	maxInflight int
+	inflight    map[lane]bridge.OutboxID      // lane → the row being sent or recorded
+	held        map[bridge.OutboxID]time.Time // due rows held back by pacing, until when
+	sending     int
+	done        chan result
+	sent        chan struct{}
+	// Due rows are read in batches into a local queue and handed out from
+	// there; the queue is refilled when it runs dry or gets old, not on
+	// every event, so a busy outbox does not re-run the due query per row.
+	queue    []bridge.OutboxItem
+	queuedAt time.Time
+}
+
+func (o *Outbox) newLoop(ctx context.Context) *loop {
+	n := o.cfg.Workers * 16
+	return &loop{o: o, ctx: ctx, maxInflight: n, inflight: make(map[lane]bridge.OutboxID), held: make(map[bridge.OutboxID]time.Time),
+		done: make(chan result, n), sent: make(chan struct{}, n)}
+}
+
+// startDue starts as many due rows as there are free workers and says how
+// long to sleep before looking again (commits wake Run earlier via Notify).
+func (l *loop) startDue() time.Duration {
+	o := l.o
+	wait := 5 * time.Second // safety net
+	free := min(o.cfg.Workers-l.sending, l.maxInflight-len(l.inflight))
+	if free <= 0 {
+		return wait
+	}
+	now := o.clock.Now()
+	started, short := 0, false
+	for refills := 0; started < free && refills < 2 && !short; refills++ {
+		if len(l.queue) == 0 || now.Sub(l.queuedAt) > queueMaxAge {
+			var err error
+			l.queue, err = o.due(l.ctx, now, l.inflight, l.held, &wait)
+			l.queuedAt, short = now, len(l.queue) < o.dueBatch()
+			if err != nil && l.ctx.Err() == nil {
+				o.log.Error("outbox: reading due rows", "err", err)
+				wait = time.Second
 			}
+		}
+		for len(l.queue) > 0 && started < free {
+			it := l.queue[0]
+			l.queue = l.queue[1:]
+			if l.start(it, now, &wait) {
+				started++
+			}
+		}
+		if len(l.queue) > 0 {
+			break
+		}
+	}
+	if started < free && len(l.queue) == 0 {
+		// Nothing more is due now: sleep until the next row is.
+		if next, err := o.store.NextOutboxDue(l.ctx); err == nil && next.After(now) {
+			wait = min(wait, next.Sub(now))
+		}
+	}
+	return wait
+}
+
+// start hands it to a goroutine unless its lane is busy or pacing holds it
+// back (then wait shrinks to when it may go).
+func (l *loop) start(it bridge.OutboxItem, now time.Time, wait *time.Duration) bool {
+	o := l.o
+	ln := lane{it.Conversation, it.Target}
+	if _, busy := l.inflight[ln]; busy {
+		return false
+	}
+	if _, ok := l.held[it.ID]; ok {
+		return false
+	}
+	if paced(it.Kind) {
+		if d := o.pacer.reserve(it.Target, o.destination(it), now); d > 0 {
+			l.held[it.ID] = now.Add(d)
+			*wait = min(*wait, d)
+			o.metrics.RateLimited(it.Target, d, false)
+			return false
+		}
+	}
+	l.inflight[ln] = it.ID
+	l.sending++
+	go func() { l.done <- o.process(l.ctx, it, func() { l.sent <- struct{}{} }) }()
+	return true
+}
+
+// absorb takes every event that is already waiting, so the next startDue
+// queries once for all of them.
+func (l *loop) absorb() {
+	for {
+		select {
+		case <-l.sent:
+			l.sending--
+		case r := <-l.done:
+			l.o.finish(l.inflight, r)
+		case <-l.o.wake:
+		default:
+			return
 		}
 	}
 }

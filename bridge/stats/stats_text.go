@@ -17,28 +17,59 @@ const maxAgentRows = 10
 // and Discord code blocks, a terminal). It stays well under Discord's 2000
 // characters for any window.
 func Format(s Stats) string {
-	var b strings.Builder
-	line := func(label, format string, args ...any) {
-		fmt.Fprintf(&b, "%-16s%s\n", label, fmt.Sprintf(format, args...))
-	}
-	fmt.Fprintf(&b, "Threadline stats · %s (%s)\n\n", windowLabel(s.Since, s.Until), s.Timezone)
-
-	line("Opened", "%d · closed %d · unanswered %d", s.Created, s.Closed, s.Unanswered)
-	line("Right now", "%d open · %d waiting on customer · %d unclaimed", s.Now.Open, s.Now.Waiting, s.Now.Unclaimed)
-	b.WriteByte('\n')
-
-	line("", "%-9s %-9s %s", "median", "p90", "count")
-	timing := func(label string, t Timing) {
-		if t.Count == 0 {
-			line(label, "%-9s %-9s %d", "-", "-", 0)
-			return
+	r := &report{}
+	fmt.Fprintf(&r.b, "Threadline stats · %s (%s)\n\n", windowLabel(s.Since, s.Until), s.Timezone)
+	r.line("Opened", "%d · closed %d · unanswered %d", s.Created, s.Closed, s.Unanswered)
+	r.line("Right now", "%d open · %d waiting on customer · %d unclaimed", s.Now.Open, s.Now.Waiting, s.Now.Unclaimed)
+	r.b.WriteByte('\n')
+	r.timings(s)
+	r.outcomes(s)
+	r.b.WriteByte('\n')
+	if s.Created > 0 {
+		r.list("Channels", countParts(s.ByChannel, 6, ""))
+		if len(s.ByDepartment) > 1 || (len(s.ByDepartment) == 1 && s.ByDepartment[0].Name != "") {
+			r.list("Departments", countParts(s.ByDepartment, 6, "none"))
 		}
-		line(label, "%-9s %-9s %d", ShortDuration(t.Median), ShortDuration(t.P90), t.Count)
 	}
-	timing("First response", s.FirstResponse)
-	timing("Resolution", s.Resolution)
-	b.WriteByte('\n')
+	if len(s.Tags) > 0 {
+		r.list("Top tags", countParts(s.Tags, 10, ""))
+	}
+	if s.Created > 0 {
+		r.b.WriteByte('\n')
+		writeDays(&r.b, s.ByDay)
+	}
+	r.agents(s.Agents)
+	if s.Created == 0 && s.Closed == 0 && len(s.Agents) == 0 {
+		r.b.WriteString("No conversations in this period.\n")
+	}
+	return strings.TrimRight(r.b.String(), "\n")
+}
 
+// report is the text Format builds: labelled lines in a 16-column gutter.
+type report struct{ b strings.Builder }
+
+func (r *report) line(label, format string, args ...any) {
+	fmt.Fprintf(&r.b, "%-16s%s\n", label, fmt.Sprintf(format, args...))
+}
+
+// timings is the median / p90 table of first response and resolution.
+func (r *report) timings(s Stats) {
+	r.line("", "%-9s %-9s %s", "median", "p90", "count")
+	for _, t := range []struct {
+		label string
+		t     Timing
+	}{{"First response", s.FirstResponse}, {"Resolution", s.Resolution}} {
+		if t.t.Count == 0 {
+			r.line(t.label, "%-9s %-9s %d", "-", "-", 0)
+			continue
+		}
+		r.line(t.label, "%-9s %-9s %d", ShortDuration(t.t.Median), ShortDuration(t.t.P90), t.t.Count)
+	}
+	r.b.WriteByte('\n')
+}
+
+// outcomes are SLA attainment, satisfaction and the busiest hours.
+func (r *report) outcomes(s Stats) {
 	sla := []struct {
 		name string
 		a    Attainment
@@ -46,74 +77,61 @@ func Format(s Stats) string {
 	label := "SLA met"
 	for _, x := range sla {
 		if pct, ok := x.a.Percent(); ok {
-			line(label, "%-15s %3.0f%% (%d of %d)", x.name, pct, x.a.Met, x.a.Total())
+			r.line(label, "%-15s %3.0f%% (%d of %d)", x.name, pct, x.a.Met, x.a.Total())
 			label = ""
 		}
 	}
 	if label != "" {
-		line(label, "no SLA outcomes recorded")
+		r.line(label, "no SLA outcomes recorded")
 	}
 	if s.CSAT.Count > 0 {
-		line("Satisfaction", "%.1f / 5 from %d rating%s", s.CSAT.Average, s.CSAT.Count, plural(s.CSAT.Count))
+		r.line("Satisfaction", "%.1f / 5 from %d rating%s", s.CSAT.Average, s.CSAT.Count, plural(s.CSAT.Count))
 	}
 	if len(s.BusiestHours) > 0 {
 		var hs []string
 		for _, h := range s.BusiestHours {
 			hs = append(hs, fmt.Sprintf("%02d-%02dh (%d)", h.Hour, (h.Hour+1)%24, h.Count))
 		}
-		line("Busiest hours", "%s", strings.Join(hs, " · "))
-		line("Per hour", "%s  00h→23h", sparkline(s.ByHour[:]))
+		r.line("Busiest hours", "%s", strings.Join(hs, " · "))
+		r.line("Per hour", "%s  00h→23h", sparkline(s.ByHour[:]))
 	}
-	b.WriteByte('\n')
+}
 
-	list := func(label string, parts []string) {
-		// Wrap at about 80 columns, continuation lines under the first item.
-		cur := ""
-		for _, p := range parts {
-			if cur != "" && utf8.RuneCountInString(cur)+3+utf8.RuneCountInString(p) > 80-16 {
-				line(label, "%s ·", cur)
-				label, cur = "", ""
-			}
-			if cur != "" {
-				cur += " · "
-			}
-			cur += p
+// list writes parts after label, wrapped at about 80 columns with
+// continuation lines under the first item.
+func (r *report) list(label string, parts []string) {
+	cur := ""
+	for _, p := range parts {
+		if cur != "" && utf8.RuneCountInString(cur)+3+utf8.RuneCountInString(p) > 80-16 {
+			r.line(label, "%s ·", cur)
+			label, cur = "", ""
 		}
-		line(label, "%s", cur)
-	}
-	if s.Created > 0 {
-		list("Channels", countParts(s.ByChannel, 6, ""))
-		if len(s.ByDepartment) > 1 || (len(s.ByDepartment) == 1 && s.ByDepartment[0].Name != "") {
-			list("Departments", countParts(s.ByDepartment, 6, "none"))
+		if cur != "" {
+			cur += " · "
 		}
+		cur += p
 	}
-	if len(s.Tags) > 0 {
-		list("Top tags", countParts(s.Tags, 10, ""))
-	}
-	if s.Created > 0 {
-		b.WriteByte('\n')
-		writeDays(&b, s.ByDay)
-	}
+	r.line(label, "%s", cur)
+}
 
-	if len(s.Agents) > 0 {
-		b.WriteByte('\n')
-		fmt.Fprintf(&b, "%-16s %7s %7s %7s\n", "Staff", "replies", "closed", "claims")
-		for i, a := range s.Agents {
-			if i == maxAgentRows {
-				fmt.Fprintf(&b, "… and %d more\n", len(s.Agents)-maxAgentRows)
-				break
-			}
-			name := a.Name
-			if name == "" {
-				name = string(a.ID)
-			}
-			fmt.Fprintf(&b, "%-16s %7d %7d %7d\n", clipRunes(name, 16), a.Replies, a.Closed, a.Claims)
+// agents is the per-staff table.
+func (r *report) agents(agents []AgentStats) {
+	if len(agents) == 0 {
+		return
+	}
+	r.b.WriteByte('\n')
+	fmt.Fprintf(&r.b, "%-16s %7s %7s %7s\n", "Staff", "replies", "closed", "claims")
+	for i, a := range agents {
+		if i == maxAgentRows {
+			fmt.Fprintf(&r.b, "… and %d more\n", len(agents)-maxAgentRows)
+			break
 		}
+		name := a.Name
+		if name == "" {
+			name = string(a.ID)
+		}
+		fmt.Fprintf(&r.b, "%-16s %7d %7d %7d\n", clipRunes(name, 16), a.Replies, a.Closed, a.Claims)
 	}
-	if s.Created == 0 && s.Closed == 0 && len(s.Agents) == 0 {
-		b.WriteString("No conversations in this period.\n")
-	}
-	return strings.TrimRight(b.String(), "\n")
 }
 
 func writeDays(b *strings.Builder, days []DayCount) {
