@@ -234,8 +234,6 @@ type Directory struct {
 	staff     map[bridge.StaffID]StaffConfig
 	loc       *time.Location
 	rotations map[string]*sla.Rotation
-	// onCall, when set (SLA rotations), decides who is on call.
-	onCall func(dept string, now time.Time) []bridge.StaffID
 	// groups expands Slack user groups (groups.go); nil: none can be.
 	groups GroupSource
 }
@@ -259,9 +257,6 @@ func New(cfg Config) *Directory {
 	}
 	return d
 }
-
-// SetOnCall installs a rotation-based on-call resolver.
-func (d *Directory) SetOnCall(f func(dept string, now time.Time) []bridge.StaffID) { d.onCall = f }
 
 // Config returns the workflow config.
 func (d *Directory) Config() Config { return d.cfg }
@@ -333,11 +328,6 @@ func (d *Directory) MayAct(a bridge.Actor, dept string) (bool, string) {
 // OnCall returns who is on call for dept now: the rotation's person when
 // the department has a rotation, else its oncall list.
 func (d *Directory) OnCall(dept string, now time.Time) []bridge.StaffID {
-	if d.onCall != nil {
-		if ids := d.onCall(dept, now); len(ids) > 0 {
-			return ids
-		}
-	}
 	if r := d.rotations[dept]; r != nil {
 		who, _ := r.OnCall(now)
 		return []bridge.StaffID{who}

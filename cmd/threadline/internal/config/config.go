@@ -58,13 +58,13 @@ type Config struct {
 
 	Slack slack.Config `yaml:"slack"`
 
-	// telegram section (issue 5)
+	// telegram section
 	Telegram telegram.Config `yaml:"telegram"`
 
-	// email section (issue 6)
+	// email section
 	Email email.Config `yaml:"email"`
 
-	// discord section (issue 7)
+	// discord section
 	Discord discord.Config `yaml:"discord"`
 }
 
@@ -74,7 +74,7 @@ type HTTP struct {
 	MaxBodyBytes    int64           `yaml:"max_body_bytes"`
 	ShutdownTimeout bridge.Duration `yaml:"shutdown_timeout"`
 
-	// Operations (issue 12): /metrics and /readyz.
+	// Operations: /metrics and /readyz.
 
 	// Metrics serves Prometheus metrics at /metrics on this listener
 	// (default true; false turns it off).
@@ -130,15 +130,15 @@ func (c *Config) applyEnv(env Env) {
 
 	c.Slack.ApplyEnv(env)
 
-	// telegram env (issue 5)
+	// telegram env
 	set(&c.Telegram.BotToken, "TELEGRAM_BOT_TOKEN")
 	set(&c.Telegram.APIURL, "TELEGRAM_API_URL")
 	set(&c.Telegram.WebhookSecret, "TELEGRAM_WEBHOOK_SECRET")
 
-	// email env (issue 6)
+	// email env
 	c.Email.ApplyEnv(env)
 
-	// discord env (issue 7)
+	// discord env
 	c.Discord.ApplyEnv(env)
 }
 
@@ -212,13 +212,13 @@ func (c *Config) defaults() {
 
 	c.Slack.Defaults()
 
-	// telegram defaults (issue 5)
+	// telegram defaults
 	c.Telegram.Defaults()
 
-	// email defaults (issue 6)
+	// email defaults
 	c.Email.Defaults()
 
-	// discord defaults (issue 7)
+	// discord defaults
 	c.Discord.Defaults()
 }
 
@@ -262,16 +262,16 @@ func (c *Config) validate() []sectionErr {
 
 	add("slack", c.Slack.Validate())
 
-	// telegram validate (issue 5)
+	// telegram validate
 	add("telegram", c.Telegram.Validate())
 	if c.Telegram.Enabled() && c.Telegram.Webhook() && c.Telegram.APIURL == telegram.DefaultAPIURL && !strings.HasPrefix(c.PublicURL, "https://") {
 		add("telegram", bridge.FieldErrorf("webhook_secret", "webhook mode needs public_url to be an https:// URL Telegram can reach (ports 443, 80, 88 or 8443); unset the secret to use long polling"))
 	}
 
-	// email validate (issue 6)
+	// email validate
 	add("email", c.Email.Validate())
 
-	// discord validate (issue 7)
+	// discord validate
 	add("discord", c.Discord.Validate())
 
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
