@@ -34,6 +34,12 @@ type Store struct {
 // Open opens (creating if needed) the database file. It does not migrate;
 // call Migrate, or CheckSchema for read-only use.
 func Open(cfg store.Config, o store.Options) (*Store, error) {
+	return open(cfg, o, nil)
+}
+
+// open is Open with extra DSN parameters (tests open read-only files as
+// root, who may write any file, with mode=ro).
+func open(cfg store.Config, o store.Options, extra url.Values) (*Store, error) {
 	cfg.Defaults()
 	log := o.Log
 	if log == nil {
@@ -57,6 +63,9 @@ func Open(cfg store.Config, o store.Options) (*Store, error) {
 	// Reuse prepared statements per connection: preparing the larger
 	// queries cost more than running them.
 	q.Set("_stmt_cache_size", "128")
+	for k, v := range extra {
+		q[k] = v
+	}
 	w := sql.OpenDB(connector("file:" + cfg.Path + "?" + q.Encode()))
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
@@ -126,9 +135,12 @@ func (s *Store) Close() error {
 	return errors.Join(s.w.Close(), s.r.Close())
 }
 
-// Ping checks that the database answers and is writable (for /readyz).
-// An empty transaction succeeds even on a full disk, so it does not clear
-// LastError.
+// Ping checks that the database answers and takes a write (for /readyz
+// and doctor): it rewrites one small row. An empty transaction would not
+// do: it commits on a file SQLite opened read-only. A small update may
+// still succeed on a full disk while new messages fail, so a good Ping
+// does not clear LastError.
 func (s *Store) Ping(ctx context.Context) error {
-	return s.write(ctx, func(bridge.Tx) error { return nil }, true)
+	now := s.clock.Now()
+	return s.write(ctx, func(tx bridge.Tx) error { return tx.PutCursor("threadline", "ready_probe", "", now) }, true)
 }
