@@ -83,6 +83,16 @@ func (s *Store) Backup(ctx context.Context, dest string, o store.BackupOptions) 
 // checkBackupDest refuses to overwrite the live database or, without
 // force, any existing file.
 func checkBackupDest(src, dest string, force bool) error {
+	// The live database and its companions (its write-ahead log holds
+	// committed messages not yet in the main file) are never a target: not
+	// the file itself, and not a file Force would remove next to dest.
+	for _, live := range companions(src) {
+		for _, target := range companions(dest) {
+			if samePath(live, target) {
+				return fmt.Errorf("backup: %s would overwrite the live database's file %s; choose another file name", dest, live)
+			}
+		}
+	}
 	fi, err := os.Stat(dest)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -92,13 +102,28 @@ func checkBackupDest(src, dest string, force bool) error {
 	case fi.IsDir():
 		return fmt.Errorf("backup: %s is a directory; give a file name", dest)
 	}
-	if sfi, err := os.Stat(src); err == nil && os.SameFile(fi, sfi) {
-		return fmt.Errorf("backup: %s is the live database itself", dest)
-	}
 	if !force {
 		return fmt.Errorf("%w: %s (use --force to replace it)", store.ErrBackupExists, dest)
 	}
 	return nil
+}
+
+// companions are a database file and the files SQLite keeps next to it.
+func companions(path string) []string {
+	return []string{path, path + "-wal", path + "-shm", path + "-journal"}
+}
+
+// samePath reports whether a and b name the same file: the same existing
+// file (links included), or the same absolute path.
+func samePath(a, b string) bool {
+	if fa, err := os.Stat(a); err == nil {
+		if fb, err := os.Stat(b); err == nil {
+			return os.SameFile(fa, fb)
+		}
+	}
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == bb
 }
 
 // copyTo runs the backup into the (empty) file at path.
