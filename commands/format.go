@@ -40,30 +40,8 @@ func FormatStatus(v bridge.ConversationView, now time.Time) string {
 	if v.Department != "" {
 		fmt.Fprintf(&b, " · %s", v.Department)
 	}
-	who := v.CustomerName
-	if v.Identity != "" && v.Identity != who {
-		who += " (" + v.Identity + ")"
-	}
-	fmt.Fprintf(&b, "\nCustomer: %s on %s", who, v.Channel)
-	if via := v.Via(); via != "" {
-		fmt.Fprintf(&b, " via %s", via)
-	}
-	if v.Unreachable != "" {
-		fmt.Fprintf(&b, " · UNREACHABLE: %s", v.Unreachable)
-	}
-	if v.Subject != "" {
-		fmt.Fprintf(&b, "\nSubject: %s", v.Subject)
-	}
-	fmt.Fprintf(&b, "\nOpened %s ago", Ago(now, v.CreatedAt))
-	if v.FirstResponseAt.IsZero() {
-		b.WriteString(" · no staff reply yet")
-	} else {
-		fmt.Fprintf(&b, " · first reply after %s", Round(v.FirstResponseAt.Sub(v.CreatedAt)))
-	}
-	if !v.LastCustomerAt.IsZero() {
-		fmt.Fprintf(&b, " · customer last wrote %s ago", Ago(now, v.LastCustomerAt))
-	}
-	fmt.Fprintf(&b, " · %d messages", v.MessageCount)
+	writeStatusCustomer(&b, v)
+	writeStatusTimings(&b, v, now)
 	if v.Status == bridge.StatusClosed && v.CloseReason != "" {
 		fmt.Fprintf(&b, "\nClosed: %s", v.CloseReason)
 	}
@@ -76,23 +54,64 @@ func FormatStatus(v bridge.ConversationView, now time.Time) string {
 	if !v.SnoozedUntil.IsZero() {
 		fmt.Fprintf(&b, "\nSnoozed for another %s", Round(v.SnoozedUntil.Sub(now)))
 	}
-	if sl := v.SLA; sl.Policy != "" {
-		fmt.Fprintf(&b, "\nSLA %s:", sl.Policy)
-		switch {
-		case !v.SLADue.IsZero() && v.SLADue.After(now):
-			fmt.Fprintf(&b, " %s response due in %s", sl.RespKind, Round(v.SLADue.Sub(now)))
-		case !v.SLADue.IsZero():
-			fmt.Fprintf(&b, " %s response OVERDUE by %s", sl.RespKind, Round(now.Sub(v.SLADue)))
-		case sl.RespKind != "":
-			fmt.Fprintf(&b, " %s response clock paused", sl.RespKind)
-		default:
-			b.WriteString(" no response due")
-		}
-		if sl.FirstMet != nil {
-			fmt.Fprintf(&b, " · first response %s", map[bool]string{true: "met", false: "missed"}[*sl.FirstMet])
-		}
+	if v.SLA.Policy != "" {
+		writeStatusSLA(&b, v, now)
 	}
 	return b.String()
+}
+
+// writeStatusCustomer adds who the customer is and how they are reached,
+// then the subject.
+func writeStatusCustomer(b *strings.Builder, v bridge.ConversationView) {
+	who := v.CustomerName
+	if v.Identity != "" && v.Identity != who {
+		who += " (" + v.Identity + ")"
+	}
+	fmt.Fprintf(b, "\nCustomer: %s on %s", who, v.Channel)
+	if via := v.Via(); via != "" {
+		fmt.Fprintf(b, " via %s", via)
+	}
+	if v.Unreachable != "" {
+		fmt.Fprintf(b, " · UNREACHABLE: %s", v.Unreachable)
+	}
+	if v.Subject != "" {
+		fmt.Fprintf(b, "\nSubject: %s", v.Subject)
+	}
+}
+
+// writeStatusTimings adds the line of ages: opened, first reply, last
+// customer message, and the message count.
+func writeStatusTimings(b *strings.Builder, v bridge.ConversationView, now time.Time) {
+	fmt.Fprintf(b, "\nOpened %s ago", Ago(now, v.CreatedAt))
+	if v.FirstResponseAt.IsZero() {
+		b.WriteString(" · no staff reply yet")
+	} else {
+		fmt.Fprintf(b, " · first reply after %s", Round(v.FirstResponseAt.Sub(v.CreatedAt)))
+	}
+	if !v.LastCustomerAt.IsZero() {
+		fmt.Fprintf(b, " · customer last wrote %s ago", Ago(now, v.LastCustomerAt))
+	}
+	fmt.Fprintf(b, " · %d messages", v.MessageCount)
+}
+
+// writeStatusSLA adds the SLA line: what response is due (or overdue, or
+// paused) and whether the first response met its target.
+func writeStatusSLA(b *strings.Builder, v bridge.ConversationView, now time.Time) {
+	sl := v.SLA
+	fmt.Fprintf(b, "\nSLA %s:", sl.Policy)
+	switch {
+	case !v.SLADue.IsZero() && v.SLADue.After(now):
+		fmt.Fprintf(b, " %s response due in %s", sl.RespKind, Round(v.SLADue.Sub(now)))
+	case !v.SLADue.IsZero():
+		fmt.Fprintf(b, " %s response OVERDUE by %s", sl.RespKind, Round(now.Sub(v.SLADue)))
+	case sl.RespKind != "":
+		fmt.Fprintf(b, " %s response clock paused", sl.RespKind)
+	default:
+		b.WriteString(" no response due")
+	}
+	if sl.FirstMet != nil {
+		fmt.Fprintf(b, " · first response %s", map[bool]string{true: "met", false: "missed"}[*sl.FirstMet])
+	}
 }
 
 // Ago is a short "5m" / "3h" / "2d" duration since t.
