@@ -1,196 +1,23 @@
 package commands
 
-import (
-	"context"
-	"fmt"
-	"strconv"
-	"strings"
-	"time"
-
-	"github.com/threadlinehq/threadline/bridge"
-)
-
 // Core returns the commands every surface has.
 func Core() []Command {
 	return []Command{
-		{Name: "claim", Mutates: true, Aliases: []string{"take"}, Help: "take ownership of this conversation", MaxArgs: 0,
-			Run: func(ctx context.Context, in *Invocation) (string, error) {
-				c, err := in.Engine.Claim(ctx, in.Staff())
-				if err != nil {
-					return "", err
-				}
-				return fmt.Sprintf("You own %s now.", c.ID), nil
-			}},
-		{Name: "release", Mutates: true, Aliases: []string{"unclaim"}, Help: "give up ownership", MaxArgs: 0,
-			Run: func(ctx context.Context, in *Invocation) (string, error) {
-				c, err := in.Engine.Release(ctx, in.Staff())
-				if err != nil {
-					return "", err
-				}
-				return fmt.Sprintf("%s is unclaimed now.", c.ID), nil
-			}},
-		{Name: "close", Mutates: true, Aliases: []string{"resolve"}, Args: "[reason]", Help: "close the conversation", MaxArgs: -1,
-			Run: func(ctx context.Context, in *Invocation) (string, error) {
-				c, err := in.Engine.Close(ctx, in.Staff(), in.Rest)
-				if err != nil {
-					return "", err
-				}
-				return fmt.Sprintf("%s is closed. If the customer writes again it reopens.", c.ID), nil
-			}},
-		{Name: "reopen", Mutates: true, Help: "reopen a closed conversation", MaxArgs: 0,
-			Run: func(ctx context.Context, in *Invocation) (string, error) {
-				c, err := in.Engine.Reopen(ctx, in.Staff())
-				if err != nil {
-					return "", err
-				}
-				return fmt.Sprintf("%s is open again.", c.ID), nil
-			}},
-		{Name: "note", Aliases: []string{"n"}, Args: "<text>", Help: "add an internal note (never sent to the customer)", MinArgs: 1, MaxArgs: -1,
-			Run: func(ctx context.Context, in *Invocation) (string, error) {
-				if _, err := in.Engine.Note(ctx, in.Staff(), in.Rest, nil); err != nil {
-					return "", err
-				}
-				return "", nil
-			}},
-		{Name: "status", Aliases: []string{"info"}, Help: "show status, owner, priority and timings", MaxArgs: 0,
-			Run: func(ctx context.Context, in *Invocation) (string, error) {
-				v, err := in.Engine.Store().ConversationView(ctx, in.Conversation)
-				if err != nil {
-					return "", err
-				}
-				return FormatStatus(v, in.Engine.Now()), nil
-			}},
-		{Name: "list", Aliases: []string{"queue"}, Args: "[n]", Help: "list open conversations, most urgent first", MaxArgs: 1, Global: true,
-			Run: func(ctx context.Context, in *Invocation) (string, error) {
-				n := 15
-				if len(in.Args) == 1 {
-					v, err := strconv.Atoi(in.Args[0])
-					if err != nil || v < 1 || v > 100 {
-						return "", bridge.Reject("!list takes a number from 1 to 100")
-					}
-					n = v
-				}
-				convs, err := in.Engine.Store().OpenConversations(ctx, n)
-				if err != nil {
-					return "", err
-				}
-				return FormatList(convs, in.Engine.Now()), nil
-			}},
-		{Name: "help", Aliases: []string{"commands", "?"}, Help: "list commands", MaxArgs: -1, Global: true,
-			Run: func(_ context.Context, in *Invocation) (string, error) {
-				return in.Table.Help(in.Syntax), nil
-			}},
+		{Name: "claim", Aliases: []string{"take"}, Help: "take ownership of this conversation",
+			Mutates: true, Run: runClaim},
+		{Name: "release", Aliases: []string{"unclaim"}, Help: "give up ownership",
+			Mutates: true, Run: runRelease},
+		{Name: "close", Aliases: []string{"resolve"}, Args: "[reason]", Help: "close the conversation",
+			MaxArgs: -1, Mutates: true, Run: runClose},
+		{Name: "reopen", Help: "reopen a closed conversation",
+			Mutates: true, Run: runReopen},
+		{Name: "note", Aliases: []string{"n"}, Args: "<text>", Help: "add an internal note (never sent to the customer)",
+			MinArgs: 1, MaxArgs: -1, Run: runNote},
+		{Name: "status", Aliases: []string{"info"}, Help: "show status, owner, priority and timings",
+			Run: runStatus},
+		{Name: "list", Aliases: []string{"queue"}, Args: "[n]", Help: "list open conversations, most urgent first",
+			MaxArgs: 1, Global: true, Run: runList},
+		{Name: "help", Aliases: []string{"commands", "?"}, Help: "list commands",
+			MaxArgs: -1, Global: true, Run: runHelp},
 	}
-}
-
-// FormatList renders a queue of conversations, one per line.
-func FormatList(convs []bridge.Conversation, now time.Time) string {
-	if len(convs) == 0 {
-		return "No open conversations. 🎉"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d open conversation(s):", len(convs))
-	for _, c := range convs {
-		owner := "unclaimed"
-		if c.Owner != "" {
-			owner = c.OwnerName
-		}
-		waited := c.LastCustomerAt
-		if waited.IsZero() {
-			waited = c.CreatedAt
-		}
-		fmt.Fprintf(&b, "\n%s %s · %s · %s · %s on %s · %s ago · %s", c.ID, c.Status, c.Priority, owner, c.CustomerName, c.Channel, Ago(now, waited), c.Subject)
-	}
-	return b.String()
-}
-
-// FormatStatus renders a conversation's state for !status and the CLI.
-func FormatStatus(v bridge.ConversationView, now time.Time) string {
-	var b strings.Builder
-	owner := "unclaimed"
-	if v.Owner != "" {
-		owner = "owned by " + v.OwnerName
-	}
-	fmt.Fprintf(&b, "%s · %s · %s priority · %s", v.ID, v.Status, v.Priority, owner)
-	if v.Department != "" {
-		fmt.Fprintf(&b, " · %s", v.Department)
-	}
-	who := v.CustomerName
-	if v.Identity != "" && v.Identity != who {
-		who += " (" + v.Identity + ")"
-	}
-	fmt.Fprintf(&b, "\nCustomer: %s on %s", who, v.Channel)
-	if via := v.Via(); via != "" {
-		fmt.Fprintf(&b, " via %s", via)
-	}
-	if v.Unreachable != "" {
-		fmt.Fprintf(&b, " · UNREACHABLE: %s", v.Unreachable)
-	}
-	if v.Subject != "" {
-		fmt.Fprintf(&b, "\nSubject: %s", v.Subject)
-	}
-	fmt.Fprintf(&b, "\nOpened %s ago", Ago(now, v.CreatedAt))
-	if v.FirstResponseAt.IsZero() {
-		b.WriteString(" · no staff reply yet")
-	} else {
-		fmt.Fprintf(&b, " · first reply after %s", Round(v.FirstResponseAt.Sub(v.CreatedAt)))
-	}
-	if !v.LastCustomerAt.IsZero() {
-		fmt.Fprintf(&b, " · customer last wrote %s ago", Ago(now, v.LastCustomerAt))
-	}
-	fmt.Fprintf(&b, " · %d messages", v.MessageCount)
-	if v.Status == bridge.StatusClosed && v.CloseReason != "" {
-		fmt.Fprintf(&b, "\nClosed: %s", v.CloseReason)
-	}
-	if len(v.Tags) > 0 {
-		fmt.Fprintf(&b, "\nTags: %s", strings.Join(v.Tags, ", "))
-	}
-	if v.EscalatedTo != "" {
-		fmt.Fprintf(&b, "\nEscalated to %s %s ago", v.EscalatedTo, Ago(now, v.EscalatedAt))
-	}
-	if !v.SnoozedUntil.IsZero() {
-		fmt.Fprintf(&b, "\nSnoozed for another %s", Round(v.SnoozedUntil.Sub(now)))
-	}
-	if sl := v.SLA; sl.Policy != "" {
-		fmt.Fprintf(&b, "\nSLA %s:", sl.Policy)
-		switch {
-		case !v.SLADue.IsZero() && v.SLADue.After(now):
-			fmt.Fprintf(&b, " %s response due in %s", sl.RespKind, Round(v.SLADue.Sub(now)))
-		case !v.SLADue.IsZero():
-			fmt.Fprintf(&b, " %s response OVERDUE by %s", sl.RespKind, Round(now.Sub(v.SLADue)))
-		case sl.RespKind != "":
-			fmt.Fprintf(&b, " %s response clock paused", sl.RespKind)
-		default:
-			b.WriteString(" no response due")
-		}
-		if sl.FirstMet != nil {
-			fmt.Fprintf(&b, " · first response %s", map[bool]string{true: "met", false: "missed"}[*sl.FirstMet])
-		}
-	}
-	return b.String()
-}
-
-// Ago is a short "5m" / "3h" / "2d" duration since t.
-func Ago(now, t time.Time) string { return Round(now.Sub(t)) }
-
-// Round prints a duration coarsely for humans.
-func Round(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
-}
-
-// Clip shortens s to n runes with an ellipsis.
-func Clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

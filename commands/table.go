@@ -6,27 +6,7 @@ import (
 	"strings"
 
 	"github.com/threadlinehq/threadline/bridge"
-	"github.com/threadlinehq/threadline/bridge/engine"
 )
-
-// Invocation is one command call.
-type Invocation struct {
-	Engine       *engine.Engine
-	Conversation bridge.ConversationID // 0 for global commands used outside a thread
-	Actor        bridge.Actor
-	Surface      bridge.Platform
-	ExternalID   string
-	Args         []string
-	Rest         string // arguments as typed
-	Table        *Table
-	Syntax       Syntax
-	Mentions     map[string]bridge.StaffID // "@name" words the surface resolved
-}
-
-// Staff returns the StaffContext for engine calls.
-func (in *Invocation) Staff() engine.StaffContext {
-	return engine.StaffContext{Conversation: in.Conversation, Actor: in.Actor, Surface: in.Surface, ExternalID: in.ExternalID}
-}
 
 // Command is one row of the declarative command table.
 type Command struct {

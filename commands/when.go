@@ -24,6 +24,12 @@ func ParseWhen(s string, now time.Time, loc *time.Location) (time.Time, error) {
 		return now.Add(d), nil
 	}
 	fields := strings.Fields(s)
+	if len(fields) == 1 && strings.Contains(fields[0], ":") {
+		return nextTimeOfDay(fields[0], now, loc)
+	}
+	if len(fields) > 2 {
+		return time.Time{}, fmt.Errorf("cannot read %q as a time", s)
+	}
 	hour, minute := 9, 0
 	if len(fields) == 2 {
 		h, m, err := clock(fields[1])
@@ -31,40 +37,47 @@ func ParseWhen(s string, now time.Time, loc *time.Location) (time.Time, error) {
 			return time.Time{}, err
 		}
 		hour, minute = h, m
-	} else if len(fields) > 2 {
-		return time.Time{}, fmt.Errorf("cannot read %q as a time", s)
 	}
-	day := func(d time.Time) time.Time {
-		return time.Date(d.Year(), d.Month(), d.Day(), hour, minute, 0, 0, loc)
+	d, ok := namedDay(fields[0], len(fields) == 2, now)
+	if !ok {
+		var err error
+		if d, err = time.ParseInLocation("2006-01-02", fields[0], loc); err != nil {
+			return time.Time{}, fmt.Errorf("cannot read %q as a time (try 2h, tomorrow 9:00, friday or 2026-12-01 10:00)", s)
+		}
 	}
-	switch first := fields[0]; {
-	case first == "tomorrow":
-		return day(now.AddDate(0, 0, 1)), nil
-	case first == "today" && len(fields) == 2:
-		return day(now), nil
-	case weekday(first) >= 0:
-		want := time.Weekday(weekday(first))
-		ahead := (int(want) - int(now.Weekday()) + 7) % 7
+	return time.Date(d.Year(), d.Month(), d.Day(), hour, minute, 0, 0, loc), nil
+}
+
+// nextTimeOfDay is the next HH:MM: today if it is still ahead, else tomorrow.
+func nextTimeOfDay(s string, now time.Time, loc *time.Location) (time.Time, error) {
+	h, m, err := clock(s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	t := time.Date(now.Year(), now.Month(), now.Day(), h, m, 0, 0, loc)
+	if !t.After(now) {
+		t = t.AddDate(0, 0, 1)
+	}
+	return t, nil
+}
+
+// namedDay reads "tomorrow", a weekday (the next one: a week ahead when it
+// is today) and, only with a time after it, "today". now is in the team's
+// zone.
+func namedDay(word string, withTime bool, now time.Time) (time.Time, bool) {
+	switch {
+	case word == "tomorrow":
+		return now.AddDate(0, 0, 1), true
+	case word == "today" && withTime:
+		return now, true
+	case weekday(word) >= 0:
+		ahead := (weekday(word) - int(now.Weekday()) + 7) % 7
 		if ahead == 0 {
 			ahead = 7
 		}
-		return day(now.AddDate(0, 0, ahead)), nil
-	case len(fields) == 1 && strings.Contains(first, ":"):
-		h, m, err := clock(first)
-		if err != nil {
-			return time.Time{}, err
-		}
-		t := time.Date(now.Year(), now.Month(), now.Day(), h, m, 0, 0, loc)
-		if !t.After(now) {
-			t = t.AddDate(0, 0, 1)
-		}
-		return t, nil
+		return now.AddDate(0, 0, ahead), true
 	}
-	d, err := time.ParseInLocation("2006-01-02", fields[0], loc)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("cannot read %q as a time (try 2h, tomorrow 9:00, friday or 2026-12-01 10:00)", s)
-	}
-	return day(d), nil
+	return time.Time{}, false
 }
 
 func parseDuration(s string) (time.Duration, error) {
