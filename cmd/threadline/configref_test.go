@@ -43,7 +43,7 @@ func TestConfigReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defaults, err := config.Parse("config.yaml", []byte("{}\n"), config.MapEnv(nil))
+	defaults, err := config.Default(), error(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

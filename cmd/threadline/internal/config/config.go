@@ -261,6 +261,9 @@ func (c *Config) validate() []sectionErr {
 	}
 
 	add("slack", c.Slack.Validate())
+	if !c.Console.Enabled && !c.Slack.Enabled() && !c.Discord.Enabled() {
+		add("", bridge.FieldErrorf("console.enabled", "no staff surface is enabled: set console.enabled: true or configure Slack or Discord (threadline serve refuses to start without one: nobody could answer customers)"))
+	}
 
 	// telegram validate
 	add("telegram", c.Telegram.Validate())

@@ -3,14 +3,20 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 )
 
+// parse loads yml; a file that names no staff surface gets the console
+// (appended, so line numbers stay), as a config without one is refused.
 func parse(t *testing.T, yml string, env map[string]string) (*Config, error) {
 	t.Helper()
 	dir := t.TempDir()
+	if !regexp.MustCompile(`(?m)^(console|slack|discord):`).MatchString(yml) {
+		yml = strings.TrimRight(yml, "\n") + "\nconsole:\n  enabled: true\n"
+	}
 	return Parse(filepath.Join(dir, "config.yaml"), []byte(yml), MapEnv(env))
 }
 
@@ -98,6 +104,8 @@ webchat:
   token_secret_file: ` + secretFile + `
   title: "literal ${NOPE} stays? no: ${TITLE}"
   greeting: price is $5
+console:
+  enabled: true
 `
 	cfg, err := Parse(filepath.Join(dir, "config.yaml"), []byte(yml), MapEnv(map[string]string{"BATCH": "7", "TITLE": "Hi"}))
 	if err != nil {

@@ -71,6 +71,14 @@ func Load(path string, env Env) (*Config, error) {
 	return Parse(path, data, env)
 }
 
+// Default is the configuration an empty file would give, before
+// validation (an empty file is refused: it enables no staff surface).
+func Default() *Config {
+	cfg := &Config{}
+	cfg.defaults()
+	return cfg
+}
+
 // Parse is Load on bytes already read; path is used in messages and to
 // resolve relative file paths.
 func Parse(path string, data []byte, env Env) (*Config, error) {
@@ -103,6 +111,9 @@ func Parse(path string, data []byte, env Env) (*Config, error) {
 		decodeProblems[p.Line] = true
 	}
 	l.readSecretFiles(reflect.ValueOf(cfg).Elem(), "")
+	// Before defaults: they replace zero and negative numbers, so a
+	// negative one would otherwise pass silently.
+	l.checkNegative(reflect.ValueOf(cfg).Elem(), "")
 	cfg.applyEnv(env)
 	cfg.resolvePaths(filepath.Dir(path))
 	cfg.defaults()
@@ -387,6 +398,48 @@ func (l *loader) readSecretFiles(v reflect.Value, path string) {
 			l.readSecretFiles(v.Field(i), join(path, name))
 		}
 	}
+}
+
+// checkNegative reports every number written in the file below zero: no
+// setting of Threadline takes one (counts, sizes, rates, durations).
+func (l *loader) checkNegative(v reflect.Value, path string) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			l.checkNegative(v.Elem(), path)
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			l.checkNegative(v.MapIndex(k), join(path, fmt.Sprint(k.Interface())))
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			l.checkNegative(v.Index(i), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			if f := t.Field(i); f.IsExported() {
+				name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+				if name != "-" {
+					l.checkNegative(v.Field(i), join(path, name))
+				}
+			}
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if v.Int() < 0 {
+			l.negative(path, fmt.Sprint(v.Interface()))
+		}
+	case reflect.Float32, reflect.Float64:
+		if v.Float() < 0 {
+			l.negative(path, fmt.Sprint(v.Float()))
+		}
+	}
+}
+
+func (l *loader) negative(path, value string) {
+	l.problems = append(l.problems, Problem{File: l.file, Line: l.lineOf(path), Path: path,
+		Msg: fmt.Sprintf("must not be negative (it is %s); leave it out for the default", value)})
 }
 
 // addFieldError turns a section's validation error into problems with lines.
