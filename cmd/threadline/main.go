@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/threadlinehq/threadline/cmd/threadline/internal/termsafe"
 )
 
 func main() {
@@ -29,10 +31,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	var ee *exitError
+	// An error may quote text from outside (a customer's name in a
+	// refusal): it reaches the terminal neutralised, like stdout.
 	if errors.As(err, &ee) {
-		fmt.Fprintln(stderr, ee.err)
+		fmt.Fprintln(stderr, termsafe.String(ee.err.Error()))
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "error:", err)
+	fmt.Fprintln(stderr, "error:", termsafe.String(err.Error()))
 	return 1
 }

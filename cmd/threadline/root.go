@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
+	"github.com/threadlinehq/threadline/cmd/threadline/internal/termsafe"
 )
 
 // cli holds what every command shares: flags and streams. It is built per
@@ -25,6 +26,10 @@ type cli struct {
 }
 
 func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	// Everything commands print may hold customer text (watch, conversations
+	// show, exports to stdout): control characters are neutralised on the
+	// way out. stderr stays raw for the progress bar's own escapes.
+	stdout = termsafe.Writer(stdout)
 	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, env: config.OSEnv}
 	defaultConfig := "config.yaml"
 	if v := os.Getenv("THREADLINE_CONFIG"); v != "" {

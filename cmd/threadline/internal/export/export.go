@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/cmd/threadline/internal/termsafe"
 	"github.com/threadlinehq/threadline/store"
 )
 
@@ -303,7 +304,7 @@ func writeMessage(w *bufio.Writer, m bridge.Message) {
 	}
 	fmt.Fprintf(w, "\n**%s** · %s\n\n", oneLine(who), m.CreatedAt.UTC().Format(stamp))
 	for _, line := range strings.Split(strings.TrimRight(m.Body, "\n"), "\n") {
-		fmt.Fprintf(w, "> %s\n", line)
+		fmt.Fprintf(w, "> %s\n", safe(line))
 	}
 	for _, a := range m.Attachments {
 		where := a.URL
@@ -314,6 +315,14 @@ func writeMessage(w *bufio.Writer, m bridge.Message) {
 	}
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+func oneLine(s string) string { return safe(strings.Join(strings.Fields(s), " ")) }
+
+// htmlEscaper escapes what a Markdown viewer would take for HTML.
+var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// safe is text from outside as a transcript shows it: no HTML a viewer
+// would render (a customer's <script> or <img> stays text), no control
+// characters a terminal would obey (cat on the file).
+func safe(s string) string { return htmlEscaper.Replace(termsafe.String(s)) }
 
 func cell(s string) string { return strings.ReplaceAll(oneLine(s), "|", `\|`) }
