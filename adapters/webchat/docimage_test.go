@@ -26,8 +26,8 @@ var updateDocImages = flag.Bool("update-doc-images", false, "regenerate docs/ima
 // widgetImage is the README's picture of the widget.
 var widgetImage = filepath.Join("..", "..", "docs", "images", "widget.png")
 
-// TestWidgetScreenshot takes the README's picture of the widget: the demo
-// page that the quick start opens, with a short conversation in the chat.
+// TestWidgetScreenshot takes the README's picture of the widget: open on a
+// stand-in website, with a short conversation in the chat.
 // It writes only with -update-doc-images; a normal run skips it, so the
 // committed picture changes only when someone looks at it.
 func TestWidgetScreenshot(t *testing.T) {
