@@ -134,7 +134,7 @@ func classify(op string, err error) error {
 		e := fmt.Errorf("discord %s: HTTP %d: %s (code %d)", op, status, msg, code)
 		switch {
 		case code == codeMissingAccess || code == codeMissingPerms:
-			e = fmt.Errorf("%w; check the bot's permissions on the staff channel (see the README)", e)
+			e = fmt.Errorf("%w; check the bot's permissions on the staff channel (see docs/discord.md)", e)
 		case status == http.StatusUnauthorized:
 			e = fmt.Errorf("%w; Discord rejected the bot token (DISCORD_BOT_TOKEN)", e)
 		}

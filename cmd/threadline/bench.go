@@ -73,7 +73,7 @@ about 1.5 GB of temporary disk; --quick is smaller. --json prints one object.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object (fields documented in the README)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object (fields documented in docs/performance.md)")
 	cmd.Flags().BoolVar(&quick, "quick", false, "smaller run (5,000 messages, 3 s latency, 100,000 stored messages)")
 	cmd.Flags().BoolVar(&noDaemon, "no-daemon", false, "skip the memory and start-up measurements that run the daemon")
 	cmd.Flags().StringVar(&sync, "synchronous", "normal", "SQLite durability mode to measure: normal or full")

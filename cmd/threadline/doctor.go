@@ -175,9 +175,9 @@ func (d *doctor) database(parent context.Context) {
 	problems, err := st.QuickCheck(ctx)
 	switch {
 	case err != nil:
-		d.add("database", fail, "quick_check: "+err.Error(), "restore the last backup (README: Backup)")
+		d.add("database", fail, "quick_check: "+err.Error(), "restore the last backup (docs/operations.md: Backup)")
 	case len(problems) > 0:
-		d.add("database", fail, "quick_check found damage: "+strings.Join(problems, "; "), "stop Threadline and restore the last backup (README: Backup)")
+		d.add("database", fail, "quick_check found damage: "+strings.Join(problems, "; "), "stop Threadline and restore the last backup (docs/operations.md: Backup)")
 	default:
 		d.add("database", pass, "integrity quick_check ok", "")
 	}
@@ -455,7 +455,7 @@ func (d *doctor) discord(parent context.Context) {
 				names = append(names, fmt.Sprintf("%s (%s)", p.Name, p.Why))
 			}
 			d.add("discord", fail, fmt.Sprintf("%s #%s (%s): the bot lacks %s", ch.Kind, ch.Name, chID, strings.Join(names, ", ")),
-				"grant them to the bot's role in Server Settings → Roles, or in the channel's permission overrides (README: Discord, permission integer 329101986880)")
+				"grant them to the bot's role in Server Settings → Roles, or in the channel's permission overrides (docs/discord.md: Setting up the bot, permission integer 329101986880)")
 		} else {
 			d.add("discord", pass, fmt.Sprintf("%s #%s (%s): the bot has every permission it needs", ch.Kind, ch.Name, chID), "")
 		}

@@ -29,7 +29,7 @@ Formats:
   messages       JSON lines, one object per message (with conversation_id)
   markdown       one transcript file per conversation in --out DIR
 
-The fields are listed in the README ("Backup, export and retention").`,
+The fields are listed in docs/operations.md ("Export").`,
 		Example: `  threadline export > all.jsonl
   threadline export --status closed --since 30d --out closed.jsonl
   threadline export --format markdown --out transcripts/

@@ -21,8 +21,8 @@ func (c *cli) statsCmd() *cobra.Command {
 		Long: `Print statistics for a period: conversations opened per channel, department, day
 and hour; first-response and resolution times (median and 90th percentile);
 SLA attainment; busiest hours; top tags; what each staff member did; CSAT;
-and the queue right now. The README ("Statistics and digests") says exactly
-what each number counts.
+and the queue right now. docs/statistics.md says exactly what each number
+counts.
 
 --since and --until take "now", a length back from now (7d, 12h), a date
 (2026-03-01, midnight in --tz), "2026-03-01 14:30", or an RFC 3339 time.

@@ -6,7 +6,7 @@ import (
 )
 
 // BotPermissions is what the bot's role allows by default: exactly the
-// permissions the README asks for (View Channels, Send Messages, Send
+// permissions docs/discord.md asks for (View Channels, Send Messages, Send
 // Messages in Threads, Create Public Threads, Manage Threads, Manage
 // Webhooks, Read Message History, Add Reactions, Embed Links, Attach
 // Files, Use Application Commands).

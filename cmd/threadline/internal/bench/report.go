@@ -10,7 +10,7 @@ import (
 )
 
 // Report is what `threadline bench --json` prints (field names are stable;
-// the README documents them).
+// docs/performance.md documents them).
 type Report struct {
 	Synchronous       string  `json:"synchronous"`
 	CPUs              int     `json:"cpus"`

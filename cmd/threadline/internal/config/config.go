@@ -45,15 +45,15 @@ type Config struct {
 	Console       console.Config `yaml:"console"`
 
 	// Workflow: departments, staff, rules, templates, claims, permissions
-	// (top-level keys, see README "Staff workflow").
+	// (top-level keys, see docs/workflow.md).
 	Workflow team.Config `yaml:",inline"`
 	// Sweep is how often time-based work runs (snoozes, claim expiry, SLA).
 	Sweep string `yaml:"sweep"`
 	// SLA: policies, calendars, nag ladder, acknowledgements, satisfaction.
 	SLA sla.Config `yaml:"sla"`
-	// Digest posts statistics on a schedule (README "Statistics and digests").
+	// Digest posts statistics on a schedule (docs/statistics.md).
 	Digest DigestConfig `yaml:"digest"`
-	// Retention: how long closed conversations are kept (README "Backup, export and retention").
+	// Retention: how long closed conversations are kept (docs/operations.md, "Retention").
 	Retention RetentionConfig `yaml:"retention"`
 
 	Slack slack.Config `yaml:"slack"`

@@ -10,8 +10,8 @@ import (
 )
 
 // RetentionConfig is the retention section: closed conversations older
-// than ClosedAfter are deleted on Schedule (README "Backup, export and
-// retention").
+// than ClosedAfter are deleted on Schedule (docs/operations.md,
+// "Retention").
 type RetentionConfig struct {
 	// ClosedAfter: closed conversations with no activity for this long are
 	// deleted with their messages. 0 keeps everything forever.
