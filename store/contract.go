@@ -12,8 +12,9 @@ import (
 // ask of the database. A second backend implements exactly this, and
 // store/storetest checks it does so the way the first one does.
 type DB interface {
-	bridge.Store // the engine's and outbox's contract (bridge/store.go)
-	AdapterState
+	bridge.Store        // the engine's and outbox's contract (bridge/store.go)
+	bridge.AdapterStore // what adapters read and keep (bridge/deps.go)
+	EventPruner
 	Schema
 	Health
 	Views
@@ -36,24 +37,12 @@ type Description struct {
 	Durability string
 }
 
-// AdapterState is what adapters keep in the database besides messages:
-// cursors upstream, event ids seen, reachability, catch-up threads and
-// the web chat history.
-type AdapterState interface {
-	bridge.Cursors
-	bridge.EventLog
+// EventPruner forgets handled event ids (bridge.EventLog) once they are
+// too old to be redelivered, so the table does not grow with history.
+type EventPruner interface {
 	// PruneEvents forgets event ids recorded before before, batch rows per
 	// transaction; it returns how many went.
 	PruneEvents(ctx context.Context, before time.Time, batch int) (int64, error)
-	// ThreadsActiveSince lists the surface's active threads of
-	// conversations that are not closed or changed since since.
-	ThreadsActiveSince(ctx context.Context, surface bridge.Platform, since time.Time) ([]bridge.ThreadRef, error)
-	// SetReachability records whether a customer address can be reached
-	// ("" clears it) for every conversation on it.
-	SetReachability(ctx context.Context, platform bridge.Platform, address, reason string) error
-	// CustomerMessages lists what a customer on channel/address may see
-	// (their messages and staff replies, never notes), after the id after.
-	CustomerMessages(ctx context.Context, channel bridge.Platform, address string, after bridge.MessageID, limit int) ([]bridge.Message, error)
 }
 
 // Schema runs and checks the numbered, forward-only migrations.

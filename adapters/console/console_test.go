@@ -9,6 +9,7 @@ import (
 
 	"github.com/threadlinehq/threadline/adapters/console"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/store/storetest"
 )
 
 type inbox struct{ got chan bridge.StaffMessage }
@@ -26,7 +27,13 @@ func start(t *testing.T) (*console.Surface, *console.Client, inbox) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := console.New(console.Options{Listener: ln, Token: "secret-token-0123456789abcdef0123", Version: "test"})
+	s, err := console.New(console.Options{Listener: ln, Token: "secret-token-0123456789abcdef0123", Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Init(bridge.Deps{Clock: bridge.SystemClock(), Store: storetest.Open(t)}); err != nil {
+		t.Fatal(err)
+	}
 	in := inbox{got: make(chan bridge.StaffMessage, 10)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

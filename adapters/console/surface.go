@@ -54,46 +54,63 @@ func cardOf(v bridge.ConversationView) *Card {
 		Owner: v.OwnerName, Department: v.Department, Subject: v.Subject}
 }
 
-// Options wires the surface.
+// Options are the surface's own settings; what every adapter shares (log,
+// clock, store) comes through Init.
 type Options struct {
-	Listener net.Listener  // the loopback admin listener (the caller checks it is loopback)
-	Token    string        // bearer token the CLI must present
-	Reader   bridge.Reader // to show what console users wrote
-	Log      *slog.Logger
-	Now      func() time.Time
+	Listener net.Listener // the loopback admin listener (the caller checks it is loopback)
+	Token    string       // bearer token the CLI must present
 	Version  string
 }
 
 // Surface is the console staff surface.
 type Surface struct {
 	opts Options
-	log  *slog.Logger
-	now  func() time.Time
 	mu   sync.Mutex
 	subs map[chan Event]struct{}
+
+	// Set by Init.
+	log   *slog.Logger
+	clock bridge.Clock
+	store bridge.AdapterStore // to show what console users wrote
 }
 
 var (
 	_ bridge.StaffSurface   = (*Surface)(nil)
 	_ bridge.ReceiptSurface = (*Surface)(nil)
+	_ bridge.Initer         = (*Surface)(nil)
 )
 
-// New builds the surface.
-func New(o Options) *Surface {
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
+// New builds the surface. Init must follow before Run.
+func New(o Options) (*Surface, error) {
+	if o.Listener == nil {
+		return nil, errors.New("console: no admin listener")
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Token == "" {
+		return nil, errors.New("console: no admin token")
 	}
-	return &Surface{opts: o, log: o.Log, now: o.Now, subs: make(map[chan Event]struct{})}
+	return &Surface{opts: o, log: slog.New(slog.DiscardHandler), clock: bridge.SystemClock(), subs: make(map[chan Event]struct{})}, nil
 }
+
+// Init gives the surface the daemon's dependencies; it needs Clock and Store.
+func (s *Surface) Init(d bridge.Deps) error {
+	if err := d.Validate(Platform); err != nil {
+		return err
+	}
+	s.log, s.clock, s.store = d.Logger("surface", string(Platform)), d.Clock, d.Store
+	return nil
+}
+
+// now reads the surface's clock.
+func (s *Surface) now() time.Time { return s.clock.Now() }
 
 // Name is "console".
 func (s *Surface) Name() bridge.Platform { return Platform }
 
 // Run serves the admin API until ctx ends.
 func (s *Surface) Run(ctx context.Context, in bridge.StaffInbox) error {
+	if s.store == nil {
+		return errors.New("console: Run before Init")
+	}
 	srv := &http.Server{Handler: s.Handler(in), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(s.opts.Listener) }()
@@ -254,10 +271,7 @@ func (s *Surface) say(w http.ResponseWriter, r *http.Request, in bridge.StaffInb
 
 // message rebuilds the event for a message the console itself stored.
 func (s *Surface) message(ctx context.Context, id bridge.MessageID) (Event, error) {
-	if s.opts.Reader == nil {
-		return Event{}, errors.New("no reader")
-	}
-	m, err := s.opts.Reader.Message(ctx, id)
+	m, err := s.store.Message(ctx, id)
 	if err != nil {
 		return Event{}, err
 	}

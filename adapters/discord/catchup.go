@@ -21,9 +21,7 @@ const catchUpPage = 100
 
 // listening tells the catch-up whether events flow.
 func (r *runner) listening(on bool) {
-	if r.s.cu != nil {
-		r.s.cu.Listening(on)
-	}
+	r.s.cu.Listening(on)
 }
 
 // catchUp handles the staff messages written in open posts since the

@@ -2,6 +2,7 @@ package discord_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -9,7 +10,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakediscord"
 	"github.com/threadlinehq/threadline/adapters/discord"
 	"github.com/threadlinehq/threadline/bridge"
-	"github.com/threadlinehq/threadline/bridge/live"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 )
 
 // TestCatchUpAfterNewSession: staff write in a post while the bot is offline
@@ -24,8 +25,7 @@ func TestCatchUpAfterNewSession(t *testing.T) {
 	ben := fakediscord.Person{ID: "200000000000000012", Username: "ben", GlobalName: "Ben", Roles: []string{staffRole}}
 	visitor := fakediscord.Person{ID: "200000000000000013", Username: "lurker"}
 	h := start(t, setup{
-		config:  func(c *discord.Config) { c.StaffRoleIDs = []string{staffRole} },
-		options: func(o *discord.Options) { o.CatchUp = o.Events.(live.CatchUpStore) },
+		config: func(c *discord.Config) { c.StaffRoleIDs = []string{staffRole} },
 	})
 	h.waitConnected()
 	ctx := context.Background()
@@ -79,5 +79,20 @@ func TestCatchUpAfterNewSession(t *testing.T) {
 	}
 	if got := strings.Join(acts, " "); got != "created reply claim reply" {
 		t.Errorf("audit = %s", got)
+	}
+}
+
+// TestCatchUpRunsOnTheDaemonClock: the catch-up's listening mark is the
+// time of the clock the daemon hands every adapter (Deps.Clock), not the
+// machine's.
+func TestCatchUpRunsOnTheDaemonClock(t *testing.T) {
+	clock := clocktest.Monday()
+	h := start(t, setup{clock: clock})
+	h.waitConnected()
+	want := strconv.FormatInt(clock.Now().UnixMilli(), 10)
+	mark := func() string { v, _ := h.st.Cursor(context.Background(), "discord", "listening_until"); return v }
+	adaptertest.Eventually(t, wait, func() bool { return mark() != "" }, "listening mark written")
+	if got := mark(); got != want {
+		t.Errorf("listening mark %s, want the daemon clock's %s", got, want)
 	}
 }

@@ -19,8 +19,8 @@ import (
 // or a refused Message Content intent ends Run with an error that says so,
 // and the core restarts it with backoff.
 func (s *Surface) Run(ctx context.Context, in bridge.StaffInbox) error {
-	if s.o.Threads == nil {
-		return errors.New("discord: Options.Threads is required to receive staff messages")
+	if s.store == nil {
+		return errors.New("discord: Run before Init")
 	}
 	me, err := s.sess.User("@me", discordgo.WithContext(ctx))
 	if err != nil {
@@ -38,14 +38,10 @@ func (s *Surface) Run(ctx context.Context, in bridge.StaffInbox) error {
 	catchUpDone := make(chan struct{})
 	cuCtx, stopCatchUp := context.WithCancel(ctx)
 	defer stopCatchUp()
-	if s.cu != nil {
-		go func() {
-			defer close(catchUpDone)
-			s.cu.Serve(cuCtx, r.catchUp)
-		}()
-	} else {
-		close(catchUpDone)
-	}
+	go func() {
+		defer close(catchUpDone)
+		s.cu.Serve(cuCtx, r.catchUp)
+	}()
 	removers := []func(){
 		s.sess.AddHandler(func(_ *discordgo.Session, e *discordgo.Ready) { r.onReady(e) }),
 		s.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) {
@@ -75,9 +71,11 @@ func (s *Surface) Run(ctx context.Context, in bridge.StaffInbox) error {
 	// Let staff messages already received finish (they commit quickly).
 	drained := make(chan struct{})
 	go func() { r.lanes.wait(); close(drained) }()
+	drain := s.clock.NewTimer(10 * time.Second)
+	defer drain.Stop()
 	select {
 	case <-drained:
-	case <-time.After(10 * time.Second):
+	case <-drain.C():
 		stopWork()
 		<-drained
 	}
@@ -132,10 +130,8 @@ func (r *runner) loop(ctx context.Context) error {
 		}
 		s.log.Warn("discord: gateway connect failed; retrying", "err", redact(err.Error()), "in", backoff)
 		s.conn.Down("gateway connect failed: " + redact(err.Error()))
-		select {
-		case <-ctx.Done():
+		if !bridge.Sleep(s.clock, backoff, ctx.Done()) {
 			return nil
-		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, 2*time.Minute)
 	}
@@ -222,7 +218,7 @@ func (r *runner) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 	if i == nil {
 		return
 	}
-	received := time.Now()
+	received := r.s.clock.Now()
 	r.lanes.submit(ctx, i.ChannelID, func(ctx context.Context) { r.handleInteraction(ctx, i, received) })
 }
 
@@ -230,7 +226,7 @@ func (r *runner) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 // failure it says yes, so the handler reports the error to staff instead
 // of the message vanishing.
 func (r *runner) owned(ctx context.Context, ref bridge.ThreadRef) bool {
-	_, err := r.s.o.Threads.ConversationByThread(ctx, Platform, ref)
+	_, err := r.s.store.ConversationByThread(ctx, Platform, ref)
 	if err != nil && !errors.Is(err, bridge.ErrNotFound) {
 		r.s.log.Error("discord: thread lookup failed", "thread", ref, "err", err)
 		return true
@@ -319,7 +315,7 @@ func (r *runner) handleInteraction(ctx context.Context, i *discordgo.Interaction
 		resp.send(ctx, fmt.Sprintf("This command works inside a Threadline conversation: a post in <#%s>.", s.cfg.ChannelID), true)
 		return
 	}
-	text := commandText(s.o.CommandPrefix, name, arg)
+	text := commandText(s.prefix, name, arg)
 	resp.answer(ctx, name != "note", func(ctx context.Context) (string, bool) {
 		fb, err := r.in.HandleStaffMessage(ctx, bridge.StaffMessage{Surface: Platform, Thread: ref, Actor: actor, Text: text, ExternalID: i.ID})
 		if err != nil && !errors.Is(err, bridge.ErrUnknownConversation) {
@@ -372,12 +368,12 @@ func (r responder) answer(ctx context.Context, ephemeralIfSlow bool, work func(c
 		t, e := work(ctx)
 		done <- result{t, e}
 	}()
-	timer := time.NewTimer(max(time.Until(r.deadline), 0))
+	timer := r.s.clock.NewTimer(max(r.deadline.Sub(r.s.clock.Now()), 0))
 	defer timer.Stop()
 	select {
 	case res := <-done:
 		r.send(ctx, res.text, res.ephemeral)
-	case <-timer.C:
+	case <-timer.C():
 		var flags discordgo.MessageFlags
 		if ephemeralIfSlow {
 			flags = discordgo.MessageFlagsEphemeral
@@ -446,19 +442,19 @@ func (s *Surface) actor(u *discordgo.User, m *discordgo.Member) (bridge.Actor, b
 
 // seen reports whether an event id was recorded (by fresh).
 func (s *Surface) seen(ctx context.Context, id string) bool {
-	if s.o.Events == nil {
+	if s.store == nil {
 		return false
 	}
-	ok, err := s.o.Events.SeenEvent(ctx, string(Platform), id)
+	ok, err := s.store.SeenEvent(ctx, string(Platform), id)
 	return err == nil && ok
 }
 
 // fresh records an event id and reports whether it is new.
 func (s *Surface) fresh(ctx context.Context, id string) bool {
-	if s.o.Events == nil {
+	if s.store == nil {
 		return true
 	}
-	ok, err := s.o.Events.MarkEvent(ctx, string(Platform), id)
+	ok, err := s.store.MarkEvent(ctx, string(Platform), id)
 	if err != nil {
 		s.log.Warn("discord: recording event id failed; handling it anyway", "event", id, "err", err)
 		return true

@@ -10,6 +10,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest"
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakediscord"
 	"github.com/threadlinehq/threadline/adapters/discord"
+	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -93,9 +94,11 @@ func TestFatalGatewayErrors(t *testing.T) {
 				tok = fake.Token()
 			}
 			st := storetest.Open(t)
-			s, err := discord.New(discord.Config{BotToken: tok, ChannelID: fake.AddForum("f"), APIURL: fake.APIURL()},
-				discord.Options{Log: testLog(t), Threads: st})
+			s, err := discord.New(discord.Config{BotToken: tok, ChannelID: fake.AddForum("f"), APIURL: fake.APIURL()}, discord.Options{})
 			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Init(bridge.Deps{Log: testLog(t), Clock: bridge.SystemClock(), Store: st}); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -66,6 +66,8 @@ type setup struct {
 	workflow *team.Config
 	// departmentForums creates a forum per department and routes it there.
 	departmentForums []string
+	// clock is the daemon's clock the surface gets (default: the system's).
+	clock bridge.Clock
 }
 
 func start(t *testing.T, s setup) *harness {
@@ -89,7 +91,7 @@ func start(t *testing.T, s setup) *harness {
 	if s.config != nil {
 		s.config(&cfg)
 	}
-	opts := discord.Options{Log: testLog(t), Threads: h.st, Events: h.st, ReconnectBackoff: 50 * time.Millisecond}
+	opts := discord.Options{ReconnectBackoff: 50 * time.Millisecond}
 	if s.options != nil {
 		s.options(&opts)
 	}
@@ -115,6 +117,13 @@ func start(t *testing.T, s setup) *harness {
 		t.Fatal(err)
 	}
 	h.handler = commands.NewHandler(h.eng, table, commands.DefaultSyntax(), testLog(t))
+	clock := s.clock
+	if clock == nil {
+		clock = bridge.SystemClock()
+	}
+	if err := surf.Init(bridge.Deps{Log: testLog(t), Clock: clock, Store: h.st, Core: h.eng}); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)

@@ -28,7 +28,7 @@ func direct(t testing.TB, text bool) (*fakediscord.Server, *discord.Surface, str
 	if text {
 		ch = fake.AddTextChannel("support")
 	}
-	s, err := discord.New(discord.Config{BotToken: fake.Token(), ChannelID: ch, APIURL: fake.APIURL() + "/"}, discord.Options{Log: testLog(t)})
+	s, err := discord.New(discord.Config{BotToken: fake.Token(), ChannelID: ch, APIURL: fake.APIURL() + "/"}, discord.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

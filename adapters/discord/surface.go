@@ -26,23 +26,10 @@ const Platform bridge.Platform = "discord"
 // a new message unarchives it. 10080 = 7 days, the longest Discord allows.
 const autoArchive = 10080
 
-// ThreadLookup finds the conversation a thread belongs to (the store).
-type ThreadLookup interface {
-	ConversationByThread(ctx context.Context, surface bridge.Platform, ref bridge.ThreadRef) (bridge.ConversationID, error)
-}
-
-// Options wires the surface.
+// Options are the surface's own settings besides Config; what every
+// adapter shares (log, clock, store, engine, HTTP transport, command
+// prefix) comes through Init.
 type Options struct {
-	Log *slog.Logger
-	// Threads tells which Discord threads are Threadline's (required for Run).
-	Threads ThreadLookup
-	// Events dedupes redelivered messages and interactions (optional).
-	Events bridge.EventLog
-	// CommandPrefix is commands.prefix ("!"): slash commands and buttons are
-	// handed to the command handler as "<prefix><name> <args>".
-	CommandPrefix string
-	// Transport is the base HTTP transport (default: a clone of http.DefaultTransport).
-	Transport http.RoundTripper
 	// SlashCommands to register (default DefaultSlashCommands()).
 	SlashCommands []SlashCommand
 	// GatewayIdleTimeout: a gateway read waiting longer than this fails and
@@ -58,19 +45,24 @@ type Options struct {
 	// ReconnectBackoff is the first wait after a failed gateway connect
 	// (doubling to 2 minutes). Default 1 s.
 	ReconnectBackoff time.Duration
-	// CatchUp, when set, lets the surface catch up after a stop or a new
-	// gateway session: it reads the messages of open conversations' posts
-	// written since it last listened and handles those not handled yet
-	// (catchup.go).
-	CatchUp live.CatchUpStore
 }
 
 // Surface is the Discord staff surface.
 type Surface struct {
 	cfg  Config
 	o    Options
-	log  *slog.Logger
 	sess *discordgo.Session
+
+	// Set by Init (New leaves a system clock and no log, enough for the
+	// checks doctor and `threadline discord register` run).
+	log    *slog.Logger
+	clock  bridge.Clock
+	store  bridge.AdapterStore // tells Threadline's threads apart, dedupes redelivered events
+	prefix string              // commands.prefix: slash commands and buttons become "<prefix><name> <args>"
+	// cu lets the surface catch up after a stop or a new gateway session:
+	// it reads the messages of open conversations' posts written since it
+	// last listened and handles those not handled yet (catchup.go).
+	cu *live.CatchUp
 
 	hookMu sync.Mutex // serialises finding/creating webhooks
 	mu     sync.Mutex
@@ -81,8 +73,7 @@ type Surface struct {
 	botID  string
 	appID  string
 
-	conn *live.Conn    // connection state for /readyz (nil: not reported)
-	cu   *live.CatchUp // nil: no catch-up
+	conn *live.Conn // connection state for /readyz (nil: not reported)
 }
 
 // SetConn implements bridge.ConnReporter; call it before Run.
@@ -99,9 +90,11 @@ var (
 	_ bridge.StaffSurface   = (*Surface)(nil)
 	_ bridge.ReceiptSurface = (*Surface)(nil)
 	_ bridge.Pacer          = (*Surface)(nil)
+	_ bridge.Initer         = (*Surface)(nil)
 )
 
-// New builds the surface; nothing is contacted until it is used.
+// New builds the surface from its config; nothing is contacted until it
+// is used. Init must follow before Run.
 func New(cfg Config, o Options) (*Surface, error) {
 	cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
@@ -109,15 +102,6 @@ func New(cfg Config, o Options) (*Surface, error) {
 	}
 	if !cfg.Enabled() {
 		return nil, errors.New("discord: " + cfg.OffReason())
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	if o.CommandPrefix == "" {
-		o.CommandPrefix = "!"
-	}
-	if o.Transport == nil {
-		o.Transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	if o.SlashCommands == nil {
 		o.SlashCommands = DefaultSlashCommands()
@@ -138,10 +122,12 @@ func New(cfg Config, o Options) (*Surface, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discord: %w", err)
 	}
+	s := &Surface{cfg: cfg, o: o, log: slog.New(slog.DiscardHandler), clock: bridge.SystemClock(), prefix: "!", sess: sess,
+		chans: map[string]chanInfo{}, parent: map[string]string{}, hooks: map[string]*discordgo.Webhook{},
+		cards: map[bridge.ConversationID]string{}, appID: cfg.ApplicationID}
 	// discordgo builds every URL from discordgo.EndpointAPI; the transport
 	// rewrites them to api_url instead of touching the package variables.
-	sess.Client = &http.Client{Timeout: 30 * time.Second,
-		Transport: rewriteTransport{from: discordgo.EndpointAPI, to: cfg.APIURL + "/", next: o.Transport}}
+	sess.Client = &http.Client{Timeout: 30 * time.Second, Transport: s.rewrite(http.DefaultTransport)}
 	// The gateway URL comes from GET {api_url}/gateway, so the dialer
 	// follows whatever that answers (the fake in tests).
 	sess.Dialer = &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: 15 * time.Second,
@@ -154,12 +140,23 @@ func New(cfg Config, o Options) (*Surface, error) {
 	sess.SyncEvents = true // events arrive in order; handlers only enqueue
 	sess.LogLevel = -1     // discordgo logs through the standard logger; errors are logged here instead
 	sess.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsMessageContent
-	s := &Surface{cfg: cfg, o: o, log: o.Log, sess: sess, chans: map[string]chanInfo{}, parent: map[string]string{},
-		hooks: map[string]*discordgo.Webhook{}, cards: map[bridge.ConversationID]string{}, appID: cfg.ApplicationID}
-	if o.CatchUp != nil {
-		s.cu = &live.CatchUp{Store: o.CatchUp, Surface: Platform, Log: o.Log}
-	}
 	return s, nil
+}
+
+// Init gives the surface the daemon's dependencies; it needs Clock and Store.
+func (s *Surface) Init(d bridge.Deps) error {
+	if err := d.Validate(Platform); err != nil {
+		return err
+	}
+	s.log, s.clock, s.store, s.prefix = d.Logger("surface", string(Platform)), d.Clock, d.Store, d.Prefix()
+	s.sess.Client.Transport = s.rewrite(d.Transport())
+	s.cu = &live.CatchUp{Store: d.Store, Surface: Platform, Log: s.log, Clock: d.Clock}
+	return nil
+}
+
+// rewrite sends discordgo's requests to api_url through next.
+func (s *Surface) rewrite(next http.RoundTripper) http.RoundTripper {
+	return rewriteTransport{from: discordgo.EndpointAPI, to: s.cfg.APIURL + "/", next: next}
 }
 
 // Name is "discord".
@@ -177,7 +174,7 @@ func (s *Surface) channelInfo(ctx context.Context, id string) (chanInfo, error) 
 	s.mu.Lock()
 	ci, ok := s.chans[id]
 	s.mu.Unlock()
-	if ok && time.Since(ci.at) < time.Minute {
+	if ok && s.clock.Now().Sub(ci.at) < time.Minute {
 		return ci, nil
 	}
 	ch, err := s.sess.Channel(id, discordgo.WithContext(ctx))
@@ -187,7 +184,7 @@ func (s *Surface) channelInfo(ctx context.Context, id string) (chanInfo, error) 
 		}
 		return chanInfo{}, classify("get channel", err)
 	}
-	ci = chanInfo{guild: ch.GuildID, typ: ch.Type, tags: ch.AvailableTags, at: time.Now()}
+	ci = chanInfo{guild: ch.GuildID, typ: ch.Type, tags: ch.AvailableTags, at: s.clock.Now()}
 	s.mu.Lock()
 	s.chans[id] = ci
 	s.mu.Unlock()

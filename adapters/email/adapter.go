@@ -1,7 +1,6 @@
 package email
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
@@ -19,22 +18,12 @@ import (
 // Platform is the channel's name.
 const Platform bridge.Platform = "email"
 
-// BounceFunc records that one of our replies bounced, as a staff-only note
-// in its conversation. id is the bounce's Message-ID (for dedupe).
-type BounceFunc func(ctx context.Context, conv bridge.ConversationID, id, text string) error
-
-// Options wires the adapter.
+// Options are the adapter's own settings besides Config; what every
+// adapter shares (log, clock, store, engine, attachments directory) comes
+// through Init.
 type Options struct {
-	// Cursors keeps the IMAP UIDVALIDITY/UID position (store.Store).
-	Cursors bridge.Cursors
-	// AttachmentsDir receives inbound attachments; "" keeps none.
-	AttachmentsDir string
 	// Key signs plus-address tokens and Message-IDs (>= 32 bytes).
 	Key []byte
-	// Bounces, if set, notes bounces of our replies in their conversation.
-	Bounces BounceFunc
-	Log     *slog.Logger
-	Now     func() time.Time
 	// TLSConfig is the base TLS configuration (tests trust their own CA
 	// here); ServerName is set per server.
 	TLSConfig *tls.Config
@@ -48,13 +37,19 @@ type Options struct {
 type Adapter struct {
 	cfg     Config
 	opts    Options
-	log     *slog.Logger
-	now     func() time.Time
 	sign    signer
 	from    mail.Address
 	replyTo *mail.Address
 	domain  string
 	limits  Limits
+
+	// Set by Init (New leaves a system clock and no log, enough for the
+	// checks doctor runs).
+	log         *slog.Logger
+	clock       bridge.Clock
+	store       bridge.AdapterStore // keeps the IMAP UIDVALIDITY/UID position
+	core        bridge.Core         // notes bounces of our replies in their conversation
+	attachments string              // receives inbound attachments; "" keeps none
 
 	conn *live.Conn // connection state for /readyz (nil: not reported)
 }
@@ -65,24 +60,18 @@ func (a *Adapter) SetConn(c *live.Conn) { a.conn = c }
 var (
 	_ bridge.CustomerChannel = (*Adapter)(nil)
 	_ bridge.Pacer           = (*Adapter)(nil)
+	_ bridge.Initer          = (*Adapter)(nil)
 )
 
-// New builds the adapter. cfg must have had Defaults applied and be valid.
+// New builds the adapter from its config; nothing is contacted until it is
+// used. cfg must have had Defaults applied and be valid. Init must follow
+// before Run.
 func New(cfg Config, o Options) (*Adapter, error) {
 	if len(o.Key) < 32 {
 		return nil, errors.New("email: signing key must be at least 32 bytes")
 	}
 	if !cfg.Enabled() {
 		return nil, errors.New("email: " + cfg.OffReason())
-	}
-	if o.Cursors == nil {
-		return nil, errors.New("email: a cursor store is required")
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	if o.Now == nil {
-		o.Now = time.Now
 	}
 	if o.Dialer == nil {
 		o.Dialer = &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
@@ -95,7 +84,7 @@ func New(cfg Config, o Options) (*Adapter, error) {
 		return nil, errors.New("email: from is not an email address")
 	}
 	from.Address = strings.ToLower(from.Address)
-	a := &Adapter{cfg: cfg, opts: o, log: o.Log, now: o.Now, sign: signer{key: o.Key}, from: *from,
+	a := &Adapter{cfg: cfg, opts: o, log: slog.New(slog.DiscardHandler), clock: bridge.SystemClock(), sign: signer{key: o.Key}, from: *from,
 		limits: Limits{MaxAttachmentBytes: cfg.MaxAttachmentBytes}}
 	_, a.domain, _ = strings.Cut(from.Address, "@")
 	if cfg.ReplyTo != "" {
@@ -108,6 +97,22 @@ func New(cfg Config, o Options) (*Adapter, error) {
 	}
 	return a, nil
 }
+
+// Init gives the adapter the daemon's dependencies; it needs Clock, Store
+// and Core.
+func (a *Adapter) Init(d bridge.Deps) error {
+	if err := d.Validate(Platform); err != nil {
+		return err
+	}
+	if err := d.RequireCore(Platform); err != nil {
+		return err
+	}
+	a.log, a.clock, a.store, a.core, a.attachments = d.Logger("channel", string(Platform)), d.Clock, d.Store, d.Core, d.AttachmentsDir
+	return nil
+}
+
+// now reads the adapter's clock.
+func (a *Adapter) now() time.Time { return a.clock.Now() }
 
 // Name is "email".
 func (a *Adapter) Name() bridge.Platform { return Platform }

@@ -13,6 +13,8 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
+	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -28,10 +30,13 @@ func testAdapter(t *testing.T, configure func(*Config)) *Adapter {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(cfg, Options{Cursors: storetest.Open(t), Key: testKey,
-		Now:  func() time.Time { return time.Date(2026, 3, 2, 12, 30, 0, 0, time.UTC) },
-		Rand: bytes.NewReader(bytes.Repeat([]byte{0xab}, 600))})
+	a, err := New(cfg, Options{Key: testKey, Rand: bytes.NewReader(bytes.Repeat([]byte{0xab}, 600))})
 	if err != nil {
+		t.Fatal(err)
+	}
+	st := storetest.Open(t)
+	clock := clocktest.New(time.Date(2026, 3, 2, 12, 30, 0, 0, time.UTC))
+	if err := a.Init(bridge.Deps{Clock: clock, Store: st, Core: engine.New(engine.Options{Store: st, Clock: clock})}); err != nil {
 		t.Fatal(err)
 	}
 	return a

@@ -158,6 +158,9 @@ func TestRestartNoLossNoRepeat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := ad.Init(r.deps); err != nil {
+		t.Fatal(err)
+	}
 	r.ad = ad
 	r.start()
 	r.waitPosts(8)

@@ -25,6 +25,9 @@ import (
 // Deliver committed it. Connection errors are returned; the core restarts
 // Run with backoff.
 func (a *Adapter) Run(ctx context.Context, in bridge.Inbox) error {
+	if a.store == nil {
+		return errors.New("email: Run before Init")
+	}
 	wake := make(chan struct{}, 1)
 	c, err := a.dialIMAP(ctx, wake)
 	if err != nil {
@@ -128,7 +131,7 @@ func (a *Adapter) session(ctx context.Context, c *imapclient.Client, in bridge.I
 	}
 	a.conn.Up("IMAP session, mailbox " + mbox)
 	key := a.cursorKey()
-	saved, err := a.opts.Cursors.Cursor(ctx, string(Platform), key)
+	saved, err := a.store.Cursor(ctx, string(Platform), key)
 	if err != nil {
 		return err
 	}
@@ -157,7 +160,7 @@ func (a *Adapter) session(ctx context.Context, c *imapclient.Client, in bridge.I
 			next.uid = max(next.uid, uids[len(uids)-1])
 		}
 		cur = next
-		if err := a.opts.Cursors.SetCursor(ctx, string(Platform), key, cur.String()); err != nil {
+		if err := a.store.SetCursor(ctx, string(Platform), key, cur.String()); err != nil {
 			return err
 		}
 	}
@@ -176,7 +179,7 @@ func (a *Adapter) session(ctx context.Context, c *imapclient.Client, in bridge.I
 		slices.Sort(uids)
 		if err := a.process(ctx, c, in, uids, func(u imap.UID) error {
 			cur.uid = u
-			return a.opts.Cursors.SetCursor(ctx, string(Platform), key, cur.String())
+			return a.store.SetCursor(ctx, string(Platform), key, cur.String())
 		}); err != nil {
 			return err
 		}
@@ -260,14 +263,10 @@ func (a *Adapter) ack(c *imapclient.Client, uid imap.UID) error {
 func (a *Adapter) wait(ctx context.Context, c *imapclient.Client, wake chan struct{}) error {
 	poll := a.cfg.IMAP.PollInterval.D()
 	if !c.Caps().Has(imap.CapIdle) {
-		t := time.NewTimer(poll)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
+		if !bridge.Sleep(a.clock, poll, ctx.Done()) {
 			return ctx.Err()
-		case <-t.C:
-			return nil
 		}
+		return nil
 	}
 	select { // a notification that came while we were busy
 	case <-wake:
@@ -281,14 +280,14 @@ func (a *Adapter) wait(ctx context.Context, c *imapclient.Client, wake chan stru
 	// Re-check every poll interval even under IDLE: a notification lost in
 	// the gap between a search and the start of IDLE then costs at most one
 	// interval, and IDLE is renewed well inside RFC 2177's 29 minutes.
-	t := time.NewTimer(min(poll, 25*time.Minute))
+	t := a.clock.NewTimer(min(poll, 25*time.Minute))
 	defer t.Stop()
 	var cause error
 	select {
 	case <-ctx.Done():
 		cause = ctx.Err()
 	case <-wake:
-	case <-t.C:
+	case <-t.C():
 	case <-c.Closed():
 		cause = errors.New("IMAP connection closed")
 	}

@@ -178,7 +178,7 @@ func (a *Adapter) handleAuto(ctx context.Context, p *Parsed) {
 	conv, ok := a.sign.parseMessageID(b.OriginalMessageID)
 	log.Info("email: bounce ignored (no conversation opened)", "reason", p.AutoReason, "recipient", b.Recipient,
 		"status", b.Status, "our_reply", ok, "conversation", conv)
-	if !ok || a.opts.Bounces == nil {
+	if !ok {
 		return
 	}
 	var sb strings.Builder
@@ -195,12 +195,12 @@ func (a *Adapter) handleAuto(ctx context.Context, p *Parsed) {
 		sb.WriteString(": " + p.Subject)
 	}
 	sb.WriteString(". The customer may not have received it.")
-	if err := a.opts.Bounces(ctx, conv, p.MessageID, sb.String()); err != nil {
+	if err := a.core.SystemNote(ctx, conv, Platform, p.MessageID, sb.String()); err != nil {
 		log.Warn("email: could not note the bounce in its conversation", "conversation", conv, "err", err)
 	}
 }
 
-// saveAttachments stores kept attachments under AttachmentsDir
+// saveAttachments stores kept attachments under Deps.AttachmentsDir
 // (content-addressed, so a redelivery writes nothing new) and returns notes
 // for the ones that were not kept.
 func (a *Adapter) saveAttachments(parts []Part) ([]bridge.Attachment, []string, error) {
@@ -212,11 +212,11 @@ func (a *Adapter) saveAttachments(parts []Part) ([]bridge.Attachment, []string, 
 			continue
 		}
 		att := bridge.Attachment{Name: p.Name, MIME: p.ContentType, Size: p.Size}
-		if a.opts.AttachmentsDir == "" {
+		if a.attachments == "" {
 			notes = append(notes, fmt.Sprintf("[Attachment %q (%s) was not stored: no attachments directory]", p.Name, formatSize(p.Size)))
 			continue
 		}
-		path, err := storeFile(a.opts.AttachmentsDir, p.Name, p.Data)
+		path, err := storeFile(a.attachments, p.Name, p.Data)
 		if err != nil {
 			return nil, nil, fmt.Errorf("store attachment: %w", err)
 		}

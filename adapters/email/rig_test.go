@@ -38,6 +38,7 @@ type rig struct {
 	smtp    *fakemail.SMTPServer
 	cfg     Config
 	opts    Options
+	deps    bridge.Deps
 	ad      *Adapter
 
 	mu     sync.Mutex
@@ -89,19 +90,8 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	}
 	r.surf = adaptertest.NewSurface("console")
 	log := testLog(t)
-	r.eng = engine.New(engine.Options{Store: r.st, Surfaces: []bridge.Platform{"console"}, Notify: func() { r.ob.Notify() }, Log: log,
-		Config: engine.Config{ReopenWindow: time.Hour}, Directory: team.New(o.workflow)})
-	table, err := commands.NewTable(commands.Core()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.handler = commands.NewHandler(r.eng, table, commands.Syntax{Prefix: "!", NotePrefixes: []string{"//"}}, log)
-	r.opts = Options{Cursors: r.st, AttachmentsDir: o.attDir, Key: testKey, Log: log,
-		TLSConfig: fakemail.TrustTLS(r.imap.Cert(), r.smtp.Cert()),
-		Bounces: func(ctx context.Context, conv bridge.ConversationID, id, text string) error {
-			_, err := r.eng.Note(ctx, engine.StaffContext{Conversation: conv, Actor: bridge.SystemActor(), Surface: Platform, ExternalID: id}, text, nil)
-			return err
-		}}
+	r.opts = Options{Key: testKey, TLSConfig: fakemail.TrustTLS(r.imap.Cert(), r.smtp.Cert())}
+	var err error
 	r.ad, err = New(r.cfg, r.opts)
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +100,18 @@ func newRig(t testing.TB, o rigOptions) *rig {
 		Config: outbox.Config{BaseBackoff: bridge.Duration(20 * time.Millisecond), MaxBackoff: bridge.Duration(100 * time.Millisecond), MaxAttempts: 4,
 			Pacing: map[string]bridge.Pacing{"email": {}}}, // no pacing in tests
 		Jitter: func() float64 { return 0.5 }})
+	r.eng = engine.New(engine.Options{Store: r.st, Surfaces: []bridge.Platform{"console"}, Notify: r.ob.Notify, Log: log,
+		Config: engine.Config{ReopenWindow: time.Hour}, Directory: team.New(o.workflow)})
+	table, err := commands.NewTable(commands.Core()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.handler = commands.NewHandler(r.eng, table, commands.Syntax{Prefix: "!", NotePrefixes: []string{"//"}}, log)
+	// Bounces of our replies become notes through the engine (Deps.Core).
+	r.deps = bridge.Deps{Log: log, Clock: bridge.SystemClock(), Store: r.st, Core: r.eng, AttachmentsDir: o.attDir}
+	if err := r.ad.Init(r.deps); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(r.stop)
 	return r
 }

@@ -14,9 +14,9 @@ import (
 func BenchmarkPost(b *testing.B) {
 	fake := fakeslack.New()
 	defer fake.Close()
-	cfg := slack.Config{BotToken: fake.BotToken, ChannelID: "C0STAFF01", APIURL: fake.APIURL()}
+	cfg := slack.Config{BotToken: fake.BotToken, ChannelID: "C0STAFF01", APIURL: fake.APIURL(), SigningSecret: fake.Secret}
 	cfg.Defaults()
-	s := slack.New(cfg, slack.Options{})
+	s := newSurface(b, cfg, slack.Options{})
 	ctx := context.Background()
 	ref, err := s.OpenThread(ctx, bridge.ConversationView{Conversation: bridge.Conversation{ID: 1, CustomerName: "Anna", Channel: "webchat", Status: "open", Priority: "normal"}})
 	if err != nil {

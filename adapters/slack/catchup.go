@@ -20,8 +20,8 @@ import (
 // (bridge.CatchUp) and handles those it has not handled yet.
 
 // startCatchUp serves catch-ups (bridge.CatchUp.Serve) until ctx ends;
-// kick asks for one, stop waits for the server after ctx ended. Without a
-// catch-up store both do nothing.
+// kick asks for one, stop waits for the server after ctx ended. Before
+// Init (no catch-up) both do nothing.
 func (s *Surface) startCatchUp(ctx context.Context, in bridge.StaffInbox) (kick func(), stop func()) {
 	if s.cu == nil {
 		return func() {}, func() {}
@@ -58,10 +58,8 @@ func (s *Surface) catchUpThread(ctx context.Context, in bridge.StaffInbox, ref b
 		var se slack.SlackErrorResponse
 		switch {
 		case errors.As(err, &rl):
-			select {
-			case <-ctx.Done():
+			if !bridge.Sleep(s.clock, rl.RetryAfter, ctx.Done()) {
 				return handled, ctx.Err()
-			case <-time.After(rl.RetryAfter):
 			}
 			continue
 		case errors.As(err, &se) && (se.Err == "thread_not_found" || se.Err == "channel_not_found"):

@@ -8,6 +8,7 @@ import (
 
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakeslack"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -19,9 +20,15 @@ func BenchmarkCatchUp200Threads(b *testing.B) {
 	fake := fakeslack.New()
 	defer fake.Close()
 	st := storetest.Open(b)
-	cfg := Config{BotToken: fake.BotToken, ChannelID: "C0STAFF01", APIURL: fake.APIURL()}
+	cfg := Config{BotToken: fake.BotToken, ChannelID: "C0STAFF01", APIURL: fake.APIURL(), SigningSecret: fake.Secret}
 	cfg.Defaults()
-	s := New(cfg, Options{Events: st, CatchUp: st})
+	s, err := New(cfg, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Init(bridge.Deps{Clock: bridge.SystemClock(), Store: st, Core: engine.New(engine.Options{Store: st})}); err != nil {
+		b.Fatal(err)
+	}
 	ctx := context.Background()
 	if err := s.identify(ctx); err != nil {
 		b.Fatal(err)

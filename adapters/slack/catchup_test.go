@@ -32,14 +32,13 @@ func TestCatchUpAfterStop(t *testing.T) {
 			fake, cfg := newWorkspace(t, socket)
 			st := storetest.Open(t)
 			cust := adaptertest.NewChannel("webchat")
-			notices := &engineRef{}
 			// The outbox posts through the first surface; each run builds a
 			// new Surface on the same store, as a restarted daemon does.
-			poster := slack.New(cfg, slack.Options{Events: st, Notices: notices, CommandPrefix: "!"})
+			poster := newSurface(t, cfg, slack.Options{})
 			ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{poster}, Channels: []bridge.CustomerChannel{cust},
 				Config: outbox.Config{BaseBackoff: bridge.Duration(20 * time.Millisecond), Pacing: map[string]bridge.Pacing{"slack": {}}}})
 			eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Notify: ob.Notify})
-			notices.Engine = eng
+			initSurface(t, poster, bridge.Deps{Store: st, Core: eng})
 			table, _ := commands.NewTable(commands.Core()...)
 			handler := commands.NewHandler(eng, table, commands.DefaultSyntax(), nil)
 			octx, ocancel := context.WithCancel(context.Background())
@@ -48,7 +47,8 @@ func TestCatchUpAfterStop(t *testing.T) {
 			t.Cleanup(func() { ocancel(); <-odone })
 
 			run := func() (stop func(), s *slack.Surface) {
-				s = slack.New(cfg, slack.Options{Events: st, Notices: notices, CommandPrefix: "!", CatchUp: st})
+				s = newSurface(t, cfg, slack.Options{})
+				initSurface(t, s, bridge.Deps{Store: st, Core: eng})
 				ctx, cancel := context.WithCancel(context.Background())
 				done := make(chan struct{})
 				go func() { defer close(done); s.Run(ctx, handler) }()

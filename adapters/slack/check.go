@@ -32,7 +32,7 @@ func (s *Surface) AuthTest(ctx context.Context) (Auth, error) {
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", "Bearer "+s.cfg.BotToken)
-	res, err := s.opts.HTTPClient.Do(req)
+	res, err := s.http.Do(req)
 	if err != nil {
 		return Auth{}, fmt.Errorf("slack auth.test: %w", err)
 	}

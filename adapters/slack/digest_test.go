@@ -14,9 +14,9 @@ import (
 func TestPostDigest(t *testing.T) {
 	fake := fakeslack.New()
 	t.Cleanup(fake.Close)
-	cfg := slack.Config{BotToken: fake.BotToken, ChannelID: channel, APIURL: fake.APIURL()}
+	cfg := slack.Config{BotToken: fake.BotToken, ChannelID: channel, APIURL: fake.APIURL(), SigningSecret: fake.Secret}
 	cfg.Defaults()
-	s := slack.New(cfg, slack.Options{})
+	s := newSurface(t, cfg, slack.Options{})
 	ctx := context.Background()
 	png := []byte("\x89PNG\r\n\x1a\nfake")
 

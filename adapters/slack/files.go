@@ -42,7 +42,7 @@ func (s *Surface) fetchFiles(ctx context.Context, files []slack.File) []bridge.A
 		if url == "" {
 			url = f.URLPrivate
 		}
-		if s.opts.AttachmentDir != "" && url != "" && int64(f.Size) <= max {
+		if s.attachments != "" && url != "" && int64(f.Size) <= max {
 			if path, err := s.download(ctx, url, f.Name); err == nil {
 				a.Path = path
 			} else {
@@ -55,12 +55,12 @@ func (s *Surface) fetchFiles(ctx context.Context, files []slack.File) []bridge.A
 }
 
 func (s *Surface) download(ctx context.Context, url, name string) (string, error) {
-	if err := os.MkdirAll(s.opts.AttachmentDir, 0o750); err != nil {
+	if err := os.MkdirAll(s.attachments, 0o750); err != nil {
 		return "", err
 	}
 	rnd := make([]byte, 8)
 	_, _ = rand.Read(rnd)
-	path := filepath.Join(s.opts.AttachmentDir, "slack-"+hex.EncodeToString(rnd)+"-"+safeName(name))
+	path := filepath.Join(s.attachments, "slack-"+hex.EncodeToString(rnd)+"-"+safeName(name))
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return "", err

@@ -29,10 +29,9 @@ func FuzzHTTPEvents(f *testing.F) {
 	st := storetest.Open(f)
 	cfg := slack.Config{BotToken: fake.BotToken, ChannelID: channel, APIURL: fake.APIURL(), SigningSecret: fake.Secret}
 	cfg.Defaults()
-	notices := &engineRef{}
-	surface := slack.New(cfg, slack.Options{Events: st, Notices: notices, CommandPrefix: "!", AttachmentDir: f.TempDir()})
+	surface := newSurface(f, cfg, slack.Options{})
 	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}})
-	notices.Engine = eng
+	initSurface(f, surface, bridge.Deps{Store: st, Core: eng, AttachmentsDir: f.TempDir()})
 	table, _ := commands.NewTable(commands.Core()...)
 	h := surface.Handler(commands.NewHandler(eng, table, commands.DefaultSyntax(), nil))
 

@@ -21,15 +21,6 @@ import (
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
-// clock is a settable time for the group cache's TTL.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // logBuffer collects log output from several goroutines.
 type logBuffer struct {
 	mu sync.Mutex
@@ -45,7 +36,7 @@ func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l
 
 type groupRig struct {
 	*rig
-	clock *clock
+	clock *clocktest.Clock // the group cache's TTL runs on it
 	log   *logBuffer
 }
 
@@ -65,23 +56,21 @@ func newGroupRig(t *testing.T, wf team.Config, groups map[string][]string) *grou
 	cfg := slack.Config{BotToken: fake.BotToken, AppToken: fake.AppToken, ChannelID: channel, APIURL: fake.APIURL()}
 	cfg.Defaults()
 	g := &groupRig{rig: &rig{fake: fake, st: st, cust: adaptertest.NewChannel("webchat")},
-		clock: &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}, log: &logBuffer{}}
+		clock: clocktest.Monday(), log: &logBuffer{}}
 	var ids []string
 	for _, id := range wf.Groups() {
 		if s, ok := id.SlackGroup(); ok {
 			ids = append(ids, s)
 		}
 	}
-	notices := &engineRef{}
-	g.surface = slack.New(cfg, slack.Options{Events: st, Notices: notices, CommandPrefix: "!", AttachmentDir: t.TempDir(),
-		Groups: ids, GroupTTL: 5 * time.Minute, Clock: clocktest.Func(g.clock.Now),
-		Log: slog.New(slog.NewTextHandler(g.log, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	g.surface = newSurface(t, cfg, slack.Options{Groups: ids, GroupTTL: 5 * time.Minute})
 	dir := team.New(wf)
 	dir.SetGroups(g.surface)
 	ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{g.surface}, Channels: []bridge.CustomerChannel{g.cust},
 		Config: outbox.Config{BaseBackoff: bridge.Duration(20 * time.Millisecond), Pacing: map[string]bridge.Pacing{"slack": {}}}})
 	g.eng = engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Notify: ob.Notify, Directory: dir})
-	notices.Engine = g.eng
+	initSurface(t, g.surface, bridge.Deps{Store: st, Core: g.eng, AttachmentsDir: t.TempDir(), Clock: g.clock,
+		Log: slog.New(slog.NewTextHandler(g.log, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	table, err := commands.NewTable(append(commands.Core(), commands.Workflow()...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +153,7 @@ func TestSlackGroupMemberMayActInMembersOnlyDepartment(t *testing.T) {
 
 	// Bob joins the group; after the cache's TTL he may reply.
 	g.fake.SetUserGroup("S0BILL", "U0ALICE", "U0BOB", "U0CARL")
-	g.clock.Add(6 * time.Minute)
+	g.clock.Advance(6 * time.Minute)
 	g.say(t, card, "U0BOB", "!reply Confirmed on our side.")
 	adaptertest.Eventually(t, 5*time.Second, func() bool { return len(g.cust.Deliveries()) == 2 }, "new member's reply delivered")
 	if got := g.cust.Deliveries(); got[0].Text != "Refunded, sorry!" || got[1].Text != "Confirmed on our side." {
@@ -184,7 +173,7 @@ func TestSlackGroupCacheAndFailures(t *testing.T) {
 	if n := g.fake.Calls(method); n != 1 {
 		t.Errorf("%s called %d times within the TTL, want 1", method, n)
 	}
-	g.clock.Add(5*time.Minute + time.Second)
+	g.clock.Advance(5*time.Minute + time.Second)
 	g.say(t, card, "U0ALICE", "three")
 	if n := g.fake.Calls(method); n != 2 {
 		t.Errorf("%s called %d times after the TTL, want 2", method, n)
@@ -195,7 +184,7 @@ func TestSlackGroupCacheAndFailures(t *testing.T) {
 	// not a member. She is told why, nothing is sent, nothing crashes, and
 	// the operator gets one warning for the whole episode.
 	g.fake.SetScopes("chat:write", "channels:history", "users:read", "reactions:write")
-	g.clock.Add(5*time.Minute + time.Second)
+	g.clock.Advance(5*time.Minute + time.Second)
 	g.say(t, card, "U0ALICE", "four")
 	adaptertest.Eventually(t, 5*time.Second, func() bool { return len(g.fake.Ephemerals("U0ALICE")) == 1 }, "refusal while unresolved")
 	if e := g.fake.Ephemerals("U0ALICE")[0]; !strings.Contains(e.Text, "only members of billing") {
@@ -206,7 +195,7 @@ func TestSlackGroupCacheAndFailures(t *testing.T) {
 	if n := g.fake.Calls(method); n != calls {
 		t.Errorf("failed group asked again at once (%d calls, want %d)", n, calls)
 	}
-	g.clock.Add(2 * time.Minute)
+	g.clock.Advance(2 * time.Minute)
 	g.say(t, card, "U0ALICE", "six") // asked again, fails again: no second warning
 	if n := g.fake.Calls(method); n != calls+1 {
 		t.Errorf("%d calls after the retry wait, want %d", n, calls+1)
@@ -221,7 +210,7 @@ func TestSlackGroupCacheAndFailures(t *testing.T) {
 
 	// The scope comes back: the next lookup after the wait resolves it.
 	g.fake.SetScopes(fakeslack.DefaultScopes()...)
-	g.clock.Add(2 * time.Minute)
+	g.clock.Advance(2 * time.Minute)
 	g.say(t, card, "U0ALICE", "seven")
 	adaptertest.Eventually(t, 5*time.Second, func() bool { return len(g.cust.Deliveries()) == 4 }, "reply after recovery")
 	if got := g.cust.Deliveries(); got[3].Text != "seven" {
@@ -233,7 +222,7 @@ func TestSlackGroupCacheAndFailures(t *testing.T) {
 
 	// An unknown group: not a member, same once-per-episode warning.
 	g.fake.RemoveUserGroup("S0BILL")
-	g.clock.Add(6 * time.Minute)
+	g.clock.Advance(6 * time.Minute)
 	g.say(t, card, "U0ALICE", "eight")
 	adaptertest.Eventually(t, 5*time.Second, func() bool { return strings.Contains(g.log.String(), "no_such_subteam") }, "unknown group logged")
 	if len(g.cust.Deliveries()) != 4 {
@@ -275,7 +264,7 @@ func TestSlackGroupDoctorCheck(t *testing.T) {
 	fake.SetUserGroup("S0BILL", "U1", "U2")
 	cfg := slack.Config{BotToken: fake.BotToken, ChannelID: channel, APIURL: fake.APIURL(), SigningSecret: "s"}
 	cfg.Defaults()
-	s := slack.New(cfg, slack.Options{})
+	s := newSurface(t, cfg, slack.Options{})
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name, id string

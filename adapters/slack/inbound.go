@@ -126,11 +126,11 @@ func (s *Surface) staffEdited(ctx context.Context, e *slackevents.MessageEvent) 
 	if e.Message == nil || e.Message.ThreadTimestamp == "" || e.Message.ThreadTimestamp == e.Message.Timestamp {
 		return nil
 	}
-	m, err := s.opts.Notices.Store().MessageByExternal(ctx, Platform, e.Channel+"/"+e.Message.Timestamp)
+	m, err := s.store.MessageByExternal(ctx, Platform, e.Channel+"/"+e.Message.Timestamp)
 	if err != nil || m.Direction != bridge.DirStaff {
 		return nil
 	}
-	return s.opts.Notices.Notice(ctx, m.Conversation, Platform,
+	return s.core.Notice(ctx, m.Conversation, Platform,
 		fmt.Sprintf(":warning: %s edited a reply here, but the customer already received the original (message %d). Edits are not sent; write a new reply to correct it.", escape(m.Author), m.ID))
 }
 
@@ -146,14 +146,14 @@ func (s *Surface) deleted(ctx context.Context, e *slackevents.MessageEvent) erro
 		return nil
 	}
 	ref := threadRef(e.Channel, ts)
-	if _, err := s.opts.Notices.Store().ConversationByThread(ctx, Platform, ref); err == nil {
-		return s.opts.Notices.ThreadGone(ctx, Platform, ref)
+	if _, err := s.store.ConversationByThread(ctx, Platform, ref); err == nil {
+		return s.core.ThreadGone(ctx, Platform, ref)
 	}
-	m, err := s.opts.Notices.Store().MessageByExternal(ctx, Platform, e.Channel+"/"+ts)
+	m, err := s.store.MessageByExternal(ctx, Platform, e.Channel+"/"+ts)
 	if err != nil || m.Direction != bridge.DirStaff {
 		return nil
 	}
-	return s.opts.Notices.Notice(ctx, m.Conversation, Platform,
+	return s.core.Notice(ctx, m.Conversation, Platform,
 		fmt.Sprintf(":warning: A reply by %s was deleted here, but the customer already received it (message %d). Deleting in Slack does not unsend.", escape(m.Author), m.ID))
 }
 
@@ -171,9 +171,9 @@ func (s *Surface) feedback(ctx context.Context, channel, user, threadTS string, 
 		// The thread may be gone (deleted parent): answer in the channel.
 		err = s.ephemeral(ctx, channel, user, "", text)
 	}
-	if err != nil && fb.Conversation != 0 && s.opts.Notices != nil {
+	if err != nil && fb.Conversation != 0 && s.core != nil {
 		// Fall back to a thread notice through the outbox (visible to all staff).
-		_ = s.opts.Notices.Notice(ctx, fb.Conversation, Platform, fb.Text)
+		_ = s.core.Notice(ctx, fb.Conversation, Platform, fb.Text)
 	}
 }
 
@@ -222,12 +222,12 @@ func (s *Surface) handleInteraction(ctx context.Context, in bridge.StaffInbox, c
 		if thread == "" {
 			thread = cb.Message.Timestamp
 		}
-		conv, err := s.opts.Notices.Store().ConversationByThread(ctx, Platform, threadRef(cb.Channel.ID, thread))
+		conv, err := s.store.ConversationByThread(ctx, Platform, threadRef(cb.Channel.ID, thread))
 		if err != nil {
 			s.ephemeral(ctx, cb.Channel.ID, cb.User.ID, "", "This message is not in a Threadline ticket thread.")
 			return nil
 		}
-		v, err := s.opts.Notices.Store().ConversationView(ctx, conv)
+		v, err := s.store.ConversationView(ctx, conv)
 		if err != nil {
 			return err
 		}
@@ -290,12 +290,7 @@ func (s *Surface) handleSlash(ctx context.Context, in bridge.StaffInbox, cmd sla
 	return reply(text), nil
 }
 
-func (s *Surface) prefix() string {
-	if s.opts.CommandPrefix != "" {
-		return s.opts.CommandPrefix
-	}
-	return "!"
-}
+func (s *Surface) prefix() string { return s.cmdPrefix }
 
 func (s *Surface) botIDs() (user, bot string) {
 	s.mu.Lock()
@@ -317,19 +312,19 @@ func (s *Surface) identify(ctx context.Context) error {
 
 // seen reports whether an event or message key was recorded as handled.
 func (s *Surface) seen(ctx context.Context, key string) bool {
-	if s.opts.Events == nil {
+	if s.store == nil {
 		return false
 	}
-	seen, err := s.opts.Events.SeenEvent(ctx, string(Platform), key)
+	seen, err := s.store.SeenEvent(ctx, string(Platform), key)
 	return err == nil && seen
 }
 
 // mark records an event or message key as handled.
 func (s *Surface) mark(ctx context.Context, key string) {
-	if s.opts.Events == nil {
+	if s.store == nil {
 		return
 	}
-	if _, err := s.opts.Events.MarkEvent(ctx, string(Platform), key); err != nil {
+	if _, err := s.store.MarkEvent(ctx, string(Platform), key); err != nil {
 		s.log.Warn("slack: could not record a handled event", "err", err)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Request URL check outcomes (`threadline doctor`, HTTP Events API mode).
@@ -56,13 +55,13 @@ func (s *Surface) probeRequestURL(ctx context.Context, publicURL string) error {
 	if err != nil {
 		return err
 	}
-	stamp := strconv.FormatInt(time.Now().Unix(), 10)
+	stamp := strconv.FormatInt(s.now().Unix(), 10)
 	mac := hmac.New(sha256.New, []byte(s.cfg.SigningSecret))
 	fmt.Fprintf(mac, "v0:%s:%s", stamp, body)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Slack-Request-Timestamp", stamp)
 	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
-	res, err := s.opts.HTTPClient.Do(req)
+	res, err := s.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("POST %s: %w: %v", target, ErrRequestURLUnreachable, err)
 	}

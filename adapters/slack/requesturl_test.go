@@ -16,13 +16,20 @@ func TestProbeRequestURL(t *testing.T) {
 	daemon := func(secret string) *httptest.Server {
 		cfg := Config{BotToken: "xoxb-test", ChannelID: "C0SUPPORT1", SigningSecret: secret}
 		cfg.Defaults()
-		srv := httptest.NewServer(New(cfg, Options{}).Handler(nil))
+		s, err := New(cfg, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(s.Handler(nil))
 		t.Cleanup(srv.Close)
 		return srv
 	}
 	cfg := Config{BotToken: "xoxb-test", ChannelID: "C0SUPPORT1", SigningSecret: "right"}
 	cfg.Defaults()
-	s := New(cfg, Options{})
+	s, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 
 	if err := s.probeRequestURL(ctx, daemon("right").URL); err != nil {
@@ -53,7 +60,10 @@ func TestProbeRequestURL(t *testing.T) {
 func TestCheckRequestURLShape(t *testing.T) {
 	cfg := Config{BotToken: "xoxb-test", ChannelID: "C0SUPPORT1", SigningSecret: "s"}
 	cfg.Defaults()
-	s := New(cfg, Options{})
+	s, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for url, want := range map[string]string{
 		"http://support.example.com": "not https",
 		"https://localhost:8443":     "local or private",

@@ -20,6 +20,9 @@ import (
 // While Run runs, the configured user groups are resolved at start and
 // refreshed when found stale.
 func (s *Surface) Run(ctx context.Context, in bridge.StaffInbox) error {
+	if s.store == nil {
+		return errors.New("slack: Run before Init")
+	}
 	if s.groups != nil {
 		gctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})

@@ -22,49 +22,42 @@ import (
 // Platform is the surface's name.
 const Platform bridge.Platform = "slack"
 
-// Options wires the surface.
+// Options are the surface's own settings besides Config; what every
+// adapter shares (log, clock, store, engine, attachments directory,
+// command prefix) comes through Init.
 type Options struct {
-	HTTPClient *http.Client
-	Log        *slog.Logger
-	Events     bridge.EventLog // dedupes commands redelivered by Slack
-	Notices    Noticer         // queues staff-only notices through the outbox
-	Clock      bridge.Clock    // nil: the system clock
-	// CommandPrefix is the staff command prefix ("!"), used to turn buttons
-	// and "@threadline claim" into command text.
-	CommandPrefix string
-	// AttachmentDir receives files staff attach in threads (forwarded to
-	// the customer); MaxFileBytes caps them (larger files are linked).
-	AttachmentDir string
-	MaxFileBytes  int64
+	// MaxFileBytes caps the files staff attach in threads that are
+	// downloaded and forwarded to the customer (larger files are linked).
+	MaxFileBytes int64
 	// Groups are the Slack user groups (subteam ids, S0123ABC) named in
 	// departments; staff in them count as members (usergroups.users.list,
 	// scope usergroups:read). GroupTTL is how long an answer is kept
 	// (DefaultGroupTTL when 0).
 	Groups   []string
 	GroupTTL time.Duration
-	// CatchUp, when set, lets the surface catch up after a stop or a long
-	// disconnection: it reads the replies of open conversations' threads
-	// written since it last listened and handles those not handled yet
-	// (conversations.replies; catchup.go).
-	CatchUp live.CatchUpStore
-}
-
-// Noticer queues a staff-only line in a conversation's thread (the engine).
-type Noticer interface {
-	Notice(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform, text string) error
-	ThreadGone(ctx context.Context, surface bridge.Platform, ref bridge.ThreadRef) error
-	Store() bridge.Reader
 }
 
 // Surface is the Slack staff surface.
 type Surface struct {
-	cfg    Config
-	api    *slack.Client
-	opts   Options
-	log    *slog.Logger
-	users  *userCache
-	groups *groupCache   // nil: no user groups configured
-	cu     *live.CatchUp // nil: no catch-up
+	cfg   Config
+	opts  Options
+	api   *slack.Client
+	http  *http.Client // the API's client; Init puts it on Deps.HTTP
+	users *userCache
+
+	// Set by Init (New leaves a system clock and no log, enough for the
+	// checks doctor runs).
+	log         *slog.Logger
+	clock       bridge.Clock
+	store       bridge.AdapterStore // dedupes redelivered commands, finds threads
+	core        bridge.Core         // queues staff-only notices through the outbox
+	cmdPrefix   string              // the command prefix, to turn buttons and "@threadline claim" into command text
+	attachments string              // receives files staff attach in threads ("": they are linked)
+	groups      *groupCache         // nil: no user groups configured
+	// cu lets the surface catch up after a stop or a long disconnection: it
+	// reads the replies of open conversations' threads written since it
+	// last listened and handles those not handled yet (catchup.go).
+	cu *live.CatchUp
 
 	mu        sync.Mutex
 	botUserID string // learned from auth.test
@@ -80,31 +73,51 @@ var (
 	_ bridge.StaffSurface   = (*Surface)(nil)
 	_ bridge.ReceiptSurface = (*Surface)(nil)
 	_ bridge.Pacer          = (*Surface)(nil)
+	_ bridge.Initer         = (*Surface)(nil)
 )
 
-// New builds the surface. cfg must have had Defaults applied.
-func New(cfg Config, o Options) *Surface {
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
+// New builds the surface from its config; nothing is contacted until it
+// is used. Init must follow before Run.
+func New(cfg Config, o Options) (*Surface, error) {
+	cfg.Defaults()
+	if !cfg.Enabled() {
+		return nil, errors.New("slack: no bot token")
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("slack: %w", err)
 	}
-	o.Clock = bridge.OrSystem(o.Clock)
-	opts := []slack.Option{slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(o.HTTPClient)}
+	s := &Surface{cfg: cfg, opts: o, log: slog.New(slog.DiscardHandler), clock: bridge.SystemClock(), cmdPrefix: "!",
+		http: &http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport}}
+	opts := []slack.Option{slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(s.http)}
 	if cfg.AppToken != "" {
 		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
 	}
-	api := slack.New(cfg.BotToken, opts...)
-	s := &Surface{cfg: cfg, api: api, opts: o, log: o.Log, users: newUserCache(api, o.Clock.Now)}
-	if len(o.Groups) > 0 {
-		s.groups = newGroupCache(api, o.Clock.Now, o.GroupTTL, o.Log, o.Groups)
-	}
-	if o.CatchUp != nil {
-		s.cu = &live.CatchUp{Store: o.CatchUp, Surface: Platform, Log: o.Log, Clock: o.Clock}
-	}
-	return s
+	s.api = slack.New(cfg.BotToken, opts...)
+	s.users = newUserCache(s.api, s.now)
+	return s, nil
 }
+
+// Init gives the surface the daemon's dependencies; it needs Clock, Store
+// and Core.
+func (s *Surface) Init(d bridge.Deps) error {
+	if err := d.Validate(Platform); err != nil {
+		return err
+	}
+	if err := d.RequireCore(Platform); err != nil {
+		return err
+	}
+	s.log, s.clock, s.store, s.core = d.Logger("surface", string(Platform)), d.Clock, d.Store, d.Core
+	s.cmdPrefix, s.attachments = d.Prefix(), d.AttachmentsDir
+	s.http.Transport = d.Transport()
+	if len(s.opts.Groups) > 0 {
+		s.groups = newGroupCache(s.api, s.now, s.opts.GroupTTL, s.log, s.opts.Groups)
+	}
+	s.cu = &live.CatchUp{Store: d.Store, Surface: Platform, Log: s.log, Clock: d.Clock}
+	return nil
+}
+
+// now reads the surface's clock.
+func (s *Surface) now() time.Time { return s.clock.Now() }
 
 // Name is "slack".
 func (s *Surface) Name() bridge.Platform { return Platform }

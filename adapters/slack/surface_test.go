@@ -43,12 +43,11 @@ func newRig(t *testing.T, socket bool) *rig {
 	fake, cfg := newWorkspace(t, socket)
 	st := storetest.Open(t)
 	r := &rig{fake: fake, st: st, cust: adaptertest.NewChannel("webchat")}
-	notices := &engineRef{}
-	r.surface = slack.New(cfg, slack.Options{Events: st, Notices: notices, CommandPrefix: "!", AttachmentDir: t.TempDir()})
+	r.surface = newSurface(t, cfg, slack.Options{})
 	ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{r.surface}, Channels: []bridge.CustomerChannel{r.cust},
 		Config: outbox.Config{BaseBackoff: bridge.Duration(20 * time.Millisecond), Pacing: map[string]bridge.Pacing{"slack": {}}}})
 	r.eng = engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Notify: ob.Notify})
-	notices.Engine = r.eng
+	initSurface(t, r.surface, bridge.Deps{Store: st, Core: r.eng, AttachmentsDir: t.TempDir()})
 	table, _ := commands.NewTable(commands.Core()...)
 	r.handler = commands.NewHandler(r.eng, table, commands.DefaultSyntax(), nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -79,9 +78,27 @@ func newWorkspace(t *testing.T, socket bool) (*fakeslack.Server, slack.Config) {
 	return fake, cfg
 }
 
-type engineRef struct{ *engine.Engine }
+// newSurface builds a surface from cfg (New alone: enough for API calls).
+func newSurface(t testing.TB, cfg slack.Config, o slack.Options) *slack.Surface {
+	t.Helper()
+	s, err := slack.New(cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
-func (e *engineRef) Store() bridge.Reader { return e.Engine.Store() }
+// initSurface hands s what the daemon hands every adapter; the clock is
+// the system's unless d names one.
+func initSurface(t testing.TB, s *slack.Surface, d bridge.Deps) {
+	t.Helper()
+	if d.Clock == nil {
+		d.Clock = bridge.SystemClock()
+	}
+	if err := s.Init(d); err != nil {
+		t.Fatal(err)
+	}
+}
 
 func (r *rig) customer(t *testing.T, text string) bridge.DeliverResult {
 	t.Helper()
@@ -439,7 +456,7 @@ func TestOpenThreadAfterNoAnswer(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake, cfg := newWorkspace(t, false)
-			s := slack.New(cfg, slack.Options{})
+			s := newSurface(t, cfg, slack.Options{})
 			var once sync.Once
 			fake.SetFaults(func(method string) *fakeslack.Fault {
 				var f *fakeslack.Fault

@@ -21,21 +21,12 @@ const Platform bridge.Platform = "telegram"
 // WebhookPath is where Telegram posts updates in webhook mode.
 const WebhookPath = "/telegram/webhook"
 
-// Options wires the adapter.
+// Options are the adapter's own settings besides Config; what every
+// adapter shares (log, clock, store, HTTP transport, attachments
+// directory) comes through Init.
 type Options struct {
-	// Cursors keeps the getUpdates offset (store.Store implements it).
-	Cursors bridge.Cursors
-	// Reachability, if set, is told when a customer blocks the bot or
-	// starts it again (store.Store implements it), so staff see it before
-	// a reply fails and replies work again after an unblock.
-	Reachability Reachability
-	// AttachmentsDir receives customer files (under telegram/<chat>/).
-	// Empty: files are not downloaded, only described.
-	AttachmentsDir string
 	// PublicURL is how Telegram reaches the daemon (webhook mode).
-	PublicURL  string
-	HTTPClient *http.Client
-	Log        *slog.Logger
+	PublicURL string
 	// MaxBodyBytes caps a webhook request (default 1 MB).
 	MaxBodyBytes int64
 	// PartGap spaces the messages of one reply that Telegram needs several
@@ -51,11 +42,6 @@ type Options struct {
 	MaxTries int
 }
 
-// Reachability records whether replies can reach a customer ("" = yes).
-type Reachability interface {
-	SetReachability(ctx context.Context, platform bridge.Platform, address, reason string) error
-}
-
 // BlockedReason is recorded when a customer blocks the bot.
 const BlockedReason = "Forbidden: bot was blocked by the user"
 
@@ -64,8 +50,14 @@ type Adapter struct {
 	cfg   Config
 	opts  Options
 	api   *client
-	log   *slog.Logger
 	botID string
+
+	// Set by Init (New leaves a system clock and no log, enough for the
+	// checks doctor and `threadline telegram set-webhook` run).
+	log         *slog.Logger
+	clock       bridge.Clock
+	store       bridge.AdapterStore // keeps the getUpdates offset; told when a customer blocks the bot
+	attachments string              // receives customer files (under telegram/<chat>/); "": described only
 
 	mu          sync.Mutex
 	botUsername string
@@ -82,24 +74,18 @@ func (a *Adapter) SetConn(c *live.Conn) { a.conn = c }
 var (
 	_ bridge.CustomerChannel = (*Adapter)(nil)
 	_ bridge.Pacer           = (*Adapter)(nil)
+	_ bridge.Initer          = (*Adapter)(nil)
 )
 
-// New builds the adapter. cfg must have had Defaults applied and carry a token.
+// New builds the adapter from its config; nothing is contacted until it is
+// used. cfg must have had Defaults applied and carry a token. Init must
+// follow before Run.
 func New(cfg Config, o Options) (*Adapter, error) {
 	if cfg.BotToken == "" {
 		return nil, errors.New("telegram: no bot token")
 	}
-	if o.Cursors == nil {
-		return nil, errors.New("telegram: Options.Cursors is required (the getUpdates offset must survive restarts)")
-	}
 	if cfg.Webhook() && o.PublicURL == "" {
 		return nil, errors.New("telegram: webhook mode needs the public URL")
-	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{}
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
@@ -114,14 +100,29 @@ func New(cfg Config, o Options) (*Adapter, error) {
 		o.MaxTries = 5
 	}
 	botID, _, _ := strings.Cut(cfg.BotToken, ":")
-	return &Adapter{
-		cfg: cfg, opts: o, log: o.Log, botID: botID,
-		api:      &client{base: strings.TrimRight(cfg.APIURL, "/"), token: cfg.BotToken, http: o.HTTPClient},
+	a := &Adapter{
+		cfg: cfg, opts: o, botID: botID, log: slog.New(slog.DiscardHandler), clock: bridge.SystemClock(),
 		tries:    make(map[int64]int),
 		progress: make(map[bridge.MessageID]sendProgress),
 		recent:   recentIDs{seen: make(map[int64]bool)},
-	}, nil
+	}
+	// No client timeout: long polls last poll_timeout; requests end with their context.
+	a.api = &client{base: strings.TrimRight(cfg.APIURL, "/"), token: cfg.BotToken, http: &http.Client{Transport: http.DefaultTransport}, now: a.now}
+	return a, nil
 }
+
+// Init gives the adapter the daemon's dependencies; it needs Clock and Store.
+func (a *Adapter) Init(d bridge.Deps) error {
+	if err := d.Validate(Platform); err != nil {
+		return err
+	}
+	a.log, a.clock, a.store, a.attachments = d.Logger("channel", string(Platform)), d.Clock, d.Store, d.AttachmentsDir
+	a.api.http.Transport = d.Transport()
+	return nil
+}
+
+// now reads the adapter's clock.
+func (a *Adapter) now() time.Time { return a.clock.Now() }
 
 // Name is "telegram".
 func (a *Adapter) Name() bridge.Platform { return Platform }
@@ -137,6 +138,9 @@ func (a *Adapter) WebhookURL() string { return strings.TrimRight(a.opts.PublicUR
 // polling, or, with a webhook secret, by registering the webhook (updates
 // then arrive through Handler).
 func (a *Adapter) Run(ctx context.Context, in bridge.Inbox) error {
+	if a.store == nil {
+		return errors.New("telegram: Run before Init")
+	}
 	var me user
 	if err := a.api.call(ctx, "getMe", struct{}{}, &me); err != nil {
 		if ctx.Err() != nil {
@@ -228,10 +232,7 @@ func (a *Adapter) deliver(ctx context.Context, in bridge.Inbox, inc incoming, la
 }
 
 func (a *Adapter) setReachability(ctx context.Context, address, reason string) error {
-	if a.opts.Reachability == nil {
-		return nil
-	}
-	return a.opts.Reachability.SetReachability(ctx, Platform, address, reason)
+	return a.store.SetReachability(ctx, Platform, address, reason)
 }
 
 // greet answers /start. It is sent here rather than through the outbox
@@ -259,7 +260,7 @@ func (a *Adapter) greet(ctx context.Context, chatID int64, lastTry bool) error {
 		return nil
 	case errors.As(cerr, &rl):
 		// Wait here, so the next attempt is not refused again at once.
-		if !sleep(ctx, min(rl.RetryAfter, time.Minute)) {
+		if !a.sleep(ctx, min(rl.RetryAfter, time.Minute)) {
 			return ctx.Err()
 		}
 	}
@@ -318,15 +319,9 @@ func (r *recentIDs) add(id int64) {
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+// sleep waits d on the adapter's clock; false if ctx ended first.
+func (a *Adapter) sleep(ctx context.Context, d time.Duration) bool {
+	return bridge.Sleep(a.clock, d, ctx.Done())
 }
 
 func chatRef(chatID, messageID int64) string {

@@ -25,6 +25,7 @@ type client struct {
 	base  string
 	token string
 	http  *http.Client
+	now   func() time.Time // reads Retry-After dates
 }
 
 // maxResponseBytes caps a Bot API answer (100 updates of a busy bot fit easily).
@@ -142,7 +143,7 @@ func (c *client) do(req *http.Request, method string, out any) error {
 		if res.StatusCode != http.StatusOK {
 			e := &APIError{Method: method, Code: res.StatusCode, Description: c.scrubString(snippet(raw))}
 			if ra := res.Header.Get("Retry-After"); ra != "" || e.Code == http.StatusTooManyRequests {
-				e.RetryAfter = bridge.ParseRetryAfter(ra, time.Now())
+				e.RetryAfter = bridge.ParseRetryAfter(ra, c.now())
 			}
 			return e
 		}
@@ -157,7 +158,7 @@ func (c *client) do(req *http.Request, method string, out any) error {
 			e.RetryAfter = time.Duration(env.Parameters.RetryAfter * float64(time.Second))
 		}
 		if e.Code == http.StatusTooManyRequests && e.RetryAfter <= 0 {
-			e.RetryAfter = bridge.ParseRetryAfter(res.Header.Get("Retry-After"), time.Now())
+			e.RetryAfter = bridge.ParseRetryAfter(res.Header.Get("Retry-After"), c.now())
 		}
 		return e
 	}

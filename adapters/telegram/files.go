@@ -25,12 +25,12 @@ func (a *Adapter) fetchFiles(ctx context.Context, inc incoming, lastTry bool, ms
 		att := bridge.Attachment{Name: f.Name, MIME: f.MIME, Size: f.Size}
 		note := ""
 		switch {
-		case a.opts.AttachmentsDir == "":
+		case a.attachments == "":
 			note = fmt.Sprintf("[%s %s was not downloaded: no attachments directory]", f.Kind, f.Name)
 		case f.Size > a.cfg.MaxFileBytes:
 			note = tooLargeNote(f, f.Size, a.cfg.MaxFileBytes)
 		default:
-			dst := filepath.Join(a.opts.AttachmentsDir, "telegram", strconv.FormatInt(inc.ChatID, 10),
+			dst := filepath.Join(a.attachments, "telegram", strconv.FormatInt(inc.ChatID, 10),
 				fmt.Sprintf("%s-%d-%s", externalStem(inc.Msg.ExternalID), i+1, safeName(f.Name)))
 			size, ferr := a.fetchFile(ctx, f.ID, dst)
 			var ae *APIError

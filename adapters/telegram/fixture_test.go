@@ -28,6 +28,7 @@ type fixture struct {
 	in   *recordingInbox
 	cfg  telegram.Config
 	opts telegram.Options
+	deps bridge.Deps // what the daemon hands the adapter (Init)
 	logs *syncBuffer
 }
 
@@ -39,15 +40,14 @@ func newFixture(t testing.TB, mutate func(*telegram.Config, *telegram.Options)) 
 	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}})
 	logs := &syncBuffer{}
 	cfg := telegram.Config{BotToken: fake.Token(), APIURL: fake.URL(), PollTimeout: bridge.Duration(time.Second)}
-	opts := telegram.Options{
-		Cursors: st, Reachability: st, AttachmentsDir: t.TempDir(), PartGap: time.Millisecond, RetryBackoff: 10 * time.Millisecond,
-		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	}
+	opts := telegram.Options{PartGap: time.Millisecond, RetryBackoff: 10 * time.Millisecond}
 	if mutate != nil {
 		mutate(&cfg, &opts)
 	}
 	cfg.Defaults()
-	f := &fixture{fake: fake, st: st, eng: eng, in: &recordingInbox{next: eng}, cfg: cfg, opts: opts, logs: logs}
+	deps := bridge.Deps{Clock: bridge.SystemClock(), Store: st, Core: eng, AttachmentsDir: t.TempDir(),
+		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	f := &fixture{fake: fake, st: st, eng: eng, in: &recordingInbox{next: eng}, cfg: cfg, opts: opts, deps: deps, logs: logs}
 	t.Cleanup(func() {
 		if strings.Contains(logs.String(), fake.Token()) {
 			t.Error("the bot token appeared in the logs")
@@ -63,6 +63,9 @@ func (f *fixture) adapter(t testing.TB) *telegram.Adapter {
 	t.Helper()
 	ad, err := telegram.New(f.cfg, f.opts)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ad.Init(f.deps); err != nil {
 		t.Fatal(err)
 	}
 	return ad

@@ -32,7 +32,7 @@ func (a *Adapter) poll(ctx context.Context, in bridge.Inbox) error {
 		}
 		return fmt.Errorf("telegram: deleteWebhook (needed before long polling): %w", err)
 	}
-	saved, err := a.opts.Cursors.Cursor(ctx, string(Platform), a.offsetKey())
+	saved, err := a.store.Cursor(ctx, string(Platform), a.offsetKey())
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -89,7 +89,7 @@ func (a *Adapter) poll(ctx context.Context, in bridge.Inbox) error {
 			wait = ae.RetryAfter
 		}
 		a.log.Warn("telegram: receiving failed; will retry", "err", err, "in", wait)
-		if !sleep(ctx, wait) {
+		if !a.sleep(ctx, wait) {
 			return nil
 		}
 		backoff = min(backoff*2, 30*time.Second)
@@ -207,7 +207,7 @@ func (a *Adapter) handleBatch(ctx context.Context, in bridge.Inbox, offset int64
 func (a *Adapter) saveOffset(ctx context.Context, next int64) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := a.opts.Cursors.SetCursor(sctx, string(Platform), a.offsetKey(), strconv.FormatInt(next, 10)); err != nil {
+	if err := a.store.SetCursor(sctx, string(Platform), a.offsetKey(), strconv.FormatInt(next, 10)); err != nil {
 		return fmt.Errorf("telegram: saving the offset: %w", err)
 	}
 	return nil

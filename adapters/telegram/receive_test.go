@@ -76,7 +76,7 @@ func TestMediaIsDownloaded(t *testing.T) {
 		if !strings.HasPrefix(a.Name, w.name) || a.MIME != w.mime || a.Size != int64(len(w.data)) || a.URL != "" {
 			t.Errorf("message %d attachment %+v", i, a)
 		}
-		if !strings.HasPrefix(a.Path, f.opts.AttachmentsDir) || strings.Contains(a.Path, "..") {
+		if !strings.HasPrefix(a.Path, f.deps.AttachmentsDir) || strings.Contains(a.Path, "..") {
 			t.Errorf("stored outside the attachments directory: %s", a.Path)
 		}
 		if b, err := os.ReadFile(a.Path); err != nil || !bytes.Equal(b, w.data) {

@@ -18,7 +18,7 @@ import (
 
 // failingCursors loses every offset write, as if the process died right
 // after Deliver committed and before the offset was saved.
-type failingCursors struct{ bridge.Cursors }
+type failingCursors struct{ bridge.AdapterStore }
 
 func (failingCursors) SetCursor(context.Context, string, string, string) error {
 	return errors.New("simulated crash before the offset was saved")
@@ -58,12 +58,12 @@ func TestRestartMidStreamLosesAndDuplicatesNothing(t *testing.T) {
 				}
 			}
 			// Run 1 stops after 25 of 60 updates (inside the first batch).
-			opts := f.opts
+			deps := f.deps
 			if tc.crash {
-				f.opts.Cursors = failingCursors{f.st}
+				f.deps.Store = failingCursors{f.st}
 			}
 			first := f.adapter(t)
-			f.opts = opts
+			f.deps = deps
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if err := first.Run(ctx, &stopAfter{next: f.eng, n: 25, cancel: cancel}); err != nil && !tc.crash {

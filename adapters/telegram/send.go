@@ -52,7 +52,7 @@ func (a *Adapter) Send(ctx context.Context, d bridge.Delivery) (bridge.ExternalR
 	a.mu.Unlock()
 	start := p.done
 	for i := start; i < len(parts) && err == nil; i++ {
-		if i > start && !sleep(ctx, a.opts.PartGap) {
+		if i > start && !a.sleep(ctx, a.opts.PartGap) {
 			err = ctx.Err()
 			break
 		}

@@ -21,18 +21,11 @@ const Platform bridge.Platform = "webchat"
 //go:embed static
 var static embed.FS
 
-// History is the read access the widget's history needs.
-type History interface {
-	CustomerMessages(ctx context.Context, channel bridge.Platform, address string, after bridge.MessageID, limit int) ([]bridge.Message, error)
-}
-
-// Options wires the adapter.
+// Options are the adapter's own settings besides Config; what every
+// adapter shares (log, clock, store) comes through Init.
 type Options struct {
 	Key          []byte // signs visitor tokens (>= 32 bytes)
-	History      History
 	PublicURL    string // its origin may always use the API
-	Log          *slog.Logger
-	Now          func() time.Time
 	MaxBodyBytes int64
 }
 
@@ -47,35 +40,36 @@ type Adapter struct {
 	hub      *hub
 	allowAll bool
 	allowed  map[string]bool
-	log      *slog.Logger
-	now      func() time.Time
+
+	// Set by Init (New leaves a system clock and no log).
+	log   *slog.Logger
+	clock bridge.Clock
+	store bridge.AdapterStore // the widget's history
 }
 
-var _ bridge.CustomerChannel = (*Adapter)(nil)
+var (
+	_ bridge.CustomerChannel = (*Adapter)(nil)
+	_ bridge.Initer          = (*Adapter)(nil)
+)
 
-// New builds the adapter. cfg must have had Defaults applied.
+// New builds the adapter from its config. cfg must have had Defaults
+// applied. Init must follow before it serves.
 func New(cfg Config, o Options) (*Adapter, error) {
 	if len(o.Key) < 32 {
 		return nil, errors.New("webchat: token key must be at least 32 bytes")
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	if o.Now == nil {
-		o.Now = time.Now
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 64 << 10
 	}
 	a := &Adapter{
-		cfg: cfg, opts: o, log: o.Log, now: o.Now,
-		tokens:   tokens{key: o.Key, maxAge: cfg.TokenMaxAge.D(), now: o.Now},
+		cfg: cfg, opts: o, log: slog.New(slog.DiscardHandler), clock: bridge.SystemClock(),
 		perVisit: newLimiter(cfg.PerVisitorPerMinute),
 		perIP:    newLimiter(cfg.PerIPPerMinute),
 		sessions: newLimiter(cfg.PerIPPerMinute),
 		hub:      newHub(),
 		allowed:  make(map[string]bool),
 	}
+	a.tokens = tokens{key: o.Key, maxAge: cfg.TokenMaxAge.D(), now: a.now}
 	for _, origin := range append([]string{o.PublicURL}, cfg.AllowedOrigins...) {
 		if origin == "*" {
 			a.allowAll = true
@@ -88,12 +82,27 @@ func New(cfg Config, o Options) (*Adapter, error) {
 	return a, nil
 }
 
+// Init gives the adapter the daemon's dependencies; it needs Clock and Store.
+func (a *Adapter) Init(d bridge.Deps) error {
+	if err := d.Validate(Platform); err != nil {
+		return err
+	}
+	a.log, a.clock, a.store = d.Logger("channel", string(Platform)), d.Clock, d.Store
+	return nil
+}
+
+// now reads the adapter's clock.
+func (a *Adapter) now() time.Time { return a.clock.Now() }
+
 // Name is "webchat".
 func (a *Adapter) Name() bridge.Platform { return Platform }
 
 // Run waits for shutdown, then closes the visitors' connections. Messages
 // arrive through Handler.
 func (a *Adapter) Run(ctx context.Context, _ bridge.Inbox) error {
+	if a.store == nil {
+		return errors.New("webchat: Run before Init")
+	}
 	<-ctx.Done()
 	a.hub.closeAll()
 	return nil

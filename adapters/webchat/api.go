@@ -161,7 +161,7 @@ func (a *Adapter) history(w http.ResponseWriter, r *http.Request) {
 		}
 		after = n
 	}
-	ms, err := a.opts.History.CustomerMessages(r.Context(), Platform, v, bridge.MessageID(after), 500)
+	ms, err := a.store.CustomerMessages(r.Context(), Platform, v, bridge.MessageID(after), 500)
 	if err != nil {
 		a.log.Error("webchat: history", "err", err)
 		writeError(w, errorf(http.StatusServiceUnavailable, "unavailable", "history is unavailable right now; try again"))

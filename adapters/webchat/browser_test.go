@@ -178,8 +178,11 @@ func widgetServer(t *testing.T, st *sqlite.Store, cfg webchat.Config) (*httptest
 	cfg.Defaults()
 	srv := httptest.NewServer(nil)
 	t.Cleanup(srv.Close)
-	ad, err := webchat.New(cfg, webchat.Options{Key: key, History: st, PublicURL: srv.URL})
+	ad, err := webchat.New(cfg, webchat.Options{Key: key, PublicURL: srv.URL})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ad.Init(bridge.Deps{Clock: bridge.SystemClock(), Store: st}); err != nil {
 		t.Fatal(err)
 	}
 	return srv, ad

@@ -12,7 +12,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/rules"
+	"github.com/threadlinehq/threadline/store/storetest"
 )
 
 // recordingInbox accepts every delivery and keeps the last one.
@@ -41,6 +43,9 @@ func fuzzAdapter(t testing.TB) *Adapter {
 	cfg.Defaults()
 	a, err := New(cfg, Options{Key: []byte("0123456789abcdef0123456789abcdef"), MaxBodyBytes: 64 << 10})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Init(bridge.Deps{Clock: clocktest.Monday(), Store: storetest.Open(t)}); err != nil {
 		t.Fatal(err)
 	}
 	return a

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/threadlinehq/threadline/adapters/webchat"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/sqlite"
@@ -29,16 +29,8 @@ type fixture struct {
 	ad  *webchat.Adapter
 	st  *sqlite.Store
 	eng *engine.Engine
-	now *fakeNow
+	now *clocktest.Clock
 }
-
-type fakeNow struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (f *fakeNow) Now() time.Time      { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
-func (f *fakeNow) Add(d time.Duration) { f.mu.Lock(); f.t = f.t.Add(d); f.mu.Unlock() }
 
 func newFixture(t *testing.T, mutate func(*webchat.Config)) *fixture {
 	t.Helper()
@@ -49,9 +41,12 @@ func newFixture(t *testing.T, mutate func(*webchat.Config)) *fixture {
 		mutate(&cfg)
 	}
 	cfg.Defaults()
-	clock := &fakeNow{t: time.Now()}
-	ad, err := webchat.New(cfg, webchat.Options{Key: key, History: st, Now: clock.Now, PublicURL: "http://chat.example", MaxBodyBytes: 8 << 10})
+	clock := clocktest.New(time.Now())
+	ad, err := webchat.New(cfg, webchat.Options{Key: key, PublicURL: "http://chat.example", MaxBodyBytes: 8 << 10})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ad.Init(bridge.Deps{Clock: clock, Store: st, Core: eng}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(ad.Handler(eng))
@@ -198,7 +193,7 @@ func TestMessageLengthLimitCountsCharacters(t *testing.T) {
 func TestExpiredToken(t *testing.T) {
 	f := newFixture(t, func(c *webchat.Config) { c.TokenMaxAge = bridge.Duration(time.Hour) })
 	tok := f.session(t)
-	f.now.Add(2 * time.Hour)
+	f.now.Advance(2 * time.Hour)
 	r := f.do(t, "GET", "/chat/api/messages", tok, "", nil)
 	if r.status != 401 || r.body["code"] != "expired_token" {
 		t.Errorf("expired: %d %v", r.status, r.body)
@@ -228,7 +223,7 @@ func TestRateLimits(t *testing.T) {
 	if ok != 2 {
 		t.Errorf("second visitor sent %d, want 2 (IP limit 5)", ok)
 	}
-	f.now.Add(time.Minute)
+	f.now.Advance(time.Minute)
 	if r := f.do(t, "POST", "/chat/api/messages", tok, "", map[string]any{"text": "hi"}); r.status != 202 {
 		t.Errorf("after a minute: %d", r.status)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/threadlinehq/threadline/adapters/webchat"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/rules"
 	"github.com/threadlinehq/threadline/bridge/team"
@@ -32,9 +33,12 @@ func routingFixture(t *testing.T) *fixture {
 	})})
 	cfg := webchat.Config{Enabled: true}
 	cfg.Defaults()
-	clock := &fakeNow{t: time.Now()}
-	ad, err := webchat.New(cfg, webchat.Options{Key: key, History: st, Now: clock.Now, MaxBodyBytes: 8 << 10})
+	clock := clocktest.New(time.Now())
+	ad, err := webchat.New(cfg, webchat.Options{Key: key, MaxBodyBytes: 8 << 10})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ad.Init(bridge.Deps{Clock: clock, Store: st, Core: eng}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(ad.Handler(eng))

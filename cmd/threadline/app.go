@@ -42,14 +42,15 @@ type app struct {
 	handler  *commands.Handler
 	channels []bridge.CustomerChannel
 	surfaces []bridge.StaffSurface
+	adapters []bridge.Initer // every channel and surface: given Deps once the core exists
+	mounts   []mount         // HTTP routes adapters serve, added by wire_*.go
 	httpLn   net.Listener
 	adminLn  net.Listener
 	mux      *http.ServeMux
 	status   []statusLine
 	applied  []store.Migration
-	routes   []func(*http.ServeMux) // added by wire_*.go, run after the engine exists
-	jobs     []job                  // scheduled work, added by wire_*.go
-	conns    *live.State            // adapters' connection state (metrics.go, ready.go)
+	jobs     []job       // scheduled work, added by wire_*.go
+	conns    *live.State // adapters' connection state (metrics.go, ready.go)
 	connOf   map[bridge.Platform]connHandle
 	metrics  *metrics.Metrics // nil when http.metrics is false
 }
@@ -61,13 +62,46 @@ type job struct {
 	fn       func(ctx context.Context) error
 }
 
+// mount is an HTTP route an adapter serves. Its handler is made from the
+// inboxes once the core exists (nothing holds on to the engine before it
+// is built); every pattern gets the same handler.
+type mount struct {
+	patterns []string
+	handler  func(in bridge.Inbox, staff bridge.StaffInbox) http.Handler
+}
+
+// channelAdapter and surfaceAdapter are what wire_*.go build: a port that
+// takes the daemon's dependencies (Init) before it runs.
+type channelAdapter interface {
+	bridge.CustomerChannel
+	bridge.Initer
+}
+
+type surfaceAdapter interface {
+	bridge.StaffSurface
+	bridge.Initer
+}
+
+func (a *app) addChannel(c channelAdapter) {
+	a.channels = append(a.channels, c)
+	a.adapters = append(a.adapters, c)
+}
+
+func (a *app) addSurface(s surfaceAdapter) {
+	a.surfaces = append(a.surfaces, s)
+	a.adapters = append(a.adapters, s)
+}
+
 // statusLine is one row of the start-up banner: what runs, or why not.
 type statusLine struct {
 	name, state, detail string
 }
 
-// buildApp opens the store, migrates, and wires adapters. It listens on
-// the ports (so "address in use" is reported before anything starts).
+// buildApp opens the store, migrates, and wires the daemon in three steps:
+// the adapters are built from their config, then the core (outbox and
+// engine, which need the list of adapters), then every adapter is given
+// the same dependencies, the core among them. It listens on the ports (so
+// "address in use" is reported before anything starts).
 func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, err error) {
 	a = &app{cfg: cfg, log: log, clock: bridge.SystemClock(), mux: http.NewServeMux(), dir: team.New(cfg.Workflow)}
 	defer func() {
@@ -86,9 +120,9 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 		return nil, err
 	}
 
-	// Each adapter's wiring lives in wire_<name>.go: it builds the adapter
-	// if its credentials are present, adds a banner line saying why not
-	// otherwise, and may add HTTP routes (registered once the engine exists).
+	// Adapters. Each one's wiring lives in wire_<name>.go: it builds the
+	// adapter (New) if its credentials are present, adds a banner line
+	// saying why not otherwise, and may add HTTP routes (mounted below).
 	for _, wire := range []func(context.Context) error{
 		a.wireConsole,
 		a.wireSlack,
@@ -128,12 +162,24 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 	syntax := commands.Syntax{Prefix: cfg.Commands.Prefix, NotePrefixes: cfg.Commands.NotePrefixes}
 	a.handler = commands.NewHandler(a.engine, table, syntax, log)
 
+	// Every adapter gets the same dependencies.
+	deps := bridge.Deps{Log: log, Clock: a.clock, Store: a.st, Core: a.engine,
+		AttachmentsDir: filepath.Join(cfg.DataDir, "attachments"), CommandPrefix: cfg.Commands.Prefix}
+	for _, ad := range a.adapters {
+		if err := ad.Init(deps); err != nil {
+			return nil, err
+		}
+	}
+
 	// HTTP.
 	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	a.mux.HandleFunc("GET /readyz", a.ready)
 	a.metricsRoute()
-	for _, r := range a.routes {
-		r(a.mux)
+	for _, m := range a.mounts {
+		h := m.handler(a.engine, a.handler)
+		for _, p := range m.patterns {
+			a.mux.Handle(p, h)
+		}
 	}
 	a.httpLn, err = net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {

@@ -55,8 +55,10 @@ func newDigestRig(t *testing.T) *digestRig {
 	_, st := statsDB(t)
 	fs := fakeslack.New()
 	t.Cleanup(fs.Close)
-	scfg := slack.Config{BotToken: fs.BotToken, ChannelID: "C0STAFF01", APIURL: fs.APIURL()}
-	scfg.Defaults()
+	ss, err := slack.New(slack.Config{BotToken: fs.BotToken, ChannelID: "C0STAFF01", APIURL: fs.APIURL(), SigningSecret: fs.Secret}, slack.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	fd := fakediscord.New(fakediscord.Options{})
 	t.Cleanup(fd.Close)
 	forum, stats := fd.AddForum("support"), fd.AddTextChannel("stats")
@@ -67,7 +69,7 @@ func newDigestRig(t *testing.T) *digestRig {
 	cfg := &config.Config{Digest: config.DigestConfig{SlackChannel: "C0DIGEST01", DiscordChannel: stats, Period: bridge.Duration(7 * 24 * time.Hour)}}
 	cfg.Digest.Defaults("UTC")
 	a := &app{cfg: cfg, st: st, log: testLogger(t),
-		surfaces: []bridge.StaffSurface{adaptertest.NewSurface("console"), slack.New(scfg, slack.Options{}), ds}}
+		surfaces: []bridge.StaffSurface{adaptertest.NewSurface("console"), ss, ds}}
 	return &digestRig{slack: fs, discord: fd, dch: stats, app: a}
 }
 

@@ -196,7 +196,11 @@ func (d *doctor) slack(parent context.Context) {
 			cfg.Channels[dept] = ch
 		}
 	}
-	s := slack.New(cfg, slack.Options{})
+	s, err := slack.New(cfg, slack.Options{})
+	if err != nil {
+		d.add("slack", fail, err.Error(), "")
+		return
+	}
 	ctx, cancel := d.ctx(parent)
 	defer cancel()
 	d.step("slack: auth.test at %s", cfg.APIURL)
@@ -286,7 +290,7 @@ func (d *doctor) telegram(parent context.Context) {
 	if !cfg.Enabled() {
 		return
 	}
-	tg, err := telegram.New(cfg, telegram.Options{Cursors: noCursors{}, PublicURL: d.cfg.PublicURL})
+	tg, err := telegram.New(cfg, telegram.Options{PublicURL: d.cfg.PublicURL})
 	if err != nil {
 		d.add("telegram", fail, err.Error(), "")
 		return
@@ -342,7 +346,7 @@ func (d *doctor) email(parent context.Context) {
 	if !cfg.Enabled() {
 		return
 	}
-	ch, err := email.New(cfg, email.Options{Cursors: noCursors{}, Key: []byte(strings.Repeat("doctor", 6))})
+	ch, err := email.New(cfg, email.Options{Key: []byte(strings.Repeat("doctor", 6))})
 	if err != nil {
 		d.add("email", fail, err.Error(), "")
 		return
@@ -464,13 +468,4 @@ func (d *doctor) discord(parent context.Context) {
 				"create them in the forum's settings, or set discord.create_tags: true (needs Manage Channels)")
 		}
 	}
-}
-
-// noCursors satisfies the adapters' cursor store for checks that never
-// receive anything.
-type noCursors struct{}
-
-func (noCursors) Cursor(context.Context, string, string) (string, error) { return "", nil }
-func (noCursors) SetCursor(context.Context, string, string, string) error {
-	return errors.New("doctor does not save cursors")
 }

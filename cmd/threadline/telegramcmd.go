@@ -40,7 +40,7 @@ Telegram needs an https:// public_url on port 443, 80, 88 or 8443.`,
 			if !del && !info && !tc.Webhook() {
 				return &exitError{code: 2, err: errors.New("telegram.webhook_secret (TELEGRAM_WEBHOOK_SECRET) is not set: without it serve uses long polling and deletes the webhook at start; set a secret (1-256 characters of A-Z a-z 0-9 _ -) first")}
 			}
-			tg, err := telegram.New(tc, telegram.Options{Cursors: noCursors{}, PublicURL: cfg.PublicURL})
+			tg, err := telegram.New(tc, telegram.Options{PublicURL: cfg.PublicURL})
 			if err != nil {
 				return err
 			}

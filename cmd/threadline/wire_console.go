@@ -23,8 +23,11 @@ func (a *app) wireConsole(context.Context) error {
 		return fmt.Errorf("admin API (admin.listen %s): %w", cfg.Admin.Listen, err)
 	}
 	a.adminLn = ln
-	a.surfaces = append(a.surfaces, console.New(console.Options{Listener: ln, Token: token, Reader: a.st,
-		Log: a.log.With("surface", "console"), Version: versionString()}))
+	s, err := console.New(console.Options{Listener: ln, Token: token, Version: versionString()})
+	if err != nil {
+		return err
+	}
+	a.addSurface(s)
 	a.status = append(a.status, statusLine{"console", "on", fmt.Sprintf("staff answer with `threadline watch` and `threadline say ID \"text\"` (admin API %s)", cfg.Admin.Listen)})
 	return nil
 }

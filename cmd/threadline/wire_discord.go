@@ -23,12 +23,11 @@ func (a *app) wireDiscord(context.Context) error {
 			cfg.Channels[dept] = ch
 		}
 	}
-	s, err := discord.New(cfg, discord.Options{Log: a.log.With("surface", "discord"), Threads: a.st, Events: a.st, CatchUp: a.st,
-		CommandPrefix: a.cfg.Commands.Prefix})
+	s, err := discord.New(cfg, discord.Options{})
 	if err != nil {
 		return err
 	}
-	a.surfaces = append(a.surfaces, s)
+	a.addSurface(s)
 	scope := "globally"
 	if cfg.GuildID != "" {
 		scope = "in server " + cfg.GuildID

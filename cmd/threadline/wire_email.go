@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 
 	"github.com/threadlinehq/threadline/adapters/email"
-	"github.com/threadlinehq/threadline/bridge"
-	"github.com/threadlinehq/threadline/bridge/engine"
 )
 
 // wireEmail builds the email channel when both an IMAP and an SMTP server
@@ -26,22 +24,13 @@ func (a *app) wireEmail(context.Context) error {
 		}
 		key = []byte(hexKey)
 	}
-	ch, err := email.New(cfg, email.Options{
-		Cursors:        a.st,
-		AttachmentsDir: filepath.Join(a.cfg.DataDir, "attachments"),
-		Key:            key,
-		Log:            a.log.With("channel", "email"),
-		// A bounce of one of our replies becomes a staff-only note in its
-		// conversation (stored once per bounce message).
-		Bounces: func(ctx context.Context, conv bridge.ConversationID, id, text string) error {
-			_, err := a.engine.Note(ctx, engine.StaffContext{Conversation: conv, Actor: bridge.SystemActor(), Surface: email.Platform, ExternalID: id}, text, nil)
-			return err
-		},
-	})
+	// A bounce of one of our replies becomes a staff-only note in its
+	// conversation through the engine (Deps.Core), once per bounce message.
+	ch, err := email.New(cfg, email.Options{Key: key})
 	if err != nil {
 		return err
 	}
-	a.channels = append(a.channels, ch)
+	a.addChannel(ch)
 	detail := fmt.Sprintf("reading %s, replying via %s as %s", cfg.IMAPDescription(), cfg.SMTPDescription(), cfg.From)
 	a.status = append(a.status, statusLine{"email", "on", detail})
 	return nil

@@ -23,7 +23,7 @@ func (a *app) overdueJob() {
 }
 
 func (a *app) postOverdue(ctx context.Context) error {
-	now := time.Now()
+	now := a.clock.Now()
 	convs, err := a.st.Overdue(ctx, now, 500)
 	if err != nil || len(convs) == 0 {
 		return err

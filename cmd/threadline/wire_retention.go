@@ -28,7 +28,7 @@ const eventsKept = 30 * 24 * time.Hour
 // not grow with history.
 func (a *app) wirePruneEvents() {
 	a.jobs = append(a.jobs, job{name: "prune-events", schedule: "23 3 * * *", fn: func(ctx context.Context) error {
-		n, err := a.st.PruneEvents(ctx, time.Now().Add(-eventsKept), 0)
+		n, err := a.st.PruneEvents(ctx, a.clock.Now().Add(-eventsKept), 0)
 		if n > 0 {
 			a.log.Debug("forgot old event ids", "deleted", n)
 		}
@@ -38,7 +38,7 @@ func (a *app) wirePruneEvents() {
 
 func (a *app) runRetention(ctx context.Context) error {
 	r := a.cfg.Retention
-	cutoff := time.Now().Add(-r.ClosedAfter.D())
+	cutoff := a.clock.Now().Add(-r.ClosedAfter.D())
 	start := time.Now()
 	files := 0
 	d, err := a.st.PurgeClosed(ctx, cutoff, store.DeleteOptions{Batch: r.Batch,

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 
 	"github.com/threadlinehq/threadline/adapters/slack"
+	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/bridge/team"
 )
 
@@ -26,10 +26,11 @@ func (a *app) wireSlack(context.Context) error {
 		}
 	}
 	groups := slackGroups(a.cfg.Workflow)
-	s := slack.New(cfg, slack.Options{Log: a.log.With("surface", "slack"), Events: a.st, CatchUp: a.st,
-		Notices: lazyEngine{a}, CommandPrefix: a.cfg.Commands.Prefix,
-		AttachmentDir: filepath.Join(a.cfg.DataDir, "attachments"), Groups: groups})
-	a.surfaces = append(a.surfaces, s)
+	s, err := slack.New(cfg, slack.Options{Groups: groups})
+	if err != nil {
+		return err
+	}
+	a.addSurface(s)
 	if len(groups) > 0 {
 		// Leads and round-robin assignment expand the groups from Slack.
 		a.dir.SetGroups(s)
@@ -37,9 +38,8 @@ func (a *app) wireSlack(context.Context) error {
 	mode := "Socket Mode (SLACK_APP_TOKEN)"
 	if !cfg.SocketMode() {
 		mode = "HTTP events at " + a.cfg.PublicURL + "/slack/events, /slack/interactivity, /slack/commands"
-		a.routes = append(a.routes, func(mux *http.ServeMux) {
-			mux.Handle("/slack/", s.Handler(a.handler))
-		})
+		a.mounts = append(a.mounts, mount{patterns: []string{"/slack/"},
+			handler: func(_ bridge.Inbox, staff bridge.StaffInbox) http.Handler { return s.Handler(staff) }})
 	}
 	detail := "channel " + cfg.ChannelID + ", " + mode
 	if len(groups) > 0 {

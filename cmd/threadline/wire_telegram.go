@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/threadlinehq/threadline/adapters/telegram"
+	"github.com/threadlinehq/threadline/bridge"
 )
 
 // wireTelegram builds the Telegram channel when a bot token is configured.
@@ -17,23 +18,15 @@ func (a *app) wireTelegram(context.Context) error {
 		a.status = append(a.status, statusLine{"telegram", "off", "TELEGRAM_BOT_TOKEN not set"})
 		return nil
 	}
-	tg, err := telegram.New(cfg, telegram.Options{
-		Cursors:        a.st,
-		Reachability:   a.st,
-		AttachmentsDir: filepath.Join(a.cfg.DataDir, "attachments"),
-		PublicURL:      a.cfg.PublicURL,
-		Log:            a.log.With("channel", "telegram"),
-		MaxBodyBytes:   a.cfg.HTTP.MaxBodyBytes,
-	})
+	tg, err := telegram.New(cfg, telegram.Options{PublicURL: a.cfg.PublicURL, MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes})
 	if err != nil {
 		return err
 	}
-	a.channels = append(a.channels, tg)
+	a.addChannel(tg)
 	detail := "long polling " + cfg.APIURL
 	if cfg.Webhook() {
-		a.routes = append(a.routes, func(mux *http.ServeMux) {
-			mux.Handle("POST "+telegram.WebhookPath, tg.Handler(a.engine))
-		})
+		a.mounts = append(a.mounts, mount{patterns: []string{"POST " + telegram.WebhookPath},
+			handler: func(in bridge.Inbox, _ bridge.StaffInbox) http.Handler { return tg.Handler(in) }})
 		detail = "webhook " + tg.WebhookURL() + " (secret token set)"
 	}
 	a.status = append(a.status, statusLine{"telegram", "on", fmt.Sprintf("%s; files to %s", detail, filepath.Join(a.cfg.DataDir, "attachments"))})

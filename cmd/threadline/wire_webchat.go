@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/threadlinehq/threadline/adapters/webchat"
+	"github.com/threadlinehq/threadline/bridge"
 )
 
 func (a *app) wireWebchat(context.Context) error {
@@ -23,19 +24,17 @@ func (a *app) wireWebchat(context.Context) error {
 		}
 		key = []byte(hexKey)
 	}
-	wc, err := webchat.New(cfg.Webchat, webchat.Options{Key: key, History: a.st, PublicURL: cfg.PublicURL,
-		Log: a.log.With("channel", "webchat"), MaxBodyBytes: min(cfg.HTTP.MaxBodyBytes, 64<<10)})
+	wc, err := webchat.New(cfg.Webchat, webchat.Options{Key: key, PublicURL: cfg.PublicURL, MaxBodyBytes: min(cfg.HTTP.MaxBodyBytes, 64<<10)})
 	if err != nil {
 		return err
 	}
-	a.channels = append(a.channels, wc)
-	a.routes = append(a.routes, func(mux *http.ServeMux) {
-		h := wc.Handler(a.engine)
-		mux.Handle("/chat/", h)
-		if cfg.Webchat.DemoPage {
-			mux.Handle("GET /{$}", h)
-		}
-	})
+	a.addChannel(wc)
+	patterns := []string{"/chat/"}
+	if cfg.Webchat.DemoPage {
+		patterns = append(patterns, "GET /{$}")
+	}
+	a.mounts = append(a.mounts, mount{patterns: patterns,
+		handler: func(in bridge.Inbox, _ bridge.StaffInbox) http.Handler { return wc.Handler(in) }})
 	detail := "widget: <script src=\"" + cfg.PublicURL + "/chat/widget.js\" async></script>"
 	if cfg.Webchat.DemoPage {
 		detail = "demo page " + cfg.PublicURL + "/   " + detail
