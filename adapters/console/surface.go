@@ -111,7 +111,9 @@ func (s *Surface) Run(ctx context.Context, in bridge.StaffInbox) error {
 	if s.store == nil {
 		return errors.New("console: Run before Init")
 	}
-	srv := &http.Server{Handler: s.Handler(in), ReadHeaderTimeout: 10 * time.Second}
+	// Loopback only, but bounded all the same: a request must arrive within
+	// a minute and idle keep-alive connections close.
+	srv := &http.Server{Handler: s.Handler(in), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(s.opts.Listener) }()
 	select {
@@ -229,7 +231,7 @@ func (s *Surface) Handler(in bridge.StaffInbox) http.Handler {
 
 func (s *Surface) auth(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		tok, _ := bridge.BearerToken(r.Header.Get("Authorization"))
 		if s.opts.Token == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.opts.Token)) != 1 {
 			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "admin token missing or wrong (it is in the token file in the data directory)"})
 			return

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -40,11 +41,13 @@ type Adapter struct {
 	hub      *hub
 	allowAll bool
 	allowed  map[string]bool
+	proxies  []netip.Prefix // webchat.trusted_proxies
 
 	// Set by Init (New leaves a system clock and no log).
-	log   *slog.Logger
-	clock bridge.Clock
-	store bridge.AdapterStore // the widget's history
+	log         *slog.Logger
+	clock       bridge.Clock
+	store       bridge.AdapterStore // the widget's history
+	attachments string              // where kept files lie (Deps.AttachmentsDir)
 }
 
 var (
@@ -70,6 +73,13 @@ func New(cfg Config, o Options) (*Adapter, error) {
 		allowed:  make(map[string]bool),
 	}
 	a.tokens = tokens{key: o.Key, maxAge: cfg.TokenMaxAge.D(), now: a.now}
+	for _, p := range cfg.TrustedProxies {
+		pr, err := parseProxy(p)
+		if err != nil {
+			return nil, fmt.Errorf("webchat: trusted_proxies: %q is not an address or CIDR", p)
+		}
+		a.proxies = append(a.proxies, pr)
+	}
 	for _, origin := range append([]string{o.PublicURL}, cfg.AllowedOrigins...) {
 		if origin == "*" {
 			a.allowAll = true
@@ -87,7 +97,7 @@ func (a *Adapter) Init(d bridge.Deps) error {
 	if err := d.Validate(Platform); err != nil {
 		return err
 	}
-	a.log, a.clock, a.store = d.Logger("channel", string(Platform)), d.Clock, d.Store
+	a.log, a.clock, a.store, a.attachments = d.Logger("channel", string(Platform)), d.Clock, d.Store, d.AttachmentsDir
 	return nil
 }
 
@@ -116,7 +126,7 @@ func (a *Adapter) Online(visitor string) int { return a.hub.count(visitor) }
 // a send succeeds whether or not anyone is connected.
 func (a *Adapter) Send(_ context.Context, d bridge.Delivery) (bridge.ExternalRef, error) {
 	wm := wireMessage{ID: int64(d.Message), Conversation: int64(d.Conversation), From: "staff", Author: d.Author,
-		Text: d.Text, At: a.now().UTC(), Attachments: d.Attachments}
+		Text: d.Text, At: a.now().UTC(), Attachments: a.wireAttachments(d.Address, d.Message, d.Attachments)}
 	frame, _ := json.Marshal(wsFrame{Type: "message", Message: &wm})
 	a.hub.broadcast(d.Address, frame)
 	return bridge.ExternalRef{Platform: Platform, ID: "m" + strconv.FormatInt(int64(d.Message), 10)}, nil
@@ -124,18 +134,20 @@ func (a *Adapter) Send(_ context.Context, d bridge.Delivery) (bridge.ExternalRef
 
 // wireMessage is a message as the widget sees it.
 type wireMessage struct {
-	ID           int64               `json:"id"`
-	Conversation int64               `json:"conversation"`
-	From         string              `json:"from"` // "customer" or "staff"
-	Author       string              `json:"author,omitempty"`
-	Text         string              `json:"text"`
-	At           time.Time           `json:"at"`
-	ClientID     string              `json:"client_id,omitempty"`
-	Attachments  []bridge.Attachment `json:"attachments,omitempty"`
+	ID           int64            `json:"id"`
+	Conversation int64            `json:"conversation"`
+	From         string           `json:"from"` // "customer" or "staff"
+	Author       string           `json:"author,omitempty"`
+	Text         string           `json:"text"`
+	At           time.Time        `json:"at"`
+	ClientID     string           `json:"client_id,omitempty"`
+	Attachments  []wireAttachment `json:"attachments,omitempty"`
 }
 
-func toWire(m bridge.Message) wireMessage {
-	w := wireMessage{ID: int64(m.ID), Conversation: int64(m.Conversation), Text: m.Body, At: m.CreatedAt.UTC(), Attachments: m.Attachments}
+// toWire is a stored message as visitor sees it.
+func (a *Adapter) toWire(visitor string, m bridge.Message) wireMessage {
+	w := wireMessage{ID: int64(m.ID), Conversation: int64(m.Conversation), Text: m.Body, At: m.CreatedAt.UTC(),
+		Attachments: a.wireAttachments(visitor, m.ID, m.Attachments)}
 	if m.Direction == bridge.DirStaff {
 		w.From, w.Author = "staff", m.Author
 	} else {

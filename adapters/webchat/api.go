@@ -9,12 +9,12 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"net"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/threadlinehq/threadline/bridge"
@@ -29,6 +29,7 @@ func (a *Adapter) Handler(in bridge.Inbox) http.Handler {
 	mux.HandleFunc("GET /chat/api/messages", a.cors(a.history))
 	mux.HandleFunc("POST /chat/api/messages", a.cors(func(w http.ResponseWriter, r *http.Request) { a.post(w, r, in) }))
 	mux.HandleFunc("OPTIONS /chat/api/", a.cors(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	mux.HandleFunc("GET /chat/api/files/{msg}/{i}", a.file)
 	mux.HandleFunc("GET /chat/ws", func(w http.ResponseWriter, r *http.Request) { a.serveWS(w, r, in) })
 	mux.HandleFunc("GET /chat/widget.js", a.widget)
 	mux.HandleFunc("/chat/", func(w http.ResponseWriter, r *http.Request) {
@@ -50,9 +51,22 @@ func (a *Adapter) originAllowed(r *http.Request) bool {
 	if a.allowed[o] {
 		return true
 	}
-	// Same origin as the request (the demo page served by this daemon).
-	_, host, ok := strings.Cut(o, "://")
-	return ok && strings.EqualFold(host, r.Host)
+	// Same origin as the request (the demo page served by this daemon,
+	// reached under another name): same host and the request's own scheme.
+	scheme, host, ok := strings.Cut(o, "://")
+	return ok && scheme == a.requestScheme(r) && strings.EqualFold(host, r.Host)
+}
+
+// requestScheme is how the browser reached us: https over TLS, or when a
+// trusted proxy says so.
+func (a *Adapter) requestScheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	if a.cfg.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		return "https"
+	}
+	return "http"
 }
 
 func (a *Adapter) cors(h http.HandlerFunc) http.HandlerFunc {
@@ -73,20 +87,6 @@ func (a *Adapter) cors(h http.HandlerFunc) http.HandlerFunc {
 		r.Body = http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes)
 		h(w, r)
 	}
-}
-
-func (a *Adapter) clientIP(r *http.Request) string {
-	if a.cfg.TrustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			return strings.TrimSpace(first)
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 type sessionRequest struct {
@@ -127,9 +127,8 @@ func (a *Adapter) session(w http.ResponseWriter, r *http.Request) {
 
 // visitor authenticates the request's bearer token.
 func (a *Adapter) visitor(r *http.Request) (string, *apiError) {
-	auth := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok || tok == "" {
+	tok, ok := bridge.BearerToken(r.Header.Get("Authorization"))
+	if !ok {
 		return "", errorf(http.StatusUnauthorized, "no_token", "missing visitor token: send Authorization: Bearer <token> from POST /chat/api/session")
 	}
 	return a.checkToken(tok)
@@ -169,7 +168,7 @@ func (a *Adapter) history(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]wireMessage, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, toWire(m))
+		out = append(out, a.toWire(v, m))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"messages": out})
 }
@@ -232,8 +231,12 @@ func (a *Adapter) accept(ctx context.Context, in bridge.Inbox, visitor, ip strin
 		return wireMessage{}, errorf(http.StatusRequestEntityTooLarge, "too_long", "message is too long (%d characters, at most %d)", utf8.RuneCountInString(text), a.cfg.MaxMessageChars)
 	case req.ClientID != "" && !clientIDPattern.MatchString(req.ClientID):
 		return wireMessage{}, errorf(http.StatusBadRequest, "bad_client_id", "client_id must be 1-64 letters, digits, - or _")
-	case len(req.Name) > 200 || len(req.Email) > 200:
+	case utf8.RuneCountInString(req.Name) > 200 || utf8.RuneCountInString(req.Email) > 200:
 		return wireMessage{}, errorf(http.StatusBadRequest, "bad_profile", "name and email must be under 200 characters")
+	case strings.ContainsFunc(req.Name, unicode.IsControl) || strings.ContainsFunc(req.Email, unicode.IsControl):
+		// A CR/LF in an email address could inject headers into the replies
+		// sent to it; no control character belongs in a name or address.
+		return wireMessage{}, errorf(http.StatusBadRequest, "bad_profile", "name and email must be one line without control characters")
 	}
 	widget, aerr := widgetName(req.Widget)
 	if aerr != nil {
@@ -266,6 +269,17 @@ func (a *Adapter) accept(ctx context.Context, in bridge.Inbox, visitor, ip strin
 	}
 	wm := wireMessage{ID: int64(res.Message), Conversation: int64(res.Conversation), From: "customer", Text: text,
 		At: now.UTC(), ClientID: req.ClientID}
+	if res.Duplicate {
+		// The same client_id again: answer with what was stored the first
+		// time, not with this request's text (it was not stored).
+		stored, err := a.store.Message(ctx, res.Message)
+		if err != nil {
+			a.log.Error("webchat: reading a redelivered message", "err", err)
+			return wireMessage{}, errorf(http.StatusServiceUnavailable, "unavailable", "message not confirmed; please send it again")
+		}
+		wm = a.toWire(visitor, stored)
+		wm.ClientID = req.ClientID
+	}
 	if !res.Duplicate {
 		frame, _ := json.Marshal(wsFrame{Type: "message", Message: &wm})
 		a.hub.broadcast(visitor, frame) // the visitor's other tabs

@@ -24,10 +24,19 @@ type Config struct {
 	// Messages a visitor, and an IP address, may send per minute.
 	PerVisitorPerMinute int `yaml:"per_visitor_per_minute"`
 	PerIPPerMinute      int `yaml:"per_ip_per_minute"`
-	// TrustProxy takes the client IP from X-Forwarded-For (behind a reverse proxy).
-	TrustProxy bool   `yaml:"trust_proxy"`
-	Title      string `yaml:"title"`
-	Greeting   string `yaml:"greeting"`
+	// TrustProxy takes the client IP from X-Forwarded-For (behind a reverse
+	// proxy): the address the proxy appended (the rightmost), never one the
+	// client wrote itself.
+	TrustProxy bool `yaml:"trust_proxy"`
+	// TrustedProxies lists the proxies in front of Threadline (addresses or
+	// CIDRs) when there is more than one hop: X-Forwarded-For is read only
+	// from them, and the client is the rightmost address that is not one of
+	// them. Empty: one proxy, whatever its address.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// MaxConnectionsPerVisitor caps one visitor's open WebSockets (tabs).
+	MaxConnectionsPerVisitor int    `yaml:"max_connections_per_visitor"`
+	Title                    string `yaml:"title"`
+	Greeting                 string `yaml:"greeting"`
 }
 
 // Defaults fills unset fields.
@@ -43,6 +52,9 @@ func (c *Config) Defaults() {
 	}
 	if c.PerIPPerMinute <= 0 {
 		c.PerIPPerMinute = 60
+	}
+	if c.MaxConnectionsPerVisitor <= 0 {
+		c.MaxConnectionsPerVisitor = 10
 	}
 	if c.Title == "" {
 		c.Title = "Chat with us"
@@ -63,6 +75,14 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			errs = append(errs, bridge.FieldErrorf("allowed_origins["+itoa(i)+"]", "%q is not an origin (want scheme://host[:port], e.g. https://www.example.com)", o))
 		}
+	}
+	for i, p := range c.TrustedProxies {
+		if _, err := parseProxy(p); err != nil {
+			errs = append(errs, bridge.FieldErrorf("trusted_proxies["+itoa(i)+"]", "%q is not an IP address or CIDR (e.g. 10.0.0.5 or 10.0.0.0/8)", p))
+		}
+	}
+	if len(c.TrustedProxies) > 0 && !c.TrustProxy {
+		errs = append(errs, bridge.FieldErrorf("trusted_proxies", "is set but trust_proxy is false: set trust_proxy: true to read X-Forwarded-For from them"))
 	}
 	if c.TokenSecret != "" && len(c.TokenSecret) < 32 {
 		errs = append(errs, bridge.FieldErrorf("token_secret", "is too short (%d characters); use at least 32 random characters", len(c.TokenSecret)))

@@ -38,6 +38,9 @@ func (t tokens) mac(payload string) string {
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
 
+// equalMAC compares a MAC from a request with the expected one in constant time.
+func equalMAC(got, want string) bool { return hmac.Equal([]byte(got), []byte(want)) }
+
 // issue returns a token for visitor.
 func (t tokens) issue(visitor string) string {
 	payload := "v1." + visitor + "." + strconv.FormatInt(t.now().Unix(), 10)

@@ -25,11 +25,12 @@ import (
 var key = []byte("0123456789abcdef0123456789abcdef")
 
 type fixture struct {
-	srv *httptest.Server
-	ad  *webchat.Adapter
-	st  *sqlite.Store
-	eng *engine.Engine
-	now *clocktest.Clock
+	files string // Deps.AttachmentsDir
+	srv   *httptest.Server
+	ad    *webchat.Adapter
+	st    *sqlite.Store
+	eng   *engine.Engine
+	now   *clocktest.Clock
 }
 
 func newFixture(t *testing.T, mutate func(*webchat.Config)) *fixture {
@@ -46,7 +47,8 @@ func newFixture(t *testing.T, mutate func(*webchat.Config)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ad.Init(bridge.Deps{Clock: clock, Store: st, Core: eng}); err != nil {
+	files := t.TempDir()
+	if err := ad.Init(bridge.Deps{Clock: clock, Store: st, Core: eng, AttachmentsDir: files}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(ad.Handler(eng))
@@ -54,7 +56,7 @@ func newFixture(t *testing.T, mutate func(*webchat.Config)) *fixture {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go ad.Run(ctx, eng)
-	return &fixture{srv: srv, ad: ad, st: st, eng: eng, now: clock}
+	return &fixture{files: files, srv: srv, ad: ad, st: st, eng: eng, now: clock}
 }
 
 type resp struct {

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"reflect"
 	"sync"
 	"time"
 
@@ -60,13 +63,18 @@ type hub struct {
 
 func newHub() *hub { return &hub{conns: make(map[string]map[*client]struct{})} }
 
-func (h *hub) add(c *client) {
+// add registers c unless its visitor has max connections open already.
+func (h *hub) add(c *client, max int) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if len(h.conns[c.visitor]) >= max {
+		return false
+	}
 	if h.conns[c.visitor] == nil {
 		h.conns[c.visitor] = make(map[*client]struct{})
 	}
 	h.conns[c.visitor][c] = struct{}{}
+	return true
 }
 
 func (h *hub) remove(c *client) {
@@ -150,7 +158,11 @@ func (a *Adapter) serveWS(w http.ResponseWriter, r *http.Request, in bridge.Inbo
 		return
 	}
 	c := &client{visitor: visitor, send: make(chan []byte, wsSendBuffer), done: make(chan struct{})}
-	a.hub.add(c)
+	if !a.hub.add(c, a.cfg.MaxConnectionsPerVisitor) {
+		writeClose(conn, 4429, wsFrame{Type: "error", Code: "too_many_connections",
+			Error: fmt.Sprintf("this visitor has %d chat connections open already; close a tab", a.cfg.MaxConnectionsPerVisitor)})
+		return
+	}
 	defer a.hub.remove(c)
 	defer c.close()
 
@@ -185,6 +197,12 @@ func (a *Adapter) serveWS(w http.ResponseWriter, r *http.Request, in bridge.Inbo
 func (a *Adapter) frame(ctx context.Context, in bridge.Inbox, visitor, ip, widget string, data []byte) (out wsFrame, ok bool) {
 	var f wsFrame
 	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			// JSON, but a field of the wrong type: say so and keep the
+			// connection (only what is not JSON at all closes it).
+			return wsFrame{Type: "error", Code: "bad_frame", Error: fmt.Sprintf("%s must be a %s", te.Field, jsonKind(te.Type.Kind()))}, true
+		}
 		return wsFrame{}, false
 	}
 	switch f.Type {
@@ -234,4 +252,16 @@ func writeClose(conn *websocket.Conn, code int, f wsFrame) {
 	_ = conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
 	_ = conn.WriteJSON(f)
 	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, f.Code), time.Now().Add(time.Second))
+}
+
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "string"
+	case reflect.Float64, reflect.Int, reflect.Int64:
+		return "number"
+	case reflect.Ptr, reflect.Struct:
+		return "object"
+	}
+	return k.String()
 }

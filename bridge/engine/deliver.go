@@ -18,6 +18,7 @@ func (e *Engine) Deliver(ctx context.Context, m bridge.InboundMessage) (bridge.D
 		return bridge.DeliverResult{}, errors.New("deliver: message without channel or address")
 	}
 	m.Text = e.clip(m.Text)
+	m.Name, m.Username, m.Email, m.Subject = plain(m.Name), plain(m.Username), plain(m.Email), plain(m.Subject)
 	m.To = cleanTo(m.To)
 	if strings.TrimSpace(m.Text) == "" && len(m.Attachments) == 0 {
 		return bridge.DeliverResult{}, bridge.Reject("empty message")

@@ -483,9 +483,7 @@ func (e *Engine) ResolveConversation(ctx context.Context, m bridge.StaffMessage)
 }
 
 func (e *Engine) clip(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
+	s = plain(s)
 	if len(s) <= e.cfg.MaxMessageBytes {
 		return s
 	}
@@ -494,6 +492,19 @@ func (e *Engine) clip(s string) string {
 		cut--
 	}
 	return s[:cut] + "\n[message truncated by Threadline]"
+}
+
+// plain makes text from outside storable as text: valid UTF-8 and no NUL
+// characters (a JSON "\u0000" would otherwise be stored; PostgreSQL
+// refuses them in text outright).
+func plain(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return s
 }
 
 // cleanTo lower-cases and trims the addresses a customer wrote to, drops

@@ -255,7 +255,9 @@ func (a *app) run(ctx context.Context) error {
 			live.Supervise(inCtx, a.clock, string(s.Name()), a.log, time.Minute, a.supervised(s.Name(), func(ctx context.Context) error { return s.Run(ctx, a.handler) }))
 		}()
 	}
-	srv := &http.Server{Handler: a.publicHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: a.publicHandler(), ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: a.cfg.HTTP.ReadTimeout.D(), IdleTimeout: a.cfg.HTTP.IdleTimeout.D()}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(a.httpLn) }()
 

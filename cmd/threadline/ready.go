@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/threadlinehq/threadline/bridge"
 )
 
 // readiness checks what /readyz reports: the store is writable, no commit
@@ -48,9 +52,10 @@ func (a *app) readiness(ctx context.Context, now time.Time) (ok bool, lines []st
 	return ok, lines
 }
 
-// ready serves /readyz: 200 "ready" or 503 "not ready", then one line per check.
+// ready serves /readyz: 200 "ready" or 503 "not ready", then one line per
+// check for those who may see them (see mayReadDetail).
 func (a *app) ready(w http.ResponseWriter, r *http.Request) {
-	ok, lines := a.readiness(r.Context(), time.Now())
+	ok, lines := a.readiness(r.Context(), a.clock.Now())
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	head := "ready"
@@ -58,5 +63,25 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 		head = "not ready"
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
+	if !a.mayReadDetail(r) {
+		fmt.Fprintf(w, "%s\n", head)
+		return
+	}
 	fmt.Fprintf(w, "%s\n%s\n", head, strings.Join(lines, "\n"))
+}
+
+// mayReadDetail: the check lines name internal URLs and quote errors, so
+// they go only to a request from this machine that no proxy forwarded,
+// or to one with the metrics token.
+func (a *app) mayReadDetail(r *http.Request) bool {
+	if tok, ok := bridge.BearerToken(r.Header.Get("Authorization")); ok && a.cfg.HTTP.MetricsToken != "" &&
+		subtle.ConstantTimeCompare([]byte(tok), []byte(a.cfg.HTTP.MetricsToken)) == 1 {
+		return true
+	}
+	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	ip := net.ParseIP(host)
+	return err == nil && ip != nil && ip.IsLoopback()
 }

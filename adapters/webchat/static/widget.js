@@ -44,6 +44,8 @@
     ".tl-msg.staff{align-self:flex-start;background:#eef0f4}",
     ".tl-msg.greeting{align-self:flex-start;background:#eef0f4;color:#444}",
     ".tl-msg.pending{opacity:.6}",
+    ".tl-file{margin-top:6px}.tl-file img{max-width:100%;max-height:200px;border-radius:8px;display:block}",
+    ".tl-file a{color:inherit}",
     ".tl-author{display:block;font-size:11px;font-weight:600;color:#555;margin-bottom:2px}",
     ".tl-profile{display:flex;gap:6px;padding:6px 12px 0}",
     ".tl-profile input{flex:1;min-width:0;padding:6px;border:1px solid #ccd;border-radius:6px;font:inherit}",
@@ -98,6 +100,32 @@
     return el;
   }
 
+  // attachment shows a file: an image inline, another file as a download
+  // link, a file the server does not keep as its name only. Links are
+  // signed for this visitor and expire; the history refreshes them.
+  function attachment(a) {
+    var box = document.createElement("div");
+    box.className = "tl-file";
+    var safe = a.url && /^https?:\/\//.test(a.url);
+    if (safe && /^image\/(png|jpeg|gif|webp)$/.test(a.mime || "")) {
+      var img = document.createElement("img");
+      img.src = a.url;
+      img.alt = a.name;
+      img.loading = "lazy";
+      img.setAttribute("data-testid", "image");
+      var link = document.createElement("a");
+      link.href = a.url; link.target = "_blank"; link.rel = "noopener noreferrer";
+      link.appendChild(img);
+      box.appendChild(link);
+      return box;
+    }
+    var el = document.createElement(safe ? "a" : "span");
+    el.textContent = "📎 " + a.name;
+    if (safe) { el.href = a.url; el.target = "_blank"; el.rel = "noopener noreferrer"; el.setAttribute("data-testid", "file"); }
+    box.appendChild(el);
+    return box;
+  }
+
   function render(m) {
     if (shown[m.id]) return;
     var p = m.client_id && pending[m.client_id];
@@ -107,9 +135,8 @@
       shown[m.id] = p.el;
       delete pending[m.client_id];
     } else {
-      var text = m.text;
-      (m.attachments || []).forEach(function (a) { text += "\n📎 " + a.name + (a.url ? " " + a.url : ""); });
-      var el = bubble(m.from === "staff" ? "staff" : "customer", text, m.from === "staff" ? m.author : "");
+      var el = bubble(m.from === "staff" ? "staff" : "customer", m.text, m.from === "staff" ? m.author : "");
+      (m.attachments || []).forEach(function (a) { el.appendChild(attachment(a)); });
       el.setAttribute("data-id", m.id);
       el.setAttribute("data-from", m.from);
       shown[m.id] = el;

@@ -73,6 +73,11 @@ type HTTP struct {
 	Listen          string          `yaml:"listen"`
 	MaxBodyBytes    int64           `yaml:"max_body_bytes"`
 	ShutdownTimeout bridge.Duration `yaml:"shutdown_timeout"`
+	// ReadTimeout bounds reading one request, body included (a slow body
+	// cannot hold a connection); IdleTimeout closes idle keep-alive
+	// connections. WebSockets keep their own deadlines once upgraded.
+	ReadTimeout bridge.Duration `yaml:"read_timeout"`
+	IdleTimeout bridge.Duration `yaml:"idle_timeout"`
 
 	// Operations: /metrics and /readyz.
 
@@ -164,6 +169,12 @@ func (c *Config) defaults() {
 	}
 	if c.HTTP.ShutdownTimeout <= 0 {
 		c.HTTP.ShutdownTimeout = bridge.Duration(10 * time.Second)
+	}
+	if c.HTTP.ReadTimeout <= 0 {
+		c.HTTP.ReadTimeout = bridge.Duration(2 * time.Minute)
+	}
+	if c.HTTP.IdleTimeout <= 0 {
+		c.HTTP.IdleTimeout = bridge.Duration(2 * time.Minute)
 	}
 	if c.HTTP.ReadyGrace <= 0 {
 		c.HTTP.ReadyGrace = bridge.Duration(30 * time.Second)

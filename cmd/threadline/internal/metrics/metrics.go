@@ -262,9 +262,10 @@ func (m *Metrics) Handler(token string) http.Handler {
 	if token == "" {
 		return h
 	}
-	want := []byte("Bearer " + token)
+	want := []byte(token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+		got, _ := bridge.BearerToken(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="threadline metrics"`)
 			http.Error(w, "metrics need Authorization: Bearer <http.metrics_token>", http.StatusUnauthorized)
 			return
