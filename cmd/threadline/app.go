@@ -257,7 +257,7 @@ func (a *app) run(ctx context.Context) error {
 	}
 	srv := &http.Server{Handler: a.publicHandler(), ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: a.cfg.HTTP.ReadTimeout.D(), IdleTimeout: a.cfg.HTTP.IdleTimeout.D()}
+		ReadTimeout:       a.cfg.HTTP.ReadTimeout.D(), IdleTimeout: a.cfg.HTTP.IdleTimeout.D()}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(a.httpLn) }()
 
