@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -102,22 +103,29 @@ type statusLine struct {
 // engine, which need the list of adapters), then every adapter is given
 // the same dependencies, the core among them. It listens on the ports (so
 // "address in use" is reported before anything starts).
-func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, err error) {
-	a = &app{cfg: cfg, log: log, clock: bridge.SystemClock(), mux: http.NewServeMux(), dir: team.New(cfg.Workflow)}
-	defer func() {
-		if err != nil {
-			a.close()
-		}
-	}()
+func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
+	// What was opened before a failure is closed here, on the app being
+	// built: a named result would be nil by then (every failure panicked
+	// in close and hid its cause).
+	a := &app{cfg: cfg, log: log, clock: bridge.SystemClock(), mux: http.NewServeMux(), dir: team.New(cfg.Workflow)}
+	if err := a.build(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) build(ctx context.Context) (err error) {
+	cfg, log := a.cfg, a.log
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+		return fmt.Errorf("data directory: %w", err)
 	}
 	a.st, err = openStore(cfg.Store, store.Options{Log: log, Clock: a.clock})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if a.applied, err = a.st.Migrate(ctx); err != nil {
-		return nil, err
+		return err
 	}
 
 	// Adapters. Each one's wiring lives in wire_<name>.go: it builds the
@@ -132,7 +140,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 		a.wireEmail,
 	} {
 		if err := wire(ctx); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	a.digestJob()
@@ -140,7 +148,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 	a.wireRetention()
 	a.wirePruneEvents()
 	if len(a.surfaces) == 0 {
-		return nil, errors.New("no staff surface is enabled: set console.enabled: true or configure Slack/Discord, or nobody can answer customers")
+		return errors.New("no staff surface is enabled: set console.enabled: true or configure Slack/Discord, or nobody can answer customers")
 	}
 	a.wireOps()
 
@@ -157,7 +165,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 		Config: engine.Config{ReopenWindow: cfg.Conversations.ReopenWindow.D(), DefaultPriority: prio, MaxMessageBytes: cfg.Conversations.MaxMessageBytes}})
 	table, err := commands.All()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	syntax := commands.Syntax{Prefix: cfg.Commands.Prefix, NotePrefixes: cfg.Commands.NotePrefixes}
 	a.handler = commands.NewHandler(a.engine, table, syntax, log)
@@ -167,7 +175,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 		AttachmentsDir: filepath.Join(cfg.DataDir, "attachments"), CommandPrefix: cfg.Commands.Prefix}
 	for _, ad := range a.adapters {
 		if err := ad.Init(deps); err != nil {
-			return nil, err
+			return err
 		}
 	}
 
@@ -183,9 +191,9 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 	}
 	a.httpLn, err = net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
+		return listenError("http.listen", "THREADLINE_LISTEN", cfg.HTTP.Listen, err)
 	}
-	return a, nil
+	return nil
 }
 
 // banner says what runs and where, and why the rest does not.
@@ -338,4 +346,14 @@ func loadOrCreateSecret(path string, log *slog.Logger) (string, error) {
 		return "", err
 	}
 	return s, f.Close()
+}
+
+// listenError says which setting names the address that could not be
+// listened on, and what to do.
+func listenError(key, env, addr string, err error) error {
+	hint := "check the address"
+	if errors.Is(err, syscall.EADDRINUSE) {
+		hint = "another program listens there (perhaps another threadline): stop it"
+	}
+	return fmt.Errorf("%s %s: %w; %s, or set %s (or %s) to a free address", key, addr, err, hint, key, env)
 }

@@ -67,7 +67,7 @@ Start the daemon with "threadline serve"; answer from the terminal with
 func (c *cli) loadConfig() (*config.Config, error) {
 	cfg, err := config.Load(c.configPath, c.env)
 	if err != nil {
-		if errs, ok := err.(config.Errors); ok {
+		if errs, ok := err.(config.Errors); ok && len(errs) > 1 {
 			return nil, &exitError{code: 2, err: fmt.Errorf("%s has %d problem(s):\n%w", c.configPath, len(errs), errs)}
 		}
 		return nil, &exitError{code: 2, err: err}

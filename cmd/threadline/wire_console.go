@@ -20,7 +20,7 @@ func (a *app) wireConsole(context.Context) error {
 	}
 	ln, err := net.Listen("tcp", cfg.Admin.Listen)
 	if err != nil {
-		return fmt.Errorf("admin API (admin.listen %s): %w", cfg.Admin.Listen, err)
+		return listenError("admin.listen", "THREADLINE_ADMIN_LISTEN", cfg.Admin.Listen, err)
 	}
 	a.adminLn = ln
 	s, err := console.New(console.Options{Listener: ln, Token: token, Version: versionString()})

@@ -47,7 +47,7 @@ func open(cfg store.Config, o store.Options, extra url.Values) (*Store, error) {
 	}
 	if dir := filepath.Dir(cfg.Path); dir != "." {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("create database directory: %w", err)
+			return nil, fmt.Errorf("create database directory: %w; store.path (THREADLINE_DB) must name a file in a directory threadline can create and write", err)
 		}
 	}
 	// Customer data: create the file private (SQLite gives -wal/-shm the same mode).
