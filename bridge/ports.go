@@ -33,6 +33,12 @@ type InboundMessage struct {
 	// StartsThread means "no hint matched, do not attach to the customer's open
 	// conversation": a fresh email thread is a new conversation.
 	StartsThread bool
+	// ThreadBySubject: when no hint matched, an open conversation of this
+	// customer on this channel and address with the same subject (reply
+	// and forward prefixes and tags aside, rules.ThreadSubject) takes the
+	// message. Mail clients and forwarders that drop the threading headers
+	// keep the subject.
+	ThreadBySubject bool
 	// Edit marks a correction of an earlier message (ExternalID names the edit event).
 	EditOf string
 }

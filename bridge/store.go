@@ -132,6 +132,9 @@ type ConversationTx interface {
 	// LatestConversation is the customer's newest conversation on channel
 	// and address (ErrNotFound if none).
 	LatestConversation(c CustomerID, channel Platform, address string) (Conversation, error)
+	// OpenConversationsOf lists the customer's open and waiting
+	// conversations on channel and address, newest first (at most 50).
+	OpenConversationsOf(c CustomerID, channel Platform, address string) ([]Conversation, error)
 	// ConversationByReference finds the conversation that exchanged one of
 	// refs (external ids) on channel (email threading).
 	ConversationByReference(channel Platform, refs []string) (Conversation, error)

@@ -51,7 +51,7 @@ func (a *Adapter) compose(d bridge.Delivery, messageID string) (outgoing, error)
 		From: a.from, To: *to, MessageID: messageID, Date: a.now(),
 		Subject: replySubject(d.Subject),
 	}
-	if a.cfg.SubjectToken && subjectToken(o.Subject) == 0 {
+	if a.cfg.SubjectTokenOn() && subjectToken(o.Subject) == 0 {
 		o.Subject += " [" + d.Conversation.String() + "]"
 	}
 	if a.cfg.PlusAddressing {

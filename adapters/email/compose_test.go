@@ -55,7 +55,7 @@ func TestReplyGolden(t *testing.T) {
 			Subject: "Order 42 is late", Author: "Alice",
 			Text:       "Hi Dana,\n\n**Sorry** for the wait! Your order ships _tomorrow_.\n\n- tracking: https://track.example/42?x=1&y=2\n- help: [our FAQ](https://example.com/faq)\n\n> you wrote: where is it?\n\n<script>alert(1)</script> `code`",
 			References: []string{"<c1@customer.example>", "<threadline.42.5.aaaaaaaaaaaa11111111@example.com>", "<c2@customer.example>", "<abc" + syntheticSuffix + ">"}}},
-		{"reply-plus-attachment", func(c *Config) { c.PlusAddressing = true; c.SubjectToken = true }, bridge.Delivery{Conversation: 43, Message: 9,
+		{"reply-plus-attachment", func(c *Config) { c.PlusAddressing = true; c.SubjectToken = nil }, bridge.Delivery{Conversation: 43, Message: 9,
 			Address: "kim@example.net", Subject: "Re: Invoice", Text: "Invoice attached.",
 			Attachments: []bridge.Attachment{{Name: "invoice.pdf", MIME: "application/pdf", Path: pdf}, {Name: "screenshot.png", URL: "https://files.example/s.png"}}}},
 	}

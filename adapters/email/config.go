@@ -33,8 +33,11 @@ type Config struct {
 	// their conversation even when a mail client drops the threading
 	// headers. The mailbox must accept plus addresses.
 	PlusAddressing bool `yaml:"plus_addressing"`
-	// SubjectToken appends " [#42]" to reply subjects.
-	SubjectToken bool `yaml:"subject_token"`
+	// SubjectToken appends " [#42]" to reply subjects (default true; false
+	// turns it off), so a reply finds its conversation even when the
+	// customer's mail client dropped the threading headers and changed
+	// the subject.
+	SubjectToken *bool `yaml:"subject_token"`
 	// TokenSecret signs plus-address tokens and Message-IDs (32+
 	// characters). Empty: generated once into <data_dir>/email.key.
 	TokenSecret     string `yaml:"token_secret"`
@@ -324,3 +327,6 @@ func (c Config) IMAPDescription() string {
 func (c Config) SMTPDescription() string {
 	return redact("smtp", c.SMTP.Host, c.SMTP.Port, c.SMTP.TLS, c.SMTP.Username, "")
 }
+
+// SubjectTokenOn reports whether reply subjects carry the [#id] token.
+func (c Config) SubjectTokenOn() bool { return c.SubjectToken == nil || *c.SubjectToken }

@@ -51,7 +51,7 @@ func TestEndToEndThreading(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Subject != "Re: Order 42 is late" {
+	if out.Subject != "Re: Order 42 is late [#1]" {
 		t.Errorf("subject = %q", out.Subject)
 	}
 	if !ourID.MatchString(out.MessageID) {

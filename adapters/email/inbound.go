@@ -96,7 +96,7 @@ func (a *Adapter) inbound(p *Parsed) bridge.InboundMessage {
 	}
 	m := bridge.InboundMessage{
 		Channel: Platform, ExternalID: p.MessageID, Address: who.Email, Email: who.Email, Name: who.Name,
-		Subject: p.Subject, Text: p.Text, SentAt: p.Date, References: p.ThreadRefs(), StartsThread: true,
+		Subject: p.Subject, Text: p.Text, SentAt: p.Date, References: p.ThreadRefs(), StartsThread: true, ThreadBySubject: true,
 	}
 	m.ConversationHint = a.hint(p)
 	m.To = a.recipients(p, who.Email)

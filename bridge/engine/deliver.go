@@ -205,6 +205,15 @@ func (e *Engine) resolveConversation(tx bridge.Tx, m bridge.InboundMessage, cust
 			return c, false, false, err
 		}
 	}
+	if !found && m.ThreadBySubject {
+		sc, err := e.sameSubject(tx, m, cust)
+		switch {
+		case err == nil:
+			c, found = sc, true
+		case !errors.Is(err, bridge.ErrNotFound):
+			return c, false, false, err
+		}
+	}
 	if !found && !m.StartsThread {
 		lc, err := tx.LatestConversation(cust, m.Channel, m.Address)
 		switch {
@@ -237,4 +246,23 @@ func (e *Engine) resolveConversation(tx bridge.Tx, m bridge.InboundMessage, cust
 		return c, false, false, err
 	}
 	return c, true, false, nil
+}
+
+// sameSubject finds the customer's open conversation on this address whose
+// subject threads with the message's (reply prefixes and tags aside).
+func (e *Engine) sameSubject(tx bridge.Tx, m bridge.InboundMessage, cust bridge.CustomerID) (bridge.Conversation, error) {
+	want := rules.ThreadSubject(firstLine(m.Subject, 120))
+	if want == "" {
+		return bridge.Conversation{}, bridge.ErrNotFound
+	}
+	open, err := tx.OpenConversationsOf(cust, m.Channel, m.Address)
+	if err != nil {
+		return bridge.Conversation{}, err
+	}
+	for _, c := range open {
+		if rules.ThreadSubject(c.Subject) == want {
+			return c, nil
+		}
+	}
+	return bridge.Conversation{}, bridge.ErrNotFound
 }

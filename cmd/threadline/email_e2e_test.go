@@ -77,7 +77,7 @@ func TestEmailThroughTheDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sent.Subject != "Re: Broken login" || strings.Join(sent.InReplyTo, "") != "<d1@customer.example>" || !strings.Contains(sent.Text, "We reset your password") {
+	if sent.Subject != "Re: Broken login [#1]" || strings.Join(sent.InReplyTo, "") != "<d1@customer.example>" || !strings.Contains(sent.Text, "We reset your password") {
 		t.Errorf("sent reply = %+v", sent)
 	}
 

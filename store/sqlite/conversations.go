@@ -118,6 +118,38 @@ func (t *Tx) LatestConversation(cust bridge.CustomerID, channel bridge.Platform,
 	return t.Conversation(id)
 }
 
+// OpenConversationsOf lists the customer's open and waiting conversations
+// on a channel address, newest first.
+func (t *Tx) OpenConversationsOf(cust bridge.CustomerID, channel bridge.Platform, address string) ([]bridge.Conversation, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT id FROM conversations WHERE customer_id = ? AND channel = ? AND address = ?
+		AND status IN ('open', 'waiting') ORDER BY id DESC LIMIT 50`, cust, channel, address)
+	if err != nil {
+		return nil, err
+	}
+	var ids []bridge.ConversationID
+	for rows.Next() {
+		var id bridge.ConversationID
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]bridge.Conversation, 0, len(ids))
+	for _, id := range ids {
+		c, err := t.Conversation(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 // ConversationByReference finds the conversation that holds any of refs (external
 // ids of messages received or sent on channel), newest first.
 func (t *Tx) ConversationByReference(channel bridge.Platform, refs []string) (bridge.Conversation, error) {

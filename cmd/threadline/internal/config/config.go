@@ -73,10 +73,11 @@ type HTTP struct {
 	Listen          string          `yaml:"listen"`
 	MaxBodyBytes    int64           `yaml:"max_body_bytes"`
 	ShutdownTimeout bridge.Duration `yaml:"shutdown_timeout"`
-	// ReadTimeout bounds reading one request, body included (a slow body
-	// cannot hold a connection); IdleTimeout closes idle keep-alive
-	// connections. WebSockets keep their own deadlines once upgraded.
+	// ReadTimeout bounds reading one request, body included, so a slow
+	// body cannot hold a connection (WebSockets keep their own deadlines
+	// once upgraded).
 	ReadTimeout bridge.Duration `yaml:"read_timeout"`
+	// IdleTimeout closes a keep-alive connection idle this long.
 	IdleTimeout bridge.Duration `yaml:"idle_timeout"`
 
 	// Operations: /metrics and /readyz.
