@@ -1,0 +1,49 @@
+package sqlite_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/store/storetest"
+)
+
+// Regression tests for contract violations the conformance suite
+// (storetest.Run) found; each failed before its fix.
+
+// newConversation creates a customer on webchat/address and c for them.
+func newConversation(t *testing.T, s bridge.Store, address string, c *bridge.Conversation) {
+	t.Helper()
+	err := s.Write(context.Background(), func(tx bridge.Tx) error {
+		cust, err := tx.UpsertIdentity(bridge.Identity{Platform: "webchat", Address: address}, c.CreatedAt)
+		if err != nil {
+			return err
+		}
+		c.Customer, c.Channel, c.Address = cust, "webchat", address
+		return tx.CreateConversation(c)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// CreateConversation inserted a few columns and remembered the whole
+// struct, so the rest was lost, and an UpdateConversation of the same
+// values in that write was skipped as "unchanged".
+func TestCreateConversationStoresEveryField(t *testing.T) {
+	s := storetest.Open(t)
+	at := time.Date(2031, 3, 3, 9, 0, 0, 0, time.UTC)
+	c := bridge.Conversation{Status: bridge.StatusClosed, Priority: bridge.PriorityNormal, CreatedAt: at, UpdatedAt: at,
+		ClosedAt: at.Add(time.Hour), CloseReason: "spam", LastCustomerAt: at, SLADue: at.Add(2 * time.Hour),
+		SnoozedUntil: at.Add(3 * time.Hour), SLA: bridge.SLAState{Policy: "gold", NextCheck: at.Add(time.Minute), NextMet: 2}}
+	newConversation(t, s, "v1", &c)
+	got, err := s.Conversation(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.ClosedAt.Equal(c.ClosedAt) || got.CloseReason != "spam" || !got.LastCustomerAt.Equal(at) || !got.SLADue.Equal(c.SLADue) ||
+		!got.SnoozedUntil.Equal(c.SnoozedUntil) || got.SLA.Policy != "gold" || !got.SLA.NextCheck.Equal(c.SLA.NextCheck) || got.SLA.NextMet != 2 {
+		t.Errorf("stored %+v\nfrom %+v", got, c)
+	}
+}
