@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -45,5 +46,27 @@ func TestCreateConversationStoresEveryField(t *testing.T) {
 	if !got.ClosedAt.Equal(c.ClosedAt) || got.CloseReason != "spam" || !got.LastCustomerAt.Equal(at) || !got.SLADue.Equal(c.SLADue) ||
 		!got.SnoozedUntil.Equal(c.SnoozedUntil) || got.SLA.Policy != "gold" || !got.SLA.NextCheck.Equal(c.SLA.NextCheck) || got.SLA.NextMet != 2 {
 		t.Errorf("stored %+v\nfrom %+v", got, c)
+	}
+}
+
+// Messages with limit <= 0 stopped at 1000 messages.
+func TestMessagesWithoutLimitListsAll(t *testing.T) {
+	s := storetest.Open(t)
+	c := bridge.Conversation{Status: bridge.StatusOpen, Priority: bridge.PriorityNormal}
+	newConversation(t, s, "v1", &c)
+	err := s.Write(context.Background(), func(tx bridge.Tx) error {
+		for i := range 1001 {
+			m := bridge.Message{Conversation: c.ID, Direction: bridge.DirCustomer, Body: fmt.Sprint(i)}
+			if err := tx.InsertMessage(&m, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := s.Messages(context.Background(), c.ID, 0); err != nil || len(ms) != 1001 {
+		t.Errorf("Messages(0) listed %d of 1001, %v", len(ms), err)
 	}
 }
