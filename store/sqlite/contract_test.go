@@ -70,3 +70,28 @@ func TestMessagesWithoutLimitListsAll(t *testing.T) {
 		t.Errorf("Messages(0) listed %d of 1001, %v", len(ms), err)
 	}
 }
+
+// A row queued without NotBefore was stored as due at 0 (1970): it showed
+// as due before it was queued, and NextOutboxDue answered 1970.
+func TestEnqueuedRowIsDueAtNow(t *testing.T) {
+	s := storetest.Open(t)
+	ctx := context.Background()
+	now := time.Date(2031, 3, 3, 9, 0, 0, 0, time.UTC)
+	c := bridge.Conversation{Status: bridge.StatusOpen, Priority: bridge.PriorityNormal, CreatedAt: now, UpdatedAt: now}
+	newConversation(t, s, "v1", &c)
+	err := s.Write(ctx, func(tx bridge.Tx) error {
+		return tx.Enqueue(bridge.OutboxRow{Conversation: c.ID, Target: "console", Kind: bridge.KindCard}, now)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next, err := s.NextOutboxDue(ctx); err != nil || !next.Equal(now) {
+		t.Errorf("NextOutboxDue = %v, %v; want %v", next, err, now)
+	}
+	if due, err := s.DueOutbox(ctx, now.Add(-time.Second), 10, nil); err != nil || len(due) != 0 {
+		t.Errorf("due a second before it was queued: %+v, %v", due, err)
+	}
+	if due, err := s.DueOutbox(ctx, now, 10, nil); err != nil || len(due) != 1 || !due[0].NextAttempt.Equal(now) {
+		t.Errorf("due at now: %+v, %v", due, err)
+	}
+}
