@@ -184,12 +184,13 @@ func (t *Tx) ConversationByReference(channel bridge.Platform, refs []string) (br
 	return t.Conversation(bridge.ConversationID(id.Int64))
 }
 
-// CreateConversation inserts c and sets its ID.
+// CreateConversation inserts c, every field of it, and sets its ID.
 func (t *Tx) CreateConversation(c *bridge.Conversation) error {
-	res, err := t.exec(`INSERT INTO conversations (customer_id, channel, address, subject, status, priority, department,
-		owner, owner_name, created_at, updated_at, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.Customer, c.Channel, c.Address, c.Subject, c.Status, c.Priority, c.Department, c.Owner, c.OwnerName,
-		ms(c.CreatedAt), ms(c.UpdatedAt), c.Entry)
+	cols, vals := conversationSet(*c)
+	cols = append(cols, "customer_id", "channel", "address", "created_at", "entry")
+	vals = append(vals, c.Customer, c.Channel, c.Address, ms(c.CreatedAt), c.Entry)
+	res, err := t.exec(`INSERT INTO conversations (`+strings.Join(cols, ", ")+`) VALUES (`+
+		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")+`)`, vals...)
 	if err != nil {
 		return fmt.Errorf("create conversation: %w", err)
 	}

@@ -141,10 +141,11 @@ func queryMessages(ctx context.Context, q querier, query string, args ...any) ([
 	return out, rows.Err()
 }
 
-// Messages returns the newest limit messages of a conversation, oldest first.
+// Messages returns the newest limit messages of a conversation (limit <=
+// 0: all of them), oldest first.
 func (s *Store) Messages(ctx context.Context, conv bridge.ConversationID, limit int) ([]bridge.Message, error) {
 	if limit <= 0 {
-		limit = 1000
+		limit = -1 // SQLite: no limit
 	}
 	return queryMessages(ctx, s.r, `SELECT * FROM (SELECT `+messageCols+` FROM messages WHERE conversation_id = ?
 		ORDER BY id DESC LIMIT ?) ORDER BY id`, conv, limit)

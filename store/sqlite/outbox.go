@@ -27,7 +27,7 @@ func (t *Tx) Enqueue(r bridge.OutboxRow, now time.Time) error {
 	if r.Message != 0 {
 		msg = r.Message
 	}
-	var due int64
+	due := ms(now)
 	if !r.NotBefore.IsZero() {
 		due = ms(r.NotBefore)
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
-	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
@@ -124,91 +123,5 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 	}
 	if len(convs) != want {
 		t.Errorf("%d conversations committed, want %d (failed writes must roll back alone)", len(convs), want)
-	}
-}
-
-func TestWriteAfterCloseAndCancelledContext(t *testing.T) {
-	s, err := sqlite.Open(store.Config{Path: filepath.Join(t.TempDir(), "c.db")}, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := s.Write(ctx, func(bridge.Tx) error { return nil }); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled write = %v", err)
-	}
-	s.Close()
-	if err := s.Write(context.Background(), func(bridge.Tx) error { return nil }); !errors.Is(err, store.ErrClosed) {
-		t.Errorf("write after close = %v", err)
-	}
-}
-
-func TestDuplicateExternalIDIsRefused(t *testing.T) {
-	s := storetest.Open(t)
-	ctx := context.Background()
-	err := s.Write(ctx, func(tx bridge.Tx) error {
-		cust, _ := tx.UpsertIdentity(bridge.Identity{Platform: "telegram", Address: "1"}, time.Now())
-		c := bridge.Conversation{Customer: cust, Channel: "telegram", Address: "1", Status: bridge.StatusOpen, Priority: bridge.PriorityNormal}
-		if err := tx.CreateConversation(&c); err != nil {
-			return err
-		}
-		m := bridge.Message{Conversation: c.ID, Direction: bridge.DirCustomer, Body: "x", Platform: "telegram", ExternalID: "42"}
-		if err := tx.InsertMessage(&m, 0); err != nil {
-			return err
-		}
-		m2 := m
-		if err := tx.InsertMessage(&m2, 0); !errors.Is(err, bridge.ErrDuplicate) {
-			return fmt.Errorf("second insert = %v, want ErrDuplicate", err)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestSearch(t *testing.T) {
-	s := storetest.Open(t)
-	ctx := context.Background()
-	eng := engine.New(engine.Options{Store: s})
-	eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "a", Text: "My invoice shows the wrong VAT number"})
-	eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "b", Text: "Password reset does not arrive"})
-	eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "c", Text: "Größe der Rechnung: falsch"})
-	for _, tc := range []struct {
-		q    string
-		want int
-	}{
-		{"invoice", 1}, {"INVOICE vat", 1}, {"password", 1}, {"invoice password", 0}, {`"unbalanced`, 0},
-		{"rechnung", 1}, {"größe", 1}, {"wrong -vat", 1}, {"NEAR OR AND", 0},
-	} {
-		hits, err := s.Search(ctx, tc.q, 10)
-		if err != nil {
-			t.Errorf("search %q: %v", tc.q, err)
-			continue
-		}
-		if len(hits) != tc.want {
-			t.Errorf("search %q: %d hits, want %d", tc.q, len(hits), tc.want)
-		}
-	}
-	if _, err := s.Search(ctx, `  "" `, 10); err == nil {
-		t.Error("empty search should be an error")
-	}
-}
-
-func TestCursorsAndEvents(t *testing.T) {
-	s := storetest.Open(t)
-	ctx := context.Background()
-	if v, err := s.Cursor(ctx, "telegram", "offset"); err != nil || v != "" {
-		t.Fatalf("empty cursor = %q, %v", v, err)
-	}
-	s.SetCursor(ctx, "telegram", "offset", "10")
-	s.SetCursor(ctx, "telegram", "offset", "11")
-	if v, _ := s.Cursor(ctx, "telegram", "offset"); v != "11" {
-		t.Errorf("cursor = %q", v)
-	}
-	fresh, _ := s.MarkEvent(ctx, "slack", "Ev1")
-	again, _ := s.MarkEvent(ctx, "slack", "Ev1")
-	if !fresh || again {
-		t.Errorf("MarkEvent = %v then %v", fresh, again)
 	}
 }

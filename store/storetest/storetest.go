@@ -1,4 +1,6 @@
-// Package storetest opens real, migrated SQLite stores in a test's temp dir.
+// Package storetest is the store contract's conformance suite (Run, which
+// every backend's tests call with a Backend) and helpers that open real,
+// migrated SQLite stores in a test's temp dir (Open, OpenAt, WriteLock).
 package storetest
 
 import (
