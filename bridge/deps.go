@@ -38,6 +38,25 @@ type Deps struct {
 	// CommandPrefix is commands.prefix ("!"): surfaces turn buttons and
 	// slash commands into command text with it.
 	CommandPrefix string
+	// Relay carries live pushes to the replica a visitor or a watching
+	// staff member is connected to (nil: this process only).
+	Relay Relay
+}
+
+// LiveRelay is Relay, or a relay of this process alone when it is nil.
+func (d Deps) LiveRelay() Relay {
+	if d.Relay == nil {
+		return NewLocalRelay()
+	}
+	return d.Relay
+}
+
+// EveryReplica is implemented by adapters whose Run serves this
+// replica's own connections (web chat sockets, the admin API): it runs on
+// every replica. Every other adapter's Run (polling, gateways, catch-up)
+// is leader work and runs only on the leader.
+type EveryReplica interface {
+	OnEveryReplica()
 }
 
 // Initer is implemented by every adapter: Init gives it the daemon's

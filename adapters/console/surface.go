@@ -72,6 +72,7 @@ type Surface struct {
 	log   *slog.Logger
 	clock bridge.Clock
 	store bridge.AdapterStore // to show what console users wrote
+	relay bridge.Relay        // events reach watchers on every replica
 }
 
 var (
@@ -97,8 +98,22 @@ func (s *Surface) Init(d bridge.Deps) error {
 		return err
 	}
 	s.log, s.clock, s.store = d.Logger("surface", string(Platform)), d.Clock, d.Store
+	s.relay = d.LiveRelay()
+	s.relay.Subscribe(relayTopic, func(payload []byte) {
+		var e Event
+		if err := json.Unmarshal(payload, &e); err == nil {
+			s.deliver(e)
+		}
+	})
 	return nil
 }
+
+// relayTopic carries watch events to every replica's watchers: the
+// leader's outbox posts, but `threadline watch` may be connected anywhere.
+const relayTopic = "console"
+
+// OnEveryReplica: each replica serves its own admin API.
+func (s *Surface) OnEveryReplica() {}
 
 // now reads the surface's clock.
 func (s *Surface) now() time.Time { return s.clock.Now() }
@@ -161,7 +176,17 @@ func (s *Surface) Receipt(_ context.Context, t bridge.ThreadRef, r bridge.Receip
 	return nil
 }
 
+// publish sends e to the watchers of every replica.
 func (s *Surface) publish(e Event) {
+	b, _ := json.Marshal(e)
+	if err := s.relay.Publish(context.Background(), relayTopic, b); err != nil {
+		s.log.Warn("console: relaying a watch event failed; only this replica's watchers get it", "err", err)
+		s.deliver(e)
+	}
+}
+
+// deliver sends e to this replica's watchers.
+func (s *Surface) deliver(e Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for ch := range s.subs {

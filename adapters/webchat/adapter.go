@@ -48,6 +48,8 @@ type Adapter struct {
 	clock       bridge.Clock
 	store       bridge.AdapterStore // the widget's history
 	attachments string              // where kept files lie (Deps.AttachmentsDir)
+	relay       bridge.Relay        // pushes reach the replica the visitor is connected to
+	unsubscribe func()
 }
 
 var (
@@ -98,8 +100,41 @@ func (a *Adapter) Init(d bridge.Deps) error {
 		return err
 	}
 	a.log, a.clock, a.store, a.attachments = d.Logger("channel", string(Platform)), d.Clock, d.Store, d.AttachmentsDir
+	a.relay = d.LiveRelay()
+	a.unsubscribe = a.relay.Subscribe(relayTopic, a.relayed)
 	return nil
 }
+
+// relayTopic carries frames for visitors to whichever replica holds their
+// connections.
+const relayTopic = "webchat"
+
+type relayFrame struct {
+	Visitor string          `json:"v"`
+	Frame   json.RawMessage `json:"f"`
+}
+
+// push sends frame to every open widget of visitor, on whichever replica
+// it is connected. If the relay fails, this replica's widgets still get it
+// (the others refetch their history on reconnect).
+func (a *Adapter) push(ctx context.Context, visitor string, frame []byte) {
+	b, _ := json.Marshal(relayFrame{Visitor: visitor, Frame: frame})
+	if err := a.relay.Publish(ctx, relayTopic, b); err != nil {
+		a.log.Warn("webchat: relaying a live message failed; only this replica's connections get it", "err", err)
+		a.hub.broadcast(visitor, frame)
+	}
+}
+
+// relayed delivers a relayed frame to this replica's connections.
+func (a *Adapter) relayed(payload []byte) {
+	var f relayFrame
+	if err := json.Unmarshal(payload, &f); err == nil && f.Visitor != "" {
+		a.hub.broadcast(f.Visitor, f.Frame)
+	}
+}
+
+// OnEveryReplica: visitors' connections land on any replica.
+func (a *Adapter) OnEveryReplica() {}
 
 // now reads the adapter's clock.
 func (a *Adapter) now() time.Time { return a.clock.Now() }
@@ -124,11 +159,11 @@ func (a *Adapter) Online(visitor string) int { return a.hub.count(visitor) }
 // Send pushes a staff reply to the visitor's open widgets. The reply is
 // already stored, so a visitor who is offline sees it on their next visit:
 // a send succeeds whether or not anyone is connected.
-func (a *Adapter) Send(_ context.Context, d bridge.Delivery) (bridge.ExternalRef, error) {
+func (a *Adapter) Send(ctx context.Context, d bridge.Delivery) (bridge.ExternalRef, error) {
 	wm := wireMessage{ID: int64(d.Message), Conversation: int64(d.Conversation), From: "staff", Author: d.Author,
 		Text: d.Text, At: a.now().UTC(), Attachments: a.wireAttachments(d.Address, d.Message, d.Attachments)}
 	frame, _ := json.Marshal(wsFrame{Type: "message", Message: &wm})
-	a.hub.broadcast(d.Address, frame)
+	a.push(ctx, d.Address, frame)
 	return bridge.ExternalRef{Platform: Platform, ID: "m" + strconv.FormatInt(int64(d.Message), 10)}, nil
 }
 

@@ -282,7 +282,7 @@ func (a *Adapter) accept(ctx context.Context, in bridge.Inbox, visitor, ip strin
 	}
 	if !res.Duplicate {
 		frame, _ := json.Marshal(wsFrame{Type: "message", Message: &wm})
-		a.hub.broadcast(visitor, frame) // the visitor's other tabs
+		a.push(ctx, visitor, frame) // the visitor's other tabs
 	}
 	return wm, nil
 }
