@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
@@ -71,4 +72,10 @@ type Options struct {
 	// migration times, failure windows); writes get their times from the
 	// caller. Nil: the system clock.
 	Clock bridge.Clock
+}
+
+// IsPostgresURL reports whether a store path is a PostgreSQL URL
+// (postgres:// or postgresql://) rather than a SQLite file.
+func IsPostgresURL(path string) bool {
+	return strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://")
 }

@@ -30,35 +30,37 @@ func (o *Outbox) handlers() map[bridge.OutboxKind]handler {
 	}
 }
 
-// call is one attempt at a row: its deadline (SendTimeout), renewed after
-// a step that must not be cut off, and the outbox's run context, which
-// only stops the retrying of records (see deadline).
+// call is one attempt at a row: its deadline (SendTimeout, under the
+// run's send context: see RunAbortable), renewed after a step that must
+// not be cut off, and the outbox's run context, which only stops the
+// retrying of records.
 type call struct {
 	o      *Outbox
 	run    context.Context
+	sends  context.Context
 	ctx    context.Context
 	cancel context.CancelFunc
 }
 
-func (o *Outbox) newCall(run context.Context) *call {
-	c := &call{o: o, run: run}
-	c.ctx, c.cancel = o.deadline(run)
+func (o *Outbox) newCall(run, sends context.Context) *call {
+	c := &call{o: o, run: run, sends: sends}
+	c.ctx, c.cancel = context.WithTimeout(sends, o.cfg.SendTimeout.D())
 	return c
 }
 
 // renew gives the rest of the attempt a fresh deadline.
 func (c *call) renew() {
 	c.cancel()
-	c.ctx, c.cancel = c.o.deadline(c.run)
+	c.ctx, c.cancel = context.WithTimeout(c.sends, c.o.cfg.SendTimeout.D())
 }
 
 // send performs one row on its platform within SendTimeout.
-func (o *Outbox) send(run context.Context, it bridge.OutboxItem) (bridge.ExternalRef, error) {
+func (o *Outbox) send(run, sends context.Context, it bridge.OutboxItem) (bridge.ExternalRef, error) {
 	h, ok := o.handle[it.Kind]
 	if !ok {
 		return bridge.ExternalRef{}, bridge.Permanent(fmt.Errorf("unknown outbox kind %q", it.Kind))
 	}
-	c := o.newCall(run)
+	c := o.newCall(run, sends)
 	defer func() { c.cancel() }()
 	return h(c, it)
 }

@@ -156,7 +156,17 @@ type result struct {
 // Run delivers until ctx is cancelled, then waits up to Drain for sends in
 // flight; rows not finished stay pending for the next start.
 func (o *Outbox) Run(ctx context.Context) error {
+	return o.RunAbortable(ctx, context.WithoutCancel(ctx))
+}
+
+// RunAbortable is Run for a leader among replicas: sends in flight run
+// under sends, and when leadership is lost the caller cancels it to cut
+// them off rather than let them finish while another replica takes over
+// (a row cut off is retried there: it may show twice, never not at all).
+// Run passes a sends that is never cancelled.
+func (o *Outbox) RunAbortable(ctx, sends context.Context) error {
 	l := o.newLoop(ctx)
+	l.sends = sends
 	timer := o.clock.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -184,6 +194,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 type loop struct {
 	o           *Outbox
 	ctx         context.Context
+	sends       context.Context // parent of sends in flight (RunAbortable)
 	maxInflight int
 	inflight    map[lane]bridge.OutboxID      // lane → the row being sent or recorded
 	held        map[bridge.OutboxID]time.Time // due rows held back by pacing, until when
@@ -265,7 +276,7 @@ func (l *loop) start(it bridge.OutboxItem, now time.Time, wait *time.Duration) b
 	}
 	l.inflight[ln] = it.ID
 	l.sending++
-	go func() { l.done <- o.process(l.ctx, it, func() { l.sent <- struct{}{} }) }()
+	go func() { l.done <- o.process(l.ctx, l.sends, it, func() { l.sent <- struct{}{} }) }()
 	return true
 }
 
@@ -347,9 +358,9 @@ func (o *Outbox) destination(it bridge.OutboxItem) string { return it.Dest }
 
 // process performs one row and records the outcome; sent is called once
 // the platform answered, before the outcome is committed.
-func (o *Outbox) process(ctx context.Context, it bridge.OutboxItem, sent func()) result {
+func (o *Outbox) process(ctx, sends context.Context, it bridge.OutboxItem, sent func()) result {
 	res := result{lane: lane{it.Conversation, it.Target}, dest: o.destination(it)}
-	ext, err := o.send(ctx, it)
+	ext, err := o.send(ctx, sends, it)
 	sent()
 	// Recording gets its own deadline: after a send that timed out, the
 	// send's is spent, and the outcome (a retry that counts as an attempt)

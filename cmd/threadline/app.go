@@ -13,11 +13,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/robfig/cron/v3"
 
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/bridge/engine"
@@ -29,6 +27,7 @@ import (
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/metrics"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/postgres"
 )
 
 // app is a wired daemon: every part built, nothing running yet.
@@ -36,6 +35,11 @@ type app struct {
 	cfg      *config.Config
 	log      *slog.Logger
 	clock    bridge.Clock
+	cluster  *postgres.Cluster // replicas share a PostgreSQL database (nil: one process)
+	relay    bridge.Relay      // live pushes: this process, or every replica through the cluster
+	leader   atomic.Bool       // this replica runs the leader work now
+	wakes    chan struct{}     // commits that queued outbox rows, for the leader's outbox (replicas.go)
+	stopping atomic.Bool       // shutdown began (leader work drains instead of stopping at once)
 	st       store.DB
 	engine   *engine.Engine
 	dir      *team.Directory
@@ -124,6 +128,15 @@ func (a *app) build(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	a.relay, a.wakes = bridge.NewLocalRelay(), make(chan struct{}, 1)
+	if store.IsPostgresURL(cfg.Store.Path) {
+		// Replicas: leadership, live pushes and shared secrets go through
+		// the database they share.
+		if a.cluster, err = postgres.NewCluster(cfg.Store.Path, store.Options{Log: log, Clock: a.clock}); err != nil {
+			return err
+		}
+		a.relay = a.cluster.Relay()
+	}
 	if a.applied, err = a.st.Migrate(ctx); err != nil {
 		return err
 	}
@@ -160,7 +173,7 @@ func (a *app) build(ctx context.Context) (err error) {
 		names = append(names, s.Name())
 	}
 	prio, _ := bridge.ParsePriority(cfg.Conversations.DefaultPriority)
-	a.engine = engine.New(engine.Options{Store: a.st, Clock: a.clock, Surfaces: names, Log: log, Notify: a.outbox.Notify,
+	a.engine = engine.New(engine.Options{Store: a.st, Clock: a.clock, Surfaces: names, Log: log, Notify: a.wakeOutbox,
 		Directory: a.dir, SLA: sla.New(cfg.SLA), Metrics: a.counters(),
 		Config: engine.Config{ReopenWindow: cfg.Conversations.ReopenWindow.D(), DefaultPriority: prio, MaxMessageBytes: cfg.Conversations.MaxMessageBytes}})
 	table, err := commands.All()
@@ -172,7 +185,7 @@ func (a *app) build(ctx context.Context) (err error) {
 
 	// Every adapter gets the same dependencies.
 	deps := bridge.Deps{Log: log, Clock: a.clock, Store: a.st, Core: a.engine,
-		AttachmentsDir: filepath.Join(cfg.DataDir, "attachments"), CommandPrefix: cfg.Commands.Prefix}
+		AttachmentsDir: filepath.Join(cfg.DataDir, "attachments"), CommandPrefix: cfg.Commands.Prefix, Relay: a.relay}
 	for _, ad := range a.adapters {
 		if err := ad.Init(deps); err != nil {
 			return err
@@ -201,6 +214,9 @@ func (a *app) banner(w io.Writer) {
 	fmt.Fprintf(w, "Threadline %s is running.\n\n", versionString())
 	d := a.st.Describe()
 	fmt.Fprintf(w, "  %-9s %s (%s, schema v%d, %s)\n", "database", d.Location, d.Backend, a.st.LatestVersion(), d.Durability)
+	if a.cluster != nil {
+		fmt.Fprintf(w, "  %-9s replica: campaigning for leadership; every replica serves HTTP, the leader polls and delivers\n", "role")
+	}
 	for _, m := range a.applied {
 		fmt.Fprintf(w, "  %-9s applied migration %s\n", "", m.Name)
 	}
@@ -222,47 +238,16 @@ func (a *app) banner(w io.Writer) {
 func (a *app) run(ctx context.Context) error {
 	inCtx, stopIn := context.WithCancel(ctx)
 	defer stopIn()
-	outCtx, stopOut := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopOut()
-
-	var outWG sync.WaitGroup
-	outWG.Add(1)
-	go func() { defer outWG.Done(); a.outbox.Run(outCtx) }()
-
-	// Time-based work (snoozes, claim expiry, SLA nags, digests) on cron schedules.
-	sched := cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
-	jobs := append([]job{{name: "sweep", schedule: a.cfg.Sweep, fn: a.engine.Sweep}}, a.jobs...)
-	for _, j := range jobs {
-		if _, err := sched.AddFunc(j.schedule, func() {
-			if err := j.fn(inCtx); err != nil && inCtx.Err() == nil {
-				a.log.Error("scheduled job failed; it runs again on schedule", "job", j.name, "err", err)
-			}
-		}); err != nil {
-			return fmt.Errorf("%s schedule %q: %w", j.name, j.schedule, err)
-		}
+	if a.cluster != nil {
+		go a.cluster.RunRelay(inCtx)
+		go a.relayWakes(inCtx)
 	}
-	sched.Start()
-	go func() {
-		if err := a.engine.RecheckSLA(inCtx); err != nil && inCtx.Err() == nil {
-			a.log.Error("SLA re-check failed", "err", err)
-		}
-	}()
+	// Every replica serves its own connections; the leader work runs here
+	// while this replica leads (replicas.go).
+	waitLocal := a.runAdapters(inCtx, everywhere)
+	leaderDone := make(chan struct{})
+	go func() { defer close(leaderDone); a.campaign(inCtx) }()
 
-	var inWG sync.WaitGroup
-	for _, ch := range a.channels {
-		inWG.Add(1)
-		go func() {
-			defer inWG.Done()
-			live.Supervise(inCtx, a.clock, string(ch.Name()), a.log, time.Minute, a.supervised(ch.Name(), func(ctx context.Context) error { return ch.Run(ctx, a.engine) }))
-		}()
-	}
-	for _, s := range a.surfaces {
-		inWG.Add(1)
-		go func() {
-			defer inWG.Done()
-			live.Supervise(inCtx, a.clock, string(s.Name()), a.log, time.Minute, a.supervised(s.Name(), func(ctx context.Context) error { return s.Run(ctx, a.handler) }))
-		}()
-	}
 	srv := &http.Server{Handler: a.publicHandler(), ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       a.cfg.HTTP.ReadTimeout.D(), IdleTimeout: a.cfg.HTTP.IdleTimeout.D()}
@@ -281,17 +266,17 @@ func (a *app) run(ctx context.Context) error {
 	// shutdown is bounded by the two.
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout.D())
 	_ = srv.Shutdown(sctx)
+	a.stopping.Store(true)
 	stopIn()
-	inDone := make(chan struct{})
-	go func() { <-sched.Stop().Done(); inWG.Wait(); close(inDone) }()
+	localDone := make(chan struct{})
+	go func() { waitLocal(); close(localDone) }()
 	select {
-	case <-inDone:
+	case <-localDone:
 	case <-sctx.Done():
 		a.log.Warn("shutdown: channels and surfaces did not stop within http.shutdown_timeout; going on without them")
 	}
 	cancel()
-	stopOut()
-	outWG.Wait()
+	<-leaderDone
 	a.close()
 	a.log.Info("stopped")
 	return err
@@ -307,6 +292,40 @@ func (a *app) close() {
 	if a.st != nil {
 		a.st.Close()
 	}
+	if a.cluster != nil {
+		a.cluster.Close()
+	}
+}
+
+// secret returns a generated secret: shared through the database when
+// replicas share one (so a visitor token one replica issued is valid on
+// every other), else kept in file under the data directory. With
+// replicas the file still gets a copy when local is set (the CLI reads
+// the admin token from it).
+func (a *app) secret(ctx context.Context, name, file string, local bool) (string, error) {
+	if a.cluster == nil {
+		return loadOrCreateSecret(file, a.log)
+	}
+	v, err := a.cluster.Secret(ctx, name, randomSecret)
+	if err != nil || !local {
+		return v, err
+	}
+	if old, err := os.ReadFile(file); err == nil && strings.TrimSpace(string(old)) == v {
+		return v, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {
+		return "", err
+	}
+	return v, os.WriteFile(file, []byte(v+"\n"), 0o600)
+}
+
+// randomSecret is 32 random bytes in hex.
+func randomSecret() (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(raw), nil
 }
 
 // loadOrCreateSecret reads a secret file, creating it with 32 random bytes
@@ -329,11 +348,10 @@ func loadOrCreateSecret(path string, log *slog.Logger) (string, error) {
 	if !errors.Is(err, os.ErrNotExist) {
 		return "", err
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
+	s, err := randomSecret()
+	if err != nil {
 		return "", err
 	}
-	s := hex.EncodeToString(raw)
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return "", err
 	}

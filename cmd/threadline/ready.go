@@ -37,10 +37,13 @@ func (a *app) readiness(ctx context.Context, now time.Time) (ok bool, lines []st
 	if err, at := a.st.LastError(); err != nil {
 		line(false, "store: last write failed %s ago (%s): %v", now.Sub(at).Round(time.Second), at.UTC().Format(time.RFC3339), err)
 	}
+	line(true, "role: %s", a.role())
 	grace := a.cfg.HTTP.ReadyGrace.D()
 	for _, c := range a.conns.Snapshot() {
 		down := now.Sub(c.Since).Round(time.Second)
 		switch {
+		case !a.leader.Load() && a.leaderOnly(c.Adapter):
+			line(true, "%s: runs on the leader", c.Adapter)
 		case c.Connected:
 			line(true, "%s: connected (%s)", c.Adapter, c.Detail)
 		case down < grace:

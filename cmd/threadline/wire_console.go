@@ -8,13 +8,13 @@ import (
 	"github.com/threadlinehq/threadline/adapters/console"
 )
 
-func (a *app) wireConsole(context.Context) error {
+func (a *app) wireConsole(ctx context.Context) error {
 	cfg := a.cfg
 	if !cfg.Console.Enabled {
 		a.status = append(a.status, statusLine{"console", "off", "console.enabled is false"})
 		return nil
 	}
-	token, err := loadOrCreateSecret(cfg.Admin.TokenFile, a.log)
+	token, err := a.secret(ctx, "admin_token", cfg.Admin.TokenFile, true)
 	if err != nil {
 		return fmt.Errorf("admin token: %w", err)
 	}

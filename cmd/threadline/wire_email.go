@@ -10,7 +10,7 @@ import (
 
 // wireEmail builds the email channel when both an IMAP and an SMTP server
 // are configured (EMAIL_IMAP_URL and EMAIL_SMTP_URL, or the email section).
-func (a *app) wireEmail(context.Context) error {
+func (a *app) wireEmail(ctx context.Context) error {
 	cfg := a.cfg.Email
 	if !cfg.Enabled() {
 		a.status = append(a.status, statusLine{"email", "off", cfg.OffReason()})
@@ -18,7 +18,7 @@ func (a *app) wireEmail(context.Context) error {
 	}
 	key := []byte(cfg.TokenSecret)
 	if len(key) == 0 {
-		hexKey, err := loadOrCreateSecret(filepath.Join(a.cfg.DataDir, "email.key"), a.log)
+		hexKey, err := a.secret(ctx, "email_key", filepath.Join(a.cfg.DataDir, "email.key"), false)
 		if err != nil {
 			return fmt.Errorf("email key: %w", err)
 		}

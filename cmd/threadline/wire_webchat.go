@@ -10,7 +10,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 )
 
-func (a *app) wireWebchat(context.Context) error {
+func (a *app) wireWebchat(ctx context.Context) error {
 	cfg := a.cfg
 	if !cfg.Webchat.Enabled {
 		a.status = append(a.status, statusLine{"web chat", "off", "webchat.enabled is false"})
@@ -18,7 +18,7 @@ func (a *app) wireWebchat(context.Context) error {
 	}
 	key := []byte(cfg.Webchat.TokenSecret)
 	if len(key) == 0 {
-		hexKey, err := loadOrCreateSecret(filepath.Join(cfg.DataDir, "webchat.key"), a.log)
+		hexKey, err := a.secret(ctx, "webchat_token_key", filepath.Join(cfg.DataDir, "webchat.key"), false)
 		if err != nil {
 			return fmt.Errorf("web chat key: %w", err)
 		}

@@ -84,6 +84,8 @@ type Metrics struct {
 	limitedC map[pair]prometheus.Counter
 	waitedC  map[pair]prometheus.Counter
 	nagC     map[pair]prometheus.Counter
+	leader   prometheus.Gauge
+	terms    prometheus.Counter
 }
 
 type pair struct{ a, b string }
@@ -168,11 +170,15 @@ func New(o Options) *Metrics {
 			m.nagC[pair{string(s), c}] = m.nags.WithLabelValues(string(s), c)
 		}
 	}
+	m.leader = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "leader",
+		Help: "1 while this replica is the leader (it polls, holds gateways, runs the outbox and scheduled jobs), 0 while it follows."})
+	m.terms = prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "leadership_changes_total",
+		Help: "Times this replica became leader or stopped being it."})
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "build_info",
 		Help:        "Always 1; the labels say which build runs.",
 		ConstLabels: prometheus.Labels{"version": o.Version, "goversion": runtime.Version()}})
 	buildInfo.Set(1)
-	m.reg.MustRegister(m.in, m.out, m.retries, m.dead, m.limited, m.waited, m.nags, m.reqs, m.latency, buildInfo,
+	m.reg.MustRegister(m.in, m.out, m.retries, m.dead, m.limited, m.waited, m.nags, m.reqs, m.latency, buildInfo, m.leader, m.terms,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if o.Store != nil {
 		m.store = newStoreCollector(o)
@@ -456,3 +462,13 @@ func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Leader records whether this replica leads (and counts the change).
+func (m *Metrics) Leader(on bool) {
+	v := 0.0
+	if on {
+		v = 1
+	}
+	m.leader.Set(v)
+	m.terms.Inc()
+}
