@@ -103,7 +103,7 @@ type statusLine struct {
 // the same dependencies, the core among them. It listens on the ports (so
 // "address in use" is reported before anything starts).
 func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, err error) {
-	a = &app{cfg: cfg, log: log, clock: bridge.SystemClock(), mux: http.NewServeMux(), dir: team.New(cfg.Workflow)}
+	a = &app{cfg: cfg, log: log, clock: bridge.SystemClock(), mux: http.NewServeMux(), dir: team.New(cfg.TeamOptions())}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -145,16 +145,16 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 	a.wireOps()
 
 	// Core.
-	a.outbox = outbox.New(outbox.Options{Store: a.st, Clock: a.clock, Surfaces: a.surfaces, Channels: a.channels,
-		Config: cfg.Outbox, Log: log.With("part", "outbox"), Metrics: a.counters()})
+	ob := cfg.OutboxOptions()
+	ob.Store, ob.Clock, ob.Surfaces, ob.Channels = a.st, a.clock, a.surfaces, a.channels
+	ob.Log, ob.Metrics = log.With("part", "outbox"), a.counters()
+	a.outbox = outbox.New(ob)
 	var names []bridge.Platform
 	for _, s := range a.surfaces {
 		names = append(names, s.Name())
 	}
-	prio, _ := bridge.ParsePriority(cfg.Conversations.DefaultPriority)
 	a.engine = engine.New(engine.Options{Store: a.st, Clock: a.clock, Surfaces: names, Log: log, Notify: a.outbox.Notify,
-		Directory: a.dir, SLA: sla.New(cfg.SLA), Metrics: a.counters(),
-		Config: engine.Config{ReopenWindow: cfg.Conversations.ReopenWindow.D(), DefaultPriority: prio, MaxMessageBytes: cfg.Conversations.MaxMessageBytes}})
+		Directory: a.dir, SLA: sla.New(cfg.SLAOptions()), Metrics: a.counters(), Config: cfg.EngineConfig()})
 	table, err := commands.All()
 	if err != nil {
 		return nil, err
@@ -200,7 +200,7 @@ func (a *app) banner(w io.Writer) {
 	for _, s := range a.status {
 		fmt.Fprintf(w, "  %-9s %-3s  %s\n", s.name, s.state, s.detail)
 	}
-	for _, n := range a.cfg.Workflow.Notes() {
+	for _, n := range a.cfg.Notes() {
 		fmt.Fprintf(w, "  %-9s %s\n", "note", n)
 	}
 	if a.cfg.Webchat.Enabled && a.cfg.Webchat.DemoPage && a.cfg.Console.Enabled {
