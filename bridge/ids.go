@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -58,7 +57,7 @@ type ThreadRef string
 // StaffID identifies a staff member on one surface: "slack:U123", "console:alice".
 // Department members and on-call lists may also name groups of staff (see
 // IsGroup): a Slack user group "slack:group:S0123ABC" or a Discord role
-// "discord:role:123456789".
+// "discord:role:123456789". Each surface describes its ids (StaffIDForm).
 type StaffID string
 
 // Actor is whoever performs an action: a staff member, the customer or the system.
@@ -108,38 +107,21 @@ func ParseRole(s string) (Role, error) {
 	return RoleAgent, fmt.Errorf("unknown role %q (want agent, lead or admin)", s)
 }
 
-// Groups of staff: department members and on-call lists may name a Slack
-// user group or a Discord role instead of listing people one by one.
-const (
-	// SlackGroupPrefix starts a Slack user group id: "slack:group:S0123ABC"
-	// (the subteam id).
-	SlackGroupPrefix = "slack:group:"
-	// DiscordRolePrefix starts a Discord role id: "discord:role:123456789".
-	DiscordRolePrefix = "discord:role:"
-)
+// IsGroup reports whether id names a group of staff rather than one
+// person: a group id has three parts, surface:kind:id ("slack:group:S0123",
+// "discord:role:1234"); a person's has two. Which kinds exist, and what a
+// well-formed one looks like, the surfaces say (StaffIDForm).
+func (id StaffID) IsGroup() bool { return strings.Count(string(id), ":") >= 2 }
 
-// IsGroup reports whether id names a group of staff (a Slack user group or
-// a Discord role) rather than one person.
-func (id StaffID) IsGroup() bool {
-	return strings.HasPrefix(string(id), SlackGroupPrefix) || strings.HasPrefix(string(id), DiscordRolePrefix)
+// Surface is the surface an id belongs to: the part before the first colon
+// ("" when there is none).
+func (id StaffID) Surface() Platform {
+	s, _, ok := strings.Cut(string(id), ":")
+	if !ok {
+		return ""
+	}
+	return Platform(s)
 }
-
-// SlackGroup returns the subteam id (S0123ABC) of a "slack:group:" id.
-func (id StaffID) SlackGroup() (string, bool) {
-	g, ok := strings.CutPrefix(string(id), SlackGroupPrefix)
-	return g, ok && g != ""
-}
-
-// DiscordRole returns the role id of a "discord:role:" id.
-func (id StaffID) DiscordRole() (string, bool) {
-	r, ok := strings.CutPrefix(string(id), DiscordRolePrefix)
-	return r, ok && r != ""
-}
-
-var staffIDPattern = regexp.MustCompile(`^(slack|discord|console):[A-Za-z0-9_.@-]+$`)
-
-// IsPerson reports whether id is a well-formed staff id of one person.
-func (id StaffID) IsPerson() bool { return staffIDPattern.MatchString(string(id)) }
 
 // AppendUnique appends the ids not already in list.
 func AppendUnique(list []StaffID, ids ...StaffID) []StaffID {

@@ -169,8 +169,8 @@ type Pacer interface {
 // one destination (chat, channel) and PerAdapter per second in total.
 // Zero means unlimited.
 type Pacing struct {
-	PerDestination float64 `yaml:"per_destination"`
-	PerAdapter     float64 `yaml:"per_adapter"`
+	PerDestination float64
+	PerAdapter     float64
 }
 
 // Cursors persists an adapter's position upstream (a Telegram offset, an

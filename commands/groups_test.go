@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/threadlinehq/threadline/adapters/discord"
+	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/team"
@@ -17,8 +19,9 @@ import (
 // surface puts the roles on the actor) and refuses others with the reason.
 func TestGroupsInCommands(t *testing.T) {
 	st := storetest.Open(t)
-	dir := team.New(team.Config{
-		Departments: map[string]team.DepartmentConfig{"billing": {MembersOnly: true,
+	dir := team.New(team.Options{
+		StaffIDs: bridge.StaffIDForms{slack.StaffIDs(), discord.StaffIDs()},
+		Departments: map[string]team.Department{"billing": {MembersOnly: true,
 			Members: []bridge.StaffID{"discord:role:700"}, OnCall: []bridge.StaffID{"slack:group:S0BILL", "discord:role:701"}}},
 		DefaultDepartment: "billing",
 	})

@@ -115,8 +115,8 @@ func (h *Handler) mayAct(ctx context.Context, conv bridge.ConversationID, a brid
 // checks refuse with rejections, as the handlers do.
 func (h *Handler) runCommand(ctx context.Context, cmd Command, p Parsed, m bridge.StaffMessage, conv bridge.ConversationID) (string, error) {
 	need := cmd.Permission
-	if r, ok := h.engine.Directory().Config().Permissions[cmd.Name]; ok {
-		need, _ = bridge.ParseRole(r)
+	if r, ok := h.engine.Directory().Permission(cmd.Name); ok {
+		need = r
 	}
 	if m.Actor.Role < need {
 		return "", bridge.Reject("%s%s needs the %s role; you are %s.", h.syntax.Prefix, cmd.Name, need, m.Actor.Role)

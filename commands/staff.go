@@ -28,7 +28,7 @@ func (in *Invocation) resolveStaff(ctx context.Context, ref string) (bridge.Staf
 }
 
 // staffName is the best name for id: the directory's, then the one last
-// seen on a surface, then what kind of group id is.
+// seen on a surface, then what kind of group id is ("Slack user group S0123").
 func staffName(dir *team.Directory, known map[bridge.StaffID]string, id bridge.StaffID) string {
 	if n, ok := dir.Name(id); ok {
 		return n
@@ -36,11 +36,8 @@ func staffName(dir *team.Directory, known map[bridge.StaffID]string, id bridge.S
 	if n, ok := known[id]; ok {
 		return n
 	}
-	if g, ok := id.SlackGroup(); ok {
-		return "Slack user group " + g
-	}
-	if r, ok := id.DiscordRole(); ok {
-		return "Discord role " + r
+	if label, ok := dir.GroupLabel(id); ok {
+		return label
 	}
 	return string(id)
 }

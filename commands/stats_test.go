@@ -17,10 +17,14 @@ import (
 func TestStatsCommand(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.Open(t)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
 	now := time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC) // 16:00 in Berlin
 	clock := now.Add(-6 * time.Hour)
 	eng := engine.New(engine.Options{Store: st, Clock: clocktest.Func(func() time.Time { return clock }),
-		Directory: team.New(team.Config{Timezone: "Europe/Berlin"})})
+		Directory: team.New(team.Options{Location: berlin})})
 	table, err := commands.All()
 	if err != nil {
 		t.Fatal(err)

@@ -31,8 +31,8 @@ func runTemplate(ctx context.Context, in *Invocation) (string, error) {
 
 func mayEditTemplates(in *Invocation) error {
 	need := bridge.RoleLead
-	if r, ok := in.Engine.Directory().Config().Permissions["template_edit"]; ok {
-		need, _ = bridge.ParseRole(r)
+	if r, ok := in.Engine.Directory().Permission("template_edit"); ok {
+		need = r
 	}
 	if in.Actor.Role < need {
 		return bridge.Reject("changing templates needs the %s role; you are %s", need, in.Actor.Role)

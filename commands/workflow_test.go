@@ -25,16 +25,16 @@ type wfRig struct {
 func workflowRig(t *testing.T) (*wfRig, bridge.ConversationID) {
 	t.Helper()
 	st := storetest.Open(t)
-	dir := team.New(team.Config{
-		Departments: map[string]team.DepartmentConfig{
+	dir := team.New(team.Options{
+		Departments: map[string]team.Department{
 			"support":     {OnCall: []bridge.StaffID{"slack:U0SUP"}},
 			"engineering": {Members: []bridge.StaffID{"slack:U0ENG"}, MembersOnly: true, OnCall: []bridge.StaffID{"slack:U0ENG"}},
 		},
 		DefaultDepartment: "support",
-		Staff: []team.StaffConfig{{ID: "slack:U0LEAD", Name: "Lea", Role: "lead"}, {ID: "slack:U0ENG", Name: "Eve", Role: "agent"},
-			{ID: "slack:U0BOB", Name: "Bob", Role: "agent"}},
+		Staff: []team.Staff{{ID: "slack:U0LEAD", Name: "Lea", Role: bridge.RoleLead}, {ID: "slack:U0ENG", Name: "Eve", Role: bridge.RoleAgent},
+			{ID: "slack:U0BOB", Name: "Bob", Role: bridge.RoleAgent}},
 		Templates: map[string]string{"thanks": "Thanks {{customer}}! {{agent}} from {{department}} here ({{conversation}})."},
-		Timezone:  "UTC",
+		Location:  time.UTC,
 	})
 	r := &wfRig{st: st, now: time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)}
 	r.eng = engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Directory: dir, Clock: clocktest.Func(func() time.Time { return r.now })})
@@ -200,7 +200,7 @@ func TestMembersOnlyDepartment(t *testing.T) {
 
 func TestBlockOthersRepliesAndPermissionsOverride(t *testing.T) {
 	st := storetest.Open(t)
-	dir := team.New(team.Config{Claims: team.ClaimsConfig{OthersReply: "block"}, Permissions: map[string]string{"close": "lead"}})
+	dir := team.New(team.Options{Claims: team.Claims{BlockOthers: true}, Permissions: map[string]bridge.Role{"close": bridge.RoleLead}})
 	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Directory: dir})
 	table, _ := commands.All()
 	h := commands.NewHandler(eng, table, commands.DefaultSyntax(), nil)

@@ -435,7 +435,7 @@ func (s *Surface) actor(u *discordgo.User, m *discordgo.Member) (bridge.Actor, b
 	// departments that name a Discord role count its holders as members.
 	var groups []bridge.StaffID
 	for _, r := range roles {
-		groups = append(groups, bridge.StaffID(bridge.DiscordRolePrefix+r))
+		groups = append(groups, bridge.StaffID(RolePrefix+r))
 	}
 	return bridge.Actor{ID: bridge.StaffID("discord:" + u.ID), Name: name, Role: role, Groups: groups}, allowed
 }

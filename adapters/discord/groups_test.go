@@ -8,6 +8,7 @@ import (
 
 	"github.com/threadlinehq/threadline/adapters/adaptertest"
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakediscord"
+	"github.com/threadlinehq/threadline/adapters/discord"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/bridge/team"
 )
@@ -19,10 +20,10 @@ import (
 func TestDiscordRolesAsDepartmentMembers(t *testing.T) {
 	t.Parallel()
 	const billingRole, oncallRole = "700000000000000010", "700000000000000011"
-	wf := &team.Config{
-		Departments: map[string]team.DepartmentConfig{"billing": {MembersOnly: true,
-			Members: []bridge.StaffID{bridge.DiscordRolePrefix + billingRole},
-			OnCall:  []bridge.StaffID{bridge.DiscordRolePrefix + oncallRole}}},
+	wf := &team.Options{
+		Departments: map[string]team.Department{"billing": {MembersOnly: true,
+			Members: []bridge.StaffID{discord.RolePrefix + billingRole},
+			OnCall:  []bridge.StaffID{discord.RolePrefix + oncallRole}}},
 		DefaultDepartment: "billing",
 	}
 	h := start(t, setup{workflow: wf})

@@ -63,7 +63,7 @@ type setup struct {
 	config  func(*discord.Config)
 	options func(*discord.Options)
 	// workflow, when set, gives the engine a directory and the full command table.
-	workflow *team.Config
+	workflow *team.Options
 	// departmentForums creates a forum per department and routes it there.
 	departmentForums []string
 	// clock is the daemon's clock the surface gets (default: the system's).
@@ -103,12 +103,14 @@ func start(t *testing.T, s setup) *harness {
 	h.slack = adaptertest.NewSurface("slack")
 	h.web = adaptertest.NewChannel("webchat")
 	ob := outbox.New(outbox.Options{Store: h.st, Surfaces: []bridge.StaffSurface{surf, h.slack}, Channels: []bridge.CustomerChannel{h.web},
-		Log: testLog(t).With("part", "outbox"), Config: outbox.Config{BaseBackoff: bridge.Duration(20 * time.Millisecond),
-			MaxBackoff: bridge.Duration(200 * time.Millisecond), Pacing: map[string]bridge.Pacing{"discord": {}}}})
+		Log: testLog(t).With("part", "outbox"), BaseBackoff: 20 * time.Millisecond,
+		MaxBackoff: 200 * time.Millisecond, Pacing: map[bridge.Platform]bridge.Pacing{"discord": {}}})
 	var dir *team.Directory
 	cmds := commands.Core()
 	if s.workflow != nil {
-		dir = team.New(*s.workflow)
+		wf := *s.workflow
+		wf.StaffIDs = bridge.StaffIDForms{discord.StaffIDs()}
+		dir = team.New(wf)
 		cmds = append(cmds, commands.Workflow()...)
 	}
 	h.eng = engine.New(engine.Options{Store: h.st, Surfaces: []bridge.Platform{"discord", "slack"}, Notify: ob.Notify, Directory: dir})

@@ -622,7 +622,7 @@ func withMentions(text string, ids []bridge.StaffID) (string, *discordgo.Message
 		if id == bridge.MentionHere {
 			tags = append(tags, "@here")
 			allowed.Parse = []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeEveryone}
-		} else if r, ok := id.DiscordRole(); ok {
+		} else if r, ok := RoleID(id); ok {
 			tags = append(tags, "<@&"+r+">")
 			allowed.Roles = append(allowed.Roles, r)
 		} else if u, ok := strings.CutPrefix(string(id), "discord:"); ok && u != "" && !id.IsGroup() {

@@ -14,8 +14,8 @@ import (
 // forum, escalations ping exactly the on-call (nobody else), and mentions
 // in staff text resolve to the right person.
 func TestWorkflowOnDiscord(t *testing.T) {
-	wf := &team.Config{
-		Departments: map[string]team.DepartmentConfig{
+	wf := &team.Options{
+		Departments: map[string]team.Department{
 			"support":     {},
 			"engineering": {OnCall: []bridge.StaffID{bridge.StaffID("discord:" + bob.ID)}},
 		},

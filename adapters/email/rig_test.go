@@ -52,7 +52,7 @@ type rigOptions struct {
 	configure func(*Config)
 	dbPath    string
 	attDir    string
-	workflow  team.Config // departments and rules (default: none)
+	workflow  team.Options // departments and rules (default: none)
 }
 
 var testKey = []byte("0123456789abcdef0123456789abcdef-test-key")
@@ -97,8 +97,8 @@ func newRig(t testing.TB, o rigOptions) *rig {
 		t.Fatal(err)
 	}
 	r.ob = outbox.New(outbox.Options{Store: r.st, Surfaces: []bridge.StaffSurface{r.surf}, Channels: []bridge.CustomerChannel{r.ad}, Log: log,
-		Config: outbox.Config{BaseBackoff: bridge.Duration(20 * time.Millisecond), MaxBackoff: bridge.Duration(100 * time.Millisecond), MaxAttempts: 4,
-			Pacing: map[string]bridge.Pacing{"email": {}}}, // no pacing in tests
+		BaseBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 4,
+		Pacing: map[bridge.Platform]bridge.Pacing{"email": {}}, // no pacing in tests
 		Jitter: func() float64 { return 0.5 }})
 	r.eng = engine.New(engine.Options{Store: r.st, Surfaces: []bridge.Platform{"console"}, Notify: r.ob.Notify, Log: log,
 		Config: engine.Config{ReopenWindow: time.Hour}, Directory: team.New(o.workflow)})

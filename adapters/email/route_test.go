@@ -60,11 +60,11 @@ func TestInboundTo(t *testing.T) {
 // lands in the alias's department and remembers it as the entry point; a
 // reply to our plus-addressed Reply-To stays in that conversation.
 func TestAliasRoutesThroughIMAP(t *testing.T) {
-	r := newRig(t, rigOptions{workflow: team.Config{
-		Departments:       map[string]team.DepartmentConfig{"support": {}, "sales": {}},
+	r := newRig(t, rigOptions{workflow: team.Options{
+		Departments:       map[string]team.Department{"support": {}, "sales": {}},
 		DefaultDepartment: "support",
-		Rules: []rules.RuleConfig{
-			{Name: "sales", When: rules.RuleMatch{To: []string{"sales@example.com"}}, Set: rules.RuleSet{Department: "sales"}},
+		Rules: []rules.Rule{
+			{Name: "sales", When: rules.Match{To: []string{"sales@example.com"}}, Set: rules.Actions{Department: "sales"}},
 		},
 	}})
 	r.start()

@@ -36,7 +36,7 @@ func TestCatchUpAfterStop(t *testing.T) {
 			// new Surface on the same store, as a restarted daemon does.
 			poster := newSurface(t, cfg, slack.Options{})
 			ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{poster}, Channels: []bridge.CustomerChannel{cust},
-				Config: outbox.Config{BaseBackoff: bridge.Duration(20 * time.Millisecond), Pacing: map[string]bridge.Pacing{"slack": {}}}})
+				BaseBackoff: 20 * time.Millisecond, Pacing: map[bridge.Platform]bridge.Pacing{"slack": {}}})
 			eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Notify: ob.Notify})
 			initSurface(t, poster, bridge.Deps{Store: st, Core: eng})
 			table, _ := commands.NewTable(commands.Core()...)

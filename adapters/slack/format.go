@@ -105,7 +105,7 @@ func mentions(ids []bridge.StaffID) string {
 	for _, id := range ids {
 		if id == bridge.MentionHere {
 			parts = append(parts, "<!here>")
-		} else if g, ok := id.SlackGroup(); ok {
+		} else if g, ok := GroupID(id); ok {
 			parts = append(parts, "<!subteam^"+g+">")
 		} else if u, ok := strings.CutPrefix(string(id), "slack:"); ok && u != "" && !id.IsGroup() {
 			parts = append(parts, "<@"+u+">")

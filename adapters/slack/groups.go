@@ -173,7 +173,7 @@ func (c *groupCache) of(ctx context.Context, user string) []bridge.StaffID {
 	var out []bridge.StaffID
 	for _, id := range c.ids {
 		if m, ok := c.members(ctx, id); ok && slices.Contains(m, user) {
-			out = append(out, bridge.StaffID(bridge.SlackGroupPrefix+id))
+			out = append(out, bridge.StaffID(GroupPrefix+id))
 		}
 	}
 	return out
@@ -197,7 +197,7 @@ func groupError(err error) string {
 // GroupMembers implements bridge.GroupSource for the Slack user groups
 // named in config: the members known now, without waiting for Slack.
 func (s *Surface) GroupMembers(group bridge.StaffID) ([]bridge.StaffID, bool) {
-	id, ok := group.SlackGroup()
+	id, ok := GroupID(group)
 	if !ok || s.groups == nil {
 		return nil, false
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,7 +43,7 @@ type groupRig struct {
 
 // newGroupRig is newRig (Socket Mode) with departments from config: the
 // Slack surface resolves the groups they name and the directory expands them.
-func newGroupRig(t *testing.T, wf team.Config, groups map[string][]string) *groupRig {
+func newGroupRig(t *testing.T, wf team.Options, groups map[string][]string) *groupRig {
 	t.Helper()
 	fake := fakeslack.New()
 	t.Cleanup(fake.Close)
@@ -58,16 +59,20 @@ func newGroupRig(t *testing.T, wf team.Config, groups map[string][]string) *grou
 	g := &groupRig{rig: &rig{fake: fake, st: st, cust: adaptertest.NewChannel("webchat")},
 		clock: clocktest.Monday(), log: &logBuffer{}}
 	var ids []string
-	for _, id := range wf.Groups() {
-		if s, ok := id.SlackGroup(); ok {
-			ids = append(ids, s)
+	for _, d := range wf.Departments {
+		for _, id := range slices.Concat(d.Members, d.OnCall) {
+			if s, ok := slack.GroupID(id); ok && !slices.Contains(ids, s) {
+				ids = append(ids, s)
+			}
 		}
 	}
+	slices.Sort(ids)
+	wf.StaffIDs = bridge.StaffIDForms{slack.StaffIDs()}
 	g.surface = newSurface(t, cfg, slack.Options{Groups: ids, GroupTTL: 5 * time.Minute})
 	dir := team.New(wf)
 	dir.SetGroups(g.surface)
 	ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{g.surface}, Channels: []bridge.CustomerChannel{g.cust},
-		Config: outbox.Config{BaseBackoff: bridge.Duration(20 * time.Millisecond), Pacing: map[string]bridge.Pacing{"slack": {}}}})
+		BaseBackoff: 20 * time.Millisecond, Pacing: map[bridge.Platform]bridge.Pacing{"slack": {}}})
 	g.eng = engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Notify: ob.Notify, Directory: dir})
 	initSurface(t, g.surface, bridge.Deps{Store: st, Core: g.eng, AttachmentsDir: t.TempDir(), Clock: g.clock,
 		Log: slog.New(slog.NewTextHandler(g.log, &slog.HandlerOptions{Level: slog.LevelInfo}))})
@@ -98,9 +103,9 @@ func (g *groupRig) say(t *testing.T, card, user, text string) {
 	}
 }
 
-func billingOnly() team.Config {
-	return team.Config{
-		Departments: map[string]team.DepartmentConfig{"billing": {MembersOnly: true,
+func billingOnly() team.Options {
+	return team.Options{
+		Departments: map[string]team.Department{"billing": {MembersOnly: true,
 			Members: []bridge.StaffID{"slack:group:S0BILL"}, OnCall: []bridge.StaffID{"slack:group:S0BILL"}}},
 		DefaultDepartment: "billing",
 	}
@@ -232,7 +237,7 @@ func TestSlackGroupCacheAndFailures(t *testing.T) {
 
 func TestSlackGroupRoundRobin(t *testing.T) {
 	wf := billingOnly()
-	wf.Assignment = team.AssignmentConfig{Departments: []string{"billing"}}
+	wf.Assignment = team.Assignment{Departments: []string{"billing"}}
 	g := newGroupRig(t, wf, map[string][]string{"S0BILL": {"U0ALICE", "U0BOB"}})
 	// Run resolves the configured groups at start; the directory then
 	// expands them without waiting for Slack.

@@ -45,7 +45,7 @@ func newRig(t *testing.T, socket bool) *rig {
 	r := &rig{fake: fake, st: st, cust: adaptertest.NewChannel("webchat")}
 	r.surface = newSurface(t, cfg, slack.Options{})
 	ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{r.surface}, Channels: []bridge.CustomerChannel{r.cust},
-		Config: outbox.Config{BaseBackoff: bridge.Duration(20 * time.Millisecond), Pacing: map[string]bridge.Pacing{"slack": {}}}})
+		BaseBackoff: 20 * time.Millisecond, Pacing: map[bridge.Platform]bridge.Pacing{"slack": {}}})
 	r.eng = engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Notify: ob.Notify})
 	initSurface(t, r.surface, bridge.Deps{Store: st, Core: r.eng, AttachmentsDir: t.TempDir()})
 	table, _ := commands.NewTable(commands.Core()...)

@@ -113,9 +113,9 @@ func TestWidgetNameInBrowser(t *testing.T) {
 	exe := chromium(t)
 	st := storetest.Open(t)
 	srv, ad := widgetServer(t, st, webchat.Config{Enabled: true})
-	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}, Directory: team.New(team.Config{
-		Departments: map[string]team.DepartmentConfig{"support": {}, "billing": {}}, DefaultDepartment: "support",
-		Rules: []rules.RuleConfig{{When: rules.RuleMatch{To: []string{"billing"}}, Set: rules.RuleSet{Department: "billing"}}},
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}, Directory: team.New(team.Options{
+		Departments: map[string]team.Department{"support": {}, "billing": {}}, DefaultDepartment: "support",
+		Rules: []rules.Rule{{When: rules.Match{To: []string{"billing"}}, Set: rules.Actions{Department: "billing"}}},
 	})})
 	mux := http.NewServeMux()
 	mux.Handle("/chat/", ad.Handler(eng))

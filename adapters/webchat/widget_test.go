@@ -23,12 +23,12 @@ import (
 func routingFixture(t *testing.T) *fixture {
 	t.Helper()
 	st := storetest.Open(t)
-	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}, Directory: team.New(team.Config{
-		Departments:       map[string]team.DepartmentConfig{"support": {}, "sales": {}, "billing": {}},
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}, Directory: team.New(team.Options{
+		Departments:       map[string]team.Department{"support": {}, "sales": {}, "billing": {}},
 		DefaultDepartment: "support",
-		Rules: []rules.RuleConfig{
-			{Name: "sales", When: rules.RuleMatch{Channels: []string{"webchat"}, To: []string{"sales"}}, Set: rules.RuleSet{Department: "sales"}},
-			{Name: "billing", When: rules.RuleMatch{Channels: []string{"webchat"}, To: []string{"billing"}}, Set: rules.RuleSet{Department: "billing"}},
+		Rules: []rules.Rule{
+			{Name: "sales", When: rules.Match{Channels: []bridge.Platform{"webchat"}, To: []string{"sales"}}, Set: rules.Actions{Department: "sales"}},
+			{Name: "billing", When: rules.Match{Channels: []bridge.Platform{"webchat"}, To: []string{"billing"}}, Set: rules.Actions{Department: "billing"}},
 		},
 	})})
 	cfg := webchat.Config{Enabled: true}

@@ -12,14 +12,12 @@ import (
 // nobody is available (or outside the assignment calendar's hours).
 func (e *Engine) pickAssignee(tx bridge.Tx, dept string, exclude bridge.StaffID, now time.Time) (bridge.StaffID, string, error) {
 	cands := e.dir.Assignable(dept)
-	cfg := e.dir.Config().Assignment
+	cfg := e.dir.Options().Assignment
 	if len(cands) == 0 {
 		return "", "", nil
 	}
-	if cfg.Calendar != "" {
-		if cal := e.sla.Calendar(cfg.Calendar); cal != nil && !cal.Open(now) {
-			return "", "", nil
-		}
+	if cfg.Calendar != nil && !cfg.Calendar.Open(now) {
+		return "", "", nil
 	}
 	last, err := tx.GetCursor("roundrobin", dept)
 	if err != nil {

@@ -144,7 +144,7 @@ func (e *Engine) customerWrote(tx bridge.Tx, conv *bridge.Conversation, m bridge
 	if conv.Subject == "" {
 		conv.Subject = firstLine(m.Text, 80)
 	}
-	routed = rules.EvaluateRules(e.dir.Config().Rules, rules.RuleInput{New: created, Channel: m.Channel, Address: m.Address,
+	routed = rules.EvaluateRules(e.dir.Options().Rules, rules.RuleInput{New: created, Channel: m.Channel, Address: m.Address,
 		Email: m.Email, Subject: m.Subject, Text: m.Text, To: m.To})
 	ruleChanged, err := e.applyRules(tx, conv, routed, created, now)
 	if err != nil {

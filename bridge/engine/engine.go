@@ -76,13 +76,13 @@ func New(o Options) *Engine {
 		o.Config.MaxMessageBytes = 64 << 10
 	}
 	if o.Directory == nil {
-		o.Directory = team.New(team.Config{})
+		o.Directory = team.New(team.Options{})
 	}
 	if o.Config.DefaultDepartment == "" {
-		o.Config.DefaultDepartment = o.Directory.Config().DefaultDepartment
+		o.Config.DefaultDepartment = o.Directory.Options().DefaultDepartment
 	}
 	if o.SLA == nil {
-		o.SLA = sla.New(sla.Config{})
+		o.SLA = sla.New(sla.Options{})
 	}
 	return &Engine{store: o.Store, surfaces: o.Surfaces, cfg: o.Config, dir: o.Directory, sla: o.SLA, clock: bridge.OrSystem(o.Clock), log: o.Log, notify: o.Notify,
 		metrics: orNoEngineMetrics(o.Metrics)}
@@ -127,12 +127,12 @@ func (e *Engine) Reply(ctx context.Context, sc StaffContext, text string, atts [
 // the author (e.g. the conversation belongs to someone else).
 func (e *Engine) ReplyWith(ctx context.Context, sc StaffContext, text string, atts []bridge.Attachment, force bool) (bridge.MessageID, string, error) {
 	var warning string
-	cfg := e.dir.Config()
+	cfg := e.dir.Options()
 	id, err := e.staffMessage(ctx, sc, bridge.DirStaff, text, atts, func(tx bridge.Tx, c *bridge.Conversation, msg bridge.Message, now time.Time) (bool, error) {
 		warning = ""
 		cardChanged := false
 		if c.Status == bridge.StatusClosed {
-			if !force && cfg.ClosedReplies != "reopen" {
+			if !force && !cfg.ReopenOnReply {
 				return false, bridge.Reject("conversation %s is closed; nothing was sent. Use !reply <text> to send anyway (it reopens), or !reopen first.", c.ID)
 			}
 			c.Status, c.ClosedAt, c.CloseReason = bridge.StatusOpen, time.Time{}, ""
@@ -140,7 +140,7 @@ func (e *Engine) ReplyWith(ctx context.Context, sc StaffContext, text string, at
 			cardChanged = true
 		}
 		if c.Owner != "" && c.Owner != sc.Actor.ID && !force {
-			if cfg.Claims.OthersReply == "block" {
+			if cfg.Claims.BlockOthers {
 				return false, bridge.Reject("%s is claimed by %s; nothing was sent. Use !reply <text> to send anyway, or !claim after they !release.", c.ID, c.OwnerName)
 			}
 			warning = fmt.Sprintf("Heads-up: %s is claimed by %s; your reply was sent anyway.", c.ID, c.OwnerName)
@@ -386,7 +386,7 @@ func (e *Engine) Close(ctx context.Context, sc StaffContext, reason string) (bri
 			msg = fmt.Sprintf("%s closed this conversation: %s", sc.Actor.Name, reason)
 		}
 		o := Outcome{Notice: msg, Detail: reason}
-		cfg := e.sla.Config()
+		cfg := e.sla.Options()
 		if cfg.CloseNotice != "" {
 			o.Customer = append(o.Customer, e.render(cfg.CloseNotice, *c, sc.Actor, now, tx))
 		}
@@ -406,7 +406,7 @@ func (e *Engine) Reopen(ctx context.Context, sc StaffContext) (bridge.Conversati
 		}
 		c.Status, c.ClosedAt, c.CloseReason = bridge.StatusOpen, time.Time{}, ""
 		o := Outcome{Notice: fmt.Sprintf("%s reopened this conversation.", sc.Actor.Name)}
-		if t := e.sla.Config().ReopenNotice; t != "" {
+		if t := e.sla.Options().ReopenNotice; t != "" {
 			o.Customer = append(o.Customer, e.render(t, *c, sc.Actor, now, tx))
 		}
 		return o, nil

@@ -40,7 +40,7 @@ func TestMetricsCountSLANags(t *testing.T) {
 	r := newSLARig(t, t.TempDir()+"/s.db", c)
 	m := &nagCounter{}
 	eng := engine.New(engine.Options{Store: r.st, Surfaces: []bridge.Platform{"slack"}, Clock: clocktest.Func(c.Now),
-		SLA: sla.New(slaConfig()), Metrics: m})
+		SLA: sla.New(slaOptions(t)), Metrics: m})
 	ctx := context.Background()
 	if _, err := eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "a", Name: "Anna", Text: "hello"}); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"hash/fnv"
 	"strconv"
 	"strings"
@@ -23,10 +22,7 @@ const (
 	slaStaffReply
 )
 
-func (e *Engine) nagRules() sla.NagRules {
-	c := e.sla.Config()
-	return sla.NagRules{WarnAt: c.WarnAt, RepeatInterval: c.RepeatInterval.D(), MaxNags: c.MaxNags}
-}
+func (e *Engine) nagRules() sla.NagRules { return e.sla.Options().Nag }
 
 // slaSync updates the conversation's SLA clocks after a change: a new
 // conversation or customer message starts the response clock, a staff reply
@@ -237,22 +233,20 @@ func (e *Engine) slaNag(ctx context.Context, id bridge.ConversationID, now time.
 
 // ladder resolves whom a nag step mentions.
 func (e *Engine) ladder(c bridge.Conversation, step sla.NagStep, now time.Time) []bridge.StaffID {
-	l := e.sla.Config().Ladder
-	targets := map[sla.NagStep][]string{sla.StepWarning: l.Warning, sla.StepBreach: l.Breach, sla.StepRepeat: l.Repeat}[step]
 	var out []bridge.StaffID
-	for _, t := range targets {
+	for _, t := range e.sla.Options().Ladder.Step(step) {
 		switch t {
-		case "owner":
+		case sla.TargetOwner:
 			if c.Owner != "" {
 				out = bridge.AppendUnique(out, c.Owner)
 			} else {
 				out = bridge.AppendUnique(out, e.dir.OnCall(c.Department, now)...)
 			}
-		case "oncall":
+		case sla.TargetOnCall:
 			out = bridge.AppendUnique(out, e.dir.OnCall(c.Department, now)...)
-		case "leads":
+		case sla.TargetLeads:
 			out = bridge.AppendUnique(out, e.dir.Leads(c.Department)...)
-		case "here":
+		case sla.TargetHere:
 			out = bridge.AppendUnique(out, bridge.MentionHere)
 		}
 	}
@@ -261,7 +255,7 @@ func (e *Engine) ladder(c bridge.Conversation, step sla.NagStep, now time.Time) 
 
 // acknowledgement returns the automatic first answer, or "".
 func (e *Engine) acknowledgement(tx bridge.Tx, c bridge.Conversation, now time.Time) string {
-	cfg := e.sla.Config().Acknowledgement
+	cfg := e.sla.Options().Acknowledgement
 	if !cfg.Enabled {
 		return ""
 	}
@@ -274,10 +268,8 @@ func (e *Engine) acknowledgement(tx bridge.Tx, c bridge.Conversation, now time.T
 }
 
 func (e *Engine) ackCalendar(c bridge.Conversation) *sla.Calendar {
-	if name := e.sla.Config().Acknowledgement.Calendar; name != "" {
-		if cal := e.sla.Calendar(name); cal != nil {
-			return cal
-		}
+	if cal := e.sla.Options().Acknowledgement.Calendar; cal != nil {
+		return cal
 	}
 	if pol, ok := e.sla.Policy(c); ok {
 		return pol.Calendar
@@ -357,7 +349,7 @@ func (e *Engine) customerNotice(tx bridge.Tx, conv bridge.ConversationID, channe
 // rateIfAnswer records a satisfaction rating when the customer answers the
 // question on a closed conversation; it reports whether it did.
 func (e *Engine) rateIfAnswer(tx bridge.Tx, c bridge.Conversation, m bridge.InboundMessage, now time.Time) (bool, error) {
-	if c.Status != bridge.StatusClosed || c.CSATAskedAt.IsZero() || !e.sla.Config().Satisfaction.Enabled {
+	if c.Status != bridge.StatusClosed || c.CSATAskedAt.IsZero() || !e.sla.Options().Satisfaction.Enabled {
 		return false, nil
 	}
 	score, ok := ParseRating(m.Text)
@@ -375,9 +367,8 @@ func (e *Engine) rateIfAnswer(tx bridge.Tx, c bridge.Conversation, m bridge.Inbo
 // SLA configuration changed (a fingerprint is kept), so new targets apply
 // to conversations already waiting. It runs in the background at start.
 func (e *Engine) RecheckSLA(ctx context.Context) error {
-	fp := fmt.Sprintf("%+v", e.sla.Config())
 	h := fnv.New64a()
-	h.Write([]byte(fp))
+	h.Write([]byte(e.sla.Fingerprint()))
 	sum := strconv.FormatUint(h.Sum64(), 16)
 	var last string
 	if err := e.store.Write(ctx, func(tx bridge.Tx) error {

@@ -16,18 +16,26 @@ import (
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
-func slaConfig() sla.Config {
-	return sla.Config{
-		Calendars: map[string]sla.CalendarConfig{"office": {Timezone: "UTC", Hours: map[string]string{"mon-fri": "09:00-17:00"}}},
-		Policies: []sla.PolicyConfig{
-			{Name: "normal", FirstResponse: bridge.Duration(time.Hour), NextResponse: bridge.Duration(2 * time.Hour), Resolution: bridge.Duration(8 * time.Hour), Calendar: "office"},
-			{Name: "urgent", Priority: "urgent", FirstResponse: bridge.Duration(15 * time.Minute), Calendar: "24x7"},
+// slaOptions are the test's service levels; ladder and satisfaction texts
+// are config's defaults.
+func slaOptions(t *testing.T) sla.Options {
+	office, err := sla.NewCalendar(sla.CalendarSpec{Hours: map[string]string{"mon-fri": "09:00-17:00"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sla.Options{
+		Policies: []sla.Policy{
+			{Name: "normal", FirstResponse: time.Hour, NextResponse: 2 * time.Hour, Resolution: 8 * time.Hour, Calendar: office, CalendarName: "office"},
+			{Name: "urgent", Priority: "urgent", FirstResponse: 15 * time.Minute, Calendar: sla.WallClock(), CalendarName: "24x7"},
 		},
-		WarnAt: 75, RepeatInterval: bridge.Duration(30 * time.Minute), MaxNags: 2,
-		Acknowledgement: sla.AckConfig{Enabled: true, Template: "Hi {{customer}}, we answer within {{expected_wait}}.",
+		Nag: sla.NagRules{WarnAt: 75, RepeatInterval: 30 * time.Minute, MaxNags: 2},
+		Ladder: sla.Ladder{Warning: []sla.Target{sla.TargetOwner}, Breach: []sla.Target{sla.TargetOwner, sla.TargetOnCall},
+			Repeat: []sla.Target{sla.TargetOnCall, sla.TargetLeads}},
+		Acknowledgement: sla.Acknowledgement{Enabled: true, Template: "Hi {{customer}}, we answer within {{expected_wait}}.",
 			OutOfHours: "Hi {{customer}}, we are closed; back {{opens}}."},
-		CloseNotice:  "Closed. Write again if you need us.",
-		Satisfaction: sla.SatisfactionConfig{Enabled: true},
+		CloseNotice: "Closed. Write again if you need us.",
+		Satisfaction: sla.Satisfaction{Enabled: true, Question: "How did we do? Reply with a number from 1 (bad) to 5 (great).",
+			Thanks: "Thank you for the feedback!"},
 	}
 }
 
@@ -40,13 +48,13 @@ type slaRig struct {
 
 func newSLARig(t *testing.T, path string, c *clock) *slaRig {
 	st := storetest.OpenAt(t, path)
-	dir := team.New(team.Config{
-		Departments:       map[string]team.DepartmentConfig{"support": {OnCall: []bridge.StaffID{"slack:U0ONCALL"}}},
+	dir := team.New(team.Options{
+		Departments:       map[string]team.Department{"support": {OnCall: []bridge.StaffID{"slack:U0ONCALL"}}},
 		DefaultDepartment: "support",
-		Staff:             []team.StaffConfig{{ID: "slack:U0LEAD", Name: "Lea", Role: "lead"}},
+		Staff:             []team.Staff{{ID: "slack:U0LEAD", Name: "Lea", Role: bridge.RoleLead}},
 	})
 	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Clock: clocktest.Func(c.Now), Directory: dir,
-		SLA: sla.New(slaConfig()), Config: engine.Config{ReopenWindow: 7 * 24 * time.Hour}})
+		SLA: sla.New(slaOptions(t)), Config: engine.Config{ReopenWindow: 7 * 24 * time.Hour}})
 	return &slaRig{st: st, eng: eng, clock: c, path: path}
 }
 

@@ -71,7 +71,7 @@ func (e *Engine) routedEffects(tx bridge.Tx, c bridge.Conversation, o rules.Rule
 	if o.Reply == "" {
 		return e.customerNotice(tx, c.ID, c.Channel, e.acknowledgement(tx, c, now), now)
 	}
-	body, ok := e.dir.Config().Templates[o.Reply]
+	body, ok := e.dir.Options().Templates[o.Reply]
 	if !ok {
 		return nil
 	}
@@ -106,7 +106,7 @@ func (e *Engine) render(body string, c bridge.Conversation, agent bridge.Actor, 
 			}
 			return c.Department
 		case "business_hours":
-			return e.dir.Config().BusinessHours
+			return e.dir.Options().BusinessHours
 		case "expected_wait":
 			return e.waitEstimate(c, open)
 		case "opens":
@@ -154,14 +154,14 @@ func (e *Engine) Template(ctx context.Context, name string) (string, bool, error
 	if b, ok := stored[name]; ok {
 		return b, true, nil
 	}
-	b, ok := e.dir.Config().Templates[name]
+	b, ok := e.dir.Options().Templates[name]
 	return b, ok, nil
 }
 
 // Templates lists all templates by name.
 func (e *Engine) Templates(ctx context.Context) (map[string]string, error) {
 	out := map[string]string{}
-	for k, v := range e.dir.Config().Templates {
+	for k, v := range e.dir.Options().Templates {
 		out[k] = v
 	}
 	stored, err := e.store.Templates(ctx)
@@ -202,7 +202,7 @@ func (e *Engine) SaveTemplate(ctx context.Context, a bridge.Actor, name, body st
 	if err := rules.ValidateTemplate(body); err != nil {
 		return bridge.Reject("%v", err)
 	}
-	if _, inConfig := e.dir.Config().Templates[name]; inConfig {
+	if _, inConfig := e.dir.Options().Templates[name]; inConfig {
 		return bridge.Reject("template %q comes from config.yaml; change it there", name)
 	}
 	now := e.now()
@@ -216,7 +216,7 @@ func (e *Engine) SaveTemplate(ctx context.Context, a bridge.Actor, name, body st
 
 // DeleteTemplate removes a runtime template.
 func (e *Engine) DeleteTemplate(ctx context.Context, a bridge.Actor, name string) error {
-	if _, inConfig := e.dir.Config().Templates[name]; inConfig {
+	if _, inConfig := e.dir.Options().Templates[name]; inConfig {
 		return bridge.Reject("template %q comes from config.yaml; remove it there", name)
 	}
 	now := e.now()
@@ -518,9 +518,9 @@ func (e *Engine) Sweep(ctx context.Context) error {
 var errSkip = errors.New("nothing to do")
 
 func (e *Engine) expireClaims(ctx context.Context, now time.Time) error {
-	cfg := e.dir.Config()
-	shortest := cfg.Claims.ExpireAfter.D()
-	if r := cfg.Assignment.ReassignAfter.D(); r > 0 && (shortest == 0 || r < shortest) {
+	cfg := e.dir.Options()
+	shortest := cfg.Claims.ExpireAfter
+	if r := cfg.Assignment.ReassignAfter; r > 0 && (shortest == 0 || r < shortest) {
 		shortest = r
 	}
 	if shortest <= 0 {
@@ -533,10 +533,10 @@ func (e *Engine) expireClaims(ctx context.Context, now time.Time) error {
 	for _, id := range ids {
 		sc := StaffContext{Conversation: id, Actor: bridge.SystemActor()}
 		_, err := e.Act(ctx, sc, "claim_expired", func(tx bridge.Tx, c *bridge.Conversation, now time.Time) (Outcome, error) {
-			limit := cfg.Claims.ExpireAfter.D()
+			limit := cfg.Claims.ExpireAfter
 			rr := e.dir.RoundRobin(c.Department) && cfg.Assignment.ReassignAfter > 0
 			if rr {
-				limit = cfg.Assignment.ReassignAfter.D()
+				limit = cfg.Assignment.ReassignAfter
 			}
 			if limit <= 0 || !claimExpired(*c, limit, now) {
 				return Outcome{}, errSkip
@@ -595,7 +595,7 @@ func (e *Engine) recordRating(tx bridge.Tx, c bridge.Conversation, m bridge.Inbo
 		return err
 	}
 	o := Outcome{Notice: fmt.Sprintf("⭐ The customer rated this conversation %d/5.", score), NoCard: true}
-	if t := e.sla.Config().Satisfaction.Thanks; t != "" {
+	if t := e.sla.Options().Satisfaction.Thanks; t != "" {
 		o.Customer = []string{e.render(t, c, bridge.SystemActor(), now, tx)}
 	}
 	*res = bridge.DeliverResult{Conversation: c.ID, Message: msg.ID}

@@ -15,7 +15,7 @@ import (
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
-func workflowEngine(t *testing.T, cfg team.Config) (*rig, *engine.Engine) {
+func workflowEngine(t *testing.T, cfg team.Options) (*rig, *engine.Engine) {
 	st := storetest.Open(t)
 	c := newClock()
 	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"slack"}, Clock: clocktest.Func(c.Now),
@@ -35,12 +35,12 @@ func lastSystem(t *testing.T, r *rig, conv bridge.ConversationID) bridge.Message
 }
 
 func TestRulesRouteNewConversations(t *testing.T) {
-	r, eng := workflowEngine(t, team.Config{
-		Departments:       map[string]team.DepartmentConfig{"support": {}, "billing": {OnCall: []bridge.StaffID{"slack:U0BILL"}}},
+	r, eng := workflowEngine(t, team.Options{
+		Departments:       map[string]team.Department{"support": {}, "billing": {OnCall: []bridge.StaffID{"slack:U0BILL"}}},
 		DefaultDepartment: "support",
-		Rules: []rules.RuleConfig{
-			{Name: "billing", When: rules.RuleMatch{Keywords: []string{"invoice"}}, Set: rules.RuleSet{Department: "billing", Priority: "high", Tags: []string{"billing"}, Reply: "ack"}},
-			{Name: "upset", On: "message", When: rules.RuleMatch{Sentiment: "negative"}, Set: rules.RuleSet{Priority: "urgent", Tags: []string{"upset"}}},
+		Rules: []rules.Rule{
+			{Name: "billing", When: rules.Match{Keywords: []string{"invoice"}}, Set: rules.Actions{Department: "billing", Priority: "high", Tags: []string{"billing"}, Reply: "ack"}},
+			{Name: "upset", OnMessage: true, When: rules.Match{Negative: true}, Set: rules.Actions{Priority: "urgent", Tags: []string{"upset"}}},
 		},
 		Templates: map[string]string{"ack": "Hi {{customer}}, billing will answer {{conversation}} soon."},
 	})
@@ -88,7 +88,7 @@ func TestRulesRouteNewConversations(t *testing.T) {
 }
 
 func TestSweepWakesSnoozesAndExpiresClaims(t *testing.T) {
-	r, eng := workflowEngine(t, team.Config{Claims: team.ClaimsConfig{ExpireAfter: bridge.Duration(30 * time.Minute)}})
+	r, eng := workflowEngine(t, team.Options{Claims: team.Claims{ExpireAfter: 30 * time.Minute}})
 	ctx := context.Background()
 	alice := engine.StaffContext{Actor: bridge.Actor{ID: "slack:U1", Name: "Alice"}, Surface: "slack"}
 	a, _ := eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "a", Text: "snooze me"})
@@ -145,7 +145,7 @@ func TestSweepWakesSnoozesAndExpiresClaims(t *testing.T) {
 }
 
 func TestCustomerWritingEndsSnooze(t *testing.T) {
-	r, eng := workflowEngine(t, team.Config{})
+	r, eng := workflowEngine(t, team.Options{})
 	ctx := context.Background()
 	res, _ := eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "a", Text: "hi"})
 	sc := engine.StaffContext{Conversation: res.Conversation, Actor: bridge.Actor{ID: "slack:U1", Name: "Alice"}}
@@ -162,7 +162,7 @@ func TestCustomerWritingEndsSnooze(t *testing.T) {
 }
 
 func TestLinkCustomersMergesHistory(t *testing.T) {
-	r, eng := workflowEngine(t, team.Config{})
+	r, eng := workflowEngine(t, team.Options{})
 	ctx := context.Background()
 	a, _ := eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "v1", Name: "Anna", Text: "hi from web"})
 	b, _ := eng.Deliver(ctx, bridge.InboundMessage{Channel: "telegram", Address: "12345", Name: "Anna T", Text: "hi from telegram"})
@@ -182,11 +182,11 @@ func TestLinkCustomersMergesHistory(t *testing.T) {
 }
 
 func TestRoundRobinAssignmentCapacityAndReassign(t *testing.T) {
-	r, eng := workflowEngine(t, team.Config{
-		Departments:       map[string]team.DepartmentConfig{"support": {Members: []bridge.StaffID{"slack:A", "slack:B", "slack:C"}}},
+	r, eng := workflowEngine(t, team.Options{
+		Departments:       map[string]team.Department{"support": {Members: []bridge.StaffID{"slack:A", "slack:B", "slack:C"}}},
 		DefaultDepartment: "support",
-		Staff:             []team.StaffConfig{{ID: "slack:A", Name: "Ann"}, {ID: "slack:B", Name: "Bo"}, {ID: "slack:C", Name: "Cy"}},
-		Assignment:        team.AssignmentConfig{Departments: []string{"support"}, Capacity: 1, ReassignAfter: bridge.Duration(15 * time.Minute)},
+		Staff:             []team.Staff{{ID: "slack:A", Name: "Ann"}, {ID: "slack:B", Name: "Bo"}, {ID: "slack:C", Name: "Cy"}},
+		Assignment:        team.Assignment{Departments: []string{"support"}, Capacity: 1, ReassignAfter: 15 * time.Minute},
 	})
 	ctx := context.Background()
 	var ids []bridge.ConversationID
@@ -232,12 +232,12 @@ func TestRoundRobinAssignmentCapacityAndReassign(t *testing.T) {
 // TestRulesRouteByEntryPoint: the address the customer wrote to routes the
 // conversation and is remembered as its entry point.
 func TestRulesRouteByEntryPoint(t *testing.T) {
-	r, eng := workflowEngine(t, team.Config{
-		Departments:       map[string]team.DepartmentConfig{"support": {}, "sales": {}, "billing": {}},
+	r, eng := workflowEngine(t, team.Options{
+		Departments:       map[string]team.Department{"support": {}, "sales": {}, "billing": {}},
 		DefaultDepartment: "support",
-		Rules: []rules.RuleConfig{
-			{Name: "sales", When: rules.RuleMatch{To: []string{"sales@example.com"}}, Set: rules.RuleSet{Department: "sales"}},
-			{Name: "billing", When: rules.RuleMatch{Channels: []string{"webchat"}, To: []string{"billing"}}, Set: rules.RuleSet{Department: "billing"}},
+		Rules: []rules.Rule{
+			{Name: "sales", When: rules.Match{To: []string{"sales@example.com"}}, Set: rules.Actions{Department: "sales"}},
+			{Name: "billing", When: rules.Match{Channels: []bridge.Platform{"webchat"}, To: []string{"billing"}}, Set: rules.Actions{Department: "billing"}},
 		},
 	})
 	ctx := context.Background()

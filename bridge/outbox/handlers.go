@@ -44,14 +44,14 @@ type call struct {
 
 func (o *Outbox) newCall(run, sends context.Context) *call {
 	c := &call{o: o, run: run, sends: sends}
-	c.ctx, c.cancel = context.WithTimeout(sends, o.cfg.SendTimeout.D())
+	c.ctx, c.cancel = context.WithTimeout(sends, o.cfg.SendTimeout)
 	return c
 }
 
 // renew gives the rest of the attempt a fresh deadline.
 func (c *call) renew() {
 	c.cancel()
-	c.ctx, c.cancel = context.WithTimeout(c.sends, c.o.cfg.SendTimeout.D())
+	c.ctx, c.cancel = context.WithTimeout(c.sends, c.o.cfg.SendTimeout)
 }
 
 // send performs one row on its platform within SendTimeout.

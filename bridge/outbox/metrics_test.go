@@ -71,8 +71,8 @@ func TestMetricsCountMessagesRetriesRateLimitsAndDeadLetters(t *testing.T) {
 	m := &countingMetrics{}
 	surface := adaptertest.NewSurface("console")
 	ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{surface},
-		Channels: []bridge.CustomerChannel{&httpChannel{url: srv.URL, client: srv.Client()}},
-		Config:   outbox.Config{BaseBackoff: bridge.Duration(10 * time.Millisecond)}, Jitter: func() float64 { return 0.5 }, Metrics: m})
+		Channels:    []bridge.CustomerChannel{&httpChannel{url: srv.URL, client: srv.Client()}},
+		BaseBackoff: 10 * time.Millisecond, Jitter: func() float64 { return 0.5 }, Metrics: m})
 	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}, Notify: ob.Notify, Metrics: m})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

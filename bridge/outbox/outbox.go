@@ -12,59 +12,6 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 )
 
-// OutboxConfig tunes delivery.
-type Config struct {
-	Workers     int                      `yaml:"workers"`      // sends in progress at once (recording outcomes is not counted)
-	MaxAttempts int                      `yaml:"max_attempts"` // transient failures before dead-lettering
-	BaseBackoff bridge.Duration          `yaml:"base_backoff"` // first retry delay (doubles, with jitter)
-	MaxBackoff  bridge.Duration          `yaml:"max_backoff"`  // retry delay cap
-	SendTimeout bridge.Duration          `yaml:"send_timeout"` // one attempt's deadline
-	Drain       bridge.Duration          `yaml:"drain"`        // how long shutdown waits for in-flight sends
-	Pacing      map[string]bridge.Pacing `yaml:"pacing"`       // per adapter name; overrides the adapter's defaults
-}
-
-// Defaults fills unset fields.
-func (c *Config) Defaults() {
-	if c.Workers <= 0 {
-		c.Workers = 8
-	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = 12
-	}
-	if c.BaseBackoff <= 0 {
-		c.BaseBackoff = bridge.Duration(2 * time.Second)
-	}
-	if c.MaxBackoff <= 0 {
-		c.MaxBackoff = bridge.Duration(10 * time.Minute)
-	}
-	if c.SendTimeout <= 0 {
-		c.SendTimeout = bridge.Duration(30 * time.Second)
-	}
-	if c.Drain <= 0 {
-		c.Drain = bridge.Duration(10 * time.Second)
-	}
-}
-
-// Validate reports config errors.
-func (c Config) Validate() error {
-	var errs []error
-	if c.Workers < 0 || c.Workers > 256 {
-		errs = append(errs, bridge.FieldErrorf("workers", "must be between 1 and 256"))
-	}
-	if c.MaxAttempts < 0 {
-		errs = append(errs, bridge.FieldErrorf("max_attempts", "must be positive"))
-	}
-	if c.MaxBackoff > 0 && c.BaseBackoff > c.MaxBackoff {
-		errs = append(errs, bridge.FieldErrorf("base_backoff", "is larger than max_backoff"))
-	}
-	for name, p := range c.Pacing {
-		if p.PerAdapter < 0 || p.PerDestination < 0 {
-			errs = append(errs, bridge.FieldErrorf("pacing."+name, "rates must not be negative"))
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // Outbox delivers queued rows: one goroutine owns the loop, up to Workers
 // sends run at once, and rows of one (conversation, target) lane go out
 // strictly in order.
@@ -72,7 +19,7 @@ type Outbox struct {
 	store    bridge.Store
 	surfaces map[bridge.Platform]bridge.StaffSurface
 	channels map[bridge.Platform]bridge.CustomerChannel
-	cfg      Config
+	cfg      Options // the tuning fields, zeros replaced by defaults
 	clock    bridge.Clock
 	log      *slog.Logger
 	wake     chan struct{}
@@ -83,14 +30,23 @@ type Outbox struct {
 	handle   map[bridge.OutboxKind]handler // handlers.go
 }
 
-// OutboxOptions wires an Outbox.
+// Options wire and tune an Outbox.
 type Options struct {
 	Store    bridge.Store
 	Surfaces []bridge.StaffSurface
 	Channels []bridge.CustomerChannel
-	Config   Config
-	Clock    bridge.Clock // nil: the system clock; backoff and pacing waits use its timers
-	Log      *slog.Logger
+
+	Workers     int           // sends in progress at once (0: 8)
+	MaxAttempts int           // transient failures before dead-lettering (0: 12)
+	BaseBackoff time.Duration // first retry delay, doubling with jitter (0: 2s)
+	MaxBackoff  time.Duration // retry delay cap (0: 10m)
+	SendTimeout time.Duration // one attempt's deadline (0: 30s)
+	Drain       time.Duration // how long shutdown waits for sends in flight (0: 10s)
+	// Pacing overrides the adapters' own send limits (Pacer), by adapter name.
+	Pacing map[bridge.Platform]bridge.Pacing
+
+	Clock bridge.Clock // nil: the system clock; backoff and pacing waits use its timers
+	Log   *slog.Logger
 	// Jitter returns a factor in [0,1) for backoff randomisation; tests fix it.
 	Jitter func() float64
 	// Metrics counts deliveries, retries, dead letters and rate-limit
@@ -98,9 +54,9 @@ type Options struct {
 	Metrics Metrics
 }
 
-// NewOutbox builds the worker.
+// New builds the worker.
 func New(o Options) *Outbox {
-	o.Config.Defaults()
+	o.defaults()
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -108,7 +64,7 @@ func New(o Options) *Outbox {
 		o.Jitter = rand.Float64
 	}
 	ob := &Outbox{
-		store: o.Store, cfg: o.Config, clock: bridge.OrSystem(o.Clock), log: o.Log, jitter: o.Jitter,
+		store: o.Store, cfg: o, clock: bridge.OrSystem(o.Clock), log: o.Log, jitter: o.Jitter,
 		surfaces: make(map[bridge.Platform]bridge.StaffSurface), channels: make(map[bridge.Platform]bridge.CustomerChannel),
 		wake: make(chan struct{}, 1), metrics: orNoOutboxMetrics(o.Metrics),
 	}
@@ -126,12 +82,33 @@ func New(o Options) *Outbox {
 			rates[c.Name()] = p.Pacing()
 		}
 	}
-	for name, p := range o.Config.Pacing {
-		rates[bridge.Platform(name)] = p
+	for name, p := range o.Pacing {
+		rates[name] = p
 	}
 	ob.handle = ob.handlers()
 	ob.pacer = newPacer(rates)
 	return ob
+}
+
+func (o *Options) defaults() {
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 12
+	}
+	if o.BaseBackoff <= 0 {
+		o.BaseBackoff = 2 * time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 10 * time.Minute
+	}
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = 30 * time.Second
+	}
+	if o.Drain <= 0 {
+		o.Drain = 10 * time.Second
+	}
 }
 
 // Notify wakes the worker after new rows were committed. It never blocks.
@@ -329,7 +306,7 @@ func (o *Outbox) finish(inflight map[lane]bridge.OutboxID, r result) {
 }
 
 func (o *Outbox) drain(inflight map[lane]bridge.OutboxID, done chan result) {
-	deadline := o.clock.NewTimer(o.cfg.Drain.D())
+	deadline := o.clock.NewTimer(o.cfg.Drain)
 	defer deadline.Stop()
 	for len(inflight) > 0 {
 		select {
@@ -426,7 +403,7 @@ func (o *Outbox) process(ctx, sends context.Context, it bridge.OutboxItem, sent 
 // it did) by SendTimeout. It is detached from ctx's cancellation: work in
 // flight at shutdown gets its time to finish rather than being cut off.
 func (o *Outbox) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), o.cfg.SendTimeout.D())
+	return context.WithTimeout(context.WithoutCancel(ctx), o.cfg.SendTimeout)
 }
 
 // recordThread writes the thread a platform call just opened or moved to;
@@ -470,11 +447,11 @@ func (o *Outbox) recordDone(ctx context.Context, log *slog.Logger, what string, 
 
 // backoff is exponential with ±20% jitter, capped at MaxBackoff.
 func (o *Outbox) backoff(attempt int) time.Duration {
-	d := o.cfg.BaseBackoff.D()
-	for i := 1; i < attempt && d < o.cfg.MaxBackoff.D(); i++ {
+	d := o.cfg.BaseBackoff
+	for i := 1; i < attempt && d < o.cfg.MaxBackoff; i++ {
 		d *= 2
 	}
-	d = min(d, o.cfg.MaxBackoff.D())
+	d = min(d, o.cfg.MaxBackoff)
 	return time.Duration(float64(d) * (0.8 + 0.4*o.jitter()))
 }
 

@@ -115,17 +115,17 @@ type outboxRig struct {
 	done    chan struct{}
 }
 
-func startOutbox(t *testing.T, st *sqlite.Store, dest *fakeDestination, cfg outbox.Config) *outboxRig {
+func startOutbox(t *testing.T, st *sqlite.Store, dest *fakeDestination, cfg outbox.Options) *outboxRig {
 	t.Helper()
 	srv := httptest.NewServer(dest)
 	t.Cleanup(srv.Close)
 	surface := adaptertest.NewSurface("console")
 	ch := &httpChannel{url: srv.URL, client: srv.Client()}
 	if cfg.BaseBackoff == 0 {
-		cfg.BaseBackoff = bridge.Duration(10 * time.Millisecond)
+		cfg.BaseBackoff = 10 * time.Millisecond
 	}
-	ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{surface},
-		Channels: []bridge.CustomerChannel{ch}, Config: cfg, Jitter: func() float64 { return 0.5 }})
+	cfg.Store, cfg.Surfaces, cfg.Channels, cfg.Jitter = st, []bridge.StaffSurface{surface}, []bridge.CustomerChannel{ch}, func() float64 { return 0.5 }
+	ob := outbox.New(cfg)
 	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}, Notify: ob.Notify})
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &outboxRig{st: st, eng: eng, ob: ob, surface: surface, dest: dest, cancel: cancel, done: make(chan struct{})}
@@ -145,7 +145,7 @@ func staff(conv bridge.ConversationID) engine.StaffContext {
 
 func TestOutboxDeliversRepliesAndReceipts(t *testing.T) {
 	st := storetest.Open(t)
-	r := startOutbox(t, st, &fakeDestination{}, outbox.Config{})
+	r := startOutbox(t, st, &fakeDestination{}, outbox.Options{})
 	ctx := context.Background()
 	res, err := r.eng.Deliver(ctx, msg("v1", "m1", "Where is my parcel?"))
 	if err != nil {
@@ -179,7 +179,7 @@ func TestOutboxDeliversRepliesAndReceipts(t *testing.T) {
 func TestOutboxRetriesRateLimitsAndServerErrorsInOrder(t *testing.T) {
 	st := storetest.Open(t)
 	dest := &fakeDestination{script: []int{429, 429, 500, 429, 500}}
-	r := startOutbox(t, st, dest, outbox.Config{MaxAttempts: 5})
+	r := startOutbox(t, st, dest, outbox.Options{MaxAttempts: 5})
 	ctx := context.Background()
 	res, _ := r.eng.Deliver(ctx, msg("v1", "m1", "hi"))
 	var want []string
@@ -217,7 +217,7 @@ func TestOutboxRetriesRateLimitsAndServerErrorsInOrder(t *testing.T) {
 
 func TestOutboxDeadLettersPermanentFailures(t *testing.T) {
 	st := storetest.Open(t)
-	r := startOutbox(t, st, &fakeDestination{always: 400}, outbox.Config{})
+	r := startOutbox(t, st, &fakeDestination{always: 400}, outbox.Options{})
 	ctx := context.Background()
 	res, _ := r.eng.Deliver(ctx, msg("v1", "m1", "hi"))
 	sc := staff(res.Conversation)
@@ -243,20 +243,20 @@ func TestOutboxDeadLettersPermanentFailures(t *testing.T) {
 }
 
 func TestOutboxDeadLettersAfterMaxAttempts(t *testing.T) {
-	replyUntilDead(t, &fakeDestination{always: 503}, outbox.Config{MaxAttempts: 3}, 5*time.Second)
+	replyUntilDead(t, &fakeDestination{always: 503}, outbox.Options{MaxAttempts: 3}, 5*time.Second)
 }
 
 // A send that times out is a failed attempt: it is retried, counted, and
 // dead-lettered after max_attempts like any other transient failure (the
 // outcome is recorded with its own deadline, not the spent send's).
 func TestOutboxTimeoutsCountAsAttempts(t *testing.T) {
-	replyUntilDead(t, &fakeDestination{hang: true}, outbox.Config{MaxAttempts: 3,
-		SendTimeout: bridge.Duration(50 * time.Millisecond), BaseBackoff: bridge.Duration(10 * time.Millisecond)}, 10*time.Second)
+	replyUntilDead(t, &fakeDestination{hang: true}, outbox.Options{MaxAttempts: 3,
+		SendTimeout: 50 * time.Millisecond, BaseBackoff: 10 * time.Millisecond}, 10*time.Second)
 }
 
 // replyUntilDead sends one staff reply to a destination that keeps failing
 // and checks it is dead-lettered after exactly cfg.MaxAttempts (3) tries.
-func replyUntilDead(t *testing.T, dest *fakeDestination, cfg outbox.Config, wait time.Duration) {
+func replyUntilDead(t *testing.T, dest *fakeDestination, cfg outbox.Options, wait time.Duration) {
 	t.Helper()
 	st := storetest.Open(t)
 	r := startOutbox(t, st, dest, cfg)
@@ -294,7 +294,7 @@ func TestOutboxResumesAfterRestartAndKeepsThreads(t *testing.T) {
 
 	// Second run: pending rows go out, in order, in one thread.
 	st2 := storetest.OpenAt(t, path)
-	r := startOutbox(t, st2, &fakeDestination{}, outbox.Config{})
+	r := startOutbox(t, st2, &fakeDestination{}, outbox.Options{})
 	adaptertest.Eventually(t, 5*time.Second, func() bool { p, _, _ := r.surface.Snapshot(); return len(p) == 2 }, "resumed posts")
 	posts, _, _ := r.surface.Snapshot()
 	if posts[0].Post.Text != "one" || posts[1].Post.Text != "two" || posts[0].Thread != posts[1].Thread {
@@ -317,7 +317,7 @@ func TestOutboxResumesAfterRestartAndKeepsThreads(t *testing.T) {
 
 func TestOutboxReopensDeletedThread(t *testing.T) {
 	st := storetest.Open(t)
-	r := startOutbox(t, st, &fakeDestination{}, outbox.Config{})
+	r := startOutbox(t, st, &fakeDestination{}, outbox.Options{})
 	ctx := context.Background()
 	res, _ := r.eng.Deliver(ctx, msg("v1", "m1", "one"))
 	old := recordedThread(t, st, r, res.Conversation)
@@ -336,7 +336,7 @@ func TestOutboxReopensDeletedThread(t *testing.T) {
 func TestOutboxKeepsPerConversationOrderUnderFailures(t *testing.T) {
 	st := storetest.Open(t)
 	dest := &fakeDestination{}
-	r := startOutbox(t, st, dest, outbox.Config{Workers: 4})
+	r := startOutbox(t, st, dest, outbox.Options{Workers: 4})
 	rng := rand.New(rand.NewPCG(1, 2))
 	var fmu sync.Mutex
 	dest.mu.Lock()
@@ -384,7 +384,7 @@ func recordedThread(t *testing.T, st *sqlite.Store, r *outboxRig, conv bridge.Co
 
 func TestThreadGoneOpensLinkedThread(t *testing.T) {
 	st := storetest.Open(t)
-	r := startOutbox(t, st, &fakeDestination{}, outbox.Config{})
+	r := startOutbox(t, st, &fakeDestination{}, outbox.Options{})
 	ctx := context.Background()
 	res, _ := r.eng.Deliver(ctx, msg("v1", "m1", "one"))
 	old := recordedThread(t, st, r, res.Conversation)
@@ -445,7 +445,7 @@ func TestOutboxBoundsConcurrentSendsByWorkers(t *testing.T) {
 	g := &gateChannel{release: make(chan struct{})}
 	surface := adaptertest.NewSurface("console")
 	ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{surface},
-		Channels: []bridge.CustomerChannel{g}, Config: outbox.Config{Workers: 3}})
+		Channels: []bridge.CustomerChannel{g}, Workers: 3})
 	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}, Notify: ob.Notify})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -515,7 +515,7 @@ func TestOutboxPostAfterSlowThreadOpeningHasItsOwnDeadline(t *testing.T) {
 	timeout := 400 * time.Millisecond
 	surface := &slowSurface{Surface: adaptertest.NewSurface("console"), open: timeout * 7 / 10, answer: timeout / 2}
 	ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{surface},
-		Config: outbox.Config{SendTimeout: bridge.Duration(timeout), BaseBackoff: bridge.Duration(10 * time.Millisecond)}})
+		SendTimeout: timeout, BaseBackoff: 10 * time.Millisecond})
 	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}, Notify: ob.Notify})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -562,7 +562,7 @@ func recordWhileLocked(t *testing.T, op string, hold time.Duration) (*outboxRig,
 		t.Fatal(err)
 	}
 	lock := storetest.NewWriteLock(t, path)
-	r := startOutbox(t, st, &fakeDestination{}, outbox.Config{SendTimeout: bridge.Duration(300 * time.Millisecond)})
+	r := startOutbox(t, st, &fakeDestination{}, outbox.Options{SendTimeout: 300 * time.Millisecond})
 	var locked sync.Once
 	released := make(chan struct{})
 	r.surface.Fail = func(got string, _ int) error {
@@ -611,7 +611,7 @@ func postSent(t *testing.T, st *sqlite.Store, conv bridge.ConversationID) {
 // the platform made while the answer was lost; a first try does not.
 func TestOutboxTellsTheSurfaceAboutAnEarlierOpeningTry(t *testing.T) {
 	st := storetest.Open(t)
-	r := startOutbox(t, st, &fakeDestination{}, outbox.Config{})
+	r := startOutbox(t, st, &fakeDestination{}, outbox.Options{})
 	failed := false
 	r.surface.Fail = func(op string, _ int) error {
 		if op == "open" && !failed {

@@ -9,65 +9,38 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 )
 
-// RuleConfig is one automation rule: when a new conversation (or, with
-// on: message, any customer message) matches, set department, priority,
+// Rule is one automation rule: when a new conversation (or, with
+// OnMessage, any customer message) matches, set department, priority,
 // tags, or send a template reply.
-type RuleConfig struct {
-	Name string    `yaml:"name"`
-	On   string    `yaml:"on"` // new_conversation (default) or message
-	When RuleMatch `yaml:"when"`
-	Set  RuleSet   `yaml:"set"`
-	Stop bool      `yaml:"stop"` // later rules are not looked at
+type Rule struct {
+	Name string
+	// OnMessage: the rule looks at every customer message, the first one
+	// included, and may only raise priority and add tags; otherwise it
+	// looks at new conversations only.
+	OnMessage bool
+	When      Match
+	Set       Actions
+	Stop      bool // later rules are not looked at
 }
 
-// RuleMatch holds conditions; all given conditions must hold (none: always).
-type RuleMatch struct {
-	Channels  []string `yaml:"channels"`  // webchat, telegram, email
-	Keywords  []string `yaml:"keywords"`  // any of these words or phrases, case-insensitive
-	Sentiment string   `yaml:"sentiment"` // "negative": angry or upset language
-	Customers []string `yaml:"customers"` // exact addresses (emails, Telegram chat ids, visitor ids)
-	Domains   []string `yaml:"domains"`   // email domains (VIP companies)
-	// To matches the address the customer wrote to: a mailbox or alias
-	// (sales@example.com; a +tag is ignored on both sides), a web chat
-	// widget name (billing), a Telegram bot (@acme_support_bot).
-	To []string `yaml:"to"`
+// Match holds conditions; all given conditions must hold (none: always).
+type Match struct {
+	Channels  []bridge.Platform
+	Keywords  []string // any of these words or phrases, case-insensitive
+	Negative  bool     // angry or upset language (NegativeSentiment)
+	Customers []string // exact addresses (emails, Telegram chat ids, visitor ids)
+	Domains   []string // email domains (VIP companies)
+	// To matches the address the customer wrote to (NormalizeTo on both
+	// sides; CheckTo tells the values that can match).
+	To []string
 }
 
-// RuleSet is what a matching rule does.
-type RuleSet struct {
-	Department string   `yaml:"department"`
-	Priority   string   `yaml:"priority"`
-	Tags       []string `yaml:"tags"`
-	Reply      string   `yaml:"reply"` // template name to send to the customer
-}
-
-func (r RuleConfig) Validate() error {
-	var errs []error
-	switch r.On {
-	case "", "new_conversation", "message":
-	default:
-		errs = append(errs, fmt.Errorf("on must be new_conversation or message, not %q", r.On))
-	}
-	if r.Set.Priority != "" {
-		if _, err := bridge.ParsePriority(r.Set.Priority); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if r.When.Sentiment != "" && r.When.Sentiment != "negative" {
-		errs = append(errs, fmt.Errorf("sentiment must be negative, not %q", r.When.Sentiment))
-	}
-	for i, t := range r.When.To {
-		if err := checkTo(t); err != nil {
-			errs = append(errs, fmt.Errorf("when.to[%d]: %w", i, err))
-		}
-	}
-	if r.Set.Department == "" && r.Set.Priority == "" && len(r.Set.Tags) == 0 && r.Set.Reply == "" {
-		errs = append(errs, errors.New("set does nothing: give department, priority, tags or reply"))
-	}
-	if r.On == "message" && (r.Set.Department != "" || r.Set.Reply != "") {
-		errs = append(errs, errors.New("on: message rules may only set priority and tags"))
-	}
-	return errors.Join(errs...)
+// Actions is what a matching rule does.
+type Actions struct {
+	Department string
+	Priority   bridge.Priority // "": unchanged
+	Tags       []string
+	Reply      string // template name to send to the customer
 }
 
 // RuleInput is what rules look at.
@@ -94,13 +67,13 @@ type RuleOutcome struct {
 // conversations) priority the first matching rule that sets it wins; tags
 // add up; message rules only ever raise priority. A matching rule with
 // stop ends the evaluation.
-func EvaluateRules(rules []RuleConfig, in RuleInput) RuleOutcome {
+func EvaluateRules(rules []Rule, in RuleInput) RuleOutcome {
 	var out RuleOutcome
 	text := strings.ToLower(in.Subject + "\n" + in.Text)
 	for i, r := range rules {
 		// new_conversation rules run on the first message only; message
 		// rules run on every customer message, including the first.
-		onMessage := r.On == "message"
+		onMessage := r.OnMessage
 		if !onMessage && !in.New {
 			continue
 		}
@@ -118,7 +91,7 @@ func EvaluateRules(rules []RuleConfig, in RuleInput) RuleOutcome {
 		if out.Reply == "" {
 			out.Reply = r.Set.Reply
 		}
-		if p, err := bridge.ParsePriority(r.Set.Priority); err == nil {
+		if p := r.Set.Priority; p != "" {
 			if out.Priority == "" || (onMessage && p.Rank() < out.Priority.Rank()) {
 				out.Priority = p
 			}
@@ -148,8 +121,8 @@ func NormalizeTag(t string) string {
 	return strings.Join(strings.Fields(strings.ToLower(strings.TrimPrefix(strings.TrimSpace(t), "#"))), "-")
 }
 
-func (m RuleMatch) matches(in RuleInput, lowerText string) bool {
-	if len(m.Channels) > 0 && !containsFold(m.Channels, string(in.Channel)) {
+func (m Match) matches(in RuleInput, lowerText string) bool {
+	if len(m.Channels) > 0 && !onChannel(m.Channels, in.Channel) {
 		return false
 	}
 	if len(m.Customers) > 0 && !containsFold(m.Customers, in.Address) && !(in.Email != "" && containsFold(m.Customers, in.Email)) {
@@ -176,7 +149,7 @@ func (m RuleMatch) matches(in RuleInput, lowerText string) bool {
 			return false
 		}
 	}
-	if m.Sentiment == "negative" && !NegativeSentiment(in.Subject+"\n"+in.Text) {
+	if m.Negative && !NegativeSentiment(in.Subject+"\n"+in.Text) {
 		return false
 	}
 	return true
@@ -212,8 +185,9 @@ func matchesTo(want, have []string) bool {
 	return false
 }
 
-// checkTo refuses when.to values that can never match.
-func checkTo(t string) error {
+// CheckTo refuses a To value that can never match: it must be a mailbox
+// (sales@example.com), a web chat widget name (billing) or a bot (@acme_bot).
+func CheckTo(t string) error {
 	t = strings.TrimSpace(t)
 	local, domain, hasAt := strings.Cut(t, "@")
 	switch {
@@ -244,6 +218,16 @@ func ValidWidgetName(s string) bool {
 		}
 	}
 	return true
+}
+
+// onChannel reports whether ch is among channels, ignoring case.
+func onChannel(channels []bridge.Platform, ch bridge.Platform) bool {
+	for _, c := range channels {
+		if strings.EqualFold(strings.TrimSpace(string(c)), string(ch)) {
+			return true
+		}
+	}
+	return false
 }
 
 func containsFold(list []string, s string) bool {

@@ -3,6 +3,8 @@ package sla
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,17 +13,17 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 )
 
-// CalendarConfig is a weekly schedule in a time zone, with holidays.
+// CalendarSpec is a weekly schedule in a time zone, with holidays, as
+// config writes it:
 //
-//	timezone: Europe/Berlin
 //	hours:
 //	  mon-fri: "09:00-17:00"
 //	  sat: "10:00-12:00,13:00-15:00"
 //	holidays: [2026-12-25, 2026-12-26]
-type CalendarConfig struct {
-	Timezone string            `yaml:"timezone"`
-	Hours    map[string]string `yaml:"hours"`
-	Holidays []string          `yaml:"holidays"`
+type CalendarSpec struct {
+	Location *time.Location    // nil: UTC
+	Hours    map[string]string // day or day range → intervals, or "closed"
+	Holidays []string          // YYYY-MM-DD
 }
 
 // span is an open interval of a day in minutes from midnight, [start, end).
@@ -55,19 +57,14 @@ func dayIndex(s string) (int, bool) {
 func longDay(i int) string { return strings.ToLower(time.Weekday(i).String()) }
 
 // NewCalendar builds a business-hours calendar; every problem is reported
-// (bad day names, bad times, overlapping intervals, a week with no hours).
-func NewCalendar(cfg CalendarConfig) (*Calendar, error) {
-	c := &Calendar{holidays: map[string]bool{}}
+// (bad day names, bad times, overlapping intervals, a week with no hours),
+// each a bridge.FieldError naming hours.<days> or holidays[i].
+func NewCalendar(cfg CalendarSpec) (*Calendar, error) {
+	c := &Calendar{holidays: map[string]bool{}, loc: cfg.Location}
+	if c.loc == nil {
+		c.loc = time.UTC
+	}
 	var errs []error
-	loc, err := time.LoadLocation(cfg.Timezone)
-	if cfg.Timezone == "" {
-		loc, err = time.UTC, nil
-	}
-	if err != nil {
-		errs = append(errs, bridge.FieldErrorf("timezone", "unknown time zone %q (use an IANA name such as Europe/Berlin)", cfg.Timezone))
-		loc = time.UTC
-	}
-	c.loc = loc
 	keys := make([]string, 0, len(cfg.Hours))
 	for k := range cfg.Hours {
 		keys = append(keys, k)
@@ -177,6 +174,25 @@ func minutes(s string) (int, error) {
 
 func fmtSpan(s span) string {
 	return fmt.Sprintf("%02d:%02d-%02d:%02d", s.start/60, s.start%60, s.end/60, s.end%60)
+}
+
+// String describes the calendar completely (zone, weekly hours, holidays),
+// the same way each time: equal strings mean equal calendars.
+func (c *Calendar) String() string {
+	if c == nil || c.always {
+		return "24x7"
+	}
+	var b strings.Builder
+	b.WriteString(c.loc.String())
+	for d, spans := range c.week {
+		for _, s := range spans {
+			fmt.Fprintf(&b, " %s %s", dayNames[d], fmtSpan(s))
+		}
+	}
+	for _, h := range slices.Sorted(maps.Keys(c.holidays)) {
+		b.WriteString(" -" + h)
+	}
+	return b.String()
 }
 
 // Location is the calendar's time zone.

@@ -6,7 +6,16 @@ import (
 	"time"
 )
 
-func mustCal(t *testing.T, cfg CalendarConfig) *Calendar {
+func zone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+func mustCal(t *testing.T, cfg CalendarSpec) *Calendar {
 	t.Helper()
 	c, err := NewCalendar(cfg)
 	if err != nil {
@@ -24,9 +33,9 @@ func TestCalendarElapsedAndAdd(t *testing.T) {
 		}
 		return v
 	}
-	office := mustCal(t, CalendarConfig{Timezone: "Europe/Berlin", Hours: map[string]string{"mon-fri": "09:00-12:00,13:00-17:00", "sat": "10:00-12:00"},
+	office := mustCal(t, CalendarSpec{Location: zone(t, "Europe/Berlin"), Hours: map[string]string{"mon-fri": "09:00-12:00,13:00-17:00", "sat": "10:00-12:00"},
 		Holidays: []string{"2026-12-25"}})
-	allDay := mustCal(t, CalendarConfig{Timezone: "Europe/Berlin", Hours: map[string]string{"mon-sun": "00:00-24:00"}})
+	allDay := mustCal(t, CalendarSpec{Location: zone(t, "Europe/Berlin"), Hours: map[string]string{"mon-sun": "00:00-24:00"}})
 	for _, tc := range []struct {
 		name     string
 		cal      *Calendar
@@ -86,22 +95,22 @@ func TestCalendarElapsedAndAdd(t *testing.T) {
 	}
 }
 
-func TestCalendarConfigErrors(t *testing.T) {
-	_, err := NewCalendar(CalendarConfig{Timezone: "Nowhere/City", Hours: map[string]string{
+func TestNewCalendarReportsEveryProblem(t *testing.T) {
+	_, err := NewCalendar(CalendarSpec{Hours: map[string]string{
 		"mon-fri": "09:00-13:00,12:00-17:00", "funday": "09:00-10:00", "sat": "25:00-26:00", "sun": "17:00-09:00"},
 		Holidays: []string{"christmas"}})
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"timezone", `unknown day "funday"`, `"25:00" is not a time`, "ends before it starts", "overlapping hours", `"christmas" is not a date`} {
+	for _, want := range []string{`unknown day "funday"`, `"25:00" is not a time`, "ends before it starts", "overlapping hours", `"christmas" is not a date`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in %v", want, err)
 		}
 	}
-	if _, err := NewCalendar(CalendarConfig{Hours: map[string]string{"mon-sun": "closed"}}); err == nil || !strings.Contains(err.Error(), "no open hours") {
+	if _, err := NewCalendar(CalendarSpec{Hours: map[string]string{"mon-sun": "closed"}}); err == nil || !strings.Contains(err.Error(), "no open hours") {
 		t.Errorf("closed week = %v", err)
 	}
-	if c, err := NewCalendar(CalendarConfig{Hours: map[string]string{"fri-mon": "10:00-11:00"}}); err != nil || len(c.week[time.Sunday]) != 1 || len(c.week[time.Wednesday]) != 0 {
+	if c, err := NewCalendar(CalendarSpec{Hours: map[string]string{"fri-mon": "10:00-11:00"}}); err != nil || len(c.week[time.Sunday]) != 1 || len(c.week[time.Wednesday]) != 0 {
 		t.Errorf("wrap-around range: %v", err)
 	}
 }

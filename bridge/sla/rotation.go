@@ -8,24 +8,25 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 )
 
-// RotationConfig is a department's on-call rotation: people take turns,
-// each for one shift, hand-over at Start's time of day.
-type RotationConfig struct {
-	People []bridge.StaffID `yaml:"people"`
-	// Shift length (default 7d). Whole days follow the local calendar, so
+// RotationSpec is a department's on-call rotation as config writes it:
+// people take turns, each for one shift, hand-over at Start's time of day.
+type RotationSpec struct {
+	People []bridge.StaffID
+	// Shift length (0: 7 days). Whole days follow the local calendar, so
 	// hand-over stays at the same local time across DST changes.
-	Shift bridge.Duration `yaml:"shift"`
-	// Start is when people[0]'s first shift begins ("2026-01-05 09:00").
-	Start     string             `yaml:"start"`
-	Timezone  string             `yaml:"timezone"`
-	Overrides []RotationOverride `yaml:"overrides"`
+	Shift time.Duration
+	// Start is when People[0]'s first shift begins ("2026-01-05 09:00", in Location).
+	Start     string
+	Location  *time.Location // nil: UTC
+	Overrides []OverrideSpec
 }
 
-// RotationOverride puts someone else on call for a while (holidays, swaps).
-type RotationOverride struct {
-	From   string         `yaml:"from"`
-	To     string         `yaml:"to"`
-	Person bridge.StaffID `yaml:"person"`
+// OverrideSpec puts someone else on call for a while (holidays, swaps);
+// From and To are written like RotationSpec.Start.
+type OverrideSpec struct {
+	From   string
+	To     string
+	Person bridge.StaffID
 }
 
 // Rotation answers who is on call at a moment.
@@ -45,22 +46,20 @@ type override struct {
 
 const rotationLayout = "2006-01-02 15:04"
 
-// NewRotation builds a rotation, reporting every problem.
-func NewRotation(cfg RotationConfig) (*Rotation, error) {
+// NewRotation builds a rotation, reporting every problem as a
+// bridge.FieldError (shift, people, start, overrides[i]). Whether the
+// people are well-formed staff ids is the caller's to check: the surfaces
+// know what their ids look like.
+func NewRotation(cfg RotationSpec) (*Rotation, error) {
 	var errs []error
 	add := func(field, format string, args ...any) {
 		errs = append(errs, bridge.FieldErrorf(field, format, args...))
 	}
-	loc := time.UTC
-	if cfg.Timezone != "" {
-		l, err := time.LoadLocation(cfg.Timezone)
-		if err != nil {
-			add("timezone", "unknown time zone %q", cfg.Timezone)
-		} else {
-			loc = l
-		}
+	loc := cfg.Location
+	if loc == nil {
+		loc = time.UTC
 	}
-	r := &Rotation{people: cfg.People, shift: cfg.Shift.D(), loc: loc}
+	r := &Rotation{people: cfg.People, shift: cfg.Shift, loc: loc}
 	if r.shift == 0 {
 		r.shift = 7 * 24 * time.Hour
 	}
@@ -72,11 +71,6 @@ func NewRotation(cfg RotationConfig) (*Rotation, error) {
 	}
 	if len(cfg.People) == 0 {
 		add("people", "list at least one person")
-	}
-	for i, p := range cfg.People {
-		if !p.IsPerson() {
-			add(fmt.Sprintf("people[%d]", i), "%q is not a staff id", p)
-		}
 	}
 	start, err := time.ParseInLocation(rotationLayout, cfg.Start, loc)
 	if err != nil {
@@ -91,13 +85,13 @@ func NewRotation(cfg RotationConfig) (*Rotation, error) {
 			add(f, "from and to must be times like 2026-03-02 09:00, to after from")
 			continue
 		}
-		if !o.Person.IsPerson() {
-			add(f+".person", "%q is not a staff id", o.Person)
-		}
 		r.overrides = append(r.overrides, override{from, to, o.Person})
 	}
 	return r, errors.Join(errs...)
 }
+
+// People are the people who take turns, in order.
+func (r *Rotation) People() []bridge.StaffID { return r.people }
 
 // OnCall returns who is on call at t and until when.
 func (r *Rotation) OnCall(t time.Time) (bridge.StaffID, time.Time) {

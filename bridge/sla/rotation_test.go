@@ -9,9 +9,9 @@ import (
 )
 
 func TestRotation(t *testing.T) {
-	r, err := NewRotation(RotationConfig{People: []bridge.StaffID{"slack:A", "slack:B", "slack:C"}, Shift: bridge.Duration(7 * 24 * time.Hour),
-		Start: "2026-03-02 09:00", Timezone: "Europe/Berlin",
-		Overrides: []RotationOverride{{From: "2026-03-18 00:00", To: "2026-03-19 00:00", Person: "slack:Z"}}})
+	r, err := NewRotation(RotationSpec{People: []bridge.StaffID{"slack:A", "slack:B", "slack:C"}, Shift: 7 * 24 * time.Hour,
+		Start: "2026-03-02 09:00", Location: zone(t, "Europe/Berlin"),
+		Overrides: []OverrideSpec{{From: "2026-03-18 00:00", To: "2026-03-19 00:00", Person: "slack:Z"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,13 +32,13 @@ func TestRotation(t *testing.T) {
 			t.Errorf("%s: %s until %s, want %s until %s", tc.at, who, until.In(berlin).Format("2006-01-02 15:04"), tc.who, tc.until)
 		}
 	}
-	hourly, _ := NewRotation(RotationConfig{People: []bridge.StaffID{"slack:A", "slack:B"}, Shift: bridge.Duration(12 * time.Hour), Start: "2026-03-02 08:00"})
+	hourly, _ := NewRotation(RotationSpec{People: []bridge.StaffID{"slack:A", "slack:B"}, Shift: 12 * time.Hour, Start: "2026-03-02 08:00"})
 	if who, _ := hourly.OnCall(time.Date(2026, 3, 2, 21, 0, 0, 0, time.UTC)); who != "slack:B" {
 		t.Errorf("12h shifts: %s", who)
 	}
-	_, err = NewRotation(RotationConfig{People: []bridge.StaffID{"bob"}, Shift: bridge.Duration(time.Minute), Start: "monday", Timezone: "X/Y",
-		Overrides: []RotationOverride{{From: "2026-03-03 00:00", To: "2026-03-02 00:00"}}})
-	for _, want := range []string{"timezone", "shift", "people[0]", "start", "overrides[0]"} {
+	_, err = NewRotation(RotationSpec{Shift: time.Minute, Start: "monday",
+		Overrides: []OverrideSpec{{From: "2026-03-03 00:00", To: "2026-03-02 00:00"}}})
+	for _, want := range []string{"shift", "people: list at least one person", "start", "overrides[0]"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %s in %v", want, err)
 		}

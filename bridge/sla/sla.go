@@ -1,242 +1,137 @@
 package sla
 
 import (
-	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
-	"github.com/threadlinehq/threadline/bridge/rules"
 )
 
-// SLAConfig is the sla section of config.yaml.
-type Config struct {
-	Calendars map[string]CalendarConfig `yaml:"calendars"`
-	Policies  []PolicyConfig            `yaml:"policies"`
-	// WarnAt sends a warning when this percentage of a target is used (0: no warning).
-	WarnAt int `yaml:"warn_at"`
-	// RepeatInterval and MaxNags: after the breach notice, remind every
-	// interval (counted on the policy's calendar) up to max_nags times.
-	RepeatInterval bridge.Duration `yaml:"repeat_interval"`
-	MaxNags        int             `yaml:"max_nags"`
-	// Ladder says whom each step mentions: owner, oncall, leads, here.
-	Ladder LadderConfig `yaml:"ladder"`
+// Options are the service levels: policies with their targets, and what
+// nags and notices say and whom they mention.
+type Options struct {
+	// Policies set targets; the most specific one matching a conversation wins.
+	Policies []Policy
+	// Nag decides warnings and reminders (NagRules).
+	Nag NagRules
+	// Ladder says whom each nag step mentions.
+	Ladder Ladder
 	// Acknowledgement is sent to the customer when a conversation starts.
-	Acknowledgement AckConfig `yaml:"acknowledgement"`
-	// CloseNotice / ReopenNotice are sent to the customer when staff close
-	// or reopen a conversation ("" = off).
-	CloseNotice  string `yaml:"close_notice"`
-	ReopenNotice string `yaml:"reopen_notice"`
-	// Satisfaction asks for a 1-5 rating after close; the answer is recorded.
-	Satisfaction SatisfactionConfig `yaml:"satisfaction"`
-	// OverdueDigest (a cron schedule, e.g. "0 * * * *") posts the list of
-	// overdue conversations in each department's channel; "" = off.
-	OverdueDigest string `yaml:"overdue_digest"`
+	Acknowledgement Acknowledgement
+	// CloseNotice / ReopenNotice are templates sent to the customer when
+	// staff close or reopen a conversation ("": none).
+	CloseNotice  string
+	ReopenNotice string
+	// Satisfaction asks for a 1-5 rating after a close.
+	Satisfaction Satisfaction
 }
 
-// SLAPolicyConfig sets targets for conversations matching priority,
-// department and channel (empty matches any; the most specific wins).
-type PolicyConfig struct {
-	Name          string          `yaml:"name"`
-	Priority      string          `yaml:"priority"`
-	Department    string          `yaml:"department"`
-	Channel       string          `yaml:"channel"`
-	FirstResponse bridge.Duration `yaml:"first_response"`
-	NextResponse  bridge.Duration `yaml:"next_response"`
-	Resolution    bridge.Duration `yaml:"resolution"`
-	// Calendar names a calendar under sla.calendars, or "24x7" (default).
-	Calendar string `yaml:"calendar"`
-}
-
-// LadderConfig names who each nag step mentions.
-type LadderConfig struct {
-	Warning []string `yaml:"warning"`
-	Breach  []string `yaml:"breach"`
-	Repeat  []string `yaml:"repeat"`
-}
-
-// AckConfig is the automatic acknowledgement.
-type AckConfig struct {
-	Enabled    bool   `yaml:"enabled"`
-	Template   string `yaml:"template"`
-	OutOfHours string `yaml:"out_of_hours"`
-	// Calendar decides "in hours"; default: the first policy's calendar.
-	Calendar string `yaml:"calendar"`
-}
-
-// SatisfactionConfig is the after-close rating question.
-type SatisfactionConfig struct {
-	Enabled  bool   `yaml:"enabled"`
-	Question string `yaml:"question"`
-	Thanks   string `yaml:"thanks"`
-}
-
-// Defaults fills unset fields.
-func (c *Config) Defaults() {
-	if c.WarnAt == 0 {
-		c.WarnAt = 75
-	}
-	if c.RepeatInterval == 0 {
-		c.RepeatInterval = bridge.Duration(time.Hour)
-	}
-	if c.MaxNags == 0 {
-		c.MaxNags = 3
-	}
-	if len(c.Ladder.Warning) == 0 {
-		c.Ladder.Warning = []string{"owner"}
-	}
-	if len(c.Ladder.Breach) == 0 {
-		c.Ladder.Breach = []string{"owner", "oncall"}
-	}
-	if len(c.Ladder.Repeat) == 0 {
-		c.Ladder.Repeat = []string{"oncall", "leads"}
-	}
-	if c.Acknowledgement.Template == "" {
-		c.Acknowledgement.Template = "Thanks for your message, {{customer}}! We usually answer within {{expected_wait}}."
-	}
-	if c.Acknowledgement.OutOfHours == "" {
-		c.Acknowledgement.OutOfHours = "Thanks for your message, {{customer}}! We are away right now ({{business_hours}}); we will answer when we are back."
-	}
-	if c.Satisfaction.Question == "" {
-		c.Satisfaction.Question = "How did we do? Reply with a number from 1 (bad) to 5 (great)."
-	}
-	if c.Satisfaction.Thanks == "" {
-		c.Satisfaction.Thanks = "Thank you for the feedback!"
-	}
-}
-
-// Validate reports every problem, with paths relative to the sla section.
-func (c Config) Validate(departments map[string]bool) error {
-	var errs []error
-	add := func(field, format string, args ...any) {
-		errs = append(errs, bridge.FieldErrorf(field, format, args...))
-	}
-	for name, cal := range c.Calendars {
-		if _, err := NewCalendar(cal); err != nil {
-			for _, e := range unwrapAll(err) {
-				var fe *bridge.FieldError
-				if errors.As(e, &fe) {
-					add("calendars."+name+"."+fe.Field, "%s", fe.Msg)
-				} else {
-					add("calendars."+name, "%v", e)
-				}
-			}
-		}
-	}
-	for i, p := range c.Policies {
-		f := fmt.Sprintf("policies[%d]", i)
-		if p.Priority != "" {
-			if _, err := bridge.ParsePriority(p.Priority); err != nil {
-				add(f+".priority", "%v", err)
-			}
-		}
-		if p.Department != "" {
-			if !departments[p.Department] {
-				add(f+".department", "unknown department %q", p.Department)
-			}
-		}
-		switch p.Channel {
-		case "", "webchat", "telegram", "email":
-		default:
-			add(f+".channel", "unknown channel %q (webchat, telegram, email)", p.Channel)
-		}
-		if p.FirstResponse <= 0 && p.NextResponse <= 0 && p.Resolution <= 0 {
-			add(f, "sets no target: give first_response, next_response or resolution")
-		}
-		if p.Calendar != "" && p.Calendar != "24x7" {
-			if _, ok := c.Calendars[p.Calendar]; !ok {
-				add(f+".calendar", "unknown calendar %q (define it under sla.calendars, or use 24x7)", p.Calendar)
-			}
-		}
-	}
-	if c.WarnAt < 0 || c.WarnAt >= 100 {
-		add("warn_at", "must be a percentage between 0 (no warning) and 99")
-	}
-	if c.MaxNags < 0 {
-		add("max_nags", "must not be negative")
-	}
-	for name, steps := range map[string][]string{"warning": c.Ladder.Warning, "breach": c.Ladder.Breach, "repeat": c.Ladder.Repeat} {
-		for _, s := range steps {
-			switch s {
-			case "owner", "oncall", "leads", "here":
-			default:
-				add("ladder."+name, "unknown target %q (owner, oncall, leads, here)", s)
-			}
-		}
-	}
-	if c.Acknowledgement.Calendar != "" && c.Acknowledgement.Calendar != "24x7" {
-		if _, ok := c.Calendars[c.Acknowledgement.Calendar]; !ok {
-			add("acknowledgement.calendar", "unknown calendar %q", c.Acknowledgement.Calendar)
-		}
-	}
-	for field, t := range map[string]string{"acknowledgement.template": c.Acknowledgement.Template, "acknowledgement.out_of_hours": c.Acknowledgement.OutOfHours,
-		"close_notice": c.CloseNotice, "reopen_notice": c.ReopenNotice, "satisfaction.question": c.Satisfaction.Question} {
-		if t != "" {
-			if err := rules.ValidateTemplate(t + " "); err != nil && !strings.Contains(err.Error(), "empty") {
-				add(field, "%v", err)
-			}
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func unwrapAll(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
-}
-
-// SLAPolicy is a resolved policy.
+// Policy sets targets for conversations matching priority, department and
+// channel (empty matches any).
 type Policy struct {
-	Name          string
+	Name          string // "": "policy <n>", counted from 1
+	Priority      bridge.Priority
+	Department    string
+	Channel       bridge.Platform
 	FirstResponse time.Duration
 	NextResponse  time.Duration
 	Resolution    time.Duration
-	Calendar      *Calendar
-	CalendarName  string
+	// Calendar counts the time (nil: every second, WallClock);
+	// CalendarName is how config names it.
+	Calendar     *Calendar
+	CalendarName string
 }
 
-// SLA resolves policies and calendars; built once from config.
+// Target is whom a ladder step mentions.
+type Target string
+
+const (
+	TargetOwner  Target = "owner"  // the owner, or on call when unclaimed
+	TargetOnCall Target = "oncall" // the department's on-call people
+	TargetLeads  Target = "leads"  // the department's leads
+	TargetHere   Target = "here"   // everyone active in the staff channel
+)
+
+// ParseTarget reads a ladder target.
+func ParseTarget(s string) (Target, error) {
+	switch t := Target(s); t {
+	case TargetOwner, TargetOnCall, TargetLeads, TargetHere:
+		return t, nil
+	}
+	return "", fmt.Errorf("unknown target %q (owner, oncall, leads, here)", s)
+}
+
+// Ladder names whom each nag step mentions.
+type Ladder struct {
+	Warning []Target
+	Breach  []Target
+	Repeat  []Target
+}
+
+// Step returns the targets of one nag step.
+func (l Ladder) Step(step NagStep) []Target {
+	switch step {
+	case StepWarning:
+		return l.Warning
+	case StepBreach:
+		return l.Breach
+	case StepRepeat:
+		return l.Repeat
+	}
+	return nil
+}
+
+// Acknowledgement is the automatic first answer to a new conversation.
+type Acknowledgement struct {
+	Enabled    bool
+	Template   string // in business hours
+	OutOfHours string // outside them
+	// Calendar decides "in hours" (nil: the conversation's policy's).
+	Calendar *Calendar
+}
+
+// Satisfaction is the after-close rating question.
+type Satisfaction struct {
+	Enabled  bool
+	Question string
+	Thanks   string // the answer to a rating ("": none)
+}
+
+// SLA resolves policies; built once from options and read concurrently.
 type SLA struct {
-	cfg       Config
-	calendars map[string]*Calendar
+	o Options
 }
 
-// NewSLA builds the resolver from validated config.
-func New(cfg Config) *SLA {
-	cfg.Defaults()
-	s := &SLA{cfg: cfg, calendars: map[string]*Calendar{"24x7": WallClock()}}
-	for name, cc := range cfg.Calendars {
-		if cal, err := NewCalendar(cc); err == nil {
-			s.calendars[name] = cal
+// New builds the resolver.
+func New(o Options) *SLA {
+	o.Policies = slices.Clone(o.Policies)
+	for i := range o.Policies {
+		if o.Policies[i].Name == "" {
+			o.Policies[i].Name = fmt.Sprintf("policy %d", i+1)
+		}
+		if o.Policies[i].Calendar == nil {
+			o.Policies[i].Calendar = WallClock()
 		}
 	}
-	return s
+	return &SLA{o: o}
 }
 
-// Config returns the SLA config.
-func (s *SLA) Config() Config { return s.cfg }
+// Options returns the options the SLA was built with (policy names and
+// calendars filled in).
+func (s *SLA) Options() Options { return s.o }
 
 // Enabled reports whether any policy is configured.
-func (s *SLA) Enabled() bool { return len(s.cfg.Policies) > 0 }
-
-// Calendar returns a named calendar (nil if unknown).
-func (s *SLA) Calendar(name string) *Calendar {
-	if name == "" {
-		name = "24x7"
-	}
-	return s.calendars[name]
-}
+func (s *SLA) Enabled() bool { return len(s.o.Policies) > 0 }
 
 // Policy picks the most specific policy matching the conversation.
 func (s *SLA) Policy(c bridge.Conversation) (Policy, bool) {
 	best, bestScore := -1, -1
-	for i, p := range s.cfg.Policies {
-		if (p.Priority != "" && bridge.Priority(p.Priority) != c.Priority) || (p.Department != "" && p.Department != c.Department) ||
-			(p.Channel != "" && bridge.Platform(p.Channel) != c.Channel) {
+	for i, p := range s.o.Policies {
+		if (p.Priority != "" && p.Priority != c.Priority) || (p.Department != "" && p.Department != c.Department) ||
+			(p.Channel != "" && p.Channel != c.Channel) {
 			continue
 		}
 		score := 0
@@ -252,17 +147,19 @@ func (s *SLA) Policy(c bridge.Conversation) (Policy, bool) {
 	if best < 0 {
 		return Policy{}, false
 	}
-	p := s.cfg.Policies[best]
-	name := p.Name
-	if name == "" {
-		name = fmt.Sprintf("policy %d", best+1)
+	return s.o.Policies[best], true
+}
+
+// Fingerprint changes when anything that decides conversations' SLA
+// clocks changes (policies, their calendars, the nag rules), so clocks
+// are recomputed once after such a change.
+func (s *SLA) Fingerprint() string {
+	var b strings.Builder
+	for _, p := range s.o.Policies {
+		fmt.Fprintf(&b, "%s|%s|%s|%s|%s|%s|%s|%s;", p.Name, p.Priority, p.Department, p.Channel, p.FirstResponse, p.NextResponse, p.Resolution, p.Calendar)
 	}
-	cal := s.Calendar(p.Calendar)
-	if cal == nil {
-		cal = WallClock()
-	}
-	return Policy{Name: name, FirstResponse: p.FirstResponse.D(), NextResponse: p.NextResponse.D(), Resolution: p.Resolution.D(),
-		Calendar: cal, CalendarName: p.Calendar}, true
+	fmt.Fprintf(&b, "%+v", s.o.Nag)
+	return b.String()
 }
 
 // Clock is one running SLA target, as the nag decision sees it.

@@ -17,7 +17,7 @@ func TestDecideNag(t *testing.T) {
 		}
 		return v
 	}
-	office := mustCal(t, CalendarConfig{Timezone: "Europe/Berlin", Hours: map[string]string{"mon-fri": "09:00-17:00"}, Holidays: []string{"2026-04-03"}})
+	office := mustCal(t, CalendarSpec{Location: zone(t, "Europe/Berlin"), Hours: map[string]string{"mon-fri": "09:00-17:00"}, Holidays: []string{"2026-04-03"}})
 	wall := WallClock()
 	rules := NagRules{WarnAt: 75, RepeatInterval: time.Hour, MaxNags: 2}
 	for _, tc := range []struct {
@@ -79,11 +79,11 @@ func TestDecideNag(t *testing.T) {
 }
 
 func TestPolicyMatching(t *testing.T) {
-	s := New(Config{Policies: []PolicyConfig{
-		{Name: "default", FirstResponse: bridge.Duration(4 * time.Hour)},
-		{Name: "urgent", Priority: "urgent", FirstResponse: bridge.Duration(30 * time.Minute)},
-		{Name: "billing-urgent", Priority: "urgent", Department: "billing", FirstResponse: bridge.Duration(15 * time.Minute)},
-		{Name: "email", Channel: "email", FirstResponse: bridge.Duration(8 * time.Hour)},
+	s := New(Options{Policies: []Policy{
+		{Name: "default", FirstResponse: 4 * time.Hour},
+		{Name: "urgent", Priority: "urgent", FirstResponse: 30 * time.Minute},
+		{Name: "billing-urgent", Priority: "urgent", Department: "billing", FirstResponse: 15 * time.Minute},
+		{Name: "email", Channel: "email", FirstResponse: 8 * time.Hour},
 	}})
 	for _, tc := range []struct {
 		c    bridge.Conversation
@@ -100,26 +100,6 @@ func TestPolicyMatching(t *testing.T) {
 	}
 }
 
-func TestSLAValidate(t *testing.T) {
-	c := Config{
-		Calendars: map[string]CalendarConfig{"office": {Hours: map[string]string{"mon-fri": "09:00-12:00,11:00-17:00"}}},
-		Policies: []PolicyConfig{{Priority: "asap", FirstResponse: bridge.Duration(time.Hour)}, {Department: "legal", Calendar: "nights"},
-			{Channel: "fax", FirstResponse: bridge.Duration(time.Hour)}},
-		WarnAt: 120,
-		Ladder: LadderConfig{Breach: []string{"boss"}},
-	}
-	err := c.Validate(map[string]bool{"support": true})
-	if err == nil {
-		t.Fatal("no error")
-	}
-	for _, want := range []string{"calendars.office.hours: monday has overlapping hours", "policies[0].priority", "policies[1].department",
-		"policies[1]: sets no target", "policies[1].calendar", "policies[2].channel", "warn_at", "ladder.breach"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("missing %q in:\n%v", want, err)
-		}
-	}
-}
-
 func TestFormatNag(t *testing.T) {
 	got := FormatNag(Nag{Clock: "first", Step: StepWarning, Elapsed: 45 * time.Minute, Target: time.Hour}, true)
 	if got != "⏳ First response due in 15m (target 1h00m, 45m used). Nobody has claimed it." {
@@ -128,5 +108,23 @@ func TestFormatNag(t *testing.T) {
 	got = FormatNag(Nag{Clock: "resolution", Step: StepRepeat, Elapsed: 50 * time.Hour, Target: 24 * time.Hour, Repeat: 2}, true)
 	if got != "🔴 Reminder 2: resolution still overdue, 2d2h counted (target 1d0h)." {
 		t.Errorf("repeat = %q", got)
+	}
+}
+
+// TestFingerprintChangesWithTheClocksOnly: equal options built twice give
+// the same fingerprint (no pointers in it), a changed target or calendar
+// another one.
+func TestFingerprintChangesWithTheClocksOnly(t *testing.T) {
+	build := func(target time.Duration, hours string) *SLA {
+		cal := mustCal(t, CalendarSpec{Location: zone(t, "Europe/Berlin"), Hours: map[string]string{"mon-fri": hours}, Holidays: []string{"2026-12-25", "2026-01-01"}})
+		return New(Options{Policies: []Policy{{FirstResponse: target, Calendar: cal, CalendarName: "office"}}, Nag: NagRules{WarnAt: 75},
+			CloseNotice: "bye"})
+	}
+	a, b := build(time.Hour, "09:00-17:00"), build(time.Hour, "09:00-17:00")
+	if a.Fingerprint() != b.Fingerprint() {
+		t.Errorf("same options, different fingerprints:\n%s\n%s", a.Fingerprint(), b.Fingerprint())
+	}
+	if a.Fingerprint() == build(2*time.Hour, "09:00-17:00").Fingerprint() || a.Fingerprint() == build(time.Hour, "08:00-17:00").Fingerprint() {
+		t.Error("a changed target or calendar keeps the fingerprint")
 	}
 }

@@ -1,14 +1,13 @@
 package team
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
-	"github.com/threadlinehq/threadline/bridge/rules"
-	"github.com/threadlinehq/threadline/bridge/sla"
 )
 
 // groupMap is a GroupSource from a map; a group mapped to nil is "failed".
@@ -19,17 +18,30 @@ func (g groupMap) GroupMembers(group bridge.StaffID) ([]bridge.StaffID, bool) {
 	return m, ok && m != nil
 }
 
+// staffIDs are forms like the surfaces': one with groups that can be
+// listed (Slack user groups), one with groups that cannot (Discord roles).
+func staffIDs() bridge.StaffIDForms {
+	return bridge.StaffIDForms{
+		{Surface: "slack", Person: regexp.MustCompile(`^slack:[A-Z0-9]+$`),
+			Groups: []bridge.GroupForm{{Prefix: "slack:group:", Name: "Slack user group", Listable: true}}},
+		{Surface: "discord", Person: regexp.MustCompile(`^discord:[0-9]+$`),
+			Groups: []bridge.GroupForm{{Prefix: "discord:role:", Name: "Discord role"}}},
+		{Surface: "console", Person: regexp.MustCompile(`^console:[a-z]+$`)},
+	}
+}
+
 func groupDirectory(src GroupSource) *Directory {
-	d := New(Config{
-		Departments: map[string]DepartmentConfig{
+	d := New(Options{
+		StaffIDs: staffIDs(),
+		Departments: map[string]Department{
 			"billing": {MembersOnly: true, Members: []bridge.StaffID{"slack:U1", "slack:group:S0BILL", "discord:role:700"},
 				OnCall: []bridge.StaffID{"slack:group:S0ONCALL", "discord:role:701", "slack:U1"}},
 			"sales":   {MembersOnly: true, Members: []bridge.StaffID{"slack:U1"}},
 			"support": {},
 		},
-		Staff: []StaffConfig{
-			{ID: "slack:ULEAD", Role: "lead"}, {ID: "slack:UOUT", Role: "lead"}, {ID: "discord:900", Role: "admin"},
-			{ID: "slack:U2", Role: "agent"},
+		Staff: []Staff{
+			{ID: "slack:ULEAD", Role: bridge.RoleLead}, {ID: "slack:UOUT", Role: bridge.RoleLead}, {ID: "discord:900", Role: bridge.RoleAdmin},
+			{ID: "slack:U2", Role: bridge.RoleAgent},
 		},
 	})
 	if src != nil {
@@ -100,7 +112,7 @@ func TestDirectoryGroupExpansion(t *testing.T) {
 		})
 	}
 	d := groupDirectory(ok)
-	// A department without Discord roles does not take Discord leads on trust.
+	// A department without groups that cannot be listed takes no leads on trust.
 	if got := d.Leads("sales"); len(got) != 0 {
 		t.Errorf("sales leads = %v", got)
 	}
@@ -114,63 +126,6 @@ func TestDirectoryGroupExpansion(t *testing.T) {
 	}
 }
 
-func TestWorkflowGroupValidation(t *testing.T) {
-	dept := func(members []bridge.StaffID, oncall ...bridge.StaffID) Config {
-		return Config{Departments: map[string]DepartmentConfig{"billing": {Members: members, OnCall: oncall}}}
-	}
-	for _, tc := range []struct {
-		name string
-		cfg  Config
-		want string // "" for valid
-	}{
-		{"slack group member", dept([]bridge.StaffID{"slack:group:S0123ABC"}), ""},
-		{"discord role member", dept([]bridge.StaffID{"discord:role:123456789"}), ""},
-		{"groups on call", dept(nil, "slack:group:S0123ABC", "discord:role:1"), ""},
-		{"lower-case subteam id", dept([]bridge.StaffID{"slack:group:s0123"}), `departments.billing.members[0]: "slack:group:s0123" is not a Slack user group`},
-		{"user id as a group", dept([]bridge.StaffID{"slack:group:U0123"}), "starts with S"},
-		{"empty group", dept([]bridge.StaffID{"slack:group:"}), "is not a Slack user group"},
-		{"role name instead of id", dept(nil, "discord:role:Support"), `departments.billing.oncall[0]: "discord:role:Support" is not a Discord role`},
-		{"unknown kind of group", dept([]bridge.StaffID{"console:group:x"}), "is not a staff id or group"},
-		{"staff entries are people", Config{Staff: []StaffConfig{{ID: "slack:group:S0123"}}}, `staff[0].id: "slack:group:S0123" is a group`},
-		{"rotation people are people", Config{Departments: map[string]DepartmentConfig{"eng": {Rotation: &sla.RotationConfig{
-			People: []bridge.StaffID{"discord:role:5"}, Start: "2026-01-05 09:00"}}}}, "departments.eng.rotation.people[0]"},
-		{"assignment to Discord roles only", Config{Departments: map[string]DepartmentConfig{"support": {Members: []bridge.StaffID{"discord:role:5"}}},
-			Assignment: AssignmentConfig{Departments: []string{"support"}}}, "assignment.departments[0]: support's members are only Discord roles"},
-		{"assignment to Discord roles and people", Config{Departments: map[string]DepartmentConfig{"support": {Members: []bridge.StaffID{"discord:role:5", "discord:77"}}},
-			Assignment: AssignmentConfig{Departments: []string{"support"}}}, ""},
-		{"assignment to a Slack group", Config{Departments: map[string]DepartmentConfig{"support": {Members: []bridge.StaffID{"slack:group:S1"}}},
-			Assignment: AssignmentConfig{Departments: []string{"support"}}}, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			tc.cfg.Defaults()
-			err := tc.cfg.Validate(nil)
-			switch {
-			case tc.want == "" && err != nil:
-				t.Fatalf("unexpected error: %v", err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Fatalf("error = %v, want one containing %q", err, tc.want)
-			}
-		})
-	}
-}
-
-func TestWorkflowGroupsAndNotes(t *testing.T) {
-	w := Config{
-		Departments: map[string]DepartmentConfig{
-			"support": {Members: []bridge.StaffID{"discord:role:5", "discord:77", "slack:group:S1"}, OnCall: []bridge.StaffID{"slack:group:S2"}},
-			"billing": {Members: []bridge.StaffID{"slack:group:S1", "slack:U1"}},
-		},
-		Assignment: AssignmentConfig{Departments: []string{"support", "billing"}},
-	}
-	if got := w.Groups(); !slices.Equal(got, []bridge.StaffID{"discord:role:5", "slack:group:S1", "slack:group:S2"}) {
-		t.Errorf("Groups = %v", got)
-	}
-	notes := w.Notes()
-	if len(notes) != 1 || !strings.Contains(notes[0], "round-robin in support skips its Discord roles") || !strings.Contains(notes[0], "Server Members intent") {
-		t.Errorf("Notes = %q", notes)
-	}
-}
-
 func TestStaffChannels(t *testing.T) {
 	got := bridge.StaffChannels("C1", map[string]string{"sales": "C3", "billing": "C2", "support": "C1", "eng": ""})
 	if want := []string{"C1", "C2", "C3"}; !slices.Equal(got, want) {
@@ -181,41 +136,11 @@ func TestStaffChannels(t *testing.T) {
 	}
 }
 
-func TestWorkflowValidate(t *testing.T) {
-	w := Config{
-		Departments:       map[string]DepartmentConfig{"billing": {Members: []bridge.StaffID{"slack:U1", "bob"}}, "Bad Name": {}},
-		DefaultDepartment: "sales",
-		Staff:             []StaffConfig{{ID: "slack:U1", Role: "boss"}, {ID: "slack:U1", Role: "agent"}},
-		Rules: []rules.RuleConfig{{Set: rules.RuleSet{Priority: "asap"}}, {When: rules.RuleMatch{Keywords: []string{"x"}}, Set: rules.RuleSet{Department: "legal", Reply: "nope"}},
-			{On: "message", Set: rules.RuleSet{Department: "billing"}}, {When: rules.RuleMatch{To: []string{"sales@example.com", ""}}, Set: rules.RuleSet{Department: "billing"}}},
-		Templates:   map[string]string{"hi": "Hello {{name}}"},
-		Claims:      ClaimsConfig{OthersReply: "shout"},
-		Permissions: map[string]string{"frobnicate": "lead", "close": "root"},
-		Timezone:    "Mars/Olympus",
-	}
-	w.Defaults()
-	err := w.Validate([]string{"close", "claim"})
-	if err == nil {
-		t.Fatal("no error")
-	}
-	var fields []string
-	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-		fields = append(fields, e.(*bridge.FieldError).Field)
-	}
-	got := strings.Join(fields, " ")
-	for _, want := range []string{"departments.billing.members[1]", "departments.Bad Name", "default_department", "staff[0].role", "staff[1].id",
-		"rules[0]", "rules[1].set.department", "rules[1].set.reply", "rules[2]", "rules[3]", "templates.hi", "claims.others_reply",
-		"permissions.frobnicate", "permissions.close", "timezone"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("missing error for %s in %s", want, got)
-		}
-	}
-}
-
 func TestDirectory(t *testing.T) {
-	d := New(Config{
-		Departments: map[string]DepartmentConfig{"billing": {Members: []bridge.StaffID{"slack:U1"}, MembersOnly: true, OnCall: []bridge.StaffID{"slack:U1"}}},
-		Staff:       []StaffConfig{{ID: "slack:U1", Name: "Alice", Role: "agent"}, {ID: "slack:U9", Name: "Lea", Role: "lead"}},
+	d := New(Options{
+		StaffIDs:    staffIDs(),
+		Departments: map[string]Department{"billing": {Members: []bridge.StaffID{"slack:U1"}, MembersOnly: true, OnCall: []bridge.StaffID{"slack:U1"}}},
+		Staff:       []Staff{{ID: "slack:U1", Name: "Alice", Role: bridge.RoleAgent}, {ID: "slack:U9", Name: "Lea", Role: bridge.RoleLead}},
 	})
 	if d.Role("slack:U9", bridge.RoleAgent) != bridge.RoleLead || d.Role("slack:U5", bridge.RoleAgent) != bridge.RoleAgent || d.Role("console:x", bridge.RoleAdmin) != bridge.RoleAdmin {
 		t.Error("roles")
@@ -238,5 +163,32 @@ func TestDirectory(t *testing.T) {
 	}
 	if _, _, ok := d.ResolveStaff("@carol", known, "slack"); ok {
 		t.Error("unknown resolved")
+	}
+}
+
+// TestDirectoryAsksTheForms: ids and groups are told apart by the
+// surfaces' forms; without forms any surface:name id is a person and no
+// group can be listed.
+func TestDirectoryAsksTheForms(t *testing.T) {
+	d := groupDirectory(groupMap{"slack:group:S0BILL": {"slack:U2"}})
+	if id, _, ok := d.ResolveStaff("slack:U7", nil, "slack"); !ok || id != "slack:U7" {
+		t.Errorf("a well-formed id: %s %v", id, ok)
+	}
+	if _, _, ok := d.ResolveStaff("slack:u-7", nil, "slack"); ok {
+		t.Error("an id the slack form refuses resolved")
+	}
+	if got, ok := d.GroupLabel("discord:role:701"); !ok || got != "Discord role 701" {
+		t.Errorf("GroupLabel = %q %v", got, ok)
+	}
+	if _, ok := d.GroupLabel("slack:U1"); ok {
+		t.Error("a person has a group label")
+	}
+	bare := New(Options{Departments: map[string]Department{"billing": {Members: []bridge.StaffID{"slack:group:S0BILL"}}}})
+	bare.SetGroups(groupMap{"slack:group:S0BILL": {"slack:U2"}})
+	if id, _, ok := bare.ResolveStaff("slack:u-7", nil, "slack"); !ok || id != "slack:u-7" {
+		t.Errorf("no forms: %s %v", id, ok)
+	}
+	if bare.IsMember("slack:U2", "billing") {
+		t.Error("no forms: a group was listed")
 	}
 }

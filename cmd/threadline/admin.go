@@ -60,7 +60,7 @@ func (c *cli) checkConfigCmd() *cobra.Command {
 			}
 			fmt.Fprintf(c.stdout, "%s is valid.\n  database   %s\n  http       %s\n  web chat   %s\n  console    %s\n",
 				c.configPath, cfg.Store.Path, cfg.HTTP.Listen, onOff(cfg.Webchat.Enabled), onOff(cfg.Console.Enabled))
-			for _, n := range cfg.Workflow.Notes() {
+			for _, n := range cfg.Notes() {
 				fmt.Fprintf(c.stdout, "  note       %s\n", n)
 			}
 			return nil

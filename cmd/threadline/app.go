@@ -111,7 +111,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, 
 	// What was opened before a failure is closed here, on the app being
 	// built: a named result would be nil by then (every failure panicked
 	// in close and hid its cause).
-	a := &app{cfg: cfg, log: log, clock: bridge.SystemClock(), mux: http.NewServeMux(), dir: team.New(cfg.Workflow)}
+	a := &app{cfg: cfg, log: log, clock: bridge.SystemClock(), mux: http.NewServeMux(), dir: team.New(cfg.TeamOptions())}
 	if err := a.build(ctx); err != nil {
 		a.close()
 		return nil, err
@@ -166,16 +166,16 @@ func (a *app) build(ctx context.Context) (err error) {
 	a.wireOps()
 
 	// Core.
-	a.outbox = outbox.New(outbox.Options{Store: a.st, Clock: a.clock, Surfaces: a.surfaces, Channels: a.channels,
-		Config: cfg.Outbox, Log: log.With("part", "outbox"), Metrics: a.counters()})
+	ob := cfg.OutboxOptions()
+	ob.Store, ob.Clock, ob.Surfaces, ob.Channels = a.st, a.clock, a.surfaces, a.channels
+	ob.Log, ob.Metrics = log.With("part", "outbox"), a.counters()
+	a.outbox = outbox.New(ob)
 	var names []bridge.Platform
 	for _, s := range a.surfaces {
 		names = append(names, s.Name())
 	}
-	prio, _ := bridge.ParsePriority(cfg.Conversations.DefaultPriority)
 	a.engine = engine.New(engine.Options{Store: a.st, Clock: a.clock, Surfaces: names, Log: log, Notify: a.wakeOutbox,
-		Directory: a.dir, SLA: sla.New(cfg.SLA), Metrics: a.counters(),
-		Config: engine.Config{ReopenWindow: cfg.Conversations.ReopenWindow.D(), DefaultPriority: prio, MaxMessageBytes: cfg.Conversations.MaxMessageBytes}})
+		Directory: a.dir, SLA: sla.New(cfg.SLAOptions()), Metrics: a.counters(), Config: cfg.EngineConfig()})
 	table, err := commands.All()
 	if err != nil {
 		return err
@@ -224,7 +224,7 @@ func (a *app) banner(w io.Writer) {
 	for _, s := range a.status {
 		fmt.Fprintf(w, "  %-9s %-3s  %s\n", s.name, s.state, s.detail)
 	}
-	for _, n := range a.cfg.Workflow.Notes() {
+	for _, n := range a.cfg.Notes() {
 		fmt.Fprintf(w, "  %-9s %s\n", "note", n)
 	}
 	if a.cfg.Webchat.Enabled && a.cfg.Webchat.DemoPage && a.cfg.Console.Enabled {

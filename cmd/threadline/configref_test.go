@@ -233,7 +233,7 @@ func shortDuration(d time.Duration) string {
 // packages that hold config structs, keyed pkgdir.Type.Field.
 func fieldComments(root string) (map[string]string, error) {
 	out := map[string]string{}
-	for _, dir := range []string{"cmd/threadline/internal/config", "bridge", "bridge/outbox", "bridge/sla", "bridge/team", "bridge/rules", "store", "adapters/webchat", "adapters/console",
+	for _, dir := range []string{"cmd/threadline/internal/config", "store", "adapters/webchat", "adapters/console",
 		"adapters/slack", "adapters/telegram", "adapters/email", "adapters/discord"} {
 		fset := token.NewFileSet()
 		pkgs, err := parser.ParseDir(fset, filepath.Join(root, dir), func(fi os.FileInfo) bool {

@@ -45,7 +45,7 @@ sla:
 	// Conversations created two minutes ago: their one-minute target is past.
 	past := time.Now().Add(-2 * time.Minute)
 	eng := engine.New(engine.Options{Store: a.st, Surfaces: []bridge.Platform{"slack"}, Directory: a.dir,
-		SLA: sla.New(cfg.SLA), Clock: clocktest.Func(func() time.Time { return past })})
+		SLA: sla.New(cfg.SLAOptions()), Clock: clocktest.Func(func() time.Time { return past })})
 	eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "a", Name: "Anna", Text: "my invoice"})
 	eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "b", Name: "Ben", Text: "help"})
 	if err := a.postOverdue(ctx); err != nil {

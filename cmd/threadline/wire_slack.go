@@ -7,7 +7,7 @@ import (
 
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/bridge"
-	"github.com/threadlinehq/threadline/bridge/team"
+	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
 )
 
 func (a *app) wireSlack(context.Context) error {
@@ -50,10 +50,10 @@ func (a *app) wireSlack(context.Context) error {
 }
 
 // slackGroups lists the Slack user groups (subteam ids) departments name.
-func slackGroups(w team.Config) []string {
+func slackGroups(w config.Workflow) []string {
 	var out []string
 	for _, g := range w.Groups() {
-		if id, ok := g.SlackGroup(); ok {
+		if id, ok := slack.GroupID(g); ok {
 			out = append(out, id)
 		}
 	}

@@ -91,7 +91,7 @@ func SweepTimes(ctx context.Context, dir string, open int, progress func(done, t
 		return 0, 0, err
 	}
 	defer st.Close()
-	sla := sla.New(sla.Config{Policies: []sla.PolicyConfig{{Name: "seed", FirstResponse: bridge.Duration(4 * time.Hour)}}})
+	sla := sla.New(sla.Options{Policies: []sla.Policy{{Name: "seed", FirstResponse: 4 * time.Hour}}})
 	clock := time.Now()
 	eng := engine.New(engine.Options{Store: st, SLA: sla, Clock: clocktest.Func(func() time.Time { return clock })})
 	start := time.Now()

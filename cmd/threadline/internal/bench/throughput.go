@@ -41,7 +41,7 @@ func StartWith(dir, synchronous string, m metrics.Counters) (*Rig, error) {
 	}
 	sf := newSurface()
 	ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{sf}, Channels: []bridge.CustomerChannel{channel{}},
-		Config: outbox.Config{Workers: 8}, Metrics: m})
+		Workers: 8, Metrics: m})
 	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"bench"}, Notify: ob.Notify, Metrics: m})
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Rig{Store: st, Engine: eng, surface: sf, cancel: cancel, done: make(chan struct{})}

@@ -17,10 +17,6 @@ import (
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/adapters/telegram"
 	"github.com/threadlinehq/threadline/adapters/webchat"
-	"github.com/threadlinehq/threadline/bridge/outbox"
-	"github.com/threadlinehq/threadline/bridge/sla"
-	"github.com/threadlinehq/threadline/bridge/team"
-
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store"
@@ -40,17 +36,17 @@ type Config struct {
 	Store         store.Config   `yaml:"store"`
 	Conversations Conversations  `yaml:"conversations"`
 	Commands      Commands       `yaml:"commands"`
-	Outbox        outbox.Config  `yaml:"outbox"`
+	Outbox        Outbox         `yaml:"outbox"`
 	Webchat       webchat.Config `yaml:"webchat"`
 	Console       console.Config `yaml:"console"`
 
 	// Workflow: departments, staff, rules, templates, claims, permissions
 	// (top-level keys, see docs/workflow.md).
-	Workflow team.Config `yaml:",inline"`
+	Workflow Workflow `yaml:",inline"`
 	// Sweep is how often time-based work runs (snoozes, claim expiry, SLA).
 	Sweep string `yaml:"sweep"`
 	// SLA: policies, calendars, nag ladder, acknowledgements, satisfaction.
-	SLA sla.Config `yaml:"sla"`
+	SLA SLA `yaml:"sla"`
 	// Digest posts statistics on a schedule (docs/statistics.md).
 	Digest DigestConfig `yaml:"digest"`
 	// Retention: how long closed conversations are kept (docs/operations.md, "Retention").
@@ -249,7 +245,7 @@ func (c *Config) validate() []sectionErr {
 	add("store", c.Store.Validate())
 	add("outbox", c.Outbox.Validate())
 	add("webchat", c.Webchat.Validate())
-	add("", c.Workflow.Validate(commands.Names()))
+	add("", c.Workflow.Validate(commands.Names(), c.StaffIDs()))
 	add("sla", c.SLA.Validate(c.Workflow.DepartmentKeys()))
 	if c.SLA.OverdueDigest != "" {
 		if _, err := cron.ParseStandard(c.SLA.OverdueDigest); err != nil {
