@@ -1,4 +1,5 @@
 // Package adaptertest holds what adapter tests share: in-process recording
-// surfaces and channels for engine tests, loopback fake platform servers,
-// and helpers to wait for asynchronous outcomes without sleeping blindly.
+// surfaces and channels for engine tests, loopback fake platform servers
+// (which check every API call against the platform's published description,
+// package contract), and helpers to wait for outcomes without sleeping blindly.
 package adaptertest

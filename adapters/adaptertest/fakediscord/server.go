@@ -19,8 +19,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/threadlinehq/threadline/adapters/adaptertest/contract"
 )
 
 // Options configure a fake.
@@ -63,6 +66,7 @@ type Server struct {
 	botPerms     int64             // what it allows server-wide
 	members      map[string]Member // people who wrote, by user id (history.go)
 	appFlags     int               // the application's flags (SetApplicationFlags)
+	guard        *contract.Guard
 
 	gw gateway
 }
@@ -100,15 +104,30 @@ func New(opts Options) *Server {
 	if !opts.DenyMessageContent {
 		s.appFlags = FlagMessageContentLimited
 	}
-	s.srv = httptest.NewServer(s.routes())
+	// Every REST call is checked against Discord's published description
+	// (contract.Discord); what Discord would refuse fails the test.
+	s.guard = contract.NewGuard("fakediscord", func(c *contract.Shared) contract.Checker { return c.Discord },
+		func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, s.prefix+"/") })
+	s.srv = httptest.NewServer(s.guard.Wrap(s.routes()))
 	return s
 }
 
-// Close stops the server and drops every gateway connection.
+// Close stops the server and drops every gateway connection. REST calls
+// Discord's description refuses that no test took (TakeViolations) or was
+// told of (ReportTo) make it panic, failing the test that owns the fake.
 func (s *Server) Close() {
 	s.gw.closeAll()
 	s.srv.Close()
+	s.guard.Close()
 }
+
+// ReportTo makes each REST call Discord's description refuses an error of
+// t (when t ends) rather than a panic at Close.
+func (s *Server) ReportTo(t testing.TB) { s.guard.Report(t) }
+
+// TakeViolations returns and forgets the REST calls Discord's description
+// refused so far (a test that sends a bad call on purpose takes them).
+func (s *Server) TakeViolations() []string { return s.guard.Take() }
 
 // URL is the server's base URL (http://127.0.0.1:port).
 func (s *Server) URL() string { return s.srv.URL }

@@ -22,9 +22,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/threadlinehq/threadline/adapters/adaptertest/contract"
 )
 
 // Message is something posted to the fake workspace.
@@ -74,6 +77,7 @@ type Server struct {
 	held      int
 	written   []*Message // messages people wrote in threads (history.go)
 	lastSec   int64      // message ts seconds never go back
+	guard     *contract.Guard
 }
 
 // Upload is a completed files upload.
@@ -110,11 +114,17 @@ func NewTokens(bot, app, secret string) *Server {
 	mux.HandleFunc("/socket", s.socket)
 	mux.HandleFunc("/upload/", s.upload)
 	mux.HandleFunc("/files/", s.download)
-	s.srv = httptest.NewServer(mux)
+	// Every Web API call is checked against Slack's published description
+	// (contract.Slack); what Slack would refuse fails the test.
+	s.guard = contract.NewGuard("fakeslack", func(c *contract.Shared) contract.Checker { return c.Slack },
+		func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") })
+	s.srv = httptest.NewServer(s.guard.Wrap(mux))
 	return s
 }
 
-// Close stops the server and drops sockets.
+// Close stops the server and drops sockets. Requests Slack's description
+// refuses that no test took (TakeViolations) or was told of (ReportTo)
+// make it panic, failing the test that owns the fake.
 func (s *Server) Close() {
 	close(s.stop)
 	s.mu.Lock()
@@ -123,7 +133,16 @@ func (s *Server) Close() {
 	}
 	s.mu.Unlock()
 	s.srv.Close()
+	s.guard.Close()
 }
+
+// ReportTo makes each request Slack's description refuses an error of t
+// (when t ends) rather than a panic at Close.
+func (s *Server) ReportTo(t testing.TB) { s.guard.Report(t) }
+
+// TakeViolations returns and forgets the requests Slack's description
+// refused so far (a test that sends a bad request on purpose takes them).
+func (s *Server) TakeViolations() []string { return s.guard.Take() }
 
 // URL is the server's base URL.
 func (s *Server) URL() string { return s.srv.URL }

@@ -15,7 +15,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/threadlinehq/threadline/adapters/adaptertest/contract"
 )
 
 // Token is a well-formed bot token tests may use.
@@ -50,6 +53,7 @@ type Server struct {
 	fileSeq    int
 	hookErrors int
 	hookErrAt  time.Time // last failed webhook delivery (getWebhookInfo's last_error_date)
+	guard      *contract.Guard
 }
 
 type queued struct {
@@ -128,7 +132,11 @@ func New(token string) *Server {
 		nextMsg: map[int64]int64{}, chats: map[int64]Customer{}, files: map[string]File{},
 		faults: map[string][]Fault{}, blocked: map[int64]bool{}, calls: map[string]int{},
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	// Every Bot API call is checked against the published description
+	// (contract.Telegram); what Telegram would refuse fails the test.
+	s.guard = contract.NewGuard("faketelegram", func(c *contract.Shared) contract.Checker { return c.Telegram },
+		func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/bot") })
+	s.srv = httptest.NewServer(s.guard.Wrap(http.HandlerFunc(s.serve)))
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.pushWebhooks() }()
 	return s
@@ -143,13 +151,24 @@ func (s *Server) Token() string { return s.token }
 // BotUsername is getMe's username.
 func (s *Server) BotUsername() string { return "threadline_test_bot" }
 
-// Close stops the server and the webhook pusher.
+// Close stops the server and the webhook pusher. Calls the Bot API
+// description refuses that no test took (TakeViolations) or was told of
+// (ReportTo) make it panic, failing the test that owns the fake.
 func (s *Server) Close() {
 	s.cancel()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 	s.wg.Wait()
+	s.guard.Close()
 }
+
+// ReportTo makes each call the Bot API description refuses an error of t
+// (when t ends) rather than a panic at Close.
+func (s *Server) ReportTo(t testing.TB) { s.guard.Report(t) }
+
+// TakeViolations returns and forgets the calls the Bot API description
+// refused so far (a test that sends a bad call on purpose takes them).
+func (s *Server) TakeViolations() []string { return s.guard.Take() }
 
 // notify wakes long polls and the webhook pusher. Call with mu held.
 func (s *Server) notify() {
