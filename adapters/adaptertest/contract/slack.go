@@ -1,14 +1,9 @@
 package contract
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -159,11 +154,10 @@ func (s *Slack) Check(r *http.Request, body []byte) []string {
 	if m.PostOnly && r.Method != http.MethodPost {
 		c.add("the method must be called with POST, not %s", r.Method)
 	}
-	vals := map[string]slackValue{}
-	for k, v := range r.URL.Query() {
-		vals[k] = slackValue{text: v[0]}
+	vals := queryArgs(r)
+	for _, p := range readArgs(r, body, c.m.JSONBody, "the Web API", vals) {
+		c.add("%s", p)
 	}
-	c.readBody(r, body, vals)
 	bearer := strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ")
 	_, tokenParam := vals["token"]
 	switch {
@@ -203,83 +197,8 @@ func (c *slackCall) add(format string, args ...any) {
 	c.problems = append(c.problems, c.label+": "+fmt.Sprintf(format, args...))
 }
 
-// slackValue is an argument as sent: text (query, form, multipart field),
-// a JSON value (JSON body) or a file (multipart file part).
-type slackValue struct {
-	text   string
-	json   any
-	isJSON bool
-	isFile bool
-}
-
-func (v slackValue) empty() bool {
-	switch {
-	case v.isFile:
-		return false
-	case v.isJSON:
-		return v.json == nil || v.json == ""
-	}
-	return v.text == ""
-}
-
-func (c *slackCall) readBody(r *http.Request, body []byte, vals map[string]slackValue) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return
-	}
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil {
-		c.add("body with no usable Content-Type (%q)", r.Header.Get("Content-Type"))
-		return
-	}
-	switch mt {
-	case "application/x-www-form-urlencoded":
-		form, err := url.ParseQuery(string(body))
-		if err != nil {
-			c.add("form body does not parse: %v", err)
-			return
-		}
-		for k, v := range form {
-			vals[k] = slackValue{text: v[0]}
-		}
-	case "multipart/form-data":
-		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-		for {
-			part, err := mr.NextPart()
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				c.add("multipart body does not parse: %v", err)
-				return
-			}
-			data, _ := io.ReadAll(part)
-			if part.FileName() != "" {
-				vals[part.FormName()] = slackValue{isFile: true}
-			} else {
-				vals[part.FormName()] = slackValue{text: string(data)}
-			}
-		}
-	case "application/json":
-		if !c.m.JSONBody {
-			c.add("the method does not take a JSON body (send the arguments form-encoded)")
-			return
-		}
-		v, err := decodeJSON(body)
-		obj, ok := v.(map[string]any)
-		if err != nil || !ok {
-			c.add("JSON body is not an object")
-			return
-		}
-		for k, x := range obj {
-			vals[k] = slackValue{json: x, isJSON: true}
-		}
-	default:
-		c.add("Content-Type %s is not one the Web API takes", mt)
-	}
-}
-
 // check tells whether v has the parameter's type.
-func (p SlackParam) check(v slackValue) error {
+func (p SlackParam) check(v arg) error {
 	if v.isFile {
 		if p.Type != "string" || p.JSON != "" {
 			return fmt.Errorf("a file was sent, want %s", p.describe())
@@ -290,7 +209,7 @@ func (p SlackParam) check(v slackValue) error {
 		var x any
 		if v.isJSON && v.json != nil {
 			if t, ok := v.json.(string); ok {
-				v = slackValue{text: t} // JSON-encoded inside the JSON body, as in a form
+				v = arg{text: t} // JSON-encoded inside the JSON body, as in a form
 			} else {
 				x = v.json
 			}
@@ -306,10 +225,10 @@ func (p SlackParam) check(v slackValue) error {
 	if v.isJSON {
 		switch x := v.json.(type) {
 		case string:
-			v = slackValue{text: x}
+			v = arg{text: x}
 		case json.Number:
 			if p.Type == "integer" || p.Type == "number" || p.Type == "string" {
-				v = slackValue{text: x.String()}
+				v = arg{text: x.String()}
 			} else {
 				return fmt.Errorf("%s is a number, want %s", x, p.describe())
 			}

@@ -1,14 +1,9 @@
 package contract
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -106,15 +101,6 @@ func (t *Telegram) load() (*tgDoc, error) {
 	return t.doc, t.err
 }
 
-// tgValue is a parameter as sent: a JSON value (JSON body), text (query,
-// form, multipart field) or an uploaded file (multipart file part).
-type tgValue struct {
-	json   any
-	isJSON bool
-	text   string
-	isFile bool
-}
-
 // Check implements Checker.
 func (t *Telegram) Check(r *http.Request, body []byte) []string {
 	doc, err := t.load()
@@ -131,11 +117,10 @@ func (t *Telegram) Check(r *http.Request, body []byte) []string {
 		return []string{fmt.Sprintf("telegram %s: no such method in the Bot API %s description", name, doc.Version)}
 	}
 	c := tgCall{doc: doc, label: "telegram " + m.Name}
-	vals := map[string]tgValue{}
-	for k, v := range r.URL.Query() {
-		vals[k] = tgValue{text: v[0]}
+	vals := queryArgs(r)
+	for _, p := range readArgs(r, body, true, "the Bot API", vals) {
+		c.add("%s", p)
 	}
-	c.readBody(r, body, vals)
 	attached := map[string]bool{}
 	for _, v := range vals {
 		collectAttach(v, attached)
@@ -173,60 +158,8 @@ func (c *tgCall) add(format string, args ...any) {
 	c.problems = append(c.problems, c.label+": "+fmt.Sprintf(format, args...))
 }
 
-func (c *tgCall) readBody(r *http.Request, body []byte, vals map[string]tgValue) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return
-	}
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil {
-		c.add("body with no usable Content-Type (%q)", r.Header.Get("Content-Type"))
-		return
-	}
-	switch mt {
-	case "application/json":
-		v, err := decodeJSON(body)
-		obj, ok := v.(map[string]any)
-		if err != nil || !ok {
-			c.add("JSON body is not an object")
-			return
-		}
-		for k, x := range obj {
-			vals[k] = tgValue{json: x, isJSON: true}
-		}
-	case "application/x-www-form-urlencoded":
-		form, err := url.ParseQuery(string(body))
-		if err != nil {
-			c.add("form body does not parse: %v", err)
-			return
-		}
-		for k, v := range form {
-			vals[k] = tgValue{text: v[0]}
-		}
-	case "multipart/form-data":
-		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-		for {
-			part, err := mr.NextPart()
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				c.add("multipart body does not parse: %v", err)
-				return
-			}
-			data, _ := io.ReadAll(part)
-			if part.FileName() != "" {
-				vals[part.FormName()] = tgValue{isFile: true}
-			} else {
-				vals[part.FormName()] = tgValue{text: string(data)}
-			}
-		}
-	default:
-		c.add("Content-Type %s is not one the Bot API takes", mt)
-	}
-}
-
 // collectAttach notes the file parts an attach://name refers to.
-func collectAttach(v tgValue, into map[string]bool) {
+func collectAttach(v arg, into map[string]bool) {
 	var walk func(any)
 	walk = func(x any) {
 		switch y := x.(type) {
@@ -256,7 +189,7 @@ func collectAttach(v tgValue, into map[string]bool) {
 
 // types checks v against a field's types: it passes if any fits; else the
 // closest type's problems are returned.
-func (c *tgCall) types(types []string, v tgValue, at string) []string {
+func (c *tgCall) types(types []string, v arg, at string) []string {
 	var best []string
 	for _, t := range types {
 		errs := c.typ(t, v, at)
@@ -273,7 +206,7 @@ func (c *tgCall) types(types []string, v tgValue, at string) []string {
 	return best
 }
 
-func (c *tgCall) typ(t string, v tgValue, at string) []string {
+func (c *tgCall) typ(t string, v arg, at string) []string {
 	bad := func(want string) []string {
 		switch {
 		case v.isFile:
@@ -351,7 +284,7 @@ func (c *tgCall) typ(t string, v tgValue, at string) []string {
 	return c.jsonType(t, x, at)
 }
 
-func (v tgValue) stringValue() (string, bool) {
+func (v arg) stringValue() (string, bool) {
 	if v.isJSON {
 		s, ok := v.json.(string)
 		return s, ok
@@ -375,7 +308,7 @@ func (c *tgCall) jsonType(t string, x any, at string) []string {
 	}
 	switch t {
 	case "String", "Integer", "Float", "Boolean", "InputFile":
-		return c.typ(t, tgValue{json: x, isJSON: true}, at)
+		return c.typ(t, arg{json: x, isJSON: true}, at)
 	}
 	o := c.doc.Types[t]
 	if o == nil {
