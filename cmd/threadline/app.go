@@ -236,7 +236,9 @@ func (a *app) banner(w io.Writer) {
 // run serves until ctx ends, then shuts down in order: stop taking input,
 // let the outbox drain, close the database.
 func (a *app) run(ctx context.Context) error {
-	inCtx, stopIn := context.WithCancel(ctx)
+	// Input is stopped by run itself, after it marked the shutdown, so the
+	// leader work knows it is draining, not losing its leadership.
+	inCtx, stopIn := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopIn()
 	if a.cluster != nil {
 		go a.cluster.RunRelay(inCtx)
@@ -264,10 +266,10 @@ func (a *app) run(ctx context.Context) error {
 	// Input stops within http.shutdown_timeout (HTTP requests finish,
 	// adapters return), then sends in flight get outbox.drain: the whole
 	// shutdown is bounded by the two.
-	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout.D())
-	_ = srv.Shutdown(sctx)
 	a.stopping.Store(true)
 	stopIn()
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout.D())
+	_ = srv.Shutdown(sctx)
 	localDone := make(chan struct{})
 	go func() { waitLocal(); close(localDone) }()
 	select {
