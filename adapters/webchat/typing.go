@@ -26,9 +26,13 @@ func (t *typingState) init() { t.last = map[string]time.Time{} }
 func (t *typingState) allow(visitor string, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if now.Sub(t.last[visitor]) < typingEvery {
-		return false
-	}
+	return now.Sub(t.last[visitor]) >= typingEvery
+}
+
+// passed records that visitor's typing was passed on at now.
+func (t *typingState) passed(visitor string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if len(t.last) > 10000 { // forget the idle ones
 		for v, at := range t.last {
 			if now.Sub(at) >= typingEvery {
@@ -37,7 +41,6 @@ func (t *typingState) allow(visitor string, now time.Time) bool {
 		}
 	}
 	t.last[visitor] = now
-	return true
 }
 
 // convCache remembers each visitor's current conversation and each
@@ -122,13 +125,15 @@ func (a *Adapter) currentConversation(ctx context.Context, visitor string) (brid
 // visitorTyping passes a visitor's typing on to the staff surfaces that
 // show it (at most every typingEvery), when they have a conversation open.
 func (a *Adapter) visitorTyping(ctx context.Context, visitor string) {
-	if !a.typing.allow(visitor, a.now()) {
+	now := a.now()
+	if !a.typing.allow(visitor, now) {
 		return
 	}
 	c, ok := a.currentConversation(ctx, visitor)
 	if !ok || c.Status == bridge.StatusClosed {
-		return
+		return // nobody to show it to yet
 	}
+	a.typing.passed(visitor, now)
 	if err := bridge.PublishTyping(ctx, a.relay, bridge.Typing{Conversation: c.ID, Name: c.CustomerName}); err != nil {
 		a.log.Debug("webchat: relaying a typing indicator failed", "err", err)
 	}

@@ -2,7 +2,7 @@
  * to anyone but the Threadline server that served it.
  * Embed: <script src="https://support.example.com/chat/widget.js" async></script>
  * Script tag options (override config.yaml): data-open="true" starts open on
- * screens wider than 480 px; data-widget="sales" names this widget (1-32 of
+ * screens wider than 480 px (until the visitor closes it); data-widget="sales" names this widget (1-32 of
  * a-z 0-9 - _) for routing rules (when.to); data-lang="de"; data-theme="dark"
  * (light, dark, auto); data-color="#0a7d5a"; data-position="left";
  * data-sound="true".
@@ -704,6 +704,7 @@
     withFiles.forEach(function (f) { el.appendChild(attachment({ name: f.name })); });
     append(el);
     pending[clientId] = { text: text, files: withFiles, el: el };
+    lastTypingSent = 0; // what they type next is a new message
     stagedFiles = [];
     renderStaged();
     start();
@@ -771,7 +772,7 @@
     panel.classList.remove("open");
     host.classList.remove("open");
     launcher.setAttribute("aria-expanded", "false");
-    store.set("open", "");
+    store.set("open", "0");
     if (inside) launcher.focus();
     emit("close");
   }
@@ -870,7 +871,10 @@
       if (c && typeof pub[c[0]] === "function") pub[c[0]].apply(pub, Array.prototype.slice.call(c, 1));
     });
     var wide = !window.matchMedia || matchMedia("(min-width: 481px)").matches;
-    if ((attr("open") === "true" && wide) || store.get("open")) open();
+    // The visitor's own choice (open or closed on the last page) wins
+    // over data-open.
+    var was = store.get("open");
+    if (was === "1" || (!was && attr("open") === "true" && wide)) open();
     else if (token) start(); // a returning visitor: live replies and the unread badge
     emit("ready");
   }
