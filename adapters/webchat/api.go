@@ -34,7 +34,6 @@ func (a *Adapter) Handler(in bridge.Inbox) http.Handler {
 	mux.HandleFunc("GET /chat/api/files/{msg}/{i}", a.file)
 	mux.HandleFunc("GET /chat/ws", func(w http.ResponseWriter, r *http.Request) { a.serveWS(w, r, in) })
 	mux.HandleFunc("GET /chat/widget.js", a.widget)
-	mux.HandleFunc("HEAD /chat/widget.js", a.widget)
 	mux.HandleFunc("/chat/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, "not_found", "no such web chat endpoint: %s %s", r.Method, r.URL.Path))
 	})
@@ -88,8 +87,8 @@ func (a *Adapter) cors(h http.HandlerFunc) http.HandlerFunc {
 			h.Set("Access-Control-Max-Age", "600")
 		}
 		limit := a.opts.MaxBodyBytes
-		if isMultipart(r) {
-			limit = a.uploadLimit() // post checks each file against max_file_bytes
+		if isMultipart(r) && r.URL.Path == "/chat/api/messages" {
+			limit = a.uploadLimit() // postFiles streams the files to disk, each within max_file_bytes
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		h(w, r)

@@ -198,3 +198,25 @@ func TestARetriedUploadIsStoredOnce(t *testing.T) {
 		t.Errorf("kept %v, want one file", kept)
 	}
 }
+
+// TestOnlyMessagesTakeLargeBodies: the upload limit applies to messages
+// with files; a multipart body sent elsewhere keeps the small JSON limit.
+func TestOnlyMessagesTakeLargeBodies(t *testing.T) {
+	f := newFixture(t, nil)
+	tok := f.session(t)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("token", strings.Repeat("x", 20<<10))
+	mw.Close()
+	req, _ := http.NewRequest("POST", f.srv.URL+"/chat/api/session", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 20 KiB multipart session request: %d, want 413", res.StatusCode)
+	}
+}
