@@ -132,7 +132,7 @@ func (c Config) FilesOn() bool { return c.Files == nil || *c.Files }
 
 // defaultFileTypes are what visitors may attach unless configured: images
 // a browser shows, PDFs, plain text and the common office formats.
-var defaultFileTypes = []string{"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain",
+var defaultFileTypes = []string{"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "text/csv",
 	"application/zip", "application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 	"application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 

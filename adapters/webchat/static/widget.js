@@ -226,13 +226,13 @@
     ".tl-msg.customer :focus-visible{outline-color:var(--tl-on)}"
   ].join("");
 
-  var icon = '<svg aria-hidden="true" viewBox="0 0 24 24"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>';
-  var clip = '<svg aria-hidden="true" viewBox="0 0 24 24"><path d="M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6z"/></svg>';
   var host = document.createElement("div");
   host.id = "threadline-chat";
   var root = host.attachShadow({ mode: "open" });
-  root.innerHTML = "<style>" + css + "</style>" +
-    '<button type="button" class="tl-launch" part="launcher" data-testid="launcher" aria-expanded="false" aria-controls="tl-panel">' + icon +
+  // The shell is built once from constants; messages go in with textContent.
+  root.innerHTML = '<style>' + css + '</style>' +
+    '<button type="button" class="tl-launch" part="launcher" data-testid="launcher" aria-expanded="false" aria-controls="tl-panel">' +
+    '<svg aria-hidden="true" viewBox="0 0 24 24"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>' +
     '<span class="tl-launch-text"></span><span class="tl-badge" data-testid="badge" aria-hidden="true" hidden></span></button>' +
     '<div class="tl-panel" id="tl-panel" role="dialog" aria-labelledby="tl-title">' +
     '<div class="tl-drop" aria-hidden="true"></div>' +
@@ -245,7 +245,8 @@
     '<label class="tl-f-email"><span></span><input class="tl-email" type="email" autocomplete="email" maxlength="150"></label>' +
     '<label class="tl-f-dept"><span></span><select class="tl-dept"></select></label></div>' +
     '<div class="tl-staged" data-testid="staged"></div>' +
-    '<form class="tl-form"><button type="button" class="tl-attach" data-testid="attach">' + clip + '</button>' +
+    '<form class="tl-form"><button type="button" class="tl-attach" data-testid="attach">' +
+    '<svg aria-hidden="true" viewBox="0 0 24 24"><path d="M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6z"/></svg></button>' +
     '<input type="file" class="tl-file" multiple hidden tabindex="-1">' +
     '<textarea class="tl-input" data-testid="input" rows="1"></textarea>' +
     '<button type="submit" class="tl-send" data-testid="send"></button></form></div>';
