@@ -491,3 +491,23 @@ func TestWidgetSizeAndTimeToInteractive(t *testing.T) {
 		t.Errorf("interactive after %.0f ms on a slow link", tti)
 	}
 }
+
+// TestDemoPageMakesRoomForTheChat: on the demo page the embed snippet
+// never runs under the open chat, whatever the width; on a phone the chat
+// starts closed and the page reads as it is.
+func TestDemoPageMakesRoomForTheChat(t *testing.T) {
+	c := newChat(t, nil)
+	c.do(chromedp.Navigate(c.srv.URL + "/"))
+	for _, w := range []int64{1280, 900, 600} {
+		c.do(js(`localStorage.clear()`), chromedp.EmulateViewport(w, 800), chromedp.Navigate(c.srv.URL+"/"), c.wait(connected))
+		gap := eval[float64](c, q(".tl-panel")+`.getBoundingClientRect().left - document.querySelector('#snippet').getBoundingClientRect().right`)
+		overflow := eval[bool](c, `document.documentElement.scrollWidth > innerWidth`)
+		if gap < 0 || overflow {
+			t.Errorf("%d px wide: the snippet ends %.0f px from the chat; page wider than the screen: %v", w, gap, overflow)
+		}
+	}
+	c.do(js(`localStorage.clear()`), chromedp.EmulateViewport(375, 700), chromedp.Navigate(c.srv.URL+"/"), c.wait(q(".tl-launch")+` !== null`))
+	if open := eval[bool](c, q(".tl-panel")+`.classList.contains('open')`); open {
+		t.Error("the chat opened over the demo page on a phone")
+	}
+}
