@@ -511,3 +511,46 @@ func TestDemoPageMakesRoomForTheChat(t *testing.T) {
 		t.Error("the chat opened over the demo page on a phone")
 	}
 }
+
+// TestBrowserPreChatForm: a required field stops the first message with
+// a message in the visitor's language and the focus on the field; the
+// department chosen routes the conversation (its to reaches the engine).
+func TestBrowserPreChatForm(t *testing.T) {
+	c := newChat(t, func(cfg *webchat.Config) {
+		cfg.PreChat = webchat.PreChat{Email: webchat.FieldRequired, Departments: []webchat.DepartmentChoice{{Label: "Sales", To: "sales"}, {Label: "Rechnungen", To: "billing"}}}
+	})
+	c.do(chromedp.Navigate(c.page("form", "de", `data-open="true"`, "")), c.wait(connected),
+		c.wait(shadow+`.activeElement === `+q(".tl-email")), // the first required field
+		chromedp.SendKeys(chromedp.JSPath(q(".tl-input")), "Meine Rechnung ist falsch"), chromedp.KeyEvent("\r"),
+		c.wait(q(".tl-status")+`.textContent === 'Bitte ausfüllen: E-Mail' && `+shadow+`.activeElement === `+q(".tl-email")+
+			` && `+q(".tl-email")+`.getAttribute('aria-invalid') === 'true'`))
+	if labels := eval[string](c, q(".tl-f-name span")+`.textContent + '|' + `+q(".tl-f-dept span")+`.textContent`); labels != "Ihr Name (optional)|Abteilung" {
+		t.Errorf("labels %q", labels)
+	}
+	c.do(chromedp.SendKeys(chromedp.JSPath(q(".tl-email")), "anna@example.com"),
+		js(q(".tl-dept")+`.value = 'billing'`),
+		chromedp.Click(chromedp.JSPath(q("[data-testid=send]"))),
+		c.wait(q(".tl-profile")+`.hidden && `+shadow+`.querySelectorAll('.tl-msg.customer[data-id]').length === 1`))
+	conv, err := c.st.Conversation(context.Background(), c.posts(1)[0].Conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conv.Entry != "billing" || conv.CustomerName != "Visitor 1" {
+		t.Errorf("entry %q customer %q, want billing and Visitor 1", conv.Entry, conv.CustomerName)
+	}
+}
+
+// TestBrowserAwayGreeting: outside business hours the greeting says when
+// staff are back, in the visitor's language and time format.
+func TestBrowserAwayGreeting(t *testing.T) {
+	back := time.Date(2030, 1, 7, 9, 0, 0, 0, time.UTC)
+	c := newChatWith(t, nil, func(o *webchat.Options) {
+		o.Availability = func(time.Time) webchat.Availability { return webchat.Availability{Opens: back, ExpectedWait: time.Hour} }
+	})
+	c.do(chromedp.Navigate(c.page("away", "fr", `data-open="true"`, "")), c.wait(connected))
+	want := eval[string](c, `'Nous sommes absents pour le moment ; nous répondrons à notre retour (' +
+		new Intl.DateTimeFormat('fr', {weekday: 'long', hour: 'numeric', minute: '2-digit'}).format(new Date('2030-01-07T09:00:00Z')) + ').'`)
+	if got := eval[string](c, q(".tl-msg.greeting")+`.textContent`); got != want || !strings.Contains(got, "lundi") {
+		t.Errorf("greeting %q, want %q", got, want)
+	}
+}
