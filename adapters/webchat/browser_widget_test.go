@@ -545,7 +545,9 @@ func TestBrowserPreChatForm(t *testing.T) {
 func TestBrowserAwayGreeting(t *testing.T) {
 	back := time.Date(2030, 1, 7, 9, 0, 0, 0, time.UTC)
 	c := newChatWith(t, nil, func(o *webchat.Options) {
-		o.Availability = func(time.Time) webchat.Availability { return webchat.Availability{Opens: back, ExpectedWait: time.Hour} }
+		o.Availability = func(time.Time) webchat.Availability {
+			return webchat.Availability{Opens: back, ExpectedWait: time.Hour}
+		}
 	})
 	c.do(chromedp.Navigate(c.page("away", "fr", `data-open="true"`, "")), c.wait(connected))
 	want := eval[string](c, `'Nous sommes absents pour le moment ; nous répondrons à notre retour (' +
