@@ -66,6 +66,15 @@ func (c *Client) Say(ctx context.Context, req SayRequest) (SayResponse, error) {
 	return out, json.NewDecoder(res.Body).Decode(&out)
 }
 
+// Typing tells the customer of a conversation that as is writing a reply.
+func (c *Client) Typing(ctx context.Context, conv int64, as string) error {
+	res, err := c.request(ctx, "POST", "/v1/typing", TypingRequest{Conversation: conv, As: as})
+	if err != nil {
+		return err
+	}
+	return res.Body.Close()
+}
+
 // Watch streams events to fn until the connection ends, ctx is cancelled
 // or fn returns an error.
 func (c *Client) Watch(ctx context.Context, fn func(Event) error) error {

@@ -23,6 +23,11 @@ func (i inbox) HandleStaffMessage(_ context.Context, m bridge.StaffMessage) (bri
 }
 
 func start(t *testing.T) (*console.Surface, *console.Client, inbox) {
+	return startOn(t, bridge.NewLocalRelay())
+}
+
+// startOn is start with the surface on relay.
+func startOn(t *testing.T, relay bridge.Relay) (*console.Surface, *console.Client, inbox) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +36,7 @@ func start(t *testing.T) (*console.Surface, *console.Client, inbox) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Init(bridge.Deps{Clock: bridge.SystemClock(), Store: storetest.Open(t)}); err != nil {
+	if err := s.Init(bridge.Deps{Clock: bridge.SystemClock(), Store: storetest.Open(t), Relay: relay}); err != nil {
 		t.Fatal(err)
 	}
 	in := inbox{got: make(chan bridge.StaffMessage, 10)}
@@ -88,5 +93,49 @@ func TestSayAndWatch(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("watch output lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+// TestTypingOnTheConsole: a customer typing shows once in a while in the
+// watch stream; a console user typing a reply reaches the relay (and so
+// the customer's web chat) under their name.
+func TestTypingOnTheConsole(t *testing.T) {
+	relay := bridge.NewLocalRelay()
+	s, c, _ := startOn(t, relay)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := make(chan console.Event, 10)
+	go c.Watch(ctx, func(e console.Event) error { events <- e; return nil })
+	<-events // hello
+	staff := make(chan bridge.Typing, 10)
+	defer bridge.SubscribeTyping(relay, func(tp bridge.Typing) {
+		if tp.Staff {
+			staff <- tp
+		}
+	})()
+	for range 3 {
+		bridge.PublishTyping(ctx, relay, bridge.Typing{Conversation: 7, Name: "Visitor 12"})
+	}
+	ref, _ := s.OpenThread(ctx, bridge.ConversationView{Conversation: bridge.Conversation{ID: 7, CustomerName: "Visitor 12", Channel: "webchat"}})
+	s.Post(ctx, ref, bridge.StaffPost{Message: 3, Direction: bridge.DirCustomer, Author: "Visitor 12", Text: "see the screenshot",
+		Attachments: []bridge.Attachment{{Name: "error.png"}}, At: time.Now()})
+	var lines []string
+	for range 3 {
+		lines = append(lines, console.Format(<-events))
+	}
+	got := strings.Join(lines, "\n")
+	if !strings.Contains(got, "#7 Visitor 12 is typing…") || strings.Count(got, "typing") != 1 || !strings.Contains(got, "see the screenshot\n           📎 error.png") {
+		t.Errorf("watch output:\n%s", got)
+	}
+	if err := c.Typing(ctx, 7, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case tp := <-staff:
+		if tp.Conversation != 7 || tp.Name != "alice" || tp.Surface != "console" {
+			t.Errorf("typing = %+v", tp)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("console typing did not reach the relay")
 	}
 }

@@ -40,7 +40,20 @@ func Format(e Event) string {
 		if e.Origin != "" && e.Origin != string(Platform) && e.Direction != "customer" {
 			who += " via " + e.Origin
 		}
-		return fmt.Sprintf("%s %s %s: %s", ts, id, who, indent(e.Text))
+		text := e.Text
+		for _, f := range e.Files {
+			if text != "" {
+				text += "\n"
+			}
+			text += "📎 " + f
+		}
+		return fmt.Sprintf("%s %s %s: %s", ts, id, who, indent(text))
+	case "typing":
+		who := e.Author
+		if who == "" {
+			who = "the customer"
+		}
+		return fmt.Sprintf("%s %s %s is typing…", ts, id, who)
 	}
 	return fmt.Sprintf("%s %s %s %s", ts, id, e.Type, e.Text)
 }

@@ -24,13 +24,14 @@ const Platform bridge.Platform = "console"
 
 // Event is one line of the watch stream.
 type Event struct {
-	Type         string    `json:"type"` // hello, thread, post, card, receipt
+	Type         string    `json:"type"` // hello, thread, post, card, receipt, typing
 	Conversation int64     `json:"conversation,omitempty"`
 	Message      int64     `json:"message,omitempty"`
 	Direction    string    `json:"direction,omitempty"`
 	Author       string    `json:"author,omitempty"`
 	Origin       string    `json:"origin,omitempty"`
 	Text         string    `json:"text,omitempty"`
+	Files        []string  `json:"files,omitempty"` // names of the files a post carries
 	Card         *Card     `json:"card,omitempty"`
 	OK           bool      `json:"ok,omitempty"`
 	Error        string    `json:"error,omitempty"`
@@ -71,8 +72,9 @@ type Surface struct {
 	// Set by Init.
 	log   *slog.Logger
 	clock bridge.Clock
-	store bridge.AdapterStore // to show what console users wrote
-	relay bridge.Relay        // events reach watchers on every replica
+	store bridge.AdapterStore                 // to show what console users wrote
+	relay bridge.Relay                        // events reach watchers on every replica
+	typed map[bridge.ConversationID]time.Time // customer typing last shown (guarded by mu)
 }
 
 var (
@@ -89,7 +91,8 @@ func New(o Options) (*Surface, error) {
 	if o.Token == "" {
 		return nil, errors.New("console: no admin token")
 	}
-	return &Surface{opts: o, log: slog.New(slog.DiscardHandler), clock: bridge.SystemClock(), subs: make(map[chan Event]struct{})}, nil
+	return &Surface{opts: o, log: slog.New(slog.DiscardHandler), clock: bridge.SystemClock(), subs: make(map[chan Event]struct{}),
+		typed: map[bridge.ConversationID]time.Time{}}, nil
 }
 
 // Init gives the surface the daemon's dependencies; it needs Clock and Store.
@@ -105,7 +108,33 @@ func (s *Surface) Init(d bridge.Deps) error {
 			s.deliver(e)
 		}
 	})
+	// Every replica gets the typing indicator; each shows it to its own
+	// watchers.
+	bridge.SubscribeTyping(s.relay, s.customerTyping)
 	return nil
+}
+
+// typingEvery: a customer who keeps typing is shown once in this long.
+const typingEvery = 15 * time.Second
+
+// customerTyping shows "… is typing" in the watch stream, once per
+// conversation in typingEvery.
+func (s *Surface) customerTyping(t bridge.Typing) {
+	if t.Staff {
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	if now.Sub(s.typed[t.Conversation]) < typingEvery {
+		s.mu.Unlock()
+		return
+	}
+	if len(s.typed) > 10000 {
+		clear(s.typed)
+	}
+	s.typed[t.Conversation] = now
+	s.mu.Unlock()
+	s.deliver(Event{Type: "typing", Conversation: int64(t.Conversation), Author: t.Name, At: now})
 }
 
 // relayTopic carries watch events to every replica's watchers: the
@@ -156,7 +185,7 @@ func (s *Surface) OpenThread(_ context.Context, v bridge.ConversationView) (brid
 func (s *Surface) Post(_ context.Context, t bridge.ThreadRef, p bridge.StaffPost) (bridge.ExternalRef, error) {
 	conv, _ := strconv.ParseInt(string(t), 10, 64)
 	s.publish(Event{Type: "post", Conversation: conv, Message: int64(p.Message), Direction: string(p.Direction),
-		Author: p.Author, Origin: string(p.Origin), Text: p.Text, At: p.At})
+		Author: p.Author, Origin: string(p.Origin), Text: p.Text, Files: fileNames(p.Attachments), At: p.At})
 	if p.Message == 0 {
 		return bridge.ExternalRef{}, nil
 	}
@@ -250,6 +279,7 @@ func (s *Surface) Handler(in bridge.StaffInbox) http.Handler {
 			"sys": m.Sys, "goroutines": runtime.NumGoroutine()})
 	})
 	mux.HandleFunc("POST /v1/say", func(w http.ResponseWriter, r *http.Request) { s.say(w, r, in) })
+	mux.HandleFunc("POST /v1/typing", s.typing)
 	mux.HandleFunc("GET /v1/watch", s.watch)
 	return s.auth(mux)
 }
@@ -296,6 +326,31 @@ func (s *Surface) say(w http.ResponseWriter, r *http.Request, in bridge.StaffInb
 	writeJSON(w, http.StatusOK, SayResponse{Conversation: int64(fb.Conversation), Message: int64(fb.Message), Text: fb.Text, Error: fb.Error})
 }
 
+// TypingRequest is POST /v1/typing: a console user is writing a reply in
+// a conversation (sent every few seconds while they do); the customer's
+// web chat shows it.
+type TypingRequest struct {
+	Conversation int64  `json:"conversation"`
+	As           string `json:"as"`
+}
+
+func (s *Surface) typing(w http.ResponseWriter, r *http.Request) {
+	var req TypingRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&req); err != nil || req.Conversation <= 0 {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "want {\"conversation\": ID, \"as\": name}"})
+		return
+	}
+	name := strings.TrimSpace(req.As)
+	if name == "" {
+		name = "console"
+	}
+	if err := bridge.PublishTyping(r.Context(), s.relay, bridge.Typing{Conversation: bridge.ConversationID(req.Conversation), Staff: true, Name: name, Surface: Platform}); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+}
+
 // message rebuilds the event for a message the console itself stored.
 func (s *Surface) message(ctx context.Context, id bridge.MessageID) (Event, error) {
 	m, err := s.store.Message(ctx, id)
@@ -303,7 +358,15 @@ func (s *Surface) message(ctx context.Context, id bridge.MessageID) (Event, erro
 		return Event{}, err
 	}
 	return Event{Type: "post", Conversation: int64(m.Conversation), Message: int64(m.ID), Direction: string(m.Direction),
-		Author: m.Author, Origin: string(m.Platform), Text: m.Body, At: m.CreatedAt}, nil
+		Author: m.Author, Origin: string(m.Platform), Text: m.Body, Files: fileNames(m.Attachments), At: m.CreatedAt}, nil
+}
+
+func fileNames(atts []bridge.Attachment) []string {
+	var out []string
+	for _, a := range atts {
+		out = append(out, a.Name)
+	}
+	return out
 }
 
 func (s *Surface) watch(w http.ResponseWriter, r *http.Request) {

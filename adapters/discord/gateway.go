@@ -51,6 +51,14 @@ func (s *Surface) Run(ctx context.Context, in bridge.StaffInbox) error {
 		}),
 		s.sess.AddHandler(func(_ *discordgo.Session, e *discordgo.MessageCreate) { r.onMessage(work, e.Message) }),
 		s.sess.AddHandler(func(_ *discordgo.Session, e *discordgo.InteractionCreate) { r.onInteraction(work, e.Interaction) }),
+		s.sess.AddHandler(func(_ *discordgo.Session, e *discordgo.Event) {
+			if e.Type == "TYPING_START" {
+				r.onTyping(work, e.RawData)
+			}
+		}),
+		// The leader's surface shows customers typing (once, whichever
+		// replica their widget is connected to).
+		bridge.SubscribeTyping(s.relay, func(t bridge.Typing) { s.customerTyping(work, t) }),
 		s.sess.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
 			r.listening(false)
 			select {
@@ -245,11 +253,7 @@ func (r *runner) handleMessage(ctx context.Context, m *discordgo.Message) {
 		s.reply(ctx, m.ChannelID, m.ID, "⚠️ Only members with a staff role can act on Threadline conversations. Nothing was sent.")
 		return
 	}
-	var atts []bridge.Attachment
-	for _, a := range m.Attachments {
-		atts = append(atts, bridge.Attachment{Name: a.Filename, MIME: a.ContentType, Size: int64(a.Size), URL: a.URL})
-	}
-	if strings.TrimSpace(m.Content) == "" && len(atts) == 0 {
+	if strings.TrimSpace(m.Content) == "" && len(m.Attachments) == 0 {
 		s.log.Warn("discord: staff message arrived without content; is the Message Content intent enabled for the bot?", "message", m.ID)
 		return
 	}
@@ -263,7 +267,7 @@ func (r *runner) handleMessage(ctx context.Context, m *discordgo.Message) {
 		mentions["@"+u.Username] = bridge.StaffID("discord:" + u.ID)
 	}
 	fb, err := r.in.HandleStaffMessage(ctx, bridge.StaffMessage{Surface: Platform, Thread: ref, Actor: actor,
-		Text: m.ContentWithMentionsReplaced(), Attachments: atts, ExternalID: m.ID, Mentions: mentions})
+		Text: m.ContentWithMentionsReplaced(), Attachments: s.fetchFiles(ctx, m.Attachments), ExternalID: m.ID, Mentions: mentions})
 	switch {
 	case errors.Is(err, bridge.ErrUnknownConversation):
 	case err != nil:

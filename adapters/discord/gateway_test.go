@@ -56,9 +56,9 @@ func TestIntentsRequested(t *testing.T) {
 	t.Parallel()
 	h := start(t, setup{})
 	h.waitConnected()
-	const guilds, guildMessages, messageContent = 1 << 0, 1 << 9, 1 << 15
-	if got := h.fake.Intents(); got != guilds|guildMessages|messageContent {
-		t.Errorf("intents = %b, want GUILDS|GUILD_MESSAGES|MESSAGE_CONTENT", got)
+	const guilds, guildMessages, guildMessageTyping, messageContent = 1 << 0, 1 << 9, 1 << 11, 1 << 15
+	if got := h.fake.Intents(); got != guilds|guildMessages|guildMessageTyping|messageContent {
+		t.Errorf("intents = %b, want GUILDS|GUILD_MESSAGES|GUILD_MESSAGE_TYPING|MESSAGE_CONTENT", got)
 	}
 }
 

@@ -55,6 +55,8 @@ type harness struct {
 	web     *adaptertest.Channel
 	runErr  chan error
 	forums  map[string]string // department → forum id
+	files   string            // Deps.AttachmentsDir
+	relay   *bridge.LocalRelay
 }
 
 type setup struct {
@@ -123,7 +125,8 @@ func start(t *testing.T, s setup) *harness {
 	if clock == nil {
 		clock = bridge.SystemClock()
 	}
-	if err := surf.Init(bridge.Deps{Log: testLog(t), Clock: clock, Store: h.st, Core: h.eng}); err != nil {
+	h.files, h.relay = t.TempDir(), bridge.NewLocalRelay()
+	if err := surf.Init(bridge.Deps{Log: testLog(t), Clock: clock, Store: h.st, Core: h.eng, AttachmentsDir: h.files, Relay: h.relay}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -45,6 +45,10 @@ type Options struct {
 	// ReconnectBackoff is the first wait after a failed gateway connect
 	// (doubling to 2 minutes). Default 1 s.
 	ReconnectBackoff time.Duration
+	// MaxFileBytes: staff uploads up to this size are downloaded to the
+	// attachments directory and reach customers as files; bigger ones as
+	// links. Default 25 MiB.
+	MaxFileBytes int64
 }
 
 // Surface is the Discord staff surface.
@@ -74,6 +78,11 @@ type Surface struct {
 	appID  string
 
 	conn *live.Conn // connection state for /readyz (nil: not reported)
+
+	filesDir string       // Deps.AttachmentsDir: staff uploads are kept there ("": linked)
+	files    *http.Client // downloads staff uploads from Discord's CDN
+	relay    bridge.Relay // typing indicators both ways
+	typed    map[bridge.ConversationID]time.Time
 }
 
 // SetConn implements bridge.ConnReporter; call it before Run.
@@ -118,13 +127,17 @@ func New(cfg Config, o Options) (*Surface, error) {
 	if o.ReconnectBackoff <= 0 {
 		o.ReconnectBackoff = time.Second
 	}
+	if o.MaxFileBytes <= 0 {
+		o.MaxFileBytes = 25 << 20
+	}
 	sess, err := discordgo.New("Bot " + cfg.BotToken)
 	if err != nil {
 		return nil, fmt.Errorf("discord: %w", err)
 	}
 	s := &Surface{cfg: cfg, o: o, log: slog.New(slog.DiscardHandler), clock: bridge.SystemClock(), prefix: "!", sess: sess,
 		chans: map[string]chanInfo{}, parent: map[string]string{}, hooks: map[string]*discordgo.Webhook{},
-		cards: map[bridge.ConversationID]string{}, appID: cfg.ApplicationID}
+		cards: map[bridge.ConversationID]string{}, appID: cfg.ApplicationID, typed: map[bridge.ConversationID]time.Time{},
+		files: &http.Client{Timeout: 2 * time.Minute}, relay: bridge.NewLocalRelay()}
 	// discordgo builds every URL from discordgo.EndpointAPI; the transport
 	// rewrites them to api_url instead of touching the package variables.
 	sess.Client = &http.Client{Timeout: 30 * time.Second, Transport: s.rewrite(http.DefaultTransport)}
@@ -139,7 +152,10 @@ func New(cfg Config, o Options) (*Surface, error) {
 	sess.StateEnabled = false
 	sess.SyncEvents = true // events arrive in order; handlers only enqueue
 	sess.LogLevel = -1     // discordgo logs through the standard logger; errors are logged here instead
-	sess.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsMessageContent
+	// Typing (not privileged) lets staff typing in a thread show in the
+	// customer's web chat.
+	sess.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsMessageContent |
+		discordgo.IntentsGuildMessageTyping
 	return s, nil
 }
 
@@ -151,6 +167,8 @@ func (s *Surface) Init(d bridge.Deps) error {
 	s.log, s.clock, s.store, s.prefix = d.Logger("surface", string(Platform)), d.Clock, d.Store, d.Prefix()
 	s.sess.Client.Transport = s.rewrite(d.Transport())
 	s.cu = &live.CatchUp{Store: d.Store, Surface: Platform, Log: s.log, Clock: d.Clock}
+	s.filesDir, s.relay = d.AttachmentsDir, d.LiveRelay()
+	s.files = &http.Client{Timeout: 2 * time.Minute, Transport: d.Transport()}
 	return nil
 }
 

@@ -28,6 +28,17 @@ type Options struct {
 	Key          []byte // signs visitor tokens (>= 32 bytes)
 	PublicURL    string // its origin may always use the API
 	MaxBodyBytes int64
+	// Availability says whether staff are in business hours and how long a
+	// first answer usually takes (from the SLA calendar), for the widget's
+	// greeting; nil: always open, no estimate.
+	Availability func(now time.Time) Availability
+}
+
+// Availability is what the widget tells a visitor about answering times.
+type Availability struct {
+	Open         bool          // within business hours now
+	Opens        time.Time     // when not open: when staff are back (zero: unknown)
+	ExpectedWait time.Duration // a first answer usually takes this long (0: no estimate)
 }
 
 // Adapter is the web chat channel.
@@ -49,7 +60,12 @@ type Adapter struct {
 	store       bridge.AdapterStore // the widget's history
 	attachments string              // where kept files lie (Deps.AttachmentsDir)
 	relay       bridge.Relay        // pushes reach the replica the visitor is connected to
-	unsubscribe func()
+	unsubscribe []func()
+	asset       widgetAsset // widget.js with the config in it
+
+	typing typingState // visitor typing, throttled; staff typing, addressed
+	convs  *convCache  // visitor -> current conversation (typing, seen)
+	idKey  []byte      // webchat.identity_secret
 }
 
 var (
@@ -73,7 +89,10 @@ func New(cfg Config, o Options) (*Adapter, error) {
 		sessions: newLimiter(cfg.PerIPPerMinute),
 		hub:      newHub(),
 		allowed:  make(map[string]bool),
+		convs:    newConvCache(),
+		idKey:    []byte(cfg.IdentitySecret),
 	}
+	a.typing.init()
 	a.tokens = tokens{key: o.Key, maxAge: cfg.TokenMaxAge.D(), now: a.now}
 	for _, p := range cfg.TrustedProxies {
 		pr, err := parseProxy(p)
@@ -100,10 +119,20 @@ func (a *Adapter) Init(d bridge.Deps) error {
 		return err
 	}
 	a.log, a.clock, a.store, a.attachments = d.Logger("channel", string(Platform)), d.Clock, d.Store, d.AttachmentsDir
+	asset, err := a.buildWidget()
+	if err != nil {
+		return err
+	}
+	a.asset = asset
 	a.relay = d.LiveRelay()
-	a.unsubscribe = a.relay.Subscribe(relayTopic, a.relayed)
+	a.unsubscribe = append(a.unsubscribe, a.relay.Subscribe(relayTopic, a.relayed),
+		bridge.SubscribeTyping(a.relay, a.staffTyping))
 	return nil
 }
+
+// filesOn reports whether visitors may attach files: webchat.files is on
+// and the daemon keeps files.
+func (a *Adapter) filesOn() bool { return a.cfg.FilesOn() && a.attachments != "" }
 
 // relayTopic carries frames for visitors to whichever replica holds their
 // connections.
@@ -153,6 +182,15 @@ func (a *Adapter) Run(ctx context.Context, _ bridge.Inbox) error {
 	return nil
 }
 
+// Close stops listening on the relay (tests that build many adapters on
+// one relay).
+func (a *Adapter) Close() {
+	for _, u := range a.unsubscribe {
+		u()
+	}
+	a.unsubscribe = nil
+}
+
 // Online reports how many connections a visitor has open.
 func (a *Adapter) Online(visitor string) int { return a.hub.count(visitor) }
 
@@ -162,7 +200,12 @@ func (a *Adapter) Online(visitor string) int { return a.hub.count(visitor) }
 func (a *Adapter) Send(ctx context.Context, d bridge.Delivery) (bridge.ExternalRef, error) {
 	wm := wireMessage{ID: int64(d.Message), Conversation: int64(d.Conversation), From: "staff", Author: d.Author,
 		Text: d.Text, At: a.now().UTC(), Attachments: a.wireAttachments(d.Address, d.Message, d.Attachments)}
-	frame, _ := json.Marshal(wsFrame{Type: "message", Message: &wm})
+	f := wsFrame{Type: "message", Message: &wm}
+	if m, err := a.store.Message(ctx, d.Message); err == nil && staffActed(m) {
+		f.SeenUntil = int64(d.Message) // a person answered: they saw what came before
+	}
+	a.convs.setVisitor(d.Conversation, d.Address)
+	frame, _ := json.Marshal(f)
 	a.push(ctx, d.Address, frame)
 	return bridge.ExternalRef{Platform: Platform, ID: "m" + strconv.FormatInt(int64(d.Message), 10)}, nil
 }
@@ -177,6 +220,8 @@ type wireMessage struct {
 	At           time.Time        `json:"at"`
 	ClientID     string           `json:"client_id,omitempty"`
 	Attachments  []wireAttachment `json:"attachments,omitempty"`
+	// Seen: staff answered or acted after this customer message.
+	Seen bool `json:"seen,omitempty"`
 }
 
 // toWire is a stored message as visitor sees it.

@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ func (a *Adapter) Handler(in bridge.Inbox) http.Handler {
 	mux.HandleFunc("POST /chat/api/session", a.cors(a.session))
 	mux.HandleFunc("GET /chat/api/messages", a.cors(a.history))
 	mux.HandleFunc("POST /chat/api/messages", a.cors(func(w http.ResponseWriter, r *http.Request) { a.post(w, r, in) }))
+	mux.HandleFunc("POST /chat/api/read", a.cors(a.read))
 	mux.HandleFunc("OPTIONS /chat/api/", a.cors(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	mux.HandleFunc("GET /chat/api/files/{msg}/{i}", a.file)
 	mux.HandleFunc("GET /chat/ws", func(w http.ResponseWriter, r *http.Request) { a.serveWS(w, r, in) })
@@ -84,32 +86,58 @@ func (a *Adapter) cors(h http.HandlerFunc) http.HandlerFunc {
 			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
 			h.Set("Access-Control-Max-Age", "600")
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes)
+		limit := a.opts.MaxBodyBytes
+		if isMultipart(r) && r.URL.Path == "/chat/api/messages" {
+			limit = a.uploadLimit() // postFiles streams the files to disk, each within max_file_bytes
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		h(w, r)
 	}
 }
 
 type sessionRequest struct {
 	Token string `json:"token"`
+	// Identity is Threadline.identify's claim from the host page.
+	Identity *identityClaim `json:"identity"`
 }
 
 type sessionResponse struct {
-	Token    string `json:"token"`
-	Visitor  string `json:"visitor"`
-	Title    string `json:"title"`
-	Greeting string `json:"greeting"`
-	MaxChars int    `json:"max_chars"`
+	Token      string `json:"token"`
+	Visitor    string `json:"visitor"`
+	Identified bool   `json:"identified,omitempty"` // the visitor is the verified identity's
+	MaxChars   int    `json:"max_chars"`
+	// Open: staff are in business hours; otherwise OpensAt says when they
+	// are back. ExpectedWait is a usual first answer, in seconds.
+	Open         bool       `json:"open"`
+	OpensAt      *time.Time `json:"opens_at,omitempty"`
+	ExpectedWait int64      `json:"expected_wait,omitempty"`
+	// ReadUntil is the newest staff message the visitor has seen: the
+	// widget counts newer ones as unread.
+	ReadUntil int64 `json:"read_until"`
 }
 
-// session issues a visitor token, or renews a valid one (same visitor).
+// session issues a visitor token, or renews a valid one (same visitor). An
+// identity with a valid signature gets that identity's visitor, the same
+// on every device.
 func (a *Adapter) session(w http.ResponseWriter, r *http.Request) {
 	var req sessionRequest
 	if err := decodeJSON(r, &req, true); err != nil {
 		writeError(w, err)
 		return
 	}
-	visitor := ""
-	if req.Token != "" {
+	visitor, identified := "", false
+	if req.Identity != nil {
+		v, aerr := a.identify(*req.Identity)
+		if aerr != nil {
+			if ok, wait := a.sessions.allow(a.clientIP(r), a.now()); !ok {
+				aerr = rateLimited(wait, "too many new chat sessions from your address")
+			}
+			writeError(w, aerr)
+			return
+		}
+		visitor, identified = v, true
+	}
+	if visitor == "" && req.Token != "" {
 		if v, err := a.tokens.verify(req.Token); err == nil {
 			visitor = v
 		}
@@ -121,8 +149,19 @@ func (a *Adapter) session(w http.ResponseWriter, r *http.Request) {
 		}
 		visitor = newVisitorID()
 	}
-	writeJSON(w, http.StatusOK, sessionResponse{Token: a.tokens.issue(visitor), Visitor: visitor,
-		Title: a.cfg.Title, Greeting: a.cfg.Greeting, MaxChars: a.cfg.MaxMessageChars})
+	resp := sessionResponse{Token: a.tokens.issue(visitor), Visitor: visitor, Identified: identified, MaxChars: a.cfg.MaxMessageChars, Open: true}
+	if a.opts.Availability != nil {
+		av := a.opts.Availability(a.now())
+		resp.Open, resp.ExpectedWait = av.Open, int64(av.ExpectedWait.Seconds())
+		if !av.Open && !av.Opens.IsZero() {
+			at := av.Opens.UTC()
+			resp.OpensAt = &at
+		}
+	}
+	if read, err := a.ReadUntil(r.Context(), visitor); err == nil {
+		resp.ReadUntil = int64(read)
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // visitor authenticates the request's bearer token.
@@ -170,7 +209,34 @@ func (a *Adapter) history(w http.ResponseWriter, r *http.Request) {
 	for _, m := range ms {
 		out = append(out, a.toWire(v, m))
 	}
+	a.markSeen(r.Context(), out)
 	writeJSON(w, http.StatusOK, map[string]any{"messages": out})
+}
+
+// read records what the visitor has seen: POST {"id": newest staff message shown}.
+func (a *Adapter) read(w http.ResponseWriter, r *http.Request) {
+	v, aerr := a.visitor(r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	var req struct {
+		ID int64 `json:"id"`
+	}
+	if err := decodeJSON(r, &req, false); err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.ID <= 0 {
+		writeError(w, errorf(http.StatusBadRequest, "bad_id", "id must be a message id"))
+		return
+	}
+	if err := a.markRead(r.Context(), v, req.ID); err != nil {
+		a.log.Error("webchat: recording what a visitor read", "err", err)
+		writeError(w, errorf(http.StatusServiceUnavailable, "unavailable", "not recorded; try again"))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // sendRequest is a customer message from the widget (HTTP body or WS frame).
@@ -182,6 +248,9 @@ type sendRequest struct {
 	// Widget names the widget the visitor writes from (data-widget on the
 	// script tag), for routing rules: 1-32 of a-z 0-9 - _; "" for none.
 	Widget string `json:"widget"`
+	// Department is the pre-chat form's choice: the to of one of
+	// prechat.departments, for routing rules like a widget name.
+	Department string `json:"department"`
 }
 
 // widgetName checks a widget name from the page: trimmed, lower-cased,
@@ -200,6 +269,10 @@ func (a *Adapter) post(w http.ResponseWriter, r *http.Request, in bridge.Inbox) 
 	v, aerr := a.visitor(r)
 	if aerr != nil {
 		writeError(w, aerr)
+		return
+	}
+	if isMultipart(r) {
+		a.postFiles(w, r, in, v)
 		return
 	}
 	var req sendRequest
@@ -221,70 +294,158 @@ func (a *Adapter) post(w http.ResponseWriter, r *http.Request, in bridge.Inbox) 
 // accept validates, rate-limits and delivers one customer message. It
 // returns after the message is committed.
 func (a *Adapter) accept(ctx context.Context, in bridge.Inbox, visitor, ip string, req sendRequest) (wireMessage, *apiError) {
-	text := strings.TrimSpace(req.Text)
-	switch {
-	case !utf8.ValidString(req.Text) || !utf8.ValidString(req.Name) || !utf8.ValidString(req.Email):
-		return wireMessage{}, errorf(http.StatusBadRequest, "bad_utf8", "text must be valid UTF-8")
-	case text == "":
-		return wireMessage{}, errorf(http.StatusBadRequest, "empty", "message text is empty")
-	case utf8.RuneCountInString(text) > a.cfg.MaxMessageChars:
-		return wireMessage{}, errorf(http.StatusRequestEntityTooLarge, "too_long", "message is too long (%d characters, at most %d)", utf8.RuneCountInString(text), a.cfg.MaxMessageChars)
-	case req.ClientID != "" && !clientIDPattern.MatchString(req.ClientID):
-		return wireMessage{}, errorf(http.StatusBadRequest, "bad_client_id", "client_id must be 1-64 letters, digits, - or _")
-	case utf8.RuneCountInString(req.Name) > 200 || utf8.RuneCountInString(req.Email) > 200:
-		return wireMessage{}, errorf(http.StatusBadRequest, "bad_profile", "name and email must be under 200 characters")
-	case strings.ContainsFunc(req.Name, unicode.IsControl) || strings.ContainsFunc(req.Email, unicode.IsControl):
-		// A CR/LF in an email address could inject headers into the replies
-		// sent to it; no control character belongs in a name or address.
-		return wireMessage{}, errorf(http.StatusBadRequest, "bad_profile", "name and email must be one line without control characters")
-	}
-	widget, aerr := widgetName(req.Widget)
+	msg, aerr := a.check(req, false)
 	if aerr != nil {
 		return wireMessage{}, aerr
 	}
-	var to []string
-	if widget != "" {
-		to = []string{widget}
+	if aerr := a.limit(visitor, ip); aerr != nil {
+		return wireMessage{}, aerr
 	}
+	wm, _, aerr := a.deliver(ctx, in, visitor, msg, nil)
+	return wm, aerr
+}
+
+// checked is a customer message that passed check.
+type checked struct {
+	sendRequest
+	text string
+	to   []string
+}
+
+// check validates a message from the widget; withFiles allows empty text.
+func (a *Adapter) check(req sendRequest, withFiles bool) (checked, *apiError) {
+	text := strings.TrimSpace(req.Text)
+	req.Name, req.Email = strings.TrimSpace(req.Name), strings.TrimSpace(req.Email)
+	switch {
+	case !utf8.ValidString(req.Text) || !utf8.ValidString(req.Name) || !utf8.ValidString(req.Email):
+		return checked{}, errorf(http.StatusBadRequest, "bad_utf8", "text must be valid UTF-8")
+	case text == "" && !withFiles:
+		return checked{}, errorf(http.StatusBadRequest, "empty", "message text is empty")
+	case utf8.RuneCountInString(text) > a.cfg.MaxMessageChars:
+		return checked{}, errorf(http.StatusRequestEntityTooLarge, "too_long", "message is too long (%d characters, at most %d)", utf8.RuneCountInString(text), a.cfg.MaxMessageChars)
+	case req.ClientID != "" && !clientIDPattern.MatchString(req.ClientID):
+		return checked{}, errorf(http.StatusBadRequest, "bad_client_id", "client_id must be 1-64 letters, digits, - or _")
+	case utf8.RuneCountInString(req.Name) > 200 || utf8.RuneCountInString(req.Email) > 200:
+		return checked{}, errorf(http.StatusBadRequest, "bad_profile", "name and email must be under 200 characters")
+	case strings.ContainsFunc(req.Name, unicode.IsControl) || strings.ContainsFunc(req.Email, unicode.IsControl):
+		// A CR/LF in an email address could inject headers into the replies
+		// sent to it; no control character belongs in a name or address.
+		return checked{}, errorf(http.StatusBadRequest, "bad_profile", "name and email must be one line without control characters")
+	case req.Email != "" && !plausibleEmail(req.Email):
+		return checked{}, errorf(http.StatusBadRequest, "bad_email", "email %q is not an email address", req.Email)
+	}
+	widget, aerr := widgetName(req.Widget)
+	if aerr != nil {
+		return checked{}, aerr
+	}
+	dept, aerr := a.department(req.Department)
+	if aerr != nil {
+		return checked{}, aerr
+	}
+	var to []string
+	for _, t := range []string{dept, widget} {
+		if t != "" && !slices.Contains(to, t) {
+			to = append(to, t)
+		}
+	}
+	return checked{sendRequest: req, text: text, to: to}, nil
+}
+
+// department checks a pre-chat department choice: "" or one of the
+// configured choices' to.
+func (a *Adapter) department(s string) (string, *apiError) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return "", nil
+	}
+	for _, d := range a.cfg.PreChat.Departments {
+		if strings.ToLower(strings.TrimSpace(d.To)) == s {
+			return s, nil
+		}
+	}
+	return "", errorf(http.StatusBadRequest, "bad_department", "department %q is not one of the choices", s)
+}
+
+// plausibleEmail: one @ with something on both sides, no spaces.
+func plausibleEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && domain != "" && !strings.Contains(domain, "@") && !strings.ContainsAny(s, " \t<>,;\"")
+}
+
+// limit applies the per-visitor and per-IP rate limits to one message.
+func (a *Adapter) limit(visitor, ip string) *apiError {
 	now := a.now()
 	if ok, wait := a.perVisit.allow(visitor, now); !ok {
-		return wireMessage{}, rateLimited(wait, "you are sending messages too fast")
+		return rateLimited(wait, "you are sending messages too fast")
 	}
 	if ok, wait := a.perIP.allow(ip, now); !ok {
-		return wireMessage{}, rateLimited(wait, "too many messages from your address")
+		return rateLimited(wait, "too many messages from your address")
 	}
+	return nil
+}
+
+// prechatMissing names a field the pre-chat form requires that a
+// visitor's first message lacks ("" when nothing is missing). Later
+// messages are not held to it.
+func (a *Adapter) prechatMissing(ctx context.Context, visitor string, m checked) string {
+	p := a.cfg.PreChat
+	need := (p.Name == FieldRequired && m.Name == "") || (p.Email == FieldRequired && m.Email == "") ||
+		(len(p.Departments) > 0 && p.Department == FieldRequired && m.Department == "")
+	if !need {
+		return ""
+	}
+	if _, ok := a.currentConversation(ctx, visitor); ok {
+		return ""
+	}
+	switch {
+	case p.Name == FieldRequired && m.Name == "":
+		return "name"
+	case p.Email == FieldRequired && m.Email == "":
+		return "email"
+	}
+	return "department"
+}
+
+// deliver hands a checked message (and its stored files) to the engine;
+// dup reports a message that was stored before (the same client_id).
+func (a *Adapter) deliver(ctx context.Context, in bridge.Inbox, visitor string, m checked, atts []bridge.Attachment) (wm wireMessage, dup bool, aerr *apiError) {
+	if field := a.prechatMissing(ctx, visitor, m); field != "" {
+		return wireMessage{}, false, errorf(http.StatusBadRequest, "prechat_required", "the chat needs your %s first", field)
+	}
+	now := a.now()
 	ext := ""
-	if req.ClientID != "" {
-		ext = visitor + ":" + req.ClientID
+	if m.ClientID != "" {
+		ext = visitor + ":" + m.ClientID
 	}
 	res, err := in.Deliver(ctx, bridge.InboundMessage{Channel: Platform, ExternalID: ext, Address: visitor,
-		Name: strings.TrimSpace(req.Name), Email: strings.TrimSpace(req.Email), Text: text, SentAt: now, To: to})
+		Name: a.profileName(ctx, visitor, m.Name), Email: m.Email, Text: m.text, Attachments: atts, SentAt: now, To: m.to})
 	if err != nil {
 		var rej *bridge.RejectionError
 		if errors.As(err, &rej) {
-			return wireMessage{}, errorf(http.StatusBadRequest, "rejected", "%s", rej.Reason)
+			return wireMessage{}, false, errorf(http.StatusBadRequest, "rejected", "%s", rej.Reason)
 		}
 		a.log.Error("webchat: deliver failed", "err", err)
-		return wireMessage{}, errorf(http.StatusServiceUnavailable, "unavailable", "message not saved; please send it again")
+		return wireMessage{}, false, errorf(http.StatusServiceUnavailable, "unavailable", "message not saved; please send it again")
 	}
-	wm := wireMessage{ID: int64(res.Message), Conversation: int64(res.Conversation), From: "customer", Text: text,
-		At: now.UTC(), ClientID: req.ClientID}
+	a.convs.setCurrent(visitor, res.Conversation)
+	wm = wireMessage{ID: int64(res.Message), Conversation: int64(res.Conversation), From: "customer", Text: m.text,
+		At: now.UTC(), ClientID: m.ClientID, Attachments: a.wireAttachments(visitor, res.Message, atts)}
 	if res.Duplicate {
 		// The same client_id again: answer with what was stored the first
 		// time, not with this request's text (it was not stored).
 		stored, err := a.store.Message(ctx, res.Message)
 		if err != nil {
 			a.log.Error("webchat: reading a redelivered message", "err", err)
-			return wireMessage{}, errorf(http.StatusServiceUnavailable, "unavailable", "message not confirmed; please send it again")
+			return wireMessage{}, false, errorf(http.StatusServiceUnavailable, "unavailable", "message not confirmed; please send it again")
 		}
 		wm = a.toWire(visitor, stored)
-		wm.ClientID = req.ClientID
+		wm.ClientID = m.ClientID
 	}
 	if !res.Duplicate {
 		frame, _ := json.Marshal(wsFrame{Type: "message", Message: &wm})
 		a.push(ctx, visitor, frame) // the visitor's other tabs
 	}
-	return wm, nil
+	return wm, res.Duplicate, nil
 }
 
 func rateLimited(wait time.Duration, msg string) *apiError {
@@ -322,19 +483,6 @@ func writeError(w http.ResponseWriter, e *apiError) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 	}
 	writeJSON(w, e.Status, map[string]any{"error": e.Message, "code": e.Code})
-}
-
-func (a *Adapter) widget(w http.ResponseWriter, r *http.Request) {
-	b, err := fs.ReadFile(static, "static/widget.js")
-	if err != nil {
-		http.Error(w, "widget missing from build", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	_, _ = w.Write(b)
 }
 
 func (a *Adapter) demo(w http.ResponseWriter, r *http.Request) {

@@ -3,9 +3,13 @@ package webchat
 import (
 	"errors"
 	"net/url"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/rules"
 )
 
 // Config is the webchat section of config.yaml.
@@ -34,10 +38,103 @@ type Config struct {
 	// them. Empty: one proxy, whatever its address.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// MaxConnectionsPerVisitor caps one visitor's open WebSockets (tabs).
-	MaxConnectionsPerVisitor int    `yaml:"max_connections_per_visitor"`
-	Title                    string `yaml:"title"`
-	Greeting                 string `yaml:"greeting"`
+	MaxConnectionsPerVisitor int `yaml:"max_connections_per_visitor"`
+	// Title replaces the widget's own title ("Chat with us", translated)
+	// in every language; strings.<lang>.title overrides it per language.
+	Title string `yaml:"title"`
+	// Greeting replaces the widget's first line in business hours ("Hi!
+	// Ask us anything.", translated) in every language.
+	Greeting string `yaml:"greeting"`
+	// AwayGreeting replaces the widget's first line outside business hours
+	// (the SLA calendar): "We're away right now…", translated.
+	AwayGreeting string `yaml:"away_greeting"`
+	// Language fixes the widget's language (en, de, fr, es, ru, pt). Empty:
+	// the page's lang attribute, then the browser's languages, then English.
+	Language string `yaml:"language"`
+	// Strings overrides the widget's texts: strings.de.title: "Schreiben
+	// Sie uns"; the language "*" applies to every language. The keys are
+	// listed in docs/webchat.md.
+	Strings map[string]map[string]string `yaml:"strings"`
+	// Theme is the widget's look.
+	Theme Theme `yaml:"theme"`
+	// Sound plays a short tone when a staff reply arrives while the chat is
+	// closed or the tab is in the background.
+	Sound bool `yaml:"sound"`
+	// PreChat is the form a visitor fills in with their first message.
+	PreChat PreChat `yaml:"prechat"`
+	// Files lets visitors attach files (button, drag and drop, paste). They
+	// are kept under <data_dir>/attachments and posted into the staff thread.
+	Files *bool `yaml:"files"`
+	// MaxFileBytes is the largest file a visitor may attach (413 above it).
+	MaxFileBytes int64 `yaml:"max_file_bytes"`
+	// AllowedFileTypes are the media types visitors may attach ("image/*"
+	// for every image type); a file's type is read from its content where
+	// it can be, not taken from its name.
+	AllowedFileTypes []string `yaml:"allowed_file_types"`
+	// IdentitySecret verifies Threadline.identify({name, email, signature})
+	// from the host page: signature is the hex HMAC-SHA256 of the email
+	// (trimmed, lower-case) under this secret, computed by your server for
+	// the logged-in customer, whose history then follows them across
+	// devices. Empty: identify only fills in the name and email.
+	IdentitySecret     string `yaml:"identity_secret"`
+	IdentitySecretFile string `yaml:"identity_secret_file"`
 }
+
+// Theme is the widget's look.
+type Theme struct {
+	// Color is the accent colour (#rrggbb) of the launcher, the header and
+	// the visitor's messages; text on it is black or white, whichever reads.
+	Color string `yaml:"color"`
+	// Position puts the launcher and the chat in the bottom right or left corner.
+	Position string `yaml:"position"`
+	// LauncherText is the launcher button's label (default "Chat with us",
+	// translated).
+	LauncherText string `yaml:"launcher_text"`
+	// Mode is light, dark or auto (the visitor's system setting, through
+	// prefers-color-scheme).
+	Mode string `yaml:"mode"`
+}
+
+// PreChat is the form shown above the message box until the first
+// message: name, email and a department choice. Each field is required,
+// optional or off.
+type PreChat struct {
+	// Name asks for the visitor's name: optional, required or off.
+	Name string `yaml:"name"`
+	// Email asks for an address to reach the visitor: optional, required or off.
+	Email string `yaml:"email"`
+	// Department asks which department to write to (when departments are
+	// listed): required or optional.
+	Department string `yaml:"department"`
+	// Departments are the choices; the chosen one's `to` reaches the
+	// routing rules like a widget name (when.to), so a rule sends the
+	// conversation to that department.
+	Departments []DepartmentChoice `yaml:"departments"`
+}
+
+// DepartmentChoice is one option of the pre-chat department list.
+type DepartmentChoice struct {
+	// Label is what the visitor sees ("Billing question").
+	Label string `yaml:"label"`
+	// To is the name routing rules match (when.to): 1-32 of a-z 0-9 - _.
+	To string `yaml:"to"`
+}
+
+// Field requirements of the pre-chat form.
+const (
+	FieldOptional = "optional"
+	FieldRequired = "required"
+	FieldOff      = "off"
+)
+
+// FilesOn reports whether visitors may attach files.
+func (c Config) FilesOn() bool { return c.Files == nil || *c.Files }
+
+// defaultFileTypes are what visitors may attach unless configured: images
+// a browser shows, PDFs, plain text and the common office formats.
+var defaultFileTypes = []string{"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "text/csv",
+	"application/zip", "application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+	"application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 // Defaults fills unset fields.
 func (c *Config) Defaults() {
@@ -56,11 +153,33 @@ func (c *Config) Defaults() {
 	if c.MaxConnectionsPerVisitor <= 0 {
 		c.MaxConnectionsPerVisitor = 10
 	}
-	if c.Title == "" {
-		c.Title = "Chat with us"
+	if c.Files == nil {
+		on := true
+		c.Files = &on
 	}
-	if c.Greeting == "" {
-		c.Greeting = "Hi! Ask us anything; we usually answer within minutes."
+	if c.MaxFileBytes <= 0 {
+		c.MaxFileBytes = 10 << 20
+	}
+	if len(c.AllowedFileTypes) == 0 {
+		c.AllowedFileTypes = append([]string(nil), defaultFileTypes...)
+	}
+	if c.Theme.Color == "" {
+		c.Theme.Color = "#2d5be3"
+	}
+	if c.Theme.Position == "" {
+		c.Theme.Position = "right"
+	}
+	if c.Theme.Mode == "" {
+		c.Theme.Mode = "auto"
+	}
+	if c.PreChat.Name == "" {
+		c.PreChat.Name = FieldOptional
+	}
+	if c.PreChat.Email == "" {
+		c.PreChat.Email = FieldOptional
+	}
+	if c.PreChat.Department == "" {
+		c.PreChat.Department = FieldRequired
 	}
 }
 
@@ -96,7 +215,75 @@ func (c Config) Validate() error {
 	if c.PerIPPerMinute < 0 {
 		errs = append(errs, bridge.FieldErrorf("per_ip_per_minute", "must be positive"))
 	}
+	if c.MaxFileBytes < 0 {
+		errs = append(errs, bridge.FieldErrorf("max_file_bytes", "must be positive"))
+	}
+	for i, t := range c.AllowedFileTypes {
+		if !validFileType(t) {
+			errs = append(errs, bridge.FieldErrorf("allowed_file_types["+itoa(i)+"]", "%q is not a media type (want type/subtype or type/*, e.g. image/png or image/*)", t))
+		}
+	}
+	if c.IdentitySecret != "" && len(c.IdentitySecret) < 16 {
+		errs = append(errs, bridge.FieldErrorf("identity_secret", "is too short (%d characters); use at least 16 random characters", len(c.IdentitySecret)))
+	}
+	if c.Language != "" && !slices.Contains(Languages, c.Language) {
+		errs = append(errs, bridge.FieldErrorf("language", "%q is not one of the widget's languages (%s)", c.Language, strings.Join(Languages, ", ")))
+	}
+	errs = append(errs, validateStrings(c.Strings)...)
+	if col := c.Theme.Color; col != "" && !hexColor.MatchString(col) {
+		errs = append(errs, bridge.FieldErrorf("theme.color", "%q is not a colour (want #rrggbb, e.g. #2d5be3)", col))
+	}
+	if p := c.Theme.Position; p != "" && p != "right" && p != "left" {
+		errs = append(errs, bridge.FieldErrorf("theme.position", "%q is not right or left", p))
+	}
+	if m := c.Theme.Mode; m != "" && m != "auto" && m != "light" && m != "dark" {
+		errs = append(errs, bridge.FieldErrorf("theme.mode", "%q is not auto, light or dark", m))
+	}
+	for _, f := range []struct{ key, v string }{{"prechat.name", c.PreChat.Name}, {"prechat.email", c.PreChat.Email}} {
+		if f.v != "" && f.v != FieldOptional && f.v != FieldRequired && f.v != FieldOff {
+			errs = append(errs, bridge.FieldErrorf(f.key, "%q is not optional, required or off", f.v))
+		}
+	}
+	if d := c.PreChat.Department; d != "" && d != FieldOptional && d != FieldRequired {
+		errs = append(errs, bridge.FieldErrorf("prechat.department", "%q is not optional or required", d))
+	}
+	seen := map[string]bool{}
+	for i, d := range c.PreChat.Departments {
+		key := "prechat.departments[" + itoa(i) + "]"
+		if strings.TrimSpace(d.Label) == "" {
+			errs = append(errs, bridge.FieldErrorf(key+".label", "is empty; it is what the visitor chooses"))
+		}
+		switch to := strings.ToLower(strings.TrimSpace(d.To)); {
+		case !rules.ValidWidgetName(to):
+			errs = append(errs, bridge.FieldErrorf(key+".to", "%q must be 1-32 letters, digits, - or _ (what when.to rules match)", d.To))
+		case seen[to]:
+			errs = append(errs, bridge.FieldErrorf(key+".to", "%q is listed twice", d.To))
+		default:
+			seen[to] = true
+		}
+	}
 	return errors.Join(errs...)
+}
+
+var hexColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+// validFileType: type/subtype or type/*, lower-case letters, digits and + . -.
+func validFileType(t string) bool {
+	typ, sub, ok := strings.Cut(t, "/")
+	token := func(s string) bool {
+		return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789+.-") == ""
+	}
+	return ok && token(typ) && (sub == "*" || token(sub))
+}
+
+// fileTypeAllowed reports whether media type t is in allowed.
+func fileTypeAllowed(allowed []string, t string) bool {
+	for _, a := range allowed {
+		if a == t || (strings.HasSuffix(a, "/*") && strings.HasPrefix(t, strings.TrimSuffix(a, "*"))) {
+			return true
+		}
+	}
+	return false
 }
 
 func itoa(i int) string {

@@ -31,24 +31,41 @@ type fixture struct {
 	st    *sqlite.Store
 	eng   *engine.Engine
 	now   *clocktest.Clock
+	relay *bridge.LocalRelay // Deps.Relay: typing indicators travel it
 }
 
-func newFixture(t *testing.T, mutate func(*webchat.Config)) *fixture {
+func newFixture(t *testing.T, mutate func(*webchat.Config), options ...func(*webchat.Options)) *fixture {
+	t.Helper()
+	return fixtureWith(t, mutate, nil, options...)
+}
+
+// fixtureWith is newFixture with the engine's options (store and surfaces
+// are set) changed by engineOpts.
+func fixtureWith(t *testing.T, mutate func(*webchat.Config), engineOpts func(*engine.Options), options ...func(*webchat.Options)) *fixture {
 	t.Helper()
 	st := storetest.Open(t)
-	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}})
+	eo := engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}}
+	if engineOpts != nil {
+		engineOpts(&eo)
+	}
+	eng := engine.New(eo)
 	cfg := webchat.Config{Enabled: true, DemoPage: true, AllowedOrigins: []string{"https://shop.example"}}
 	if mutate != nil {
 		mutate(&cfg)
 	}
 	cfg.Defaults()
 	clock := clocktest.New(time.Now())
-	ad, err := webchat.New(cfg, webchat.Options{Key: key, PublicURL: "http://chat.example", MaxBodyBytes: 8 << 10})
+	o := webchat.Options{Key: key, PublicURL: "http://chat.example", MaxBodyBytes: 8 << 10}
+	for _, fn := range options {
+		fn(&o)
+	}
+	ad, err := webchat.New(cfg, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	files := t.TempDir()
-	if err := ad.Init(bridge.Deps{Clock: clock, Store: st, Core: eng, AttachmentsDir: files}); err != nil {
+	relay := bridge.NewLocalRelay()
+	if err := ad.Init(bridge.Deps{Clock: clock, Store: st, Core: eng, AttachmentsDir: files, Relay: relay}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(ad.Handler(eng))
@@ -56,7 +73,7 @@ func newFixture(t *testing.T, mutate func(*webchat.Config)) *fixture {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go ad.Run(ctx, eng)
-	return &fixture{files: files, srv: srv, ad: ad, st: st, eng: eng, now: clock}
+	return &fixture{files: files, srv: srv, ad: ad, st: st, eng: eng, now: clock, relay: relay}
 }
 
 type resp struct {

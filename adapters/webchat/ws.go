@@ -20,9 +20,13 @@ import (
 //
 //	client -> server: {"type":"auth","token":...,"widget":...} first (widget
 //	                  optional: the connection's widget name), then
-//	                  {"type":"message","text":...,"client_id":...} or {"type":"ping"}
-//	server -> client: {"type":"ready","visitor":...}, {"type":"message","message":{...}},
-//	                  {"type":"ack","client_id":...,"message":{...}}, {"type":"pong"},
+//	                  {"type":"message","text":...,"client_id":...}, {"type":"ping"},
+//	                  {"type":"typing"} (the visitor is writing; every few seconds
+//	                  while they do) or {"type":"read","id":...} (the visitor saw
+//	                  the staff messages up to id)
+//	server -> client: {"type":"ready","visitor":...}, {"type":"message","message":{...},
+//	                  "seen_until":id}, {"type":"ack","client_id":...,"message":{...}},
+//	                  {"type":"typing","name":...} (staff are writing), {"type":"pong"},
 //	                  {"type":"error","code":...,"error":...,"retry_after":seconds}
 type wsFrame struct {
 	Type       string       `json:"type"`
@@ -37,6 +41,10 @@ type wsFrame struct {
 	Name       string       `json:"name,omitempty"`
 	Email      string       `json:"email,omitempty"`
 	Widget     string       `json:"widget,omitempty"`
+	Department string       `json:"department,omitempty"`
+	ID         int64        `json:"id,omitempty"`
+	// SeenUntil: staff saw the customer messages before this id.
+	SeenUntil int64 `json:"seen_until,omitempty"`
 }
 
 const (
@@ -182,6 +190,9 @@ func (a *Adapter) serveWS(w http.ResponseWriter, r *http.Request, in bridge.Inbo
 		if !ok {
 			return // not JSON: the connection is closed
 		}
+		if out.Type == "" {
+			continue // nothing to answer
+		}
 		b, _ := json.Marshal(out)
 		select {
 		case c.send <- b:
@@ -212,11 +223,21 @@ func (a *Adapter) frame(ctx context.Context, in bridge.Inbox, visitor, ip, widge
 		if f.Widget == "" {
 			f.Widget = widget
 		}
-		wm, aerr := a.accept(ctx, in, visitor, ip, sendRequest{Text: f.Text, ClientID: f.ClientID, Name: f.Name, Email: f.Email, Widget: f.Widget})
+		wm, aerr := a.accept(ctx, in, visitor, ip, sendRequest{Text: f.Text, ClientID: f.ClientID, Name: f.Name, Email: f.Email,
+			Widget: f.Widget, Department: f.Department})
 		if aerr != nil {
 			out = wsFrame{Type: "error", ClientID: f.ClientID, Code: aerr.Code, Error: aerr.Message, RetryAfter: aerr.RetryAfter.Seconds()}
 		} else {
 			out = wsFrame{Type: "ack", ClientID: f.ClientID, Message: &wm}
+		}
+	case "typing":
+		a.visitorTyping(ctx, visitor) // no answer
+	case "read":
+		if f.ID <= 0 {
+			return wsFrame{Type: "error", Code: "bad_id", Error: "id must be a message id"}, true
+		}
+		if err := a.markRead(ctx, visitor, f.ID); err != nil {
+			a.log.Warn("webchat: recording what a visitor read", "err", err)
 		}
 	default:
 		out = wsFrame{Type: "error", Code: "bad_frame", Error: "unknown frame type " + f.Type}

@@ -95,7 +95,7 @@ func (e *Engine) render(body string, c bridge.Conversation, agent bridge.Actor, 
 	return rules.RenderTemplateFunc(body, func(name string) string {
 		switch name {
 		case "customer":
-			return c.CustomerName
+			return greetingName(c)
 		case "agent":
 			return agent.Name
 		case "conversation":
@@ -114,6 +114,16 @@ func (e *Engine) render(body string, c bridge.Conversation, agent bridge.Actor, 
 		}
 		return ""
 	})
+}
+
+// greetingName is how templates call the customer: "" when no name is
+// known (a visitor handle such as "Visitor 12", or the bare address a
+// name falls back to), so the template drops it.
+func greetingName(c bridge.Conversation) string {
+	if bridge.IsVisitorHandle(c.CustomerName) || (c.CustomerName == c.Address && !strings.Contains(c.Address, "@")) {
+		return ""
+	}
+	return c.CustomerName
 }
 
 // expectedWait is a rough estimate for customers, from the open queue.

@@ -141,6 +141,23 @@ func TestTemplates(t *testing.T) {
 	}
 }
 
+// TestAVariableWithoutValueDropsWithItsLead: a template greeting a
+// customer whose name is not known reads naturally, not "Thanks, !".
+func TestAVariableWithoutValueDropsWithItsLead(t *testing.T) {
+	for body, want := range map[string]string{
+		"Thanks for your message, {{customer}}! We answer soon.": "Thanks for your message! We answer soon.",
+		"Hi {{customer}}, thanks for writing.":                   "Hi, thanks for writing.",
+		"Hello {{customer}} and welcome":                         "Hello and welcome",
+		"Dear {{customer}}":                                      "Dear",
+		"Ref{{customer}}x":                                       "Refx",
+		"Thanks, {{customer}}! Ref {{conversation}}.":            "Thanks! Ref #4.",
+	} {
+		if got := RenderTemplate(body, map[string]string{"conversation": "#4"}); got != want {
+			t.Errorf("RenderTemplate(%q) = %q, want %q", body, got, want)
+		}
+	}
+}
+
 func TestNormalizeTo(t *testing.T) {
 	for in, want := range map[string]string{
 		" Sales@Example.COM ":           "sales@example.com",

@@ -41,11 +41,36 @@ func RenderTemplate(body string, vars map[string]string) string {
 }
 
 // RenderTemplateFunc fills {{variables}} with value(name), asked only for
-// the variables body uses (some values cost a query).
+// the variables body uses (some values cost a query). A variable without
+// a value drops out with the space or comma that led to it, so "Thanks,
+// {{customer}}!" reads "Thanks!" for a customer whose name is not known.
 func RenderTemplateFunc(body string, value func(name string) string) string {
-	return templateVar.ReplaceAllStringFunc(body, func(tok string) string {
-		return value(templateVar.FindStringSubmatch(tok)[1])
-	})
+	var b strings.Builder
+	last := 0
+	for _, loc := range templateVar.FindAllStringSubmatchIndex(body, -1) {
+		v := value(body[loc[2]:loc[3]])
+		lead := body[last:loc[0]]
+		if v == "" {
+			lead = dropLead(lead, body[loc[1]:])
+		}
+		b.WriteString(lead)
+		b.WriteString(v)
+		last = loc[1]
+	}
+	b.WriteString(body[last:])
+	return b.String()
+}
+
+// dropLead trims what led to an empty variable: the spaces before it, and
+// a comma too when punctuation or the end follows ("message, {{x}}!").
+func dropLead(lead, rest string) string {
+	switch {
+	case rest == "" || strings.ContainsAny(rest[:1], "!?.,;:)\n"):
+		return strings.TrimSuffix(strings.TrimRight(lead, " "), ",")
+	case rest[0] == ' ':
+		return strings.TrimRight(lead, " ")
+	}
+	return lead
 }
 
 // ValidName reports whether s is a usable key: lower-case letters,

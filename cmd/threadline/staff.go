@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"os/user"
 	"strings"
 	"syscall"
 	"time"
@@ -26,9 +29,11 @@ func (c *cli) sayCmd() *cobra.Command {
   threadline say 12 '!claim'                            take ownership
   threadline say 12 '!close fixed in 2.4'               close with a reason
   threadline say 12 '!help'                             list commands
+  threadline say 12                                     write the reply at a prompt; the
+                                                        customer sees you typing meanwhile
 
 (Quote !commands with single quotes in bash and zsh.) Talks to the running daemon.`,
-		Args: cobra.MinimumNArgs(2),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseConvArg(args[0])
 			if err != nil {
@@ -38,9 +43,15 @@ func (c *cli) sayCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			text := strings.Join(args[1:], " ")
+			if len(args) == 1 {
+				if text, err = c.compose(cmd.Context(), client, int64(id), as); err != nil {
+					return err
+				}
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()
-			res, err := client.Say(ctx, console.SayRequest{Conversation: int64(id), Text: strings.Join(args[1:], " "), As: as})
+			res, err := client.Say(ctx, console.SayRequest{Conversation: int64(id), Text: text, As: as})
 			if err != nil {
 				return err
 			}
@@ -55,17 +66,74 @@ func (c *cli) sayCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&as, "as", defaultStaffName(), "staff name shown to customers and in the audit log (env THREADLINE_STAFF_NAME)")
+	cmd.Flags().StringVar(&as, "as", staffName(os.Getenv, user.Current),
+		"staff name shown to customers and in the audit log (default: env THREADLINE_STAFF_NAME, else your OS user name)")
 	return cmd
 }
 
-func defaultStaffName() string {
-	for _, k := range []string{"THREADLINE_STAFF_NAME", "USER", "LOGNAME"} {
-		if v := os.Getenv(k); v != "" {
+// staffName is who a console user is to customers: THREADLINE_STAFF_NAME,
+// else the OS user name (without a Windows domain), else $USER or
+// $LOGNAME, else "staff".
+func staffName(getenv func(string) string, current func() (*user.User, error)) string {
+	if v := strings.TrimSpace(getenv("THREADLINE_STAFF_NAME")); v != "" {
+		return v
+	}
+	if u, err := current(); err == nil && u.Username != "" {
+		name := u.Username
+		if i := strings.LastIndexByte(name, '\\'); i >= 0 {
+			name = name[i+1:]
+		}
+		if name != "" {
+			return name
+		}
+	}
+	for _, k := range []string{"USER", "LOGNAME"} {
+		if v := getenv(k); v != "" {
 			return v
 		}
 	}
 	return "staff"
+}
+
+// compose reads a reply typed at a prompt. While it is being written the
+// customer sees "<as> is typing" (refreshed every few seconds); a failure
+// to say so never stops the reply.
+func (c *cli) compose(ctx context.Context, client *console.Client, conv int64, as string) (string, error) {
+	fmt.Fprintf(c.stderr, "Reply to #%d as %s (Enter sends, Ctrl-D cancels):\n> ", conv, as)
+	line := make(chan string, 1)
+	failed := make(chan error, 1)
+	go func() {
+		r := bufio.NewReader(c.stdin)
+		s, err := r.ReadString('\n')
+		if err != nil && strings.TrimSpace(s) == "" {
+			failed <- err
+			return
+		}
+		line <- strings.TrimRight(s, "\r\n")
+	}()
+	tick := time.NewTicker(4 * time.Second)
+	defer tick.Stop()
+	typing := func() {
+		tctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		_ = client.Typing(tctx, conv, as)
+	}
+	typing()
+	for {
+		select {
+		case s := <-line:
+			if strings.TrimSpace(s) == "" {
+				return "", &exitError{code: 1, err: errors.New("nothing written; nothing sent")}
+			}
+			return s, nil
+		case err := <-failed:
+			return "", &exitError{code: 1, err: fmt.Errorf("nothing sent: %w", err)}
+		case <-tick.C:
+			typing()
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
 }
 
 func (c *cli) watchCmd() *cobra.Command {

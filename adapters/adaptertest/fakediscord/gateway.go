@@ -29,7 +29,10 @@ const (
 	CloseDisallowedIntents    = 4014
 )
 
-const intentMessageContent = 1 << 15
+const (
+	intentMessageContent     = 1 << 15
+	intentGuildMessageTyping = 1 << 11
+)
 
 type frame struct {
 	Op int             `json:"op"`
@@ -224,6 +227,13 @@ func (g *gateway) dispatchLocked(t string, d any) {
 	if g.active != nil {
 		_ = g.writeFrame(g.active, f)
 	}
+}
+
+// hasIntent reports whether the current session asked for intent.
+func (g *gateway) hasIntent(intent int) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.current != nil && g.current.intents&intent != 0
 }
 
 func (g *gateway) contentAllowed() bool {

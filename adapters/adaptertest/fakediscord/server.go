@@ -67,6 +67,7 @@ type Server struct {
 	members      map[string]Member // people who wrote, by user id (history.go)
 	appFlags     int               // the application's flags (SetApplicationFlags)
 	guard        *contract.Guard
+	files        map[string][]byte // attachment URL path -> bytes people uploaded
 
 	gw gateway
 }
@@ -362,6 +363,12 @@ func (s *Server) write(channelID string, from Person, content string, atts []Att
 		}
 		if a.URL == "" {
 			a.URL = s.srv.URL + "/attachments/" + channelID + "/" + a.ID + "/" + a.Filename
+			if a.Data != nil { // the CDN serves what was uploaded
+				if s.files == nil {
+					s.files = map[string][]byte{}
+				}
+				s.files["/attachments/"+channelID+"/"+a.ID+"/"+a.Filename] = a.Data
+			}
 		}
 		a.ProxyURL = a.URL
 	}
@@ -382,6 +389,29 @@ func (s *Server) Redeliver(messageID string) {
 	if ok {
 		s.dispatchMessage("MESSAGE_CREATE", out)
 	}
+}
+
+// InjectTyping is a person starting to type in a channel or thread:
+// TYPING_START is dispatched when the bot asked for the
+// GUILD_MESSAGE_TYPING intent, as Discord does.
+func (s *Server) InjectTyping(channelID string, from Person) {
+	if !s.gw.hasIntent(intentGuildMessageTyping) {
+		return
+	}
+	s.gw.dispatch("TYPING_START", map[string]any{"channel_id": channelID, "guild_id": s.guildID, "user_id": from.ID,
+		"timestamp": time.Now().Unix(), "member": from.member(true)})
+}
+
+// triggerTyping is POST /channels/{id}/typing: the bot shows as typing.
+// Tests see it in Requests.
+func (s *Server) triggerTyping(r *http.Request) (int, any, *apiError) {
+	s.mu.Lock()
+	c := s.channels[r.PathValue("id")]
+	s.mu.Unlock()
+	if c == nil {
+		return 0, nil, errUnknownChannel()
+	}
+	return http.StatusNoContent, nil, nil
 }
 
 // InjectSlash is a person running a slash command in a channel or thread;
@@ -479,6 +509,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET /channels/{id}/messages", true, s.listMessages)
 	handle("PATCH /channels/{id}/messages/{mid}", true, s.editMessage)
 	handle("PUT /channels/{id}/messages/{mid}/reactions/{emoji}/{user}", true, s.addReaction)
+	handle("POST /channels/{id}/typing", true, s.triggerTyping)
 	handle("GET /channels/{id}/webhooks", true, s.listWebhooks)
 	handle("POST /channels/{id}/webhooks", true, s.createWebhook)
 	handle("POST /webhooks/{id}/{token}", false, s.executeWebhook)
@@ -486,7 +517,15 @@ func (s *Server) routes() http.Handler {
 	handle("PUT /applications/{app}/commands", true, s.overwriteCommands)
 	handle("PUT /applications/{app}/guilds/{guild}/commands", true, s.overwriteCommands)
 	handle("POST /interactions/{id}/{token}/callback", false, s.interactionCallback)
-	mux.HandleFunc("GET /attachments/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "attachment") })
+	mux.HandleFunc("GET /attachments/", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		data, ok := s.files[r.URL.Path]
+		s.mu.Unlock()
+		if !ok {
+			data = []byte("attachment")
+		}
+		w.Write(data)
+	})
 	return mux
 }
 
