@@ -189,8 +189,10 @@ func TestRunWithARefusedTokenSaysWhich(t *testing.T) {
 
 type nopCore struct{}
 
-func (nopCore) Notice(context.Context, bridge.ConversationID, bridge.Platform, string) error { return nil }
-func (nopCore) ThreadGone(context.Context, bridge.Platform, bridge.ThreadRef) error          { return nil }
+func (nopCore) Notice(context.Context, bridge.ConversationID, bridge.Platform, string) error {
+	return nil
+}
+func (nopCore) ThreadGone(context.Context, bridge.Platform, bridge.ThreadRef) error { return nil }
 func (nopCore) SystemNote(context.Context, bridge.ConversationID, bridge.Platform, string, string) error {
 	return nil
 }

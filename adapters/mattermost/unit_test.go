@@ -115,7 +115,9 @@ func TestRetryAfterHeaders(t *testing.T) {
 // API errors map to the outbox's classes: 401 waits for the operator,
 // other 4xx are permanent, 5xx retried, a gone root is a gone thread.
 func TestErrorClasses(t *testing.T) {
-	e := func(status int, id string) error { return &APIError{Method: "POST", Path: "/posts", Status: status, ID: id} }
+	e := func(status int, id string) error {
+		return &APIError{Method: "POST", Path: "/posts", Status: status, ID: id}
+	}
 	if err := classify(e(401, "")); bridge.IsPermanent(err) || !strings.Contains(err.Error(), "MATTERMOST_BOT_TOKEN") {
 		t.Errorf("401 = %v", err)
 	}
