@@ -47,8 +47,11 @@ type Config struct {
 	// auto (the username override if the server allows it, else a bold
 	// prefix), override or prefix.
 	CustomerNames string `yaml:"customer_names"`
-	// Reactions (emoji names) used as delivery receipts on staff replies.
-	SentReaction   string `yaml:"sent_reaction"`
+	// SentReaction is the emoji name put on a staff reply once the
+	// customer has it.
+	SentReaction string `yaml:"sent_reaction"`
+	// FailedReaction is the emoji name put on a staff reply that could not
+	// be delivered (a reply in the thread says why).
 	FailedReaction string `yaml:"failed_reaction"`
 }
 

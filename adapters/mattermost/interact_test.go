@@ -1,7 +1,6 @@
 package mattermost_test
 
 import (
-	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -116,5 +115,4 @@ func TestSlashCommandIsOffWithoutAToken(t *testing.T) {
 	if _, err := h.fake.RunCommand(h.channel, h.alice, "/ticket list"); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("command without a configured token = %v, want 404", err)
 	}
-	_ = context.Background()
 }

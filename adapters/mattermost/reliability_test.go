@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/threadlinehq/threadline/adapters/adaptertest"
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakemattermost"
@@ -195,4 +196,23 @@ func (nopCore) Notice(context.Context, bridge.ConversationID, bridge.Platform, s
 func (nopCore) ThreadGone(context.Context, bridge.Platform, bridge.ThreadRef) error { return nil }
 func (nopCore) SystemNote(context.Context, bridge.ConversationID, bridge.Platform, string, string) error {
 	return nil
+}
+
+// The server's pings keep a quiet socket open: reads wait up to the idle
+// timeout, and every ping extends it.
+func TestPingsKeepAQuietSocketOpen(t *testing.T) {
+	h := start(t, setup{fake: fakemattermost.Options{PingInterval: 20 * time.Millisecond},
+		options: func(o *mattermost.Options) { o.IdleTimeout = 150 * time.Millisecond }})
+	time.Sleep(600 * time.Millisecond)
+	if n := h.fake.Authentications(); n != 1 || h.fake.Connected() != 1 {
+		t.Errorf("%d authentications, %d connected: the quiet socket was dropped", n, h.fake.Connected())
+	}
+}
+
+// Without pings, a silent socket is given up after the idle timeout and
+// connected again.
+func TestASilentSocketIsReconnected(t *testing.T) {
+	h := start(t, setup{fake: fakemattermost.Options{PingInterval: time.Hour},
+		options: func(o *mattermost.Options) { o.IdleTimeout = 100 * time.Millisecond }})
+	adaptertest.Eventually(t, wait, func() bool { return h.fake.Authentications() >= 2 }, "reconnected after the idle timeout")
 }

@@ -108,6 +108,9 @@ func (s *Surface) loop(ctx context.Context, in bridge.StaffInbox, w *worker) err
 		if up && s.clock.Now().Sub(start) > time.Minute {
 			backoff = s.o.ReconnectBackoff // it ran fine for a while
 		}
+		if err == nil {
+			err = errors.New("the connection ended")
+		}
 		reason := "WebSocket lost"
 		if !up {
 			reason = "WebSocket connect failed"

@@ -13,7 +13,7 @@ var personPattern = regexp.MustCompile(`^mattermost:[a-z0-9]{26}$`)
 // user's id (26 letters and digits, as the API and the profile's "Copy
 // ID" show it). Usernames can be changed, so they are not ids.
 func StaffIDs() bridge.StaffIDForm {
-	return bridge.StaffIDForm{Surface: Platform, Person: personPattern, PersonExample: "mattermost:8d6kz1b3ktgejkn3r4q5jbrwhc"}
+	return bridge.StaffIDForm{Surface: Platform, Person: personPattern, PersonExample: "mattermost:<user id>"}
 }
 
 // UserID returns the Mattermost user id of a staff id ("" and false for

@@ -155,7 +155,7 @@ func TestConfigValidation(t *testing.T) {
 
 func TestStaffIDs(t *testing.T) {
 	f := StaffIDs()
-	if !f.Person.MatchString(f.PersonExample) || f.Person.MatchString("mattermost:alice") {
+	if !f.Person.MatchString("mattermost:8d6kz1b3ktgejkn3r4q5jbrwhc") || f.Person.MatchString("mattermost:alice") {
 		t.Errorf("person pattern %v", f.Person)
 	}
 	if id, ok := UserID("mattermost:8d6kz1b3ktgejkn3r4q5jbrwhc"); !ok || id != "8d6kz1b3ktgejkn3r4q5jbrwhc" {
