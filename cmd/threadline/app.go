@@ -148,6 +148,7 @@ func (a *app) build(ctx context.Context) (err error) {
 		a.wireConsole,
 		a.wireSlack,
 		a.wireDiscord,
+		a.wireMattermost,
 		a.wireWebchat,
 		a.wireTelegram,
 		a.wireEmail,
@@ -161,7 +162,7 @@ func (a *app) build(ctx context.Context) (err error) {
 	a.wireRetention()
 	a.wirePruneEvents()
 	if len(a.surfaces) == 0 {
-		return errors.New("no staff surface is enabled: set console.enabled: true or configure Slack/Discord, or nobody can answer customers")
+		return errors.New("no staff surface is enabled: set console.enabled: true or configure Slack/Discord/Mattermost, or nobody can answer customers")
 	}
 	a.wireOps()
 

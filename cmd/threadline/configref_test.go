@@ -234,7 +234,7 @@ func shortDuration(d time.Duration) string {
 func fieldComments(root string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, dir := range []string{"cmd/threadline/internal/config", "store", "adapters/webchat", "adapters/console",
-		"adapters/slack", "adapters/telegram", "adapters/email", "adapters/discord"} {
+		"adapters/slack", "adapters/telegram", "adapters/email", "adapters/discord", "adapters/mattermost"} {
 		fset := token.NewFileSet()
 		pkgs, err := parser.ParseDir(fset, filepath.Join(root, dir), func(fi os.FileInfo) bool {
 			return !strings.HasSuffix(fi.Name(), "_test.go")
@@ -363,27 +363,31 @@ Do not edit by hand: the test fails when this file and the structs disagree.
 
 // configEnv is the environment variable of each key that has one.
 var configEnv = map[string]string{
-	"store.path":              "THREADLINE_DB",
-	"http.listen":             "THREADLINE_LISTEN",
-	"public_url":              "THREADLINE_PUBLIC_URL",
-	"admin.listen":            "THREADLINE_ADMIN_LISTEN",
-	"data_dir":                "THREADLINE_DATA_DIR",
-	"http.metrics_token":      "THREADLINE_METRICS_TOKEN",
-	"slack.bot_token":         "SLACK_BOT_TOKEN",
-	"slack.app_token":         "SLACK_APP_TOKEN",
-	"slack.signing_secret":    "SLACK_SIGNING_SECRET",
-	"slack.channel_id":        "SLACK_CHANNEL_ID",
-	"slack.api_url":           "SLACK_API_URL",
-	"telegram.bot_token":      "TELEGRAM_BOT_TOKEN",
-	"telegram.api_url":        "TELEGRAM_API_URL",
-	"telegram.webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
-	"email.imap.url":          "EMAIL_IMAP_URL",
-	"email.smtp.url":          "EMAIL_SMTP_URL",
-	"email.from":              "EMAIL_FROM",
-	"discord.bot_token":       "DISCORD_BOT_TOKEN",
-	"discord.channel_id":      "DISCORD_CHANNEL_ID",
-	"discord.guild_id":        "DISCORD_GUILD_ID",
-	"discord.api_url":         "DISCORD_API_URL",
+	"store.path":               "THREADLINE_DB",
+	"http.listen":              "THREADLINE_LISTEN",
+	"public_url":               "THREADLINE_PUBLIC_URL",
+	"admin.listen":             "THREADLINE_ADMIN_LISTEN",
+	"data_dir":                 "THREADLINE_DATA_DIR",
+	"http.metrics_token":       "THREADLINE_METRICS_TOKEN",
+	"slack.bot_token":          "SLACK_BOT_TOKEN",
+	"slack.app_token":          "SLACK_APP_TOKEN",
+	"slack.signing_secret":     "SLACK_SIGNING_SECRET",
+	"slack.channel_id":         "SLACK_CHANNEL_ID",
+	"slack.api_url":            "SLACK_API_URL",
+	"telegram.bot_token":       "TELEGRAM_BOT_TOKEN",
+	"telegram.api_url":         "TELEGRAM_API_URL",
+	"telegram.webhook_secret":  "TELEGRAM_WEBHOOK_SECRET",
+	"email.imap.url":           "EMAIL_IMAP_URL",
+	"email.smtp.url":           "EMAIL_SMTP_URL",
+	"email.from":               "EMAIL_FROM",
+	"discord.bot_token":        "DISCORD_BOT_TOKEN",
+	"discord.channel_id":       "DISCORD_CHANNEL_ID",
+	"discord.guild_id":         "DISCORD_GUILD_ID",
+	"discord.api_url":          "DISCORD_API_URL",
+	"mattermost.url":           "MATTERMOST_URL",
+	"mattermost.bot_token":     "MATTERMOST_BOT_TOKEN",
+	"mattermost.channel_id":    "MATTERMOST_CHANNEL_ID",
+	"mattermost.command_token": "MATTERMOST_COMMAND_TOKEN",
 }
 
 // configDefaults overrides defaults the empty-file load cannot show.
@@ -438,7 +442,7 @@ var configDocs = map[string]string{
 	"telegram.local_server":                          "`api_url` is a telegram-bot-api server started with `--local` on this machine: files are read from the paths it returns (and `max_file_bytes` may go above 20 MB).",
 	"digest.slack_channel":                           "Slack channel id (`C0123456789`) the digest is posted to; the bot must be a member.",
 	"digest.discord_channel":                         "Discord text channel id the digest is posted to (needs Send Messages and Attach Files).",
-	"staff[].id":                                     "Staff id: `slack:U0123`, `discord:1234`, `console:alice`.",
+	"staff[].id":                                     "Staff id: `slack:U0123`, `discord:1234`, `mattermost:<user id>`, `console:alice`.",
 	"staff[].role":                                   "`agent`, `lead` or `admin`.",
 	"departments.<name>.name":                        "Display name; defaults to the key.",
 	"email.reply_to":                                 "Reply-To address of replies, instead of the From address.",

@@ -15,6 +15,7 @@ import (
 
 	"github.com/threadlinehq/threadline/adapters/discord"
 	"github.com/threadlinehq/threadline/adapters/email"
+	"github.com/threadlinehq/threadline/adapters/mattermost"
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/adapters/telegram"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
@@ -71,6 +72,9 @@ adapter against its real API at the configured base URL:
   email     IMAP login and mailbox select; SMTP greeting, STARTTLS/TLS and login
   discord   GET /gateway/bot and /users/@me (token), every staff channel: kind,
             the bot's permissions there, forum tags
+  mattermost GET /api/v4/users/me (token), every staff channel (readable, the bot
+            is a member), whether the server allows username overrides and the
+            bot may post ephemeral answers
 
 Nothing is posted, sent or changed. Each failure comes with the fix. Exits 1 if
 any check failed, 0 otherwise (warnings included). The daemon may be running.`,
@@ -100,6 +104,7 @@ any check failed, 0 otherwise (warnings included). The daemon may be running.`,
 			d.telegram(ctx)
 			d.email(ctx)
 			d.discord(ctx)
+			d.mattermost(ctx)
 			return d.report(c.stdout)
 		},
 	}
@@ -467,5 +472,74 @@ func (d *doctor) discord(parent context.Context) {
 			d.add("discord", warn, fmt.Sprintf("forum #%s lacks the tags %s", ch.Name, strings.Join(ch.MissingTags, ", ")),
 				"create them in the forum's settings, or set discord.create_tags: true (needs Manage Channels)")
 		}
+	}
+}
+
+func (d *doctor) mattermost(parent context.Context) {
+	cfg := mattermostConfig(d.cfg)
+	if !cfg.Enabled() {
+		return
+	}
+	s, err := mattermost.New(cfg, mattermost.Options{PublicURL: d.cfg.PublicURL})
+	if err != nil {
+		d.add("mattermost", fail, err.Error(), "")
+		return
+	}
+	ctx, cancel := d.ctx(parent)
+	defer cancel()
+	d.step("mattermost: GET /api/v4/users/me at %s", cfg.URL)
+	id, err := s.CheckToken(ctx)
+	if err != nil {
+		fix := "check that " + cfg.URL + " is reachable from this machine (MATTERMOST_URL is the address you open Mattermost at)"
+		if strings.Contains(err.Error(), "HTTP 401") {
+			fix = "MATTERMOST_BOT_TOKEN was refused: System Console → Integrations → Bot Accounts → your bot → Create New Token, and copy the token (not its id)"
+		}
+		d.add("mattermost", fail, "bot token: "+err.Error(), fix)
+		return
+	}
+	kind := "bot account"
+	if !id.IsBot {
+		kind = "user account (a bot account is recommended: docs/mattermost.md)"
+	}
+	d.add("mattermost", pass, fmt.Sprintf("bot token: @%s (%s), a %s", id.Username, id.UserID, kind), "")
+	for _, ch := range cfg.StaffChannels() {
+		d.step("mattermost: channel %s and the bot's membership", ch)
+		c, err := s.CheckChannel(ctx, id.UserID, ch)
+		switch {
+		case err != nil:
+			d.add("mattermost", fail, "channel "+ch+": "+err.Error(), "")
+		case !c.Reachable:
+			d.add("mattermost", fail, "channel "+ch+" does not exist, or is private and the bot is not in it",
+				"check the id (the channel's name → View Info); add the bot to the channel (/invite @"+id.Username+")")
+		case c.Archived:
+			d.add("mattermost", fail, fmt.Sprintf("channel ~%s (%s) is archived", c.Name, ch), "unarchive it or configure another channel")
+		case !c.Member:
+			d.add("mattermost", fail, fmt.Sprintf("the bot is not a member of ~%s (%s): posts there fail", c.Name, ch),
+				fmt.Sprintf("type /invite @%s in ~%s", id.Username, c.Name))
+		default:
+			d.add("mattermost", pass, fmt.Sprintf("channel ~%s (%s): readable, the bot is a member", c.Name, ch), "")
+		}
+	}
+	switch on, err := s.UsernameOverride(ctx); {
+	case err != nil:
+		d.add("mattermost", warn, "cannot read the client config: "+err.Error(), "")
+	case cfg.CustomerNames == mattermost.NamesOverride && !on:
+		d.add("mattermost", fail, "customer_names: override, but the server does not allow username overrides: customer posts would show the bot's name",
+			"System Console → Integrations → Integration Management → Enable integrations to override usernames: true (ServiceSettings.EnablePostUsernameOverride), or set customer_names: auto")
+	case cfg.CustomerNames == mattermost.NamesPrefix:
+		d.add("mattermost", pass, "customer names: in bold before the text (customer_names: prefix)", "")
+	case on:
+		d.add("mattermost", pass, "customer names: customer messages are posted under the customer's name (username overrides allowed)", "")
+	default:
+		d.add("mattermost", warn, "the server does not allow username overrides: customer messages show the bot's name with the customer's in bold",
+			"to post under the customer's name: System Console → Integrations → Integration Management → Enable integrations to override usernames")
+	}
+	if !id.SystemAdmin {
+		d.add("mattermost", warn, "the bot may not post ephemeral messages (only system admins may): answers to staff appear in the thread, visible to everyone",
+			"to keep them private, give the bot the System Admin role (System Console → Bot Accounts → edit → Role)")
+	}
+	if cfg.CommandToken == "" {
+		d.add("mattermost", warn, "no command_token: the "+cfg.SlashCommand+" slash command is off",
+			"create a slash command whose request URL is "+d.cfg.PublicURL+mattermost.CommandPath+" and set MATTERMOST_COMMAND_TOKEN to its token (docs/mattermost.md)")
 	}
 }

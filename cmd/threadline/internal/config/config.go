@@ -14,6 +14,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/console"
 	"github.com/threadlinehq/threadline/adapters/discord"
 	"github.com/threadlinehq/threadline/adapters/email"
+	"github.com/threadlinehq/threadline/adapters/mattermost"
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/adapters/telegram"
 	"github.com/threadlinehq/threadline/adapters/webchat"
@@ -62,6 +63,9 @@ type Config struct {
 
 	// discord section
 	Discord discord.Config `yaml:"discord"`
+
+	// mattermost section
+	Mattermost mattermost.Config `yaml:"mattermost"`
 }
 
 // HTTP is the public listener (web chat, webhooks, health).
@@ -142,6 +146,9 @@ func (c *Config) applyEnv(env Env) {
 
 	// discord env
 	c.Discord.ApplyEnv(env)
+
+	// mattermost env
+	c.Mattermost.ApplyEnv(env)
 }
 
 // resolvePaths makes relative paths in the file relative to the file's directory.
@@ -228,6 +235,9 @@ func (c *Config) defaults() {
 
 	// discord defaults
 	c.Discord.Defaults()
+
+	// mattermost defaults
+	c.Mattermost.Defaults()
 }
 
 type sectionErr struct {
@@ -266,11 +276,14 @@ func (c *Config) validate() []sectionErr {
 		if ch := d.Channels["slack"]; ch != "" && c.Slack.Enabled() && !strings.HasPrefix(ch, "C") && !strings.HasPrefix(ch, "G") {
 			add("", bridge.FieldErrorf("departments."+dept+".channels.slack", "%q is not a Slack channel id", ch))
 		}
+		if ch := d.Channels["mattermost"]; ch != "" && !mattermost.IsID(ch) {
+			add("", bridge.FieldErrorf("departments."+dept+".channels.mattermost", "%q is not a Mattermost channel id (26 letters and digits: the channel's View Info)", ch))
+		}
 	}
 
 	add("slack", c.Slack.Validate())
-	if !c.Console.Enabled && !c.Slack.Enabled() && !c.Discord.Enabled() {
-		add("", bridge.FieldErrorf("console.enabled", "no staff surface is enabled: set console.enabled: true or configure Slack or Discord (threadline serve refuses to start without one: nobody could answer customers)"))
+	if !c.Console.Enabled && !c.Slack.Enabled() && !c.Discord.Enabled() && !c.Mattermost.Enabled() {
+		add("", bridge.FieldErrorf("console.enabled", "no staff surface is enabled: set console.enabled: true or configure Slack, Discord or Mattermost (threadline serve refuses to start without one: nobody could answer customers)"))
 	}
 
 	// telegram validate
@@ -284,6 +297,9 @@ func (c *Config) validate() []sectionErr {
 
 	// discord validate
 	add("discord", c.Discord.Validate())
+
+	// mattermost validate
+	add("mattermost", c.Mattermost.Validate())
 
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		add("http", bridge.FieldErrorf("listen", "%q is not host:port (e.g. 127.0.0.1:8080)", c.HTTP.Listen))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/threadlinehq/threadline/adapters/console"
 	"github.com/threadlinehq/threadline/adapters/discord"
+	"github.com/threadlinehq/threadline/adapters/mattermost"
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/bridge"
 )
@@ -16,7 +17,7 @@ import (
 func (c *Config) StaffIDs() bridge.StaffIDForms { return staffIDForms() }
 
 func staffIDForms() bridge.StaffIDForms {
-	return bridge.StaffIDForms{slack.StaffIDs(), discord.StaffIDs(), console.StaffIDs()}
+	return bridge.StaffIDForms{slack.StaffIDs(), discord.StaffIDs(), mattermost.StaffIDs(), console.StaffIDs()}
 }
 
 // memberProblem explains why id is neither a staff id nor a group ("" when

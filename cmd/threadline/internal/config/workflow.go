@@ -43,7 +43,8 @@ type Workflow struct {
 type Department struct {
 	Name string `yaml:"name"` // display name; defaults to the key
 	// Channels puts the department's threads in its own channel per surface
-	// (slack: C0123, discord: 1234567890). Unset: the surface's default channel.
+	// (slack: C0123, discord: 1234567890, mattermost: 26-character channel
+	// id). Unset: the surface's default channel.
 	Channels map[string]string `yaml:"channels"`
 	// Members are people (slack:U0123, discord:1234, console:alice) or
 	// groups: a Slack user group (slack:group:S0123ABC) or a Discord role
@@ -210,8 +211,8 @@ func (w Workflow) checkDepartments(p *problems, ids bridge.StaffIDForms) {
 			p.nested("departments."+key+".rotation", errors.Join(err, d.Rotation.checkPeople(ids)))
 		}
 		for surface := range d.Channels {
-			if surface != "slack" && surface != "discord" {
-				p.add("departments."+key+".channels."+surface, "unknown surface (want slack or discord)")
+			if surface != "slack" && surface != "discord" && surface != "mattermost" {
+				p.add("departments."+key+".channels."+surface, "unknown surface (want slack, discord or mattermost)")
 			}
 		}
 	}

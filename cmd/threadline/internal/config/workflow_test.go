@@ -51,12 +51,12 @@ func TestWorkflowValidate(t *testing.T) {
 func TestStaffIDMessagesComeFromTheSurfaces(t *testing.T) {
 	ids := staffIDForms()
 	for _, tc := range []struct{ got, want string }{
-		{memberProblem(ids, "bob"), `"bob" is not a staff id or group (want slack:U0123, discord:1234, console:name, or a group: slack:group:S0123ABC, discord:role:1234)`},
+		{memberProblem(ids, "bob"), `"bob" is not a staff id or group (want slack:U0123, discord:1234, mattermost:<user id>, console:name, or a group: slack:group:S0123ABC, discord:role:1234)`},
 		{memberProblem(ids, "slack:group:billing"), `"slack:group:billing" is not a Slack user group: want slack:group: and the group's id, which starts with S (S0123ABC; in Slack open the group under People → User groups and copy the id from the link, or call usergroups.list)`},
 		{memberProblem(ids, "discord:role:@Billing"), `"discord:role:@Billing" is not a Discord role: want discord:role: and the role's numeric id (Server Settings → Roles → ⋯ → Copy Role ID, with Developer Mode on)`},
 		{memberProblem(ids, "slack:group:S0BILL"), ""},
 		{memberProblem(ids, "console:alice"), ""},
-		{personProblem(ids, "alice"), `"alice" is not a staff id (want slack:U0123, discord:1234 or console:name)`},
+		{personProblem(ids, "alice"), `"alice" is not a staff id (want slack:U0123, discord:1234, mattermost:<user id> or console:name)`},
 		{personProblem(ids, "discord:role:1"), `"discord:role:1" is a group; staff entries are people (name groups under departments.<name>.members or oncall)`},
 		{personProblem(ids, "discord:1"), ""},
 	} {
