@@ -63,6 +63,10 @@ func (a *Adapter) probeCallback(ctx context.Context, publicURL string) error {
 	}
 	res, err := a.api.http.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its URL carries the verify token
+		}
 		return fmt.Errorf("GET %s: %w: %v", target, ErrCallbackUnreachable, err)
 	}
 	defer res.Body.Close()
