@@ -517,4 +517,3 @@ func (d *doctor) whatsapp(parent context.Context) {
 			"set public_url (THREADLINE_PUBLIC_URL) to the public https:// address whose reverse proxy passes "+whatsapp.WebhookPath+" to this daemon, and enter "+wa.WebhookURL()+" with the verify token under WhatsApp → Configuration in the app dashboard")
 	}
 }
-

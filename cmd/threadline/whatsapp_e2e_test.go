@@ -173,7 +173,9 @@ func TestEndToEndWhatsAppConsoleWindowTemplatesReceiptsAndRestart(t *testing.T) 
 	// A status of a reply sent before the restart still finds its staff message.
 	fake.Failed(wamid, 131026, "Message Undeliverable", "")
 	eventually(t, "failure told after the restart", func() bool {
-		_, ok := w2.find(func(e console.Event) bool { return e.Type == "post" && e.Conversation == conv && strings.Contains(e.Text, "131026") })
+		_, ok := w2.find(func(e console.Event) bool {
+			return e.Type == "post" && e.Conversation == conv && strings.Contains(e.Text, "131026")
+		})
 		return ok
 	})
 	say(t, d2, conv, "You're welcome!")
