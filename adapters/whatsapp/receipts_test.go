@@ -60,7 +60,10 @@ func TestAReactionIsANoteOnTheConversationNotACustomerMessage(t *testing.T) {
 	f.fake.SendText(sheena, "hi")
 	conv := f.conversation(t)
 	f.reply(t, conv, "staff-msg-1", "Your parcel left today.\nTracking: 123")
-	eventually(t, "reply sent", func() bool { return len(f.fake.Sent(sheena.WaID)) == 1 })
+	eventually(t, "reply sent and recorded", func() bool { // the sent receipt follows the record of its id
+		_, _, r := f.surface.Snapshot()
+		return len(r) == 1
+	})
 	before, _ := f.st.Conversation(context.Background(), conv)
 	f.fake.SendReaction(sheena, f.fake.Sent(sheena.WaID)[0].ID, "👍")
 	f.fake.SendReaction(sheena, f.fake.Sent(sheena.WaID)[0].ID, "") // taken back: nothing to say
