@@ -35,12 +35,12 @@ type reactionNote struct {
 	Emoji  string
 }
 
-// Address is how a WhatsApp customer is known to Threadline: the business
+// address is how a WhatsApp customer is known to Threadline: the business
 // number they wrote to and their WhatsApp id, so each number keeps its own
 // conversations (and its own 24-hour windows) with the same person.
-func Address(phoneID, waID string) string { return phoneID + ":" + waID }
+func address(phoneID, waID string) string { return phoneID + ":" + waID }
 
-// splitAddress undoes Address.
+// splitAddress undoes address.
 func splitAddress(addr string) (phoneID, waID string, ok bool) {
 	phoneID, waID, ok = strings.Cut(addr, ":")
 	if !ok || !phoneNumberID.MatchString(phoneID) || !isDigits(waID) {
@@ -67,7 +67,7 @@ func readMessage(v value, m message) (in incoming, ok bool) {
 	in.Msg = bridge.InboundMessage{
 		Channel:    Platform,
 		ExternalID: m.ID,
-		Address:    Address(v.Metadata.PhoneNumberID, m.From),
+		Address:    address(v.Metadata.PhoneNumberID, m.From),
 		Name:       profileName(v.Contacts, m.From),
 		SentAt:     unixTime(m.Timestamp),
 		To:         wayIn(v.Metadata),

@@ -89,12 +89,12 @@ func ValidSignature(body []byte, header, secret string) bool {
 	if err != nil || len(got) != sha256.Size {
 		return false
 	}
-	return hmac.Equal(got, Sign(body, secret))
+	return hmac.Equal(got, sign(body, secret))
 }
 
-// Sign is the HMAC-SHA256 of body keyed with secret (what Meta sends, hex
+// sign is the HMAC-SHA256 of body keyed with secret (what Meta sends, hex
 // encoded after "sha256=").
-func Sign(body []byte, secret string) []byte {
+func sign(body []byte, secret string) []byte {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
 	return mac.Sum(nil)
