@@ -143,4 +143,9 @@ type Core interface {
 	// SystemNote stores a staff-only note by Threadline in conv, once per
 	// source and externalID (a redelivery is stored once): an email bounce.
 	SystemNote(ctx context.Context, conv ConversationID, source Platform, externalID, text string) error
+	// Receipt shows what a channel learnt about a reply after sending it
+	// (delivered, read, failed) on the staff message that caused it; a
+	// failure is also told in every thread. Replies Threadline did not
+	// send are ignored.
+	Receipt(ctx context.Context, r ChannelReceipt) error
 }

@@ -109,12 +109,12 @@ type Conversation struct {
 }
 
 // Via describes the entry point for staff ("sales@example.com",
-// "widget billing", "@acme_bot"); "" when unknown.
+// "widget billing", "@acme_bot", "+15550783881"); "" when unknown.
 func (c Conversation) Via() string {
 	switch {
 	case c.Entry == "":
 		return ""
-	case strings.Contains(c.Entry, "@"):
+	case strings.Contains(c.Entry, "@"), strings.HasPrefix(c.Entry, "+"):
 		return c.Entry
 	}
 	return "widget " + c.Entry

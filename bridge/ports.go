@@ -72,6 +72,19 @@ type Delivery struct {
 	// References are the external ids already exchanged on this channel in
 	// this conversation, oldest first (email threading headers).
 	References []string
+	// Template is set when staff chose one of the platform's pre-approved
+	// message templates (WhatsApp's only way to write outside its 24-hour
+	// customer-service window); Text is then how it reads in the thread.
+	// Channels without templates send Text.
+	Template *TemplateMessage
+}
+
+// TemplateMessage names a message template the platform approved in
+// advance, with the values of its body parameters ({{1}}, {{2}}, ...).
+type TemplateMessage struct {
+	Name     string   `json:"name"`
+	Language string   `json:"language,omitempty"` // "": the channel's default language
+	Params   []string `json:"params,omitempty"`
 }
 
 // CustomerChannel is where customers write and read.
@@ -136,6 +149,27 @@ type Receipt struct {
 	Source  string // the surface's id of the staff message
 	OK      bool
 	Error   string
+	// Status is how far the reply got, for channels that report it after
+	// sending: "" (the platform took it), ReceiptDelivered or ReceiptRead.
+	Status ReceiptStatus `json:",omitempty"`
+}
+
+// ReceiptStatus is what a channel reports about a reply after sending it.
+type ReceiptStatus string
+
+const (
+	ReceiptDelivered ReceiptStatus = "delivered" // it reached the customer's device
+	ReceiptRead      ReceiptStatus = "read"      // the customer opened it
+	ReceiptFailed    ReceiptStatus = "failed"    // the platform gave up delivering it
+)
+
+// ChannelReceipt is what a channel learnt about a reply after Send
+// returned: WhatsApp's delivered, read and failed statuses.
+type ChannelReceipt struct {
+	Channel    Platform
+	ExternalID string // the id Send returned for the reply
+	Status     ReceiptStatus
+	Error      string // for ReceiptFailed: why, and what staff can do
 }
 
 // ReceiptSurface is implemented by surfaces that show delivery receipts on

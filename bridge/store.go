@@ -288,6 +288,12 @@ type AnnouncePayload struct {
 	Mentions   []StaffID `json:"mentions,omitempty"`
 }
 
+// CustomerSendPayload is the payload of a KindCustomerSend row whose reply
+// is more than its stored text ("" for plain replies).
+type CustomerSendPayload struct {
+	Template *TemplateMessage `json:"template,omitempty"`
+}
+
 type NoticePayload struct {
 	Text string `json:"text"`
 }

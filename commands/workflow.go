@@ -26,6 +26,8 @@ func Workflow() []Command {
 			MinArgs: 1, MaxArgs: 1, Mutates: true, Run: runSendTemplate},
 		{Name: "template", Args: "list | add <name> <text> | remove <name>", Help: "manage quick-reply templates ({{customer}}, {{agent}}, {{conversation}}, {{department}}, {{business_hours}}, {{expected_wait}})",
 			MinArgs: 1, MaxArgs: -1, Global: true, Run: runTemplate},
+		{Name: "wa-template", Aliases: []string{"wat"}, Args: "<name> [language] [parameters...]", Help: "send an approved WhatsApp template (what WhatsApp accepts more than 24 hours after the customer last wrote)",
+			MinArgs: 1, MaxArgs: -1, Mutates: true, Run: runWhatsAppTemplate},
 		{Name: "history", Help: "the customer's earlier conversations on every channel",
 			Run: runHistory},
 		{Name: "link", Args: "#id", Help: "same person: merge this customer with the customer of another conversation",

@@ -3,6 +3,8 @@ package console
 import (
 	"fmt"
 	"strings"
+
+	"github.com/threadlinehq/threadline/bridge"
 )
 
 // Format renders an event as one or more terminal lines.
@@ -21,6 +23,12 @@ func Format(e Event) string {
 	case "card":
 		return fmt.Sprintf("%s %s %s", ts, id, cardLine(e.Card))
 	case "receipt":
+		switch {
+		case e.OK && e.Status == string(bridge.ReceiptDelivered):
+			return fmt.Sprintf("%s %s ✓✓ reply %d reached the customer's device", ts, id, e.Message)
+		case e.OK && e.Status == string(bridge.ReceiptRead):
+			return fmt.Sprintf("%s %s ✓✓ reply %d read by the customer", ts, id, e.Message)
+		}
 		if e.OK {
 			return fmt.Sprintf("%s %s ✓ reply %d delivered to the customer", ts, id, e.Message)
 		}

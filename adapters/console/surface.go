@@ -35,6 +35,7 @@ type Event struct {
 	Card         *Card     `json:"card,omitempty"`
 	OK           bool      `json:"ok,omitempty"`
 	Error        string    `json:"error,omitempty"`
+	Status       string    `json:"status,omitempty"` // receipts: "" (sent), delivered, read
 	At           time.Time `json:"at"`
 }
 
@@ -201,7 +202,7 @@ func (s *Surface) UpdateCard(_ context.Context, t bridge.ThreadRef, v bridge.Con
 // Receipt shows whether a reply typed on the console reached the customer.
 func (s *Surface) Receipt(_ context.Context, t bridge.ThreadRef, r bridge.Receipt) error {
 	conv, _ := strconv.ParseInt(string(t), 10, 64)
-	s.publish(Event{Type: "receipt", Conversation: conv, Message: int64(r.Message), OK: r.OK, Error: r.Error, At: s.now()})
+	s.publish(Event{Type: "receipt", Conversation: conv, Message: int64(r.Message), OK: r.OK, Error: r.Error, Status: string(r.Status), At: s.now()})
 	return nil
 }
 

@@ -604,8 +604,13 @@ func (s *Surface) Receipt(ctx context.Context, t bridge.ThreadRef, r bridge.Rece
 		return nil
 	}
 	emoji := "✅"
-	if !r.OK {
+	switch {
+	case !r.OK:
 		emoji = "❌"
+	case r.Status == bridge.ReceiptDelivered:
+		return nil // the ✅ says it already
+	case r.Status == bridge.ReceiptRead:
+		emoji = "👀"
 	}
 	if err := s.sess.MessageReactionAdd(thread, r.Source, emoji, discordgo.WithContext(ctx)); err != nil {
 		return classify("add reaction", err)

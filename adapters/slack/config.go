@@ -34,6 +34,9 @@ type Config struct {
 	// Reactions used as delivery receipts on staff replies.
 	SentReaction   string `yaml:"sent_reaction"`
 	FailedReaction string `yaml:"failed_reaction"`
+	// ReadReaction marks a reply the customer read, on channels that say
+	// so (WhatsApp).
+	ReadReaction string `yaml:"read_reaction"`
 }
 
 // ApplyEnv fills the section from SLACK_* variables (environment wins).
@@ -70,6 +73,9 @@ func (c *Config) Defaults() {
 	}
 	if c.FailedReaction == "" {
 		c.FailedReaction = "x"
+	}
+	if c.ReadReaction == "" {
+		c.ReadReaction = "eyes"
 	}
 }
 

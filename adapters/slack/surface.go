@@ -285,8 +285,13 @@ func (s *Surface) Receipt(ctx context.Context, t bridge.ThreadRef, r bridge.Rece
 		return nil // not a Slack message id (written elsewhere)
 	}
 	name := s.cfg.SentReaction
-	if !r.OK {
+	switch {
+	case !r.OK:
 		name = s.cfg.FailedReaction
+	case r.Status == bridge.ReceiptDelivered:
+		return nil // the sent reaction says it already
+	case r.Status == bridge.ReceiptRead:
+		name = s.cfg.ReadReaction
 	}
 	err = s.api.AddReactionContext(ctx, name, slack.ItemRef{Channel: channel, Timestamp: ts})
 	var se slack.SlackErrorResponse

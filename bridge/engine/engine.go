@@ -126,6 +126,26 @@ func (e *Engine) Reply(ctx context.Context, sc StaffContext, text string, atts [
 // ReplyWith is Reply with the override flag; it also returns a warning for
 // the author (e.g. the conversation belongs to someone else).
 func (e *Engine) ReplyWith(ctx context.Context, sc StaffContext, text string, atts []bridge.Attachment, force bool) (bridge.MessageID, string, error) {
+	return e.reply(ctx, sc, text, atts, force, "")
+}
+
+// ReplyTemplate stores a staff reply that reaches the customer as the
+// platform's pre-approved template t (WhatsApp's way to write after its
+// 24-hour customer-service window); text is how it reads in the threads
+// and the history. Reply's rules apply (closed, claimed by someone else).
+func (e *Engine) ReplyTemplate(ctx context.Context, sc StaffContext, t bridge.TemplateMessage, text string) (bridge.MessageID, string, error) {
+	if strings.TrimSpace(t.Name) == "" {
+		return 0, "", bridge.Reject("a template needs a name")
+	}
+	payload, err := json.Marshal(bridge.CustomerSendPayload{Template: &t})
+	if err != nil {
+		return 0, "", err
+	}
+	return e.reply(ctx, sc, text, nil, false, string(payload))
+}
+
+// reply is ReplyWith with the customer send's payload.
+func (e *Engine) reply(ctx context.Context, sc StaffContext, text string, atts []bridge.Attachment, force bool, payload string) (bridge.MessageID, string, error) {
 	var warning string
 	cfg := e.dir.Options()
 	id, err := e.staffMessage(ctx, sc, bridge.DirStaff, text, atts, func(tx bridge.Tx, c *bridge.Conversation, msg bridge.Message, now time.Time) (bool, error) {
@@ -154,7 +174,7 @@ func (e *Engine) ReplyWith(ctx context.Context, sc StaffContext, text string, at
 		}
 		c.Status = bridge.StatusWaiting
 		e.slaSync(c, false, slaStaffReply, now)
-		return cardChanged, e.queue(tx, c.ID, now).customer(c.Channel, msg.ID)
+		return cardChanged, e.queue(tx, c.ID, now).customer(c.Channel, msg.ID, payload)
 	})
 	return id, warning, err
 }

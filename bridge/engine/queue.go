@@ -54,9 +54,10 @@ func (q queue) post(msg bridge.MessageID, except bridge.Platform) error {
 // cards refreshes the ticket card on every surface.
 func (q queue) cards() error { return q.staff(bridge.KindCard, 0, "", "") }
 
-// customer sends a stored staff message to the customer on channel.
-func (q queue) customer(channel bridge.Platform, msg bridge.MessageID) error {
-	return q.row(channel, bridge.KindCustomerSend, msg, "")
+// customer sends a stored staff message to the customer on channel;
+// payload is a bridge.CustomerSendPayload ("" for the message as stored).
+func (q queue) customer(channel bridge.Platform, msg bridge.MessageID, payload string) error {
+	return q.row(channel, bridge.KindCustomerSend, msg, payload)
 }
 
 // notice queues staff-only text for one surface's thread; it is not

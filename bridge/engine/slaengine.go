@@ -340,7 +340,7 @@ func (e *Engine) customerNotice(tx bridge.Tx, conv bridge.ConversationID, channe
 		return err
 	}
 	q := e.queue(tx, conv, now)
-	if err := q.customer(channel, msg.ID); err != nil {
+	if err := q.customer(channel, msg.ID, ""); err != nil {
 		return err
 	}
 	return q.post(msg.ID, "")

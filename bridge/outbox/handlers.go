@@ -255,8 +255,16 @@ func (o *Outbox) delivery(ctx context.Context, it bridge.OutboxItem) (bridge.Del
 	if err != nil {
 		return bridge.Delivery{}, err
 	}
-	return bridge.Delivery{
+	d := bridge.Delivery{
 		Conversation: c.ID, Message: m.ID, Address: c.Address, CustomerName: c.CustomerName,
 		Subject: c.Subject, Author: m.Author, Text: m.Body, Attachments: m.Attachments, References: refs,
-	}, nil
+	}
+	if it.Payload != "" {
+		var p bridge.CustomerSendPayload
+		if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
+			return bridge.Delivery{}, bridge.Permanent(fmt.Errorf("bad customer send payload: %w", err))
+		}
+		d.Template = p.Template
+	}
+	return d, nil
 }

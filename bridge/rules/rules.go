@@ -186,15 +186,20 @@ func matchesTo(want, have []string) bool {
 }
 
 // CheckTo refuses a To value that can never match: it must be a mailbox
-// (sales@example.com), a web chat widget name (billing) or a bot (@acme_bot).
+// (sales@example.com), a web chat widget name (billing), a bot (@acme_bot)
+// or a WhatsApp business number (+15550783881, or its phone number id).
 func CheckTo(t string) error {
 	t = strings.TrimSpace(t)
 	local, domain, hasAt := strings.Cut(t, "@")
 	switch {
 	case t == "":
-		return errors.New("empty; give a mailbox (sales@example.com), a widget name (billing) or a bot (@acme_bot)")
+		return errors.New("empty; give a mailbox (sales@example.com), a widget name (billing), a bot (@acme_bot) or a WhatsApp number (+15550783881)")
 	case strings.ContainsFunc(t, unicode.IsSpace):
 		return fmt.Errorf("%q contains a space", t)
+	case strings.HasPrefix(t, "+") && !hasAt:
+		if digits := t[1:]; len(digits) < 6 || len(digits) > 15 || strings.Trim(digits, "0123456789") != "" {
+			return fmt.Errorf("%q is not a phone number in international form (+ and 6 to 15 digits, e.g. +15550783881)", t)
+		}
 	case !hasAt && !ValidWidgetName(strings.ToLower(t)):
 		return fmt.Errorf("%q is not a widget name (1-32 letters, digits, - or _), a mailbox or a @bot", t)
 	case hasAt && (domain == "" || strings.Contains(domain, "@")):

@@ -152,6 +152,7 @@ func (a *app) build(ctx context.Context) (err error) {
 		a.wireWebchat,
 		a.wireTelegram,
 		a.wireEmail,
+		a.wireWhatsApp,
 	} {
 		if err := wire(ctx); err != nil {
 			return err

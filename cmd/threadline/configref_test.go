@@ -234,7 +234,7 @@ func shortDuration(d time.Duration) string {
 func fieldComments(root string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, dir := range []string{"cmd/threadline/internal/config", "store", "adapters/webchat", "adapters/console",
-		"adapters/slack", "adapters/telegram", "adapters/email", "adapters/discord", "adapters/mattermost"} {
+		"adapters/slack", "adapters/telegram", "adapters/email", "adapters/discord", "adapters/mattermost", "adapters/whatsapp"} {
 		fset := token.NewFileSet()
 		pkgs, err := parser.ParseDir(fset, filepath.Join(root, dir), func(fi os.FileInfo) bool {
 			return !strings.HasSuffix(fi.Name(), "_test.go")
@@ -363,31 +363,36 @@ Do not edit by hand: the test fails when this file and the structs disagree.
 
 // configEnv is the environment variable of each key that has one.
 var configEnv = map[string]string{
-	"store.path":               "THREADLINE_DB",
-	"http.listen":              "THREADLINE_LISTEN",
-	"public_url":               "THREADLINE_PUBLIC_URL",
-	"admin.listen":             "THREADLINE_ADMIN_LISTEN",
-	"data_dir":                 "THREADLINE_DATA_DIR",
-	"http.metrics_token":       "THREADLINE_METRICS_TOKEN",
-	"slack.bot_token":          "SLACK_BOT_TOKEN",
-	"slack.app_token":          "SLACK_APP_TOKEN",
-	"slack.signing_secret":     "SLACK_SIGNING_SECRET",
-	"slack.channel_id":         "SLACK_CHANNEL_ID",
-	"slack.api_url":            "SLACK_API_URL",
-	"telegram.bot_token":       "TELEGRAM_BOT_TOKEN",
-	"telegram.api_url":         "TELEGRAM_API_URL",
-	"telegram.webhook_secret":  "TELEGRAM_WEBHOOK_SECRET",
-	"email.imap.url":           "EMAIL_IMAP_URL",
-	"email.smtp.url":           "EMAIL_SMTP_URL",
-	"email.from":               "EMAIL_FROM",
-	"discord.bot_token":        "DISCORD_BOT_TOKEN",
-	"discord.channel_id":       "DISCORD_CHANNEL_ID",
-	"discord.guild_id":         "DISCORD_GUILD_ID",
-	"discord.api_url":          "DISCORD_API_URL",
-	"mattermost.url":           "MATTERMOST_URL",
-	"mattermost.bot_token":     "MATTERMOST_BOT_TOKEN",
-	"mattermost.channel_id":    "MATTERMOST_CHANNEL_ID",
-	"mattermost.command_token": "MATTERMOST_COMMAND_TOKEN",
+	"store.path":                "THREADLINE_DB",
+	"http.listen":               "THREADLINE_LISTEN",
+	"public_url":                "THREADLINE_PUBLIC_URL",
+	"admin.listen":              "THREADLINE_ADMIN_LISTEN",
+	"data_dir":                  "THREADLINE_DATA_DIR",
+	"http.metrics_token":        "THREADLINE_METRICS_TOKEN",
+	"slack.bot_token":           "SLACK_BOT_TOKEN",
+	"slack.app_token":           "SLACK_APP_TOKEN",
+	"slack.signing_secret":      "SLACK_SIGNING_SECRET",
+	"slack.channel_id":          "SLACK_CHANNEL_ID",
+	"slack.api_url":             "SLACK_API_URL",
+	"telegram.bot_token":        "TELEGRAM_BOT_TOKEN",
+	"telegram.api_url":          "TELEGRAM_API_URL",
+	"telegram.webhook_secret":   "TELEGRAM_WEBHOOK_SECRET",
+	"email.imap.url":            "EMAIL_IMAP_URL",
+	"email.smtp.url":            "EMAIL_SMTP_URL",
+	"email.from":                "EMAIL_FROM",
+	"discord.bot_token":         "DISCORD_BOT_TOKEN",
+	"discord.channel_id":        "DISCORD_CHANNEL_ID",
+	"discord.guild_id":          "DISCORD_GUILD_ID",
+	"discord.api_url":           "DISCORD_API_URL",
+	"whatsapp.token":            "WHATSAPP_TOKEN",
+	"whatsapp.phone_number_ids": "WHATSAPP_PHONE_NUMBER_ID",
+	"whatsapp.api_url":          "WHATSAPP_API_URL",
+	"whatsapp.verify_token":     "WHATSAPP_VERIFY_TOKEN",
+	"whatsapp.app_secret":       "WHATSAPP_APP_SECRET",
+	"mattermost.url":            "MATTERMOST_URL",
+	"mattermost.bot_token":      "MATTERMOST_BOT_TOKEN",
+	"mattermost.channel_id":     "MATTERMOST_CHANNEL_ID",
+	"mattermost.command_token":  "MATTERMOST_COMMAND_TOKEN",
 }
 
 // configDefaults overrides defaults the empty-file load cannot show.
@@ -435,7 +440,7 @@ var configDocs = map[string]string{
 	"admin.token_file":                               "File holding the admin token the CLI authenticates with; created with mode 0600 if missing.",
 	"webchat.per_visitor_per_minute":                 "Messages per minute from one visitor (429 with Retry-After above it).",
 	"rules[].on":                                     "`new_conversation` (default): the rule looks at new conversations; `message`: at every customer message (it may only raise priority and add tags).",
-	"rules[].when.channels":                          "Matches conversations on these channels (`webchat`, `telegram`, `email`).",
+	"rules[].when.channels":                          "Matches conversations on these channels (`webchat`, `telegram`, `email`, `whatsapp`).",
 	"email.imap.tls":                                 "`tls` (TLS from the first byte), `starttls` or `none`.",
 	"email.imap.mailbox":                             "The folder that is read.",
 	"email.imap.poll_interval":                       "How often to check for mail when the server has no IDLE.",

@@ -18,6 +18,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/mattermost"
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/adapters/telegram"
+	"github.com/threadlinehq/threadline/adapters/whatsapp"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/sqlite"
@@ -75,6 +76,9 @@ adapter against its real API at the configured base URL:
   mattermost GET /api/v4/users/me (token), every staff channel (readable, the bot
             is a member), whether the server allows username overrides and the
             bot may post ephemeral answers
+  whatsapp  GET /{phone-number-id} for every number (token, number), that public_url
+            is public https, and that Meta's callback check (GET public_url/whatsapp/webhook
+            with hub.challenge and the verify token) gets the challenge back
 
 Nothing is posted, sent or changed. Each failure comes with the fix. Exits 1 if
 any check failed, 0 otherwise (warnings included). The daemon may be running.`,
@@ -105,6 +109,7 @@ any check failed, 0 otherwise (warnings included). The daemon may be running.`,
 			d.email(ctx)
 			d.discord(ctx)
 			d.mattermost(ctx)
+			d.whatsapp(ctx)
 			return d.report(c.stdout)
 		},
 	}
@@ -541,5 +546,48 @@ func (d *doctor) mattermost(parent context.Context) {
 	if cfg.CommandToken == "" {
 		d.add("mattermost", warn, "no command_token: the "+cfg.SlashCommand+" slash command is off",
 			"create a slash command whose request URL is "+d.cfg.PublicURL+mattermost.CommandPath+" and set MATTERMOST_COMMAND_TOKEN to its token (docs/mattermost.md)")
+	}
+}
+
+func (d *doctor) whatsapp(parent context.Context) {
+	cfg := d.cfg.WhatsApp
+	if !cfg.Enabled() {
+		return
+	}
+	wa, err := whatsapp.New(cfg, whatsapp.Options{PublicURL: d.cfg.PublicURL})
+	if err != nil {
+		d.add("whatsapp", fail, err.Error(), "")
+		return
+	}
+	ctx, cancel := d.ctx(parent)
+	defer cancel()
+	for _, id := range cfg.PhoneNumberIDs {
+		d.step("whatsapp: GET %s/%s", cfg.APIURL, id)
+		p, err := wa.PhoneNumber(ctx, id)
+		if err != nil {
+			fix := "check that " + cfg.APIURL + " is reachable from this machine"
+			var ae *whatsapp.APIError
+			switch {
+			case errors.As(err, &ae) && (ae.Status == 401 || ae.Code == 190):
+				fix = "WHATSAPP_TOKEN was refused or has expired: create a system user token with whatsapp_business_messaging in Business Settings → System users (the dashboard's temporary token lasts 24 hours)"
+			case errors.As(err, &ae) && ae.Status < 500:
+				fix = "the id is not a phone number this token may use: copy \"Phone number ID\" from the app's WhatsApp → API Setup (not the phone number), and give the system user the WhatsApp account"
+			}
+			d.add("whatsapp", fail, "phone number "+id+": "+err.Error(), fix)
+			continue
+		}
+		d.add("whatsapp", pass, fmt.Sprintf("phone number %s: +%s (%s), quality %s", id, strings.TrimPrefix(p.DisplayPhoneNumber, "+"), p.VerifiedName, orDash(p.QualityRating)), "")
+	}
+	d.step("whatsapp: GET %s%s (the callback check Meta makes)", d.cfg.PublicURL, whatsapp.WebhookPath)
+	err = wa.CheckCallbackURL(ctx, d.cfg.PublicURL)
+	switch {
+	case err == nil:
+		d.add("whatsapp", pass, "callback URL "+wa.WebhookURL()+" leads to this daemon and it has this verify token", "")
+	case errors.Is(err, whatsapp.ErrCallbackUnreachable):
+		d.add("whatsapp", warn, "callback URL: "+err.Error(),
+			"start the daemon (doctor may run beside it) and run doctor again; Meta must reach "+wa.WebhookURL())
+	default:
+		d.add("whatsapp", fail, "callback URL: "+err.Error(),
+			"set public_url (THREADLINE_PUBLIC_URL) to the public https:// address whose reverse proxy passes "+whatsapp.WebhookPath+" to this daemon, and enter "+wa.WebhookURL()+" with the verify token under WhatsApp → Configuration in the app dashboard")
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/slack"
 	"github.com/threadlinehq/threadline/adapters/telegram"
 	"github.com/threadlinehq/threadline/adapters/webchat"
+	"github.com/threadlinehq/threadline/adapters/whatsapp"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/commands"
 	"github.com/threadlinehq/threadline/store"
@@ -66,6 +67,8 @@ type Config struct {
 
 	// mattermost section
 	Mattermost mattermost.Config `yaml:"mattermost"`
+	// whatsapp section (docs/whatsapp.md)
+	WhatsApp whatsapp.Config `yaml:"whatsapp"`
 }
 
 // HTTP is the public listener (web chat, webhooks, health).
@@ -149,6 +152,8 @@ func (c *Config) applyEnv(env Env) {
 
 	// mattermost env
 	c.Mattermost.ApplyEnv(env)
+	// whatsapp env
+	c.WhatsApp.ApplyEnv(env)
 }
 
 // resolvePaths makes relative paths in the file relative to the file's directory.
@@ -238,6 +243,8 @@ func (c *Config) defaults() {
 
 	// mattermost defaults
 	c.Mattermost.Defaults()
+	// whatsapp defaults
+	c.WhatsApp.Defaults()
 }
 
 type sectionErr struct {
@@ -300,6 +307,11 @@ func (c *Config) validate() []sectionErr {
 
 	// mattermost validate
 	add("mattermost", c.Mattermost.Validate())
+	// whatsapp validate
+	add("whatsapp", c.WhatsApp.Validate())
+	if c.WhatsApp.Enabled() && c.WhatsApp.APIURL == whatsapp.DefaultAPIURL && !strings.HasPrefix(c.PublicURL, "https://") {
+		add("whatsapp", bridge.FieldErrorf("token", "WhatsApp sends messages to a webhook: public_url must be the https:// address Meta reaches this daemon at (callback URL <public_url>%s)", whatsapp.WebhookPath))
+	}
 
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		add("http", bridge.FieldErrorf("listen", "%q is not host:port (e.g. 127.0.0.1:8080)", c.HTTP.Listen))

@@ -21,14 +21,15 @@ type Rule struct {
 
 // RuleMatch holds conditions; all given conditions must hold (none: always).
 type RuleMatch struct {
-	Channels  []string `yaml:"channels"`  // webchat, telegram, email
+	Channels  []string `yaml:"channels"`  // webchat, telegram, email, whatsapp
 	Keywords  []string `yaml:"keywords"`  // any of these words or phrases, case-insensitive
 	Sentiment string   `yaml:"sentiment"` // "negative": angry or upset language
-	Customers []string `yaml:"customers"` // exact addresses (emails, Telegram chat ids, visitor ids)
+	Customers []string `yaml:"customers"` // exact addresses (emails, Telegram chat ids, visitor ids, WhatsApp <phone number id>:<wa_id>)
 	Domains   []string `yaml:"domains"`   // email domains (VIP companies)
 	// To matches the address the customer wrote to: a mailbox or alias
 	// (sales@example.com; a +tag is ignored on both sides), a web chat
-	// widget name (billing), a Telegram bot (@acme_support_bot).
+	// widget name (billing), a Telegram bot (@acme_support_bot), a WhatsApp
+	// business number (+15550783881, or its phone number id).
 	To []string `yaml:"to"`
 }
 

@@ -155,9 +155,9 @@ func (c SLA) checkPolicies(p *problems, departments map[string]bool) {
 			p.add(f+".department", "unknown department %q", pol.Department)
 		}
 		switch pol.Channel {
-		case "", "webchat", "telegram", "email":
+		case "", "webchat", "telegram", "email", "whatsapp":
 		default:
-			p.add(f+".channel", "unknown channel %q (webchat, telegram, email)", pol.Channel)
+			p.add(f+".channel", "unknown channel %q (webchat, telegram, email, whatsapp)", pol.Channel)
 		}
 		if pol.FirstResponse <= 0 && pol.NextResponse <= 0 && pol.Resolution <= 0 {
 			p.add(f, "sets no target: give first_response, next_response or resolution")
