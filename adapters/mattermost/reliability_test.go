@@ -216,3 +216,4 @@ func TestASilentSocketIsReconnected(t *testing.T) {
 		options: func(o *mattermost.Options) { o.IdleTimeout = 100 * time.Millisecond }})
 	adaptertest.Eventually(t, wait, func() bool { return h.fake.Authentications() >= 2 }, "reconnected after the idle timeout")
 }
+func (nopCore) Receipt(context.Context, bridge.ChannelReceipt) error { return nil }
