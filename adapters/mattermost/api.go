@@ -293,7 +293,11 @@ func (s *Surface) channelPostsSince(ctx context.Context, channel string, since t
 }
 
 func (s *Surface) react(ctx context.Context, post, emoji string) error {
-	return s.call(ctx, http.MethodPost, "/reactions", map[string]any{"user_id": s.botUser(), "post_id": post, "emoji_name": emoji}, nil)
+	bot, err := s.botUserID(ctx)
+	if err != nil {
+		return err
+	}
+	return s.call(ctx, http.MethodPost, "/reactions", map[string]any{"user_id": bot, "post_id": post, "emoji_name": emoji}, nil)
 }
 
 // ephemeral shows text to user only, in channel (under root, if set).

@@ -158,6 +158,25 @@ func (s *Surface) botUser() string {
 	return s.botID
 }
 
+// botUserID is the bot's user id, asked of the server if Run has not
+// learned it yet: the outbox may send (a receipt reaction needs it) before
+// Run got that far.
+func (s *Surface) botUserID(ctx context.Context) (string, error) {
+	if id := s.botUser(); id != "" {
+		return id, nil
+	}
+	me, err := s.me(ctx)
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.botID == "" {
+		s.botID, s.botName = me.ID, me.Username
+	}
+	return s.botID, nil
+}
+
 // threadRef is "channel/root" of a conversation's thread.
 func threadRef(channel, root string) bridge.ThreadRef { return bridge.ThreadRef(channel + "/" + root) }
 
