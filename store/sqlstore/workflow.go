@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 )
 
-func tags(ctx context.Context, q querier, conv bridge.ConversationID) ([]string, error) {
+func tags(ctx context.Context, q Querier, conv bridge.ConversationID) ([]string, error) {
 	rows, err := q.QueryContext(ctx, `SELECT tag FROM conversation_tags WHERE conversation_id = ? ORDER BY added_at, tag`, conv)
 	if err != nil {
 		return nil, err
@@ -30,7 +30,7 @@ func (t *Tx) Tags(conv bridge.ConversationID) ([]string, error) { return tags(t.
 
 // AddTag tags a conversation; false if it already had the tag.
 func (t *Tx) AddTag(conv bridge.ConversationID, tag string, now time.Time) (bool, error) {
-	res, err := t.exec(`INSERT OR IGNORE INTO conversation_tags (conversation_id, tag, added_at) VALUES (?, ?, ?)`, conv, tag, ms(now))
+	res, err := t.exec(`INSERT INTO conversation_tags (conversation_id, tag, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, conv, tag, ms(now))
 	if err != nil {
 		return false, err
 	}
@@ -118,23 +118,27 @@ func (t *Tx) MergeCustomers(into, from bridge.CustomerID) error {
 	if into == from {
 		return nil
 	}
+	// Every statement uses every parameter it is given: PostgreSQL cannot
+	// type one it never sees.
 	for _, q := range []string{
 		`UPDATE customer_identities SET customer_id = ?1 WHERE customer_id = ?2`,
 		`UPDATE conversations SET customer_id = ?1 WHERE customer_id = ?2`,
 		`UPDATE customers SET name = (SELECT name FROM customers WHERE id = ?2) WHERE id = ?1 AND name = ''`,
 		`UPDATE customers SET email = (SELECT email FROM customers WHERE id = ?2) WHERE id = ?1 AND email = ''`,
-		`DELETE FROM customers WHERE id = ?2`,
 	} {
 		if _, err := t.exec(q, into, from); err != nil {
 			return fmt.Errorf("merge customers: %w", err)
 		}
+	}
+	if _, err := t.exec(`DELETE FROM customers WHERE id = ?`, from); err != nil {
+		return fmt.Errorf("merge customers: %w", err)
 	}
 	return nil
 }
 
 // RecordCSAT stores a satisfaction score once per conversation.
 func (t *Tx) RecordCSAT(conv bridge.ConversationID, score int, raw string, now time.Time) (bool, error) {
-	res, err := t.exec(`INSERT OR IGNORE INTO csat (conversation_id, score, raw, at) VALUES (?, ?, ?, ?)`, conv, score, raw, ms(now))
+	res, err := t.exec(`INSERT INTO csat (conversation_id, score, raw, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, conv, score, raw, ms(now))
 	if err != nil {
 		return false, err
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -53,7 +53,7 @@ func scanConversation(row scanner) (bridge.Conversation, error) {
 	return c, nil
 }
 
-func getConversation(ctx context.Context, q querier, id bridge.ConversationID) (bridge.Conversation, error) {
+func getConversation(ctx context.Context, q Querier, id bridge.ConversationID) (bridge.Conversation, error) {
 	c, err := scanConversation(q.QueryRowContext(ctx, `SELECT `+conversationCols+conversationFrom+` WHERE c.id = ?`, id))
 	if err != nil {
 		return c, fmt.Errorf("conversation %s: %w", id, err)
@@ -174,7 +174,7 @@ func (t *Tx) ConversationByReference(channel bridge.Platform, refs []string) (br
 		SELECT conversation_id AS cid FROM messages WHERE platform = ? AND external_id IN (`+ph+`)
 		UNION ALL
 		SELECT m.conversation_id FROM message_refs r JOIN messages m ON m.id = r.message_id
-		WHERE r.platform = ? AND r.external_id IN (`+ph+`))`, args...).Scan(&id)
+		WHERE r.platform = ? AND r.external_id IN (`+ph+`)) AS refs`, args...).Scan(&id)
 	if err != nil {
 		return bridge.Conversation{}, err
 	}
@@ -189,17 +189,14 @@ func (t *Tx) CreateConversation(c *bridge.Conversation) error {
 	cols, vals := conversationSet(*c)
 	cols = append(cols, "customer_id", "channel", "address", "created_at", "entry")
 	vals = append(vals, c.Customer, c.Channel, c.Address, ms(c.CreatedAt), c.Entry)
-	res, err := t.exec(`INSERT INTO conversations (`+strings.Join(cols, ", ")+`) VALUES (`+
-		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")+`)`, vals...)
+	id, err := t.insertID(`INSERT INTO conversations (`+strings.Join(cols, ", ")+`) VALUES (`+
+		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")+`) RETURNING id`, vals...)
 	if err != nil {
 		return fmt.Errorf("create conversation: %w", err)
 	}
-	id, err := res.LastInsertId()
 	c.ID = bridge.ConversationID(id)
-	if err == nil {
-		t.remember(*c)
-	}
-	return err
+	t.remember(*c)
+	return nil
 }
 
 // conversationSet lists the mutable columns and their values, in order.
@@ -255,7 +252,7 @@ func (s *Store) ListConversations(ctx context.Context, f store.ListFilter) ([]br
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	where := "1"
+	where := "1 = 1"
 	var args []any
 	if !f.All {
 		st := f.Statuses
@@ -273,7 +270,7 @@ func (s *Store) ListConversations(ctx context.Context, f store.ListFilter) ([]br
 
 // listConversations selects conversations (with message counts) by a
 // WHERE/ORDER/LIMIT tail.
-func listConversations(ctx context.Context, q querier, tail string, args ...any) ([]bridge.Conversation, error) {
+func listConversations(ctx context.Context, q Querier, tail string, args ...any) ([]bridge.Conversation, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+conversationCols+`,
 		(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`+conversationFrom+` `+tail, args...)
 	if err != nil {

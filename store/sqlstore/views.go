@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -7,18 +7,6 @@ import (
 
 	"github.com/threadlinehq/threadline/store"
 )
-
-// CommitStats reports how writes went since Open. A function failing
-// inside a transaction for its own reasons (a duplicate, a conversation
-// not found) is the caller's error; only storage failures count (disk
-// full, I/O errors, the database locked past busy_timeout): see LastError.
-func (s *Store) CommitStats() store.CommitStats {
-	st := store.CommitStats{Commits: uint64(s.stats.commits.Load())}
-	s.health.mu.Lock()
-	st.Failures, st.LastErr, st.LastAt = s.health.failures, s.health.err, s.health.at
-	s.health.mu.Unlock()
-	return st
-}
 
 // QueueStats counts open, unclaimed and overdue conversations and the
 // pending outbox per target. Every count reads an index (status,
@@ -51,26 +39,4 @@ func (s *Store) QueueStats(ctx context.Context, now time.Time) (store.QueueStats
 		q.Outbox = append(q.Outbox, t)
 	}
 	return q, rows.Err()
-}
-
-// QuickCheck runs SQLite's PRAGMA quick_check (a faster integrity_check
-// that skips index contents) and returns the problems it lists; none
-// means the file is sound.
-func (s *Store) QuickCheck(ctx context.Context) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, "PRAGMA quick_check(20)")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var problems []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			return nil, err
-		}
-		if line != "ok" {
-			problems = append(problems, line)
-		}
-	}
-	return problems, rows.Err()
 }

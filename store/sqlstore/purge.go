@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -159,11 +158,6 @@ func (t *Tx) deleteCustomerIfEmpty(cust bridge.CustomerID, d *store.Deleted) err
 	return nil
 }
 
-func affected(res sql.Result) int {
-	n, _ := res.RowsAffected()
-	return int(n)
-}
-
 // deleteLoop runs batches until pick finds nothing more. pick selects the
 // next conversations (with their customers) inside the batch transaction,
 // so the selection and the delete are atomic against the daemon's writes.
@@ -177,7 +171,7 @@ func (s *Store) deleteLoop(ctx context.Context, o store.DeleteOptions, total *st
 		var batch store.Deleted
 		var files []string
 		var picked int
-		err := s.Write(ctx, func(btx bridge.Tx) error {
+		err := s.write(ctx, func(btx bridge.Tx) error {
 			t := btx.(*Tx)
 			batch, files, picked = store.Deleted{Batches: 1}, nil, 0
 			convs, custs, err := pick(t, o.Batch)

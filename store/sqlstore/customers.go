@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -45,13 +45,9 @@ func (t *Tx) UpsertIdentity(id bridge.Identity, now time.Time) (bridge.CustomerI
 		}
 	}
 	if cust == 0 {
-		res, err := t.exec(`INSERT INTO customers (name, email, created_at) VALUES (?, ?, ?)`, id.Name, id.Email, ms(now))
+		n, err := t.insertID(`INSERT INTO customers (name, email, created_at) VALUES (?, ?, ?) RETURNING id`, id.Name, id.Email, ms(now))
 		if err != nil {
 			return 0, fmt.Errorf("create customer: %w", err)
-		}
-		n, err := res.LastInsertId()
-		if err != nil {
-			return 0, err
 		}
 		cust = bridge.CustomerID(n)
 	}

@@ -1,8 +1,9 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,11 +18,19 @@ import (
 // index range scan.
 const behindHead = int64(1) << 62
 
+// enqueueSQL queues a row: behind the lane's pending rows (behindHead,
+// written out so PostgreSQL types the CASE as bigint), else due at ?6.
+var enqueueSQL = `INSERT INTO outbox (conversation_id, target, kind, message_id, payload, next_attempt_at, created_at, dest)
+		VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' AND conversation_id = ?1
+			AND target = ?2) THEN ` + strconv.FormatInt(behindHead, 10) + ` ELSE ?6 END, ?7,
+			(SELECT CASE WHEN ?3 = 'customer_send' THEN address ELSE department END FROM conversations WHERE id = ?1))`
+
 // Enqueue adds an outbox row: due at NotBefore (now if zero) when its lane
 // is empty, else queued behind the lane's pending rows. Whether the lane is
 // empty is read in this transaction; the store contract serialises writes
-// to one conversation (here: SQLite's single writer), so no other write can
-// add to or finish the lane in between.
+// to one conversation (SQLite: its single writer; PostgreSQL: serializable
+// transactions, retried), so no other write can add to or finish the lane
+// in between.
 func (t *Tx) Enqueue(r bridge.OutboxRow, now time.Time) error {
 	var msg any
 	if r.Message != 0 {
@@ -31,11 +40,7 @@ func (t *Tx) Enqueue(r bridge.OutboxRow, now time.Time) error {
 	if !r.NotBefore.IsZero() {
 		due = ms(r.NotBefore)
 	}
-	_, err := t.exec(`INSERT INTO outbox (conversation_id, target, kind, message_id, payload, next_attempt_at, created_at, dest)
-		VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' AND conversation_id = ?1
-			AND target = ?2) THEN ?6 ELSE ?7 END, ?8,
-			(SELECT CASE WHEN ?3 = 'customer_send' THEN address ELSE department END FROM conversations WHERE id = ?1))`,
-		r.Conversation, r.Target, r.Kind, msg, r.Payload, behindHead, due, ms(now))
+	_, err := t.exec(enqueueSQL, r.Conversation, r.Target, r.Kind, msg, r.Payload, due, ms(now))
 	return err
 }
 
@@ -104,7 +109,7 @@ func (t *Tx) MarkSent(id bridge.OutboxID, ref bridge.ExternalRef, msg bridge.Mes
 		return err
 	}
 	if msg != 0 && ref.ID != "" {
-		_, err := t.exec(`INSERT OR IGNORE INTO message_refs (platform, external_id, message_id) VALUES (?, ?, ?)`, ref.Platform, ref.ID, msg)
+		_, err := t.exec(`INSERT INTO message_refs (platform, external_id, message_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, ref.Platform, ref.ID, msg)
 		return err
 	}
 	return nil
