@@ -11,18 +11,18 @@ import (
 	"github.com/threadlinehq/threadline/store"
 )
 
-// behindHead is the next_attempt_at of a pending row waiting behind the
+// BehindHead is the next_attempt_at of a pending row waiting behind the
 // head of its lane (conversation, target): never due by itself. Only the
 // head is schedulable; finishing it activates the next row. That keeps
 // per-conversation order and lets the worker find due rows with a plain
 // index range scan.
-const behindHead = int64(1) << 62
+const BehindHead = int64(1) << 62
 
-// enqueueSQL queues a row: behind the lane's pending rows (behindHead,
+// enqueueSQL queues a row: behind the lane's pending rows (BehindHead,
 // written out so PostgreSQL types the CASE as bigint), else due at ?6.
 var enqueueSQL = `INSERT INTO outbox (conversation_id, target, kind, message_id, payload, next_attempt_at, created_at, dest)
 		VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' AND conversation_id = ?1
-			AND target = ?2) THEN ` + strconv.FormatInt(behindHead, 10) + ` ELSE ?6 END, ?7,
+			AND target = ?2) THEN ` + strconv.FormatInt(BehindHead, 10) + ` ELSE ?6 END, ?7,
 			(SELECT CASE WHEN ?3 = 'customer_send' THEN address ELSE department END FROM conversations WHERE id = ?1))`
 
 // Enqueue adds an outbox row: due at NotBefore (now if zero) when its lane
@@ -50,7 +50,7 @@ func (t *Tx) activateNext(finished bridge.OutboxID, now time.Time) error {
 		SELECT min(id) FROM outbox WHERE state = 'pending'
 			AND conversation_id = (SELECT conversation_id FROM outbox WHERE id = ?2)
 			AND target = (SELECT target FROM outbox WHERE id = ?2))
-		AND next_attempt_at = ?3`, ms(now), finished, behindHead)
+		AND next_attempt_at = ?3`, ms(now), finished, BehindHead)
 	return err
 }
 
@@ -93,7 +93,7 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int, skip []
 func (s *Store) NextOutboxDue(ctx context.Context) (time.Time, error) {
 	var next sql.NullInt64
 	err := s.r.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'`).Scan(&next)
-	if err != nil || !next.Valid || next.Int64 >= behindHead {
+	if err != nil || !next.Valid || next.Int64 >= BehindHead {
 		return time.Time{}, err
 	}
 	return time.UnixMilli(next.Int64), nil

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,12 +50,29 @@ func (t *Tx) RemoveTag(conv bridge.ConversationID, tag string) (bool, error) {
 	return n == 1, err
 }
 
-// UpsertStaff remembers a staff member's name as last seen.
+// staffSeenEvery is how stale a staff member's last_seen may get before
+// UpsertStaff writes it again.
+const staffSeenEvery = time.Hour
+
+// UpsertStaff remembers a staff member's name as last seen. A known name
+// is rewritten only when last_seen is an hour old: every staff action
+// calls this, and writing one row per person on each of them would make
+// that row the hottest in the database (with PostgreSQL's serializable
+// writes, two replies by one person at once would conflict).
 func (t *Tx) UpsertStaff(a bridge.Actor, now time.Time) error {
 	if a.ID == "" || a.Name == "" {
 		return nil
 	}
-	_, err := t.exec(`INSERT INTO staff (id, name, last_seen) VALUES (?, ?, ?)
+	var name string
+	var seen int64
+	err := t.queryRow(`SELECT name, last_seen FROM staff WHERE id = ?`, a.ID).Scan(&name, &seen)
+	switch {
+	case err == nil && name == a.Name && ms(now)-seen < staffSeenEvery.Milliseconds():
+		return nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	_, err = t.exec(`INSERT INTO staff (id, name, last_seen) VALUES (?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen`, a.ID, a.Name, ms(now))
 	return err
 }
