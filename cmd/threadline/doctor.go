@@ -169,6 +169,9 @@ func (d *doctor) database(parent context.Context) {
 	default:
 		d.add("database", pass, fmt.Sprintf("%s: schema v%d (current), %s", path, v, size), "")
 	}
+	if v == 0 && err == nil {
+		return // no tables yet (an empty PostgreSQL database): nothing to write to or check
+	}
 	if err := st.Ping(ctx); err != nil {
 		hint := "check free disk space and the file's owner and mode (the daemon's user must write the file, -wal, -shm and the directory); `database is locked` means another process holds a write lock"
 		if store.IsPostgresURL(d.cfg.Store.Path) {

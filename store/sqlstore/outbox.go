@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,10 +18,11 @@ import (
 const BehindHead = int64(1) << 62
 
 // enqueueSQL queues a row: behind the lane's pending rows (BehindHead,
-// written out so PostgreSQL types the CASE as bigint), else due at ?6.
-var enqueueSQL = `INSERT INTO outbox (conversation_id, target, kind, message_id, payload, next_attempt_at, created_at, dest)
+// 1<<62, written out so PostgreSQL types the CASE as bigint), else due at
+// ?6.
+const enqueueSQL = `INSERT INTO outbox (conversation_id, target, kind, message_id, payload, next_attempt_at, created_at, dest)
 		VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' AND conversation_id = ?1
-			AND target = ?2) THEN ` + strconv.FormatInt(BehindHead, 10) + ` ELSE ?6 END, ?7,
+			AND target = ?2) THEN 4611686018427387904 ELSE ?6 END, ?7,
 			(SELECT CASE WHEN ?3 = 'customer_send' THEN address ELSE department END FROM conversations WHERE id = ?1))`
 
 // Enqueue adds an outbox row: due at NotBefore (now if zero) when its lane
