@@ -10,9 +10,7 @@
 // conversation, its outbox lane) with a serialization failure (40001), or
 // a deadlock (40P01). Write then rolls back and runs fn again on a fresh
 // transaction, after a jittered, doubling backoff (2ms up to 250ms), at
-// most 30 times; the store contract allows fn to run more than once. A
-// write that lost 5 times runs its next attempts alone in its process, so
-// the other writers of its process cannot keep beating it. So
+// most 30 times; the store contract allows fn to run more than once. So
 // writes to one conversation are serialised whichever replica makes
 // them: none is lost, an outbox lane has one due head and keeps its
 // order. RetryStats reports how often writes had to be run again.

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,9 +38,6 @@ type Store struct {
 	durability string
 	closed     atomic.Bool
 	retries    retryStats
-	// gate: writes hold it shared; a write that lost several conflicts
-	// holds it alone (write.go).
-	gate sync.RWMutex
 }
 
 var _ store.DB = (*Store)(nil)
