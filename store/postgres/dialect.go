@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -11,8 +10,6 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/threadlinehq/threadline/store/sqlstore"
 )
 
 // dialect is PostgreSQL's sqlstore.Dialect. One per Store: it holds the
@@ -30,7 +27,7 @@ const maxRebound = 2048
 
 func newDialect() *dialect { return &dialect{rebound: make(map[string]string, 128)} }
 
-func (d *dialect) Wrap(q sqlstore.Querier) sqlstore.Querier { return querier{q: q, d: d} }
+func (d *dialect) InsertReturning() bool { return true }
 
 func (d *dialect) TableExistsQuery() string {
 	return `SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = ?`
@@ -42,8 +39,8 @@ func (d *dialect) SnapshotTx() *sql.TxOptions {
 	return &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 }
 
-// rebind returns query with PostgreSQL's placeholders, from the cache.
-func (d *dialect) rebind(query string) string {
+// Rebind returns query with PostgreSQL's placeholders, from the cache.
+func (d *dialect) Rebind(query string) string {
 	d.mu.RLock()
 	out, ok := d.rebound[query]
 	d.mu.RUnlock()
@@ -118,40 +115,6 @@ func rebind(q string) string {
 		}
 	}
 	return b.String()
-}
-
-// querier runs the shared queries on q with PostgreSQL's placeholders. In
-// a write it also keeps the first serialization failure or deadlock any
-// statement met (seen), so the transaction is retried even when the write
-// function swallowed that error.
-type querier struct {
-	q    sqlstore.Querier
-	d    *dialect
-	seen *error
-}
-
-func (q querier) note(err error) {
-	if err != nil && q.seen != nil && *q.seen == nil && retryable(err) {
-		*q.seen = err
-	}
-}
-
-func (q querier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := q.q.ExecContext(ctx, q.d.rebind(query), args...)
-	q.note(err)
-	return res, err
-}
-
-func (q querier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := q.q.QueryContext(ctx, q.d.rebind(query), args...)
-	q.note(err)
-	return rows, err
-}
-
-func (q querier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	row := q.q.QueryRowContext(ctx, q.d.rebind(query), args...)
-	q.note(row.Err())
-	return row
 }
 
 // retryable reports a serialization failure or a deadlock: the

@@ -26,10 +26,10 @@ func (s *Store) Search(ctx context.Context, text string, limit int) ([]bridge.Se
 	if limit <= 0 {
 		limit = 50
 	}
-	rows, err := s.rq.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.direction, m.author,
+	rows, err := s.r.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.direction, m.author,
 		ts_headline('simple', m.body, q, 'StartSel=[, StopSel=], MaxWords=12, MinWords=4, ShortWord=0'), m.created_at
-		FROM messages m, plainto_tsquery('simple', ?) AS q
-		WHERE m.search @@ q ORDER BY m.id DESC LIMIT ?`, strings.Join(words, " "), limit)
+		FROM messages m, plainto_tsquery('simple', $1) AS q
+		WHERE m.search @@ q ORDER BY m.id DESC LIMIT $2`, strings.Join(words, " "), limit)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}

@@ -31,7 +31,6 @@ type Store struct {
 	w          *sql.DB // write transactions (and migrations)
 	r          *sql.DB // reads outside writes
 	d          *dialect
-	rq         sqlstore.Querier // r, wrapped
 	log        *slog.Logger
 	clock      bridge.Clock
 	commits    *sqlstore.CommitLog
@@ -91,7 +90,7 @@ func Open(cfg store.Config, o store.Options) (*Store, error) {
 	}
 	clock := bridge.OrSystem(o.Clock)
 	d := newDialect()
-	s := &Store{cfg: cfg, location: location, w: w, r: r, d: d, rq: d.Wrap(r), log: log, clock: clock,
+	s := &Store{cfg: cfg, location: location, w: w, r: r, d: d, log: log, clock: clock,
 		commits: sqlstore.NewCommitLog(clock, log, cfg.FailureWindow), durability: "synchronous_commit=" + durability}
 	s.Store = sqlstore.New(sqlstore.Options{
 		Dialect: d, Read: r, Write: s.Write, Migrations: ms, MigrateOn: s.migrateOn,
@@ -179,7 +178,7 @@ func (s *Store) QuickCheck(ctx context.Context) ([]string, error) {
 	for _, table := range []string{"schema_migrations", "customers", "customer_identities", "conversations", "messages",
 		"message_refs", "threads", "outbox", "audit_log", "cursors", "seen_events", "conversation_tags", "staff", "templates", "csat"} {
 		var exists bool
-		if err := s.rq.QueryRowContext(ctx, `SELECT to_regclass(?) IS NOT NULL`, table).Scan(&exists); err != nil {
+		if err := s.r.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, table).Scan(&exists); err != nil {
 			return nil, err
 		}
 		if !exists {
@@ -210,8 +209,8 @@ func (s *Store) QuickCheck(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	var lanes int
-	if err := s.rq.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT conversation_id, target FROM outbox
-		WHERE state = 'pending' AND next_attempt_at < ? GROUP BY conversation_id, target HAVING count(*) > 1) AS heads`,
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT conversation_id, target FROM outbox
+		WHERE state = 'pending' AND next_attempt_at < $1 GROUP BY conversation_id, target HAVING count(*) > 1) AS heads`,
 		sqlstore.BehindHead).Scan(&lanes); err != nil {
 		return nil, err
 	}

@@ -117,13 +117,16 @@ func (s *Store) attempt(ctx context.Context, fn func(bridge.Tx) error) (err erro
 	if err != nil {
 		return fmt.Errorf("begin: %w", err), retryable(err)
 	}
-	var seen error // the first conflict a statement met, even if fn swallowed it
-	if err := run(fn, sqlstore.NewTx(ctx, querier{q: tx, d: s.d, seen: &seen})); err != nil {
+	t := sqlstore.NewTx(ctx, tx, s.d)
+	// A conflict a statement met counts even if fn swallowed the error:
+	// the transaction is aborted either way.
+	lost := func(err error) bool { return retryable(err) || retryable(t.StatementError()) }
+	if err := run(fn, t); err != nil {
 		_ = tx.Rollback()
-		return err, seen != nil || retryable(err)
+		return err, lost(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err), seen != nil || retryable(err)
+		return fmt.Errorf("commit: %w", err), lost(err)
 	}
 	return nil, false
 }

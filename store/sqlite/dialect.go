@@ -5,18 +5,17 @@ import (
 	"errors"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
-
-	"github.com/threadlinehq/threadline/store/sqlstore"
 )
 
-// dialect is SQLite's sqlstore.Dialect. The shared SQL is SQLite's own
-// placeholder syntax, so Wrap changes nothing: the hot path has no
-// rewriting and no extra allocation, and go-sqlite3's per-connection
+// dialect is SQLite's sqlstore.Dialect. The shared SQL is written in
+// SQLite's placeholder syntax, so Rebind changes nothing: the hot path has
+// no rewriting and no extra allocation, and go-sqlite3's per-connection
 // statement cache (_stmt_cache_size) sees the query strings as written.
 type dialect struct{}
 
-func (dialect) Wrap(q sqlstore.Querier) sqlstore.Querier { return q }
-func (dialect) SnapshotTx() *sql.TxOptions               { return nil } // a read transaction is one snapshot (WAL)
+func (dialect) Rebind(query string) string { return query }
+func (dialect) SnapshotTx() *sql.TxOptions { return nil } // a read transaction is one snapshot (WAL)
+func (dialect) InsertReturning() bool      { return false }
 
 func (dialect) TableExistsQuery() string {
 	return `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`

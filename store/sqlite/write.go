@@ -99,7 +99,7 @@ func (s *Store) commit(batch []*writeReq) {
 				continue
 			}
 		}
-		err := run(r.fn, sqlstore.NewTx(context.WithoutCancel(r.ctx), tx))
+		err := run(r.fn, sqlstore.NewTx(context.WithoutCancel(r.ctx), tx, dialect{}))
 		if err != nil && storageError(err) {
 			s.commits.Failed(err)
 			failed = true

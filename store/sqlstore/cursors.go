@@ -10,7 +10,7 @@ import (
 // Cursor reads an adapter's saved position ("" if none).
 func (s *Store) Cursor(ctx context.Context, adapter, key string) (string, error) {
 	var v string
-	err := s.r.QueryRowContext(ctx, `SELECT value FROM cursors WHERE adapter = ? AND key = ?`, adapter, key).Scan(&v)
+	err := s.queryRow(ctx, `SELECT value FROM cursors WHERE adapter = ? AND key = ?`, adapter, key).Scan(&v)
 	if err = notFound(err); err == bridge.ErrNotFound {
 		return "", nil
 	}
@@ -47,7 +47,7 @@ func (s *Store) MarkEvent(ctx context.Context, source, eventID string) (bool, er
 // SeenEvent reports whether a platform event id was recorded by MarkEvent.
 func (s *Store) SeenEvent(ctx context.Context, source, eventID string) (bool, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM seen_events WHERE source = ? AND event_id = ?`, source, eventID).Scan(&n)
+	err := s.queryRow(ctx, `SELECT count(*) FROM seen_events WHERE source = ? AND event_id = ?`, source, eventID).Scan(&n)
 	return n > 0, err
 }
 

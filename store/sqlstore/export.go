@@ -20,7 +20,7 @@ const (
 // would visit (for progress bars).
 func (s *Store) CountExport(ctx context.Context, f store.ExportFilter) (convs, msgs int, err error) {
 	where, args := exportWhere(f)
-	err = s.r.QueryRowContext(ctx, `SELECT count(*), CAST(coalesce(sum((SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)), 0) AS BIGINT)
+	err = s.queryRow(ctx, `SELECT count(*), CAST(coalesce(sum((SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)), 0) AS BIGINT)
 		FROM conversations c WHERE `+where, append([]any{0}, args...)...).Scan(&convs, &msgs)
 	return convs, msgs, err
 }
@@ -56,10 +56,10 @@ func (s *Store) Export(ctx context.Context, f store.ExportFilter, v store.Export
 	}
 }
 
-func exportConversation(ctx context.Context, tx Querier, c bridge.Conversation, v store.ExportVisitor) error {
+func exportConversation(ctx context.Context, tx on, c bridge.Conversation, v store.ExportVisitor) error {
 	view := bridge.ConversationView{Conversation: c}
 	var username, email string
-	err := tx.QueryRowContext(ctx, `SELECT username, email FROM customer_identities WHERE platform = ? AND address = ?`,
+	err := tx.queryRow(ctx, `SELECT username, email FROM customer_identities WHERE platform = ? AND address = ?`,
 		c.Channel, c.Address).Scan(&username, &email)
 	if err != nil && err != sql.ErrNoRows {
 		return err

@@ -13,11 +13,11 @@ import (
 
 // CustomerIdentities lists a customer's identities, oldest first.
 func (s *Store) CustomerIdentities(ctx context.Context, id bridge.CustomerID) ([]store.IdentityRow, error) {
-	return queryIdentities(ctx, s.r, `WHERE customer_id = ? ORDER BY created_at, platform, address`, id)
+	return queryIdentities(ctx, s.on(), `WHERE customer_id = ? ORDER BY created_at, platform, address`, id)
 }
 
-func queryIdentities(ctx context.Context, q Querier, tail string, args ...any) ([]store.IdentityRow, error) {
-	rows, err := q.QueryContext(ctx, `SELECT platform, address, customer_id, display_name, username, email, created_at
+func queryIdentities(ctx context.Context, q on, tail string, args ...any) ([]store.IdentityRow, error) {
+	rows, err := q.query(ctx, `SELECT platform, address, customer_id, display_name, username, email, created_at
 		FROM customer_identities `+tail, args...)
 	if err != nil {
 		return nil, err
@@ -45,7 +45,7 @@ func (s *Store) FindCustomers(ctx context.Context, query string) ([]bridge.Custo
 	if q == "" {
 		return nil, errors.New("find: give an email address, a channel address or a @username")
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name, email, unreachable, created_at FROM customers WHERE id IN (
+	rows, err := s.query(ctx, `SELECT id, name, email, unreachable, created_at FROM customers WHERE id IN (
 		SELECT id FROM customers WHERE lower(email) = lower(?1)
 		UNION SELECT id FROM customers WHERE lower(name) = lower(?1)
 		UNION SELECT customer_id FROM customer_identities WHERE address = ?1 OR lower(email) = lower(?1)
@@ -71,7 +71,7 @@ func (s *Store) FindCustomers(ctx context.Context, query string) ([]bridge.Custo
 // CustomerFootprint counts a customer's data.
 func (s *Store) CustomerFootprint(ctx context.Context, id bridge.CustomerID) (store.Footprint, error) {
 	var f store.Footprint
-	err := s.r.QueryRowContext(ctx, `SELECT
+	err := s.queryRow(ctx, `SELECT
 		(SELECT count(*) FROM conversations WHERE customer_id = ?1),
 		(SELECT count(*) FROM messages WHERE conversation_id IN (SELECT id FROM conversations WHERE customer_id = ?1)),
 		(SELECT count(*) FROM customer_identities WHERE customer_id = ?1),
@@ -145,7 +145,7 @@ func (s *Store) ForgetCustomer(ctx context.Context, id bridge.CustomerID, actor 
 // LatestAudit returns the newest audit entries that belong to no
 // conversation (retention and forget records), newest first.
 func (s *Store) LatestAudit(ctx context.Context, action string, limit int) ([]bridge.AuditEntry, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT actor, actor_name, action, detail, at FROM audit_log
+	rows, err := s.query(ctx, `SELECT actor, actor_name, action, detail, at FROM audit_log
 		WHERE conversation_id IS NULL AND action = ? ORDER BY id DESC LIMIT ?`, action, limit)
 	if err != nil {
 		return nil, err

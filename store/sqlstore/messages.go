@@ -36,8 +36,8 @@ func scanMessage(row scanner) (bridge.Message, error) {
 	return m, nil
 }
 
-func getMessage(ctx context.Context, q Querier, id bridge.MessageID) (bridge.Message, error) {
-	m, err := scanMessage(q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE id = ?`, id))
+func getMessage(ctx context.Context, q on, id bridge.MessageID) (bridge.Message, error) {
+	m, err := scanMessage(q.queryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE id = ?`, id))
 	if err != nil {
 		return m, fmt.Errorf("message %d: %w", id, err)
 	}
@@ -46,39 +46,39 @@ func getMessage(ctx context.Context, q Querier, id bridge.MessageID) (bridge.Mes
 
 // Message loads one message.
 func (s *Store) Message(ctx context.Context, id bridge.MessageID) (bridge.Message, error) {
-	return getMessage(ctx, s.r, id)
+	return getMessage(ctx, s.on(), id)
 }
 
 // MessageByID loads one message inside the transaction.
 func (t *Tx) MessageByID(id bridge.MessageID) (bridge.Message, error) {
-	return getMessage(t.ctx, t.tx, id)
+	return getMessage(t.ctx, t.on(), id)
 }
 
 // MessageByExternal finds a message by the id its platform gave it, either
 // as written there or as a copy we posted there.
 func (t *Tx) MessageByExternal(p bridge.Platform, externalID string) (bridge.Message, error) {
-	return messageByExternal(t.ctx, t.tx, p, externalID)
+	return messageByExternal(t.ctx, t.on(), p, externalID)
 }
 
 // StoredExternal finds a message stored with this platform id.
 func (t *Tx) StoredExternal(p bridge.Platform, externalID string) (bridge.MessageID, bridge.ConversationID, error) {
 	var id bridge.MessageID
 	var conv bridge.ConversationID
-	err := t.tx.QueryRowContext(t.ctx, `SELECT id, conversation_id FROM messages WHERE platform = ? AND external_id = ?`, p, externalID).Scan(&id, &conv)
+	err := t.queryRow(`SELECT id, conversation_id FROM messages WHERE platform = ? AND external_id = ?`, p, externalID).Scan(&id, &conv)
 	return id, conv, notFound(err)
 }
 
 // MessageByExternal is the read-pool version of Tx.MessageByExternal.
 func (s *Store) MessageByExternal(ctx context.Context, p bridge.Platform, externalID string) (bridge.Message, error) {
-	return messageByExternal(ctx, s.r, p, externalID)
+	return messageByExternal(ctx, s.on(), p, externalID)
 }
 
-func messageByExternal(ctx context.Context, q Querier, p bridge.Platform, externalID string) (bridge.Message, error) {
-	m, err := scanMessage(q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE platform = ? AND external_id = ?`, p, externalID))
+func messageByExternal(ctx context.Context, q on, p bridge.Platform, externalID string) (bridge.Message, error) {
+	m, err := scanMessage(q.queryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE platform = ? AND external_id = ?`, p, externalID))
 	if err != bridge.ErrNotFound {
 		return m, err
 	}
-	return scanMessage(q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE id =
+	return scanMessage(q.queryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE id =
 		(SELECT message_id FROM message_refs WHERE platform = ? AND external_id = ?)`, p, externalID))
 }
 
@@ -113,7 +113,7 @@ func (t *Tx) InsertMessage(m *bridge.Message, editOf bridge.MessageID) error {
 	}
 	id, err := t.insertID(`INSERT INTO messages (conversation_id, direction, author_id, author, body, attachments, platform,
 		external_id, edit_of, created_at, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (platform, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id`,
+		ON CONFLICT (platform, external_id) WHERE external_id IS NOT NULL DO NOTHING`,
 		m.Conversation, m.Direction, m.AuthorID, m.Author, m.Body, atts, m.Platform, ext, edit, ms(m.CreatedAt), mentions)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -126,8 +126,8 @@ func (t *Tx) InsertMessage(m *bridge.Message, editOf bridge.MessageID) error {
 }
 
 // queryMessages runs a query whose columns are messageCols.
-func queryMessages(ctx context.Context, q Querier, query string, args ...any) ([]bridge.Message, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+func queryMessages(ctx context.Context, q on, query string, args ...any) ([]bridge.Message, error) {
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -147,16 +147,16 @@ func queryMessages(ctx context.Context, q Querier, query string, args ...any) ([
 // 0: all of them), oldest first.
 func (s *Store) Messages(ctx context.Context, conv bridge.ConversationID, limit int) ([]bridge.Message, error) {
 	if limit <= 0 {
-		return queryMessages(ctx, s.r, `SELECT `+messageCols+` FROM messages WHERE conversation_id = ? ORDER BY id`, conv)
+		return queryMessages(ctx, s.on(), `SELECT `+messageCols+` FROM messages WHERE conversation_id = ? ORDER BY id`, conv)
 	}
-	return queryMessages(ctx, s.r, `SELECT * FROM (SELECT `+messageCols+` FROM messages WHERE conversation_id = ?
+	return queryMessages(ctx, s.on(), `SELECT * FROM (SELECT `+messageCols+` FROM messages WHERE conversation_id = ?
 		ORDER BY id DESC LIMIT ?) AS newest ORDER BY id`, conv, limit)
 }
 
 // References lists the external ids exchanged with the customer on channel
 // in a conversation (theirs and our sent copies), oldest first.
 func (s *Store) References(ctx context.Context, conv bridge.ConversationID, channel bridge.Platform) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT ext FROM (
+	rows, err := s.query(ctx, `SELECT ext FROM (
 		SELECT id AS mid, external_id AS ext FROM messages
 		WHERE conversation_id = ?1 AND platform = ?2 AND external_id IS NOT NULL AND direction = 'customer'
 		UNION ALL
@@ -184,7 +184,7 @@ func (s *Store) CustomerMessages(ctx context.Context, channel bridge.Platform, a
 	if limit <= 0 {
 		limit = 200
 	}
-	return queryMessages(ctx, s.r, `SELECT * FROM (SELECT `+messageCols+` FROM messages
+	return queryMessages(ctx, s.on(), `SELECT * FROM (SELECT `+messageCols+` FROM messages
 		WHERE conversation_id IN (SELECT id FROM conversations WHERE channel = ? AND address = ?)
 		AND id > ? AND direction IN ('customer', 'staff')
 		ORDER BY id DESC LIMIT ?) AS newest ORDER BY id`, channel, address, after, limit)

@@ -58,17 +58,17 @@ func (s *Store) LatestVersion() int { return len(s.migrations) }
 
 // SchemaVersion reads the database's schema version (0 for a new database).
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
-	return s.schemaVersion(ctx, s.r)
+	return s.schemaVersion(ctx, s.on())
 }
 
-func (s *Store) schemaVersion(ctx context.Context, q Querier) (int, error) {
+func (s *Store) schemaVersion(ctx context.Context, q on) (int, error) {
 	var n int
-	err := q.QueryRowContext(ctx, s.d.TableExistsQuery(), "schema_migrations").Scan(&n)
+	err := q.queryRow(ctx, s.d.TableExistsQuery(), "schema_migrations").Scan(&n)
 	if err != nil || n == 0 {
 		return 0, err
 	}
 	var v int
-	err = q.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	err = q.queryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
 	return v, err
 }
 
@@ -109,8 +109,8 @@ func (s *Store) MigrateTo(ctx context.Context, version int) ([]store.Migration, 
 	var applied []store.Migration
 	err := s.migrateOn(ctx, func(db Beginner) error {
 		applied = nil
-		q := s.d.Wrap(db)
-		if _, err := q.ExecContext(ctx, migrationsTable); err != nil {
+		q := on{db, s.d}
+		if _, err := q.exec(ctx, migrationsTable); err != nil {
 			return fmt.Errorf("create schema_migrations: %w", err)
 		}
 		current, err := s.schemaVersion(ctx, q)
@@ -131,7 +131,7 @@ func (s *Store) MigrateTo(ctx context.Context, version int) ([]store.Migration, 
 				_ = tx.Rollback()
 				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
-			if _, err := s.d.Wrap(tx).ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			if _, err := (on{tx, s.d}).exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 				m.Version, m.Name, s.clock.Now().UnixMilli()); err != nil {
 				_ = tx.Rollback()
 				return fmt.Errorf("record migration %s: %w", m.Name, err)

@@ -66,7 +66,7 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int, skip []
 		}
 	}
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, `SELECT o.id, o.conversation_id, o.target, o.kind, coalesce(o.message_id, 0),
+	rows, err := s.query(ctx, `SELECT o.id, o.conversation_id, o.target, o.kind, coalesce(o.message_id, 0),
 		o.payload, o.attempts, o.next_attempt_at, o.created_at, o.dest
 		FROM outbox o
 		WHERE o.state = 'pending' AND o.next_attempt_at <= ?`+notIn+`
@@ -92,7 +92,7 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int, skip []
 // NextOutboxDue returns when the earliest pending lane head is due.
 func (s *Store) NextOutboxDue(ctx context.Context) (time.Time, error) {
 	var next sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'`).Scan(&next)
+	err := s.queryRow(ctx, `SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'`).Scan(&next)
 	if err != nil || !next.Valid || next.Int64 >= BehindHead {
 		return time.Time{}, err
 	}
@@ -131,7 +131,7 @@ func (t *Tx) MarkDead(id bridge.OutboxID, lastErr string, now time.Time) error {
 
 // OutboxRows lists a conversation's outbox rows (all states), oldest first.
 func (s *Store) OutboxRows(ctx context.Context, conv bridge.ConversationID) ([]store.OutboxRow, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, conversation_id, target, kind, coalesce(message_id, 0), payload, attempts,
+	rows, err := s.query(ctx, `SELECT id, conversation_id, target, kind, coalesce(message_id, 0), payload, attempts,
 		next_attempt_at, created_at, state, last_error, external_id FROM outbox WHERE conversation_id = ? ORDER BY id`, conv)
 	if err != nil {
 		return nil, err
@@ -155,7 +155,7 @@ func (s *Store) OutboxRows(ctx context.Context, conv bridge.ConversationID) ([]s
 func (s *Store) OutboxStats(ctx context.Context) (store.OutboxStats, error) {
 	var st store.OutboxStats
 	var oldest sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT
+	err := s.queryRow(ctx, `SELECT
 		(SELECT count(*) FROM outbox WHERE state = 'pending'),
 		(SELECT count(*) FROM outbox WHERE state = 'dead'),
 		(SELECT min(created_at) FROM outbox WHERE state = 'pending')`).Scan(&st.Pending, &st.Dead, &oldest)

@@ -31,7 +31,7 @@ func (t *Tx) deleteBatch(convs []bridge.ConversationID, budget int, d *store.Del
 		if budget <= 0 {
 			// The conversation may still have messages; the next batch goes on.
 			var more bool
-			if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ?)`, conv).Scan(&more); err != nil {
+			if err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ?)`, conv).Scan(&more); err != nil {
 				return done, err
 			}
 			if more {
@@ -53,7 +53,7 @@ func (t *Tx) deleteBatch(convs []bridge.ConversationID, budget int, d *store.Del
 // deleteNewestMessages deletes up to limit of conv's newest messages with
 // the rows that point at them, and returns how many it deleted.
 func (t *Tx) deleteNewestMessages(conv bridge.ConversationID, limit int, d *store.Deleted, files *[]string) (int, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, attachments FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?`, conv, limit)
+	rows, err := t.query(`SELECT id, attachments FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?`, conv, limit)
 	if err != nil {
 		return 0, err
 	}
@@ -139,7 +139,7 @@ func (t *Tx) deleteConversationRow(conv bridge.ConversationID, d *store.Deleted)
 // conversation refers to them any more.
 func (t *Tx) deleteCustomerIfEmpty(cust bridge.CustomerID, d *store.Deleted) error {
 	var used bool
-	if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM conversations WHERE customer_id = ?)`, cust).Scan(&used); err != nil {
+	if err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM conversations WHERE customer_id = ?)`, cust).Scan(&used); err != nil {
 		return err
 	}
 	if used {
@@ -215,7 +215,7 @@ func (s *Store) deleteLoop(ctx context.Context, o store.DeleteOptions, total *st
 
 // pickConversations runs a query whose columns are (id, customer_id).
 func (t *Tx) pickConversations(query string, args ...any) ([]bridge.ConversationID, []bridge.CustomerID, error) {
-	rows, err := t.tx.QueryContext(t.ctx, query, args...)
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, nil, err
 	}

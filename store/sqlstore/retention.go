@@ -17,13 +17,13 @@ const retentionWhere = `status = 'closed' AND updated_at < ?1 AND coalesce(close
 // deleting anything (retention run --dry-run).
 func (s *Store) PreviewPurge(ctx context.Context, before time.Time) (store.RetentionPreview, error) {
 	var p store.RetentionPreview
-	err := s.r.QueryRowContext(ctx, `SELECT count(*),
+	err := s.queryRow(ctx, `SELECT count(*),
 		CAST(coalesce(sum((SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)), 0) AS BIGINT)
 		FROM conversations c WHERE `+retentionWhere, ms(before)).Scan(&p.Conversations, &p.Messages)
 	if err != nil {
 		return p, err
 	}
-	err = s.r.QueryRowContext(ctx, `SELECT count(*) FROM customers cu
+	err = s.queryRow(ctx, `SELECT count(*) FROM customers cu
 		WHERE EXISTS (SELECT 1 FROM conversations c WHERE c.customer_id = cu.id AND `+retentionWhere+`)
 		AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.customer_id = cu.id AND NOT (`+retentionWhere+`))`,
 		ms(before)).Scan(&p.Customers)

@@ -10,13 +10,13 @@
 // the engines' SQL is behind a small Dialect.
 //
 // The queries use SQL both engines accept, with ? and ?N placeholders:
-// ON CONFLICT instead of INSERT OR IGNORE, RETURNING id instead of
-// LastInsertId, lower(x) = lower(y) instead of COLLATE NOCASE, an alias on
+// ON CONFLICT instead of INSERT OR IGNORE, lower(x) = lower(y) instead of
+// COLLATE NOCASE, an alias on
 // every subquery in FROM, count(CASE ...) instead of summing booleans,
 // CAST where PostgreSQL would otherwise widen a sum to numeric, and no
 // ORDER BY on a column that may be NULL (the engines sort NULLs apart).
-// A backend whose engine numbers its placeholders otherwise rewrites them
-// in Dialect.Wrap.
+// Dialect.Rebind turns them into the engine's own; Dialect.InsertReturning
+// says how the id of an inserted row is read.
 package sqlstore
 
 import (
@@ -45,10 +45,11 @@ type Beginner interface {
 
 // Dialect is what the shared SQL needs to know about the engine.
 type Dialect interface {
-	// Wrap returns q as the shared queries use it: one that takes ? and
-	// ?N placeholders. SQLite returns q itself (no rewriting, no
-	// allocation); PostgreSQL rewrites them to $N.
-	Wrap(q Querier) Querier
+	// Rebind turns a query with ? and ?N placeholders into the engine's
+	// own. SQLite returns it as it is (no rewriting, no allocation, and
+	// go-sqlite3's statement cache sees the strings as written);
+	// PostgreSQL rewrites them to $N, once per query string.
+	Rebind(query string) string
 	// TableExistsQuery is a query with one parameter, a table name, whose
 	// one row is the number of such tables in the database (0 or 1).
 	TableExistsQuery() string
@@ -56,6 +57,30 @@ type Dialect interface {
 	// every query in it sees one snapshot (nil: the engine's default
 	// already does).
 	SnapshotTx() *sql.TxOptions
+	// InsertReturning says where the id of an inserted row comes from:
+	// INSERT ... RETURNING id (PostgreSQL, which has no LastInsertId), or
+	// LastInsertId (SQLite: RETURNING costs it a temporary table, and the
+	// driver its slower query path).
+	InsertReturning() bool
+}
+
+// on is where shared queries run (the read pool, a read snapshot, a
+// migration connection) with the dialect that rewrites their placeholders.
+type on struct {
+	q Querier
+	d Dialect
+}
+
+func (o on) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return o.q.QueryRowContext(ctx, o.d.Rebind(query), args...)
+}
+
+func (o on) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return o.q.QueryContext(ctx, o.d.Rebind(query), args...)
+}
+
+func (o on) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return o.q.ExecContext(ctx, o.d.Rebind(query), args...)
 }
 
 // WriteFunc runs fn in a write transaction, as bridge.Store.Write does;
@@ -85,8 +110,7 @@ type Options struct {
 // Store is the shared part of a SQL backend; backends embed it.
 type Store struct {
 	d          Dialect
-	rdb        *sql.DB
-	r          Querier // rdb, wrapped
+	rdb        *sql.DB // the read pool
 	write      WriteFunc
 	migrations []store.Migration
 	migrateOn  func(ctx context.Context, run func(Beginner) error) error
@@ -102,18 +126,30 @@ func New(o Options) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{d: o.Dialect, rdb: o.Read, r: o.Dialect.Wrap(o.Read), write: o.Write, migrations: o.Migrations,
+	return &Store{d: o.Dialect, rdb: o.Read, write: o.Write, migrations: o.Migrations,
 		migrateOn: o.MigrateOn, where: o.Where, clock: bridge.OrSystem(o.Clock), log: log, commits: o.Commits}
 }
 
-// snapshot begins a read-only transaction with one snapshot and returns it
-// wrapped for the shared queries.
-func (s *Store) snapshot(ctx context.Context) (*sql.Tx, Querier, error) {
+// queryRow and query run a read on the pool. They call *sql.DB itself,
+// not through an interface, so the arguments do not escape to the heap.
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.rdb.QueryRowContext(ctx, s.d.Rebind(query), args...)
+}
+
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return s.rdb.QueryContext(ctx, s.d.Rebind(query), args...)
+}
+
+// on is the read pool for the helpers that also run in transactions.
+func (s *Store) on() on { return on{s.rdb, s.d} }
+
+// snapshot begins a read-only transaction with one snapshot.
+func (s *Store) snapshot(ctx context.Context) (*sql.Tx, on, error) {
 	tx, err := s.rdb.BeginTx(ctx, s.d.SnapshotTx())
 	if err != nil {
-		return nil, nil, err
+		return nil, on{}, err
 	}
-	return tx, s.d.Wrap(tx), nil
+	return tx, on{tx, s.d}, nil
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }

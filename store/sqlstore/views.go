@@ -14,7 +14,7 @@ import (
 // on each metrics scrape.
 func (s *Store) QueueStats(ctx context.Context, now time.Time) (store.QueueStats, error) {
 	var q store.QueueStats
-	err := s.r.QueryRowContext(ctx, `SELECT
+	err := s.queryRow(ctx, `SELECT
 		(SELECT count(*) FROM conversations WHERE status = 'open'),
 		(SELECT count(*) FROM conversations WHERE status = 'waiting'),
 		(SELECT count(*) FROM conversations WHERE status IN ('open', 'waiting') AND owner = ''),
@@ -23,7 +23,7 @@ func (s *Store) QueueStats(ctx context.Context, now time.Time) (store.QueueStats
 	if err != nil {
 		return q, err
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT target, count(*), min(created_at) FROM outbox
+	rows, err := s.query(ctx, `SELECT target, count(*), min(created_at) FROM outbox
 		WHERE state = 'pending' GROUP BY target ORDER BY target`)
 	if err != nil {
 		return q, err

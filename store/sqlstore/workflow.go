@@ -2,16 +2,14 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
 )
 
-func tags(ctx context.Context, q Querier, conv bridge.ConversationID) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT tag FROM conversation_tags WHERE conversation_id = ? ORDER BY added_at, tag`, conv)
+func tags(ctx context.Context, q on, conv bridge.ConversationID) ([]string, error) {
+	rows, err := q.query(ctx, `SELECT tag FROM conversation_tags WHERE conversation_id = ? ORDER BY added_at, tag`, conv)
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +26,7 @@ func tags(ctx context.Context, q Querier, conv bridge.ConversationID) ([]string,
 }
 
 // Tags lists a conversation's tags.
-func (t *Tx) Tags(conv bridge.ConversationID) ([]string, error) { return tags(t.ctx, t.tx, conv) }
+func (t *Tx) Tags(conv bridge.ConversationID) ([]string, error) { return tags(t.ctx, t.on(), conv) }
 
 // AddTag tags a conversation; false if it already had the tag.
 func (t *Tx) AddTag(conv bridge.ConversationID, tag string, now time.Time) (bool, error) {
@@ -50,36 +48,29 @@ func (t *Tx) RemoveTag(conv bridge.ConversationID, tag string) (bool, error) {
 	return n == 1, err
 }
 
-// staffSeenEvery is how stale a staff member's last_seen may get before
-// UpsertStaff writes it again.
-const staffSeenEvery = time.Hour
-
 // UpsertStaff remembers a staff member's name as last seen. A known name
-// is rewritten only when last_seen is an hour old: every staff action
-// calls this, and writing one row per person on each of them would make
-// that row the hottest in the database (with PostgreSQL's serializable
+// is rewritten only when last_seen is an hour old (staffSeenEvery): every
+// staff action calls this, and rewriting one row per person on each would
+// make it the hottest row in the database (with PostgreSQL's serializable
 // writes, two replies by one person at once would conflict).
 func (t *Tx) UpsertStaff(a bridge.Actor, now time.Time) error {
 	if a.ID == "" || a.Name == "" {
 		return nil
 	}
-	var name string
-	var seen int64
-	err := t.queryRow(`SELECT name, last_seen FROM staff WHERE id = ?`, a.ID).Scan(&name, &seen)
-	switch {
-	case err == nil && name == a.Name && ms(now)-seen < staffSeenEvery.Milliseconds():
-		return nil
-	case err != nil && !errors.Is(err, sql.ErrNoRows):
-		return err
-	}
-	_, err = t.exec(`INSERT INTO staff (id, name, last_seen) VALUES (?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen`, a.ID, a.Name, ms(now))
+	_, err := t.exec(`INSERT INTO staff (id, name, last_seen) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen
+		WHERE staff.name != excluded.name OR staff.last_seen < excluded.last_seen - `+staffSeenEvery,
+		a.ID, a.Name, ms(now))
 	return err
 }
 
+// staffSeenEvery is how stale (ms) a staff member's last_seen may get
+// before UpsertStaff writes it again: an hour.
+const staffSeenEvery = "3600000"
+
 // KnownStaff maps staff seen on surfaces to their names.
 func (s *Store) KnownStaff(ctx context.Context) (map[bridge.StaffID]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name FROM staff`)
+	rows, err := s.query(ctx, `SELECT id, name FROM staff`)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +107,7 @@ func (t *Tx) DeleteTemplate(name string) (bool, error) {
 
 // Templates returns runtime templates.
 func (s *Store) Templates(ctx context.Context) (map[string]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT name, body FROM templates`)
+	rows, err := s.query(ctx, `SELECT name, body FROM templates`)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +159,7 @@ func (t *Tx) RecordCSAT(conv bridge.ConversationID, score int, raw string, now t
 // GetCursor reads a named value inside a transaction ("" if unset).
 func (t *Tx) GetCursor(adapter, key string) (string, error) {
 	var v string
-	err := t.tx.QueryRowContext(t.ctx, `SELECT value FROM cursors WHERE adapter = ? AND key = ?`, adapter, key).Scan(&v)
+	err := t.queryRow(`SELECT value FROM cursors WHERE adapter = ? AND key = ?`, adapter, key).Scan(&v)
 	if err = notFound(err); err == bridge.ErrNotFound {
 		return "", nil
 	}
@@ -185,21 +176,21 @@ func (t *Tx) PutCursor(adapter, key, value string, now time.Time) error {
 // OwnedOpen counts the open and waiting conversations someone owns.
 func (t *Tx) OwnedOpen(id bridge.StaffID) (int, error) {
 	var n int
-	err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM conversations WHERE owner = ? AND status IN ('open', 'waiting')`, id).Scan(&n)
+	err := t.queryRow(`SELECT count(*) FROM conversations WHERE owner = ? AND status IN ('open', 'waiting')`, id).Scan(&n)
 	return n, err
 }
 
 // CountOpen counts conversations waiting on staff.
 func (t *Tx) CountOpen() (int, error) {
 	var n int
-	err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM conversations WHERE status = 'open'`).Scan(&n)
+	err := t.queryRow(`SELECT count(*) FROM conversations WHERE status = 'open'`).Scan(&n)
 	return n, err
 }
 
 // StaffName returns the last name seen for a staff id.
 func (t *Tx) StaffName(id bridge.StaffID) (string, error) {
 	var n string
-	err := t.tx.QueryRowContext(t.ctx, `SELECT name FROM staff WHERE id = ?`, id).Scan(&n)
+	err := t.queryRow(`SELECT name FROM staff WHERE id = ?`, id).Scan(&n)
 	if err = notFound(err); err == bridge.ErrNotFound {
 		return "", nil
 	}
