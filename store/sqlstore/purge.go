@@ -14,7 +14,8 @@ import (
 // first (edits point at older messages), and its row and everything else
 // that references it go once its last message is gone. It returns how many
 // of convs were removed completely; the rest are picked up by the next
-// batch. Full-text rows go with the messages (messages_fts_bd trigger).
+// batch. Search index entries go with the messages (SQLite: the
+// messages_fts_bd trigger; PostgreSQL: the generated column).
 func (t *Tx) deleteBatch(convs []bridge.ConversationID, budget int, d *store.Deleted, files *[]string) (int, error) {
 	done := 0
 	for _, conv := range convs {
