@@ -22,7 +22,8 @@ import (
 //     threads, tags) are serialised: two Writes on one conversation never
 //     interleave, so a read inside a Write sees everything committed before
 //     it and nothing another Write is doing to that conversation. (SQLite
-//     has one writer; PostgreSQL locks the conversation row.)
+//     has one writer; PostgreSQL runs every Write in a SERIALIZABLE
+//     transaction and runs fn again when it loses a conflict.)
 //   - Every read a write depends on goes through tx, never through Reader:
 //     a Reader may lag behind or run outside the writer.
 //   - A committed write is visible to the next read, on any connection.

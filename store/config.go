@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"log/slog"
+	"net/url"
 	"runtime"
 	"strings"
 	"time"
@@ -12,13 +13,21 @@ import (
 
 // Config is the store section of config.yaml.
 type Config struct {
+	// Path is the SQLite database file, or a postgres:// (postgresql://)
+	// URL for the PostgreSQL backend.
 	Path string `yaml:"path"`
 	// Synchronous is "normal" (survives a process crash; a power cut may lose
-	// the last commits) or "full" (also survives power loss; slower commits).
-	Synchronous     string          `yaml:"synchronous"`
-	BusyTimeout     bridge.Duration `yaml:"busy_timeout"`
-	ReadConnections int             `yaml:"read_connections"`
-	// MaxBatch is how many concurrent writes may share one transaction (group commit).
+	// the last commits) or "full" (also survives power loss; slower
+	// commits). SQLite only: PostgreSQL's is its synchronous_commit.
+	Synchronous string `yaml:"synchronous"`
+	// BusyTimeout is how long SQLite waits for a lock (PostgreSQL: for
+	// the connection when opening).
+	BusyTimeout bridge.Duration `yaml:"busy_timeout"`
+	// ReadConnections sizes the read pool (PostgreSQL: the write pool is
+	// half of it, at least 4).
+	ReadConnections int `yaml:"read_connections"`
+	// MaxBatch is how many concurrent writes may share one transaction
+	// (SQLite's group commit).
 	MaxBatch int `yaml:"max_batch"`
 	// FailureWindow is how long LastError keeps reporting a storage failure
 	// after the last one, even if other writes succeed meanwhile (default
@@ -48,11 +57,23 @@ func (c *Config) Defaults() {
 	}
 }
 
+// IsPostgresURL reports whether path is a PostgreSQL connection URL
+// (postgres:// or postgresql://) rather than a SQLite file.
+func IsPostgresURL(path string) bool {
+	return strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://")
+}
+
 // Validate reports config errors.
 func (c Config) Validate() error {
 	var errs []error
 	if c.Path == "" {
 		errs = append(errs, bridge.FieldErrorf("path", "is required"))
+	}
+	if IsPostgresURL(c.Path) {
+		if _, err := url.Parse(c.Path); err != nil {
+			// Not err itself: it quotes the URL, password and all.
+			errs = append(errs, bridge.FieldErrorf("path", "is not a valid PostgreSQL URL (postgres://user:password@host:5432/database)"))
+		}
 	}
 	switch c.Synchronous {
 	case "", "normal", "full":
@@ -72,10 +93,4 @@ type Options struct {
 	// migration times, failure windows); writes get their times from the
 	// caller. Nil: the system clock.
 	Clock bridge.Clock
-}
-
-// IsPostgresURL reports whether a store path is a PostgreSQL URL
-// (postgres:// or postgresql://) rather than a SQLite file.
-func IsPostgresURL(path string) bool {
-	return strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://")
 }

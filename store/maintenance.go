@@ -36,6 +36,12 @@ type BackupResult struct {
 // ErrBackupExists is returned when the destination exists and Force is off.
 var ErrBackupExists = errors.New("backup destination already exists")
 
+// BackupUnsupportedError is what Backup returns on a backend that is not
+// copied to a file (PostgreSQL): Message says what to use instead.
+type BackupUnsupportedError struct{ Message string }
+
+func (e *BackupUnsupportedError) Error() string { return e.Message }
+
 // ExportFilter selects the conversations an export walks.
 type ExportFilter struct {
 	// Since keeps conversations with activity (updated_at) at or after it.

@@ -13,7 +13,6 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
 	"github.com/threadlinehq/threadline/store"
-	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 func (c *cli) migrateCmd() *cobra.Command {
@@ -42,7 +41,7 @@ func (c *cli) migrateCmd() *cobra.Command {
 			for _, m := range applied {
 				fmt.Fprintf(c.stdout, "applied %s\n", m.Name)
 			}
-			fmt.Fprintf(c.stdout, "%s is at schema v%d\n", cfg.Store.Path, sqlite.LatestVersion())
+			fmt.Fprintf(c.stdout, "%s is at schema v%d\n", storeLocation(cfg.Store), st.LatestVersion())
 			return nil
 		},
 	}
@@ -59,7 +58,7 @@ func (c *cli) checkConfigCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "%s is valid.\n  database   %s\n  http       %s\n  web chat   %s\n  console    %s\n",
-				c.configPath, cfg.Store.Path, cfg.HTTP.Listen, onOff(cfg.Webchat.Enabled), onOff(cfg.Console.Enabled))
+				c.configPath, storeLocation(cfg.Store), cfg.HTTP.Listen, onOff(cfg.Webchat.Enabled), onOff(cfg.Console.Enabled))
 			for _, n := range cfg.Notes() {
 				fmt.Fprintf(c.stdout, "  note       %s\n", n)
 			}
@@ -82,7 +81,7 @@ func (c *cli) openReadOnly() (*config.Config, store.DB, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := os.Stat(cfg.Store.Path); err != nil {
+	if _, err := os.Stat(cfg.Store.Path); err != nil && !store.IsPostgresURL(cfg.Store.Path) {
 		return nil, nil, fmt.Errorf("no database at %s yet: start `threadline serve` (or run `threadline migrate`) first", cfg.Store.Path)
 	}
 	st, err := openStore(cfg.Store, store.Options{})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/postgres"
 )
 
 func (c *cli) backupCmd() *cobra.Command {
@@ -17,7 +18,7 @@ func (c *cli) backupCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "backup FILE",
 		Short: "Copy the database to FILE, safely while Threadline runs (verified online backup)",
-		Long: `Copy the database to FILE with SQLite's online backup API. It is safe while
+		Long: `Copy the SQLite database to FILE with SQLite's online backup API. It is safe while
 "threadline serve" runs: the copy is one consistent snapshot of the moment it
 started, and the daemon keeps writing meanwhile. The copy is written to a
 temporary file next to FILE, checked (integrity_check, foreign_key_check,
@@ -25,9 +26,16 @@ schema version) and only then renamed to FILE. An existing FILE is refused
 unless --force.
 
 To restore: stop threadline, copy FILE over the configured store.path
-(remove any -wal and -shm files next to it), and start threadline.`,
+(remove any -wal and -shm files next to it), and start threadline.
+
+A PostgreSQL database (store.path is a postgres:// URL) is backed up with
+pg_dump: this command prints the pg_dump command line for it and exits 1.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cfg, err := c.loadConfig(); err == nil && store.IsPostgresURL(cfg.Store.Path) {
+				// No need to connect to say what to run instead.
+				return &exitError{code: 1, err: postgres.BackupAdvice(cfg.Store.Path, args[0])}
+			}
 			cfg, st, err := c.openExisting()
 			if err != nil {
 				return err
@@ -36,7 +44,8 @@ To restore: stop threadline, copy FILE over the configured store.path
 			bar := newProgress(c.stderr, "Backing up", "bytes", 0)
 			res, err := st.Backup(cmd.Context(), args[0], store.BackupOptions{Force: force, Progress: bar.Set})
 			bar.Done()
-			if errors.Is(err, store.ErrBackupExists) {
+			var unsupported *store.BackupUnsupportedError
+			if errors.Is(err, store.ErrBackupExists) || errors.As(err, &unsupported) {
 				return &exitError{code: 1, err: err}
 			}
 			if err != nil {

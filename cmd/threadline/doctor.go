@@ -21,7 +21,6 @@ import (
 	"github.com/threadlinehq/threadline/adapters/whatsapp"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
 	"github.com/threadlinehq/threadline/store"
-	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 // Outcome of one doctor check.
@@ -150,12 +149,16 @@ func (d *doctor) ctx(parent context.Context) (context.Context, context.CancelFun
 }
 
 func (d *doctor) database(parent context.Context) {
-	path := d.cfg.Store.Path
+	path := storeLocation(d.cfg.Store)
 	d.step("opening the database %s", path)
-	fi, err := os.Stat(path)
-	if err != nil {
-		d.add("database", warn, path+" does not exist yet", "`threadline serve` or `threadline migrate` creates it")
-		return
+	size := "PostgreSQL"
+	if !store.IsPostgresURL(d.cfg.Store.Path) {
+		fi, err := os.Stat(path)
+		if err != nil {
+			d.add("database", warn, path+" does not exist yet", "`threadline serve` or `threadline migrate` creates it")
+			return
+		}
+		size = humanBytes(fi.Size())
 	}
 	st, err := openStore(d.cfg.Store, store.Options{})
 	if err != nil {
@@ -166,7 +169,7 @@ func (d *doctor) database(parent context.Context) {
 	ctx, cancel := d.ctx(parent)
 	defer cancel()
 	v, err := st.SchemaVersion(ctx)
-	switch latest := sqlite.LatestVersion(); {
+	switch latest := st.LatestVersion(); {
 	case err != nil:
 		d.add("database", fail, "cannot read the schema version: "+err.Error(), "is it a Threadline database? restore a backup if the file is damaged")
 	case v > latest:
@@ -174,11 +177,17 @@ func (d *doctor) database(parent context.Context) {
 	case v < latest:
 		d.add("database", warn, fmt.Sprintf("schema v%d, this binary migrates it to v%d at start", v, latest), "take a `threadline backup` first; `threadline migrate` applies it now")
 	default:
-		d.add("database", pass, fmt.Sprintf("%s: schema v%d (current), %s", path, v, humanBytes(fi.Size())), "")
+		d.add("database", pass, fmt.Sprintf("%s: schema v%d (current), %s", path, v, size), "")
+	}
+	if v == 0 && err == nil {
+		return // no tables yet (an empty PostgreSQL database): nothing to write to or check
 	}
 	if err := st.Ping(ctx); err != nil {
-		d.add("database", fail, "not writable: "+err.Error(),
-			"check free disk space and the file's owner and mode (the daemon's user must write the file, -wal, -shm and the directory); `database is locked` means another process holds a write lock")
+		hint := "check free disk space and the file's owner and mode (the daemon's user must write the file, -wal, -shm and the directory); `database is locked` means another process holds a write lock"
+		if store.IsPostgresURL(d.cfg.Store.Path) {
+			hint = "check that the server accepts writes (not a standby, disk not full) and that the URL's user may write the tables"
+		}
+		d.add("database", fail, "not writable: "+err.Error(), hint)
 	} else {
 		d.add("database", pass, "writable", "")
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/threadlinehq/threadline/store/postgres"
 	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
@@ -92,7 +93,7 @@ func (c *cli) versionCmd() *cobra.Command {
 				}
 			}
 			fmt.Fprintf(c.stdout, "  go      %s %s/%s%s\n", b.goVersion, runtime.GOOS, runtime.GOARCH, flags)
-			fmt.Fprintf(c.stdout, "  schema  database schema v%d\n", sqlite.LatestVersion())
+			fmt.Fprintf(c.stdout, "  schema  database schema v%d (SQLite), v%d (PostgreSQL)\n", sqlite.LatestVersion(), postgres.LatestVersion())
 			return nil
 		},
 	}

@@ -15,10 +15,16 @@ import (
 
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlstore"
 )
 
-// Store is Threadline's SQLite database.
+// Store is Threadline's SQLite database. The SQL it shares with the other
+// backends (every entity, the views, maintenance) is the embedded
+// *sqlstore.Store; what is SQLite's own is here: the connections, the
+// group-commit writer, FTS4 search, the online backup, quick_check and
+// the migrations.
 type Store struct {
+	*sqlstore.Store
 	cfg     store.Config
 	w       *sql.DB // exactly one connection: SQLite has one writer
 	r       *sql.DB // read pool
@@ -27,8 +33,7 @@ type Store struct {
 	writes  chan *writeReq
 	stop    chan struct{}
 	stopped chan struct{}
-	stats   writeStats // committed transactions and writes (write.go)
-	health  health     // last storage failure (lasterror.go)
+	commits *sqlstore.CommitLog // committed transactions, storage failures
 }
 
 // Open opens (creating if needed) the database file. It does not migrate;
@@ -80,10 +85,24 @@ func open(cfg store.Config, o store.Options, extra url.Values) (*Store, error) {
 	r := sql.OpenDB(connector("file:" + cfg.Path + "?" + q.Encode()))
 	r.SetMaxOpenConns(cfg.ReadConnections)
 	r.SetMaxIdleConns(cfg.ReadConnections)
-	s := &Store{
-		cfg: cfg, w: w, r: r, log: log, clock: bridge.OrSystem(o.Clock),
-		writes: make(chan *writeReq), stop: make(chan struct{}), stopped: make(chan struct{}),
+	ms, err := Migrations()
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
 	}
+	clock := bridge.OrSystem(o.Clock)
+	s := &Store{
+		cfg: cfg, w: w, r: r, log: log, clock: clock,
+		writes: make(chan *writeReq), stop: make(chan struct{}), stopped: make(chan struct{}),
+		commits: sqlstore.NewCommitLog(clock, log, cfg.FailureWindow),
+	}
+	s.Store = sqlstore.New(sqlstore.Options{
+		Dialect: dialect{}, Read: r, Write: s.Write, Migrations: ms, Where: cfg.Path, Clock: clock, Log: log, Commits: s.commits,
+		// The writer connection: migrations wait for the committer's
+		// transaction and the committer for them.
+		MigrateOn: func(_ context.Context, run func(sqlstore.Beginner) error) error { return run(w) },
+	})
 	go s.committer()
 	return s, nil
 }
@@ -111,9 +130,6 @@ func (c dsnConnector) Driver() driver.Driver                        { return c.d
 func (s *Store) Describe() store.Description {
 	return store.Description{Backend: "sqlite", Location: s.cfg.Path, Durability: "synchronous=" + s.cfg.Synchronous}
 }
-
-// LatestVersion is the newest migration this binary knows.
-func (s *Store) LatestVersion() int { return LatestVersion() }
 
 var _ store.DB = (*Store)(nil)
 

@@ -4,10 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlstore"
 )
 
 type writeReq struct {
@@ -62,14 +62,10 @@ func (s *Store) committer() {
 	}
 }
 
-type writeStats struct{ commits, writes atomic.Int64 }
-
 // WriteStats reports how many transactions the writer committed and how
 // many successful Write calls they carried since Open: writes/commits is the average
 // group-commit batch.
-func (s *Store) WriteStats() (commits, writes int64) {
-	return s.stats.commits.Load(), s.stats.writes.Load()
-}
+func (s *Store) WriteStats() (commits, writes int64) { return s.commits.Counts() }
 
 func (s *Store) commit(batch []*writeReq) {
 	errs := make([]error, len(batch))
@@ -83,7 +79,7 @@ func (s *Store) commit(batch []*writeReq) {
 	// a SQLite transaction rolls back the whole transaction).
 	tx, err := s.w.BeginTx(context.Background(), nil)
 	if err != nil {
-		s.noteFailure(fmt.Errorf("begin: %w", err))
+		s.commits.Failed(fmt.Errorf("begin: %w", err))
 		for i := range errs {
 			errs[i] = fmt.Errorf("begin: %w", err)
 		}
@@ -103,9 +99,9 @@ func (s *Store) commit(batch []*writeReq) {
 				continue
 			}
 		}
-		err := run(r.fn, &Tx{tx: tx, ctx: context.WithoutCancel(r.ctx)})
+		err := run(r.fn, sqlstore.NewTx(context.WithoutCancel(r.ctx), tx, dialect{}))
 		if err != nil && storageError(err) {
-			s.noteFailure(err)
+			s.commits.Failed(err)
 			failed = true
 		}
 		switch {
@@ -138,17 +134,16 @@ func (s *Store) commit(batch []*writeReq) {
 	}
 	if err := tx.Commit(); err != nil {
 		s.log.Error("store: commit failed", "err", err, "batch", len(batch))
-		s.noteFailure(fmt.Errorf("commit: %w", err))
+		s.commits.Failed(fmt.Errorf("commit: %w", err))
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = fmt.Errorf("commit: %w", err)
 			}
 		}
 	} else {
-		s.stats.commits.Add(1)
-		s.stats.writes.Add(int64(ok))
+		s.commits.Committed(ok)
 		if wrote && !failed {
-			s.noteSuccess()
+			s.commits.Succeeded()
 		}
 	}
 	reply()
@@ -157,7 +152,7 @@ func (s *Store) commit(batch []*writeReq) {
 func (s *Store) abort(tx *sql.Tx, errs []error, err error) {
 	_ = tx.Rollback()
 	if storageError(err) {
-		s.noteFailure(err)
+		s.commits.Failed(err)
 	}
 	for i := range errs {
 		if errs[i] == nil {
@@ -168,7 +163,7 @@ func (s *Store) abort(tx *sql.Tx, errs []error, err error) {
 
 // run calls fn, turning a panic into an error so one bad caller cannot take
 // the committer (and every other writer) down.
-func run(fn func(bridge.Tx) error, tx *Tx) (err error) {
+func run(fn func(bridge.Tx) error, tx bridge.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("write panicked: %v", p)

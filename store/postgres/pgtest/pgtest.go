@@ -116,7 +116,14 @@ func (c *Cluster) NewDatabase(t testing.TB) string {
 	defer admin.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+	create := "CREATE DATABASE " + name
+	var version int
+	if err := admin.QueryRowContext(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err == nil && version >= 150000 {
+		// Copying the template's files is about three times faster than
+		// PostgreSQL 15's default (WAL-logging every block) here.
+		create += " STRATEGY = FILE_COPY"
+	}
+	if _, err := admin.ExecContext(ctx, create); err != nil {
 		t.Fatalf("create database: %v", err)
 	}
 	t.Cleanup(func() {

@@ -158,8 +158,11 @@ func (c *Config) applyEnv(env Env) {
 
 // resolvePaths makes relative paths in the file relative to the file's directory.
 func (c *Config) resolvePaths(dir string) {
+	if c.DataDir == "" && store.IsPostgresURL(c.Store.Path) {
+		c.DataDir = dir // no database file whose directory would hold the data
+	}
 	for _, p := range []*string{&c.Store.Path, &c.DataDir, &c.Admin.TokenFile} {
-		if *p != "" && !filepath.IsAbs(*p) {
+		if *p != "" && !filepath.IsAbs(*p) && !store.IsPostgresURL(*p) {
 			*p = filepath.Join(dir, *p)
 		}
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 func (t *Tx) UpsertIdentity(id bridge.Identity, now time.Time) (bridge.CustomerID, error) {
 	var cust bridge.CustomerID
 	var name, username, email string
-	err := t.tx.QueryRowContext(t.ctx, `SELECT customer_id, display_name, username, email FROM customer_identities
+	err := t.queryRow(`SELECT customer_id, display_name, username, email FROM customer_identities
 		WHERE platform = ? AND address = ?`, id.Platform, id.Address).Scan(&cust, &name, &username, &email)
 	switch {
 	case err == nil:
@@ -39,19 +39,15 @@ func (t *Tx) UpsertIdentity(id bridge.Identity, now time.Time) (bridge.CustomerI
 		return 0, fmt.Errorf("find identity: %w", err)
 	}
 	if id.Email != "" {
-		err := t.tx.QueryRowContext(t.ctx, `SELECT id FROM customers WHERE email = ? ORDER BY id LIMIT 1`, id.Email).Scan(&cust)
+		err := t.queryRow(`SELECT id FROM customers WHERE email = ? ORDER BY id LIMIT 1`, id.Email).Scan(&cust)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return 0, err
 		}
 	}
 	if cust == 0 {
-		res, err := t.exec(`INSERT INTO customers (name, email, created_at) VALUES (?, ?, ?)`, id.Name, id.Email, ms(now))
+		n, err := t.insertID(`INSERT INTO customers (name, email, created_at) VALUES (?, ?, ?)`, id.Name, id.Email, ms(now))
 		if err != nil {
 			return 0, fmt.Errorf("create customer: %w", err)
-		}
-		n, err := res.LastInsertId()
-		if err != nil {
-			return 0, err
 		}
 		cust = bridge.CustomerID(n)
 	}
@@ -74,7 +70,7 @@ func (t *Tx) SetCustomerUnreachable(c bridge.CustomerID, reason string) error {
 func (s *Store) Customer(ctx context.Context, id bridge.CustomerID) (bridge.Customer, error) {
 	var c bridge.Customer
 	var created int64
-	err := s.r.QueryRowContext(ctx, `SELECT id, name, email, unreachable, created_at FROM customers WHERE id = ?`, id).
+	err := s.queryRow(ctx, `SELECT id, name, email, unreachable, created_at FROM customers WHERE id = ?`, id).
 		Scan(&c.ID, &c.Name, &c.Email, &c.Unreachable, &created)
 	c.CreatedAt = time.UnixMilli(created)
 	return c, notFound(err)

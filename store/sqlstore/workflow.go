@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 )
 
-func tags(ctx context.Context, q querier, conv bridge.ConversationID) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT tag FROM conversation_tags WHERE conversation_id = ? ORDER BY added_at, tag`, conv)
+func tags(ctx context.Context, q on, conv bridge.ConversationID) ([]string, error) {
+	rows, err := q.query(ctx, `SELECT tag FROM conversation_tags WHERE conversation_id = ? ORDER BY added_at, tag`, conv)
 	if err != nil {
 		return nil, err
 	}
@@ -26,11 +26,11 @@ func tags(ctx context.Context, q querier, conv bridge.ConversationID) ([]string,
 }
 
 // Tags lists a conversation's tags.
-func (t *Tx) Tags(conv bridge.ConversationID) ([]string, error) { return tags(t.ctx, t.tx, conv) }
+func (t *Tx) Tags(conv bridge.ConversationID) ([]string, error) { return tags(t.ctx, t.on(), conv) }
 
 // AddTag tags a conversation; false if it already had the tag.
 func (t *Tx) AddTag(conv bridge.ConversationID, tag string, now time.Time) (bool, error) {
-	res, err := t.exec(`INSERT OR IGNORE INTO conversation_tags (conversation_id, tag, added_at) VALUES (?, ?, ?)`, conv, tag, ms(now))
+	res, err := t.exec(`INSERT INTO conversation_tags (conversation_id, tag, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, conv, tag, ms(now))
 	if err != nil {
 		return false, err
 	}
@@ -48,19 +48,29 @@ func (t *Tx) RemoveTag(conv bridge.ConversationID, tag string) (bool, error) {
 	return n == 1, err
 }
 
-// UpsertStaff remembers a staff member's name as last seen.
+// UpsertStaff remembers a staff member's name as last seen. A known name
+// is rewritten only when last_seen is an hour old (staffSeenEvery): every
+// staff action calls this, and rewriting one row per person on each would
+// make it the hottest row in the database (with PostgreSQL's serializable
+// writes, two replies by one person at once would conflict).
 func (t *Tx) UpsertStaff(a bridge.Actor, now time.Time) error {
 	if a.ID == "" || a.Name == "" {
 		return nil
 	}
 	_, err := t.exec(`INSERT INTO staff (id, name, last_seen) VALUES (?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen`, a.ID, a.Name, ms(now))
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen
+		WHERE staff.name != excluded.name OR staff.last_seen < excluded.last_seen - `+staffSeenEvery,
+		a.ID, a.Name, ms(now))
 	return err
 }
 
+// staffSeenEvery is how stale (ms) a staff member's last_seen may get
+// before UpsertStaff writes it again: an hour.
+const staffSeenEvery = "3600000"
+
 // KnownStaff maps staff seen on surfaces to their names.
 func (s *Store) KnownStaff(ctx context.Context) (map[bridge.StaffID]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name FROM staff`)
+	rows, err := s.query(ctx, `SELECT id, name FROM staff`)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +107,7 @@ func (t *Tx) DeleteTemplate(name string) (bool, error) {
 
 // Templates returns runtime templates.
 func (s *Store) Templates(ctx context.Context) (map[string]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT name, body FROM templates`)
+	rows, err := s.query(ctx, `SELECT name, body FROM templates`)
 	if err != nil {
 		return nil, err
 	}
@@ -118,23 +128,27 @@ func (t *Tx) MergeCustomers(into, from bridge.CustomerID) error {
 	if into == from {
 		return nil
 	}
+	// Every statement uses every parameter it is given: PostgreSQL cannot
+	// type one it never sees.
 	for _, q := range []string{
 		`UPDATE customer_identities SET customer_id = ?1 WHERE customer_id = ?2`,
 		`UPDATE conversations SET customer_id = ?1 WHERE customer_id = ?2`,
 		`UPDATE customers SET name = (SELECT name FROM customers WHERE id = ?2) WHERE id = ?1 AND name = ''`,
 		`UPDATE customers SET email = (SELECT email FROM customers WHERE id = ?2) WHERE id = ?1 AND email = ''`,
-		`DELETE FROM customers WHERE id = ?2`,
 	} {
 		if _, err := t.exec(q, into, from); err != nil {
 			return fmt.Errorf("merge customers: %w", err)
 		}
+	}
+	if _, err := t.exec(`DELETE FROM customers WHERE id = ?`, from); err != nil {
+		return fmt.Errorf("merge customers: %w", err)
 	}
 	return nil
 }
 
 // RecordCSAT stores a satisfaction score once per conversation.
 func (t *Tx) RecordCSAT(conv bridge.ConversationID, score int, raw string, now time.Time) (bool, error) {
-	res, err := t.exec(`INSERT OR IGNORE INTO csat (conversation_id, score, raw, at) VALUES (?, ?, ?, ?)`, conv, score, raw, ms(now))
+	res, err := t.exec(`INSERT INTO csat (conversation_id, score, raw, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, conv, score, raw, ms(now))
 	if err != nil {
 		return false, err
 	}
@@ -145,7 +159,7 @@ func (t *Tx) RecordCSAT(conv bridge.ConversationID, score int, raw string, now t
 // GetCursor reads a named value inside a transaction ("" if unset).
 func (t *Tx) GetCursor(adapter, key string) (string, error) {
 	var v string
-	err := t.tx.QueryRowContext(t.ctx, `SELECT value FROM cursors WHERE adapter = ? AND key = ?`, adapter, key).Scan(&v)
+	err := t.queryRow(`SELECT value FROM cursors WHERE adapter = ? AND key = ?`, adapter, key).Scan(&v)
 	if err = notFound(err); err == bridge.ErrNotFound {
 		return "", nil
 	}
@@ -162,21 +176,21 @@ func (t *Tx) PutCursor(adapter, key, value string, now time.Time) error {
 // OwnedOpen counts the open and waiting conversations someone owns.
 func (t *Tx) OwnedOpen(id bridge.StaffID) (int, error) {
 	var n int
-	err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM conversations WHERE owner = ? AND status IN ('open', 'waiting')`, id).Scan(&n)
+	err := t.queryRow(`SELECT count(*) FROM conversations WHERE owner = ? AND status IN ('open', 'waiting')`, id).Scan(&n)
 	return n, err
 }
 
 // CountOpen counts conversations waiting on staff.
 func (t *Tx) CountOpen() (int, error) {
 	var n int
-	err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM conversations WHERE status = 'open'`).Scan(&n)
+	err := t.queryRow(`SELECT count(*) FROM conversations WHERE status = 'open'`).Scan(&n)
 	return n, err
 }
 
 // StaffName returns the last name seen for a staff id.
 func (t *Tx) StaffName(id bridge.StaffID) (string, error) {
 	var n string
-	err := t.tx.QueryRowContext(t.ctx, `SELECT name FROM staff WHERE id = ?`, id).Scan(&n)
+	err := t.queryRow(`SELECT name FROM staff WHERE id = ?`, id).Scan(&n)
 	if err = notFound(err); err == bridge.ErrNotFound {
 		return "", nil
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 // threads staff may have written in while the daemon was not listening.
 // Both halves read the conversations_status index.
 func (s *Store) ThreadsActiveSince(ctx context.Context, surface bridge.Platform, since time.Time) ([]bridge.ThreadRef, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT t.thread_ref FROM threads t JOIN conversations c ON c.id = t.conversation_id
+	rows, err := s.query(ctx, `SELECT t.thread_ref FROM threads t JOIN conversations c ON c.id = t.conversation_id
 		WHERE t.surface = ? AND t.active = 1 AND c.status IN ('open', 'waiting')
 		UNION
 		SELECT t.thread_ref FROM threads t JOIN conversations c ON c.id = t.conversation_id

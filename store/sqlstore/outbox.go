@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -10,18 +10,27 @@ import (
 	"github.com/threadlinehq/threadline/store"
 )
 
-// behindHead is the next_attempt_at of a pending row waiting behind the
+// BehindHead is the next_attempt_at of a pending row waiting behind the
 // head of its lane (conversation, target): never due by itself. Only the
 // head is schedulable; finishing it activates the next row. That keeps
 // per-conversation order and lets the worker find due rows with a plain
 // index range scan.
-const behindHead = int64(1) << 62
+const BehindHead = int64(1) << 62
+
+// enqueueSQL queues a row: behind the lane's pending rows (BehindHead,
+// 1<<62, written out so PostgreSQL types the CASE as bigint), else due at
+// ?6.
+const enqueueSQL = `INSERT INTO outbox (conversation_id, target, kind, message_id, payload, next_attempt_at, created_at, dest)
+		VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' AND conversation_id = ?1
+			AND target = ?2) THEN 4611686018427387904 ELSE ?6 END, ?7,
+			(SELECT CASE WHEN ?3 = 'customer_send' THEN address ELSE department END FROM conversations WHERE id = ?1))`
 
 // Enqueue adds an outbox row: due at NotBefore (now if zero) when its lane
 // is empty, else queued behind the lane's pending rows. Whether the lane is
 // empty is read in this transaction; the store contract serialises writes
-// to one conversation (here: SQLite's single writer), so no other write can
-// add to or finish the lane in between.
+// to one conversation (SQLite: its single writer; PostgreSQL: serializable
+// transactions, retried), so no other write can add to or finish the lane
+// in between.
 func (t *Tx) Enqueue(r bridge.OutboxRow, now time.Time) error {
 	var msg any
 	if r.Message != 0 {
@@ -31,11 +40,7 @@ func (t *Tx) Enqueue(r bridge.OutboxRow, now time.Time) error {
 	if !r.NotBefore.IsZero() {
 		due = ms(r.NotBefore)
 	}
-	_, err := t.exec(`INSERT INTO outbox (conversation_id, target, kind, message_id, payload, next_attempt_at, created_at, dest)
-		VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' AND conversation_id = ?1
-			AND target = ?2) THEN ?6 ELSE ?7 END, ?8,
-			(SELECT CASE WHEN ?3 = 'customer_send' THEN address ELSE department END FROM conversations WHERE id = ?1))`,
-		r.Conversation, r.Target, r.Kind, msg, r.Payload, behindHead, due, ms(now))
+	_, err := t.exec(enqueueSQL, r.Conversation, r.Target, r.Kind, msg, r.Payload, due, ms(now))
 	return err
 }
 
@@ -45,7 +50,7 @@ func (t *Tx) activateNext(finished bridge.OutboxID, now time.Time) error {
 		SELECT min(id) FROM outbox WHERE state = 'pending'
 			AND conversation_id = (SELECT conversation_id FROM outbox WHERE id = ?2)
 			AND target = (SELECT target FROM outbox WHERE id = ?2))
-		AND next_attempt_at = ?3`, ms(now), finished, behindHead)
+		AND next_attempt_at = ?3`, ms(now), finished, BehindHead)
 	return err
 }
 
@@ -61,7 +66,7 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int, skip []
 		}
 	}
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, `SELECT o.id, o.conversation_id, o.target, o.kind, coalesce(o.message_id, 0),
+	rows, err := s.query(ctx, `SELECT o.id, o.conversation_id, o.target, o.kind, coalesce(o.message_id, 0),
 		o.payload, o.attempts, o.next_attempt_at, o.created_at, o.dest
 		FROM outbox o
 		WHERE o.state = 'pending' AND o.next_attempt_at <= ?`+notIn+`
@@ -87,8 +92,8 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int, skip []
 // NextOutboxDue returns when the earliest pending lane head is due.
 func (s *Store) NextOutboxDue(ctx context.Context) (time.Time, error) {
 	var next sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'`).Scan(&next)
-	if err != nil || !next.Valid || next.Int64 >= behindHead {
+	err := s.queryRow(ctx, `SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'`).Scan(&next)
+	if err != nil || !next.Valid || next.Int64 >= BehindHead {
 		return time.Time{}, err
 	}
 	return time.UnixMilli(next.Int64), nil
@@ -104,7 +109,7 @@ func (t *Tx) MarkSent(id bridge.OutboxID, ref bridge.ExternalRef, msg bridge.Mes
 		return err
 	}
 	if msg != 0 && ref.ID != "" {
-		_, err := t.exec(`INSERT OR IGNORE INTO message_refs (platform, external_id, message_id) VALUES (?, ?, ?)`, ref.Platform, ref.ID, msg)
+		_, err := t.exec(`INSERT INTO message_refs (platform, external_id, message_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, ref.Platform, ref.ID, msg)
 		return err
 	}
 	return nil
@@ -126,7 +131,7 @@ func (t *Tx) MarkDead(id bridge.OutboxID, lastErr string, now time.Time) error {
 
 // OutboxRows lists a conversation's outbox rows (all states), oldest first.
 func (s *Store) OutboxRows(ctx context.Context, conv bridge.ConversationID) ([]store.OutboxRow, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, conversation_id, target, kind, coalesce(message_id, 0), payload, attempts,
+	rows, err := s.query(ctx, `SELECT id, conversation_id, target, kind, coalesce(message_id, 0), payload, attempts,
 		next_attempt_at, created_at, state, last_error, external_id FROM outbox WHERE conversation_id = ? ORDER BY id`, conv)
 	if err != nil {
 		return nil, err
@@ -150,7 +155,7 @@ func (s *Store) OutboxRows(ctx context.Context, conv bridge.ConversationID) ([]s
 func (s *Store) OutboxStats(ctx context.Context) (store.OutboxStats, error) {
 	var st store.OutboxStats
 	var oldest sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT
+	err := s.queryRow(ctx, `SELECT
 		(SELECT count(*) FROM outbox WHERE state = 'pending'),
 		(SELECT count(*) FROM outbox WHERE state = 'dead'),
 		(SELECT min(created_at) FROM outbox WHERE state = 'pending')`).Scan(&st.Pending, &st.Dead, &oldest)

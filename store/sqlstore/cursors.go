@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 // Cursor reads an adapter's saved position ("" if none).
 func (s *Store) Cursor(ctx context.Context, adapter, key string) (string, error) {
 	var v string
-	err := s.r.QueryRowContext(ctx, `SELECT value FROM cursors WHERE adapter = ? AND key = ?`, adapter, key).Scan(&v)
+	err := s.queryRow(ctx, `SELECT value FROM cursors WHERE adapter = ? AND key = ?`, adapter, key).Scan(&v)
 	if err = notFound(err); err == bridge.ErrNotFound {
 		return "", nil
 	}
@@ -20,7 +20,7 @@ func (s *Store) Cursor(ctx context.Context, adapter, key string) (string, error)
 // SetCursor saves an adapter's position; call it only after the data up to
 // that position is committed.
 func (s *Store) SetCursor(ctx context.Context, adapter, key, value string) error {
-	return s.Write(ctx, func(tx bridge.Tx) error {
+	return s.write(ctx, func(tx bridge.Tx) error {
 		_, err := tx.(*Tx).exec(`INSERT INTO cursors (adapter, key, value, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (adapter, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
 			adapter, key, value, s.clock.Now().UnixMilli())
@@ -32,8 +32,8 @@ func (s *Store) SetCursor(ctx context.Context, adapter, key, value string) error
 // already recorded (a redelivery).
 func (s *Store) MarkEvent(ctx context.Context, source, eventID string) (bool, error) {
 	var fresh bool
-	err := s.Write(ctx, func(tx bridge.Tx) error {
-		res, err := tx.(*Tx).exec(`INSERT OR IGNORE INTO seen_events (source, event_id, at) VALUES (?, ?, ?)`, source, eventID, s.clock.Now().UnixMilli())
+	err := s.write(ctx, func(tx bridge.Tx) error {
+		res, err := tx.(*Tx).exec(`INSERT INTO seen_events (source, event_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, source, eventID, s.clock.Now().UnixMilli())
 		if err != nil {
 			return err
 		}
@@ -47,7 +47,7 @@ func (s *Store) MarkEvent(ctx context.Context, source, eventID string) (bool, er
 // SeenEvent reports whether a platform event id was recorded by MarkEvent.
 func (s *Store) SeenEvent(ctx context.Context, source, eventID string) (bool, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM seen_events WHERE source = ? AND event_id = ?`, source, eventID).Scan(&n)
+	err := s.queryRow(ctx, `SELECT count(*) FROM seen_events WHERE source = ? AND event_id = ?`, source, eventID).Scan(&n)
 	return n > 0, err
 }
 
@@ -61,7 +61,7 @@ func (s *Store) PruneEvents(ctx context.Context, before time.Time, batch int) (i
 	var total int64
 	for {
 		var n int64
-		err := s.Write(ctx, func(tx bridge.Tx) error {
+		err := s.write(ctx, func(tx bridge.Tx) error {
 			res, err := tx.(*Tx).exec(`DELETE FROM seen_events WHERE (source, event_id) IN
 				(SELECT source, event_id FROM seen_events WHERE at < ? LIMIT ?)`, ms(before), batch)
 			if err != nil {

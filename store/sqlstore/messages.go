@@ -1,13 +1,12 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"strings"
 	"time"
-
-	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/threadlinehq/threadline/bridge"
 )
@@ -37,8 +36,8 @@ func scanMessage(row scanner) (bridge.Message, error) {
 	return m, nil
 }
 
-func getMessage(ctx context.Context, q querier, id bridge.MessageID) (bridge.Message, error) {
-	m, err := scanMessage(q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE id = ?`, id))
+func getMessage(ctx context.Context, q on, id bridge.MessageID) (bridge.Message, error) {
+	m, err := scanMessage(q.queryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE id = ?`, id))
 	if err != nil {
 		return m, fmt.Errorf("message %d: %w", id, err)
 	}
@@ -47,44 +46,47 @@ func getMessage(ctx context.Context, q querier, id bridge.MessageID) (bridge.Mes
 
 // Message loads one message.
 func (s *Store) Message(ctx context.Context, id bridge.MessageID) (bridge.Message, error) {
-	return getMessage(ctx, s.r, id)
+	return getMessage(ctx, s.on(), id)
 }
 
 // MessageByID loads one message inside the transaction.
 func (t *Tx) MessageByID(id bridge.MessageID) (bridge.Message, error) {
-	return getMessage(t.ctx, t.tx, id)
+	return getMessage(t.ctx, t.on(), id)
 }
 
 // MessageByExternal finds a message by the id its platform gave it, either
 // as written there or as a copy we posted there.
 func (t *Tx) MessageByExternal(p bridge.Platform, externalID string) (bridge.Message, error) {
-	return messageByExternal(t.ctx, t.tx, p, externalID)
+	return messageByExternal(t.ctx, t.on(), p, externalID)
 }
 
 // StoredExternal finds a message stored with this platform id.
 func (t *Tx) StoredExternal(p bridge.Platform, externalID string) (bridge.MessageID, bridge.ConversationID, error) {
 	var id bridge.MessageID
 	var conv bridge.ConversationID
-	err := t.tx.QueryRowContext(t.ctx, `SELECT id, conversation_id FROM messages WHERE platform = ? AND external_id = ?`, p, externalID).Scan(&id, &conv)
+	err := t.queryRow(`SELECT id, conversation_id FROM messages WHERE platform = ? AND external_id = ?`, p, externalID).Scan(&id, &conv)
 	return id, conv, notFound(err)
 }
 
 // MessageByExternal is the read-pool version of Tx.MessageByExternal.
 func (s *Store) MessageByExternal(ctx context.Context, p bridge.Platform, externalID string) (bridge.Message, error) {
-	return messageByExternal(ctx, s.r, p, externalID)
+	return messageByExternal(ctx, s.on(), p, externalID)
 }
 
-func messageByExternal(ctx context.Context, q querier, p bridge.Platform, externalID string) (bridge.Message, error) {
-	m, err := scanMessage(q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE platform = ? AND external_id = ?`, p, externalID))
+func messageByExternal(ctx context.Context, q on, p bridge.Platform, externalID string) (bridge.Message, error) {
+	m, err := scanMessage(q.queryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE platform = ? AND external_id = ?`, p, externalID))
 	if err != bridge.ErrNotFound {
 		return m, err
 	}
-	return scanMessage(q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE id =
+	return scanMessage(q.queryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE id =
 		(SELECT message_id FROM message_refs WHERE platform = ? AND external_id = ?)`, p, externalID))
 }
 
 // InsertMessage stores m and sets its ID. A second message with the same
-// (platform, external id) fails with bridge.ErrDuplicate.
+// (platform, external id) is refused with bridge.ErrDuplicate, and the
+// write goes on: the conflict is resolved by ON CONFLICT DO NOTHING, so no
+// statement fails (on PostgreSQL a failed statement would abort the whole
+// transaction).
 func (t *Tx) InsertMessage(m *bridge.Message, editOf bridge.MessageID) error {
 	atts := ""
 	if len(m.Attachments) > 0 {
@@ -109,23 +111,23 @@ func (t *Tx) InsertMessage(m *bridge.Message, editOf bridge.MessageID) error {
 	if editOf != 0 {
 		edit = editOf
 	}
-	res, err := t.exec(`INSERT INTO messages (conversation_id, direction, author_id, author, body, attachments, platform,
-		external_id, edit_of, created_at, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	id, err := t.insertID(`INSERT INTO messages (conversation_id, direction, author_id, author, body, attachments, platform,
+		external_id, edit_of, created_at, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (platform, external_id) WHERE external_id IS NOT NULL DO NOTHING`,
 		m.Conversation, m.Direction, m.AuthorID, m.Author, m.Body, atts, m.Platform, ext, edit, ms(m.CreatedAt), mentions)
-	if err != nil {
-		if se, ok := err.(sqlite3.Error); ok && se.ExtendedCode == sqlite3.ErrConstraintUnique {
-			return fmt.Errorf("message %s:%s: %w", m.Platform, m.ExternalID, bridge.ErrDuplicate)
-		}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("message %s:%s: %w", m.Platform, m.ExternalID, bridge.ErrDuplicate)
+	case err != nil:
 		return fmt.Errorf("insert message: %w", err)
 	}
-	id, err := res.LastInsertId()
 	m.ID = bridge.MessageID(id)
-	return err
+	return nil
 }
 
 // queryMessages runs a query whose columns are messageCols.
-func queryMessages(ctx context.Context, q querier, query string, args ...any) ([]bridge.Message, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+func queryMessages(ctx context.Context, q on, query string, args ...any) ([]bridge.Message, error) {
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -145,21 +147,21 @@ func queryMessages(ctx context.Context, q querier, query string, args ...any) ([
 // 0: all of them), oldest first.
 func (s *Store) Messages(ctx context.Context, conv bridge.ConversationID, limit int) ([]bridge.Message, error) {
 	if limit <= 0 {
-		limit = -1 // SQLite: no limit
+		return queryMessages(ctx, s.on(), `SELECT `+messageCols+` FROM messages WHERE conversation_id = ? ORDER BY id`, conv)
 	}
-	return queryMessages(ctx, s.r, `SELECT * FROM (SELECT `+messageCols+` FROM messages WHERE conversation_id = ?
-		ORDER BY id DESC LIMIT ?) ORDER BY id`, conv, limit)
+	return queryMessages(ctx, s.on(), `SELECT * FROM (SELECT `+messageCols+` FROM messages WHERE conversation_id = ?
+		ORDER BY id DESC LIMIT ?) AS newest ORDER BY id`, conv, limit)
 }
 
 // References lists the external ids exchanged with the customer on channel
 // in a conversation (theirs and our sent copies), oldest first.
 func (s *Store) References(ctx context.Context, conv bridge.ConversationID, channel bridge.Platform) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT ext FROM (
+	rows, err := s.query(ctx, `SELECT ext FROM (
 		SELECT id AS mid, external_id AS ext FROM messages
 		WHERE conversation_id = ?1 AND platform = ?2 AND external_id IS NOT NULL AND direction = 'customer'
 		UNION ALL
 		SELECT r.message_id, r.external_id FROM message_refs r JOIN messages m ON m.id = r.message_id
-		WHERE m.conversation_id = ?1 AND r.platform = ?2) ORDER BY mid`, conv, channel)
+		WHERE m.conversation_id = ?1 AND r.platform = ?2) AS refs ORDER BY mid`, conv, channel)
 	if err != nil {
 		return nil, err
 	}
@@ -175,48 +177,6 @@ func (s *Store) References(ctx context.Context, conv bridge.ConversationID, chan
 	return out, rows.Err()
 }
 
-// Search finds messages whose body contains every word of text.
-func (s *Store) Search(ctx context.Context, text string, limit int) ([]bridge.SearchHit, error) {
-	q := ftsQuery(text)
-	if q == "" {
-		return nil, fmt.Errorf("search: give at least one word")
-	}
-	if limit <= 0 {
-		limit = 50
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.direction, m.author,
-		snippet(messages_fts, '[', ']', '…', -1, 12), m.created_at
-		FROM messages_fts JOIN messages m ON m.id = messages_fts.docid
-		WHERE messages_fts MATCH ? ORDER BY m.id DESC LIMIT ?`, q, limit)
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	defer rows.Close()
-	var out []bridge.SearchHit
-	for rows.Next() {
-		var h bridge.SearchHit
-		var at int64
-		if err := rows.Scan(&h.Message, &h.Conversation, &h.Direction, &h.Author, &h.Snippet, &at); err != nil {
-			return nil, err
-		}
-		h.CreatedAt = time.UnixMilli(at)
-		out = append(out, h)
-	}
-	return out, rows.Err()
-}
-
-// ftsQuery turns user text into an FTS4 query that ANDs each word as a
-// literal phrase, so operators and quotes in the text cannot break it.
-func ftsQuery(text string) string {
-	var terms []string
-	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
-		return r == '"' || r == ' ' || r == '\t' || r == '\n' || r == '*' || r == '(' || r == ')' || r == ':' || r == '-' || r == '^'
-	}) {
-		terms = append(terms, `"`+w+`"`)
-	}
-	return strings.Join(terms, " ")
-}
-
 // CustomerMessages returns what a customer may see of their conversations on
 // one channel address (their messages and staff replies; never notes or
 // system notices), with id > after, oldest first, at most limit (the newest).
@@ -224,8 +184,8 @@ func (s *Store) CustomerMessages(ctx context.Context, channel bridge.Platform, a
 	if limit <= 0 {
 		limit = 200
 	}
-	return queryMessages(ctx, s.r, `SELECT * FROM (SELECT `+messageCols+` FROM messages
+	return queryMessages(ctx, s.on(), `SELECT * FROM (SELECT `+messageCols+` FROM messages
 		WHERE conversation_id IN (SELECT id FROM conversations WHERE channel = ? AND address = ?)
 		AND id > ? AND direction IN ('customer', 'staff')
-		ORDER BY id DESC LIMIT ?) ORDER BY id`, channel, address, after, limit)
+		ORDER BY id DESC LIMIT ?) AS newest ORDER BY id`, channel, address, after, limit)
 }

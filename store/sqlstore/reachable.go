@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // learn it without a failed send (a Telegram user blocking or unblocking
 // the bot). An address Threadline has never seen is ignored.
 func (s *Store) SetReachability(ctx context.Context, platform bridge.Platform, address, reason string) error {
-	return s.Write(ctx, func(tx bridge.Tx) error {
+	return s.write(ctx, func(tx bridge.Tx) error {
 		_, err := tx.(*Tx).exec(`UPDATE customers SET unreachable = ?1 WHERE unreachable != ?1 AND id =
 			(SELECT customer_id FROM customer_identities WHERE platform = ?2 AND address = ?3)`, reason, platform, address)
 		return err

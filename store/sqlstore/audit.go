@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -20,7 +20,7 @@ func (t *Tx) Audit(a bridge.AuditEntry) error {
 
 // AuditLog returns a conversation's audit entries, oldest first.
 func (s *Store) AuditLog(ctx context.Context, conv bridge.ConversationID) ([]bridge.AuditEntry, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT coalesce(conversation_id, 0), actor, actor_name, action, detail, at
+	rows, err := s.query(ctx, `SELECT coalesce(conversation_id, 0), actor, actor_name, action, detail, at
 		FROM audit_log WHERE conversation_id = ? ORDER BY id`, conv)
 	if err != nil {
 		return nil, err

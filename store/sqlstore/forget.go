@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -13,11 +13,11 @@ import (
 
 // CustomerIdentities lists a customer's identities, oldest first.
 func (s *Store) CustomerIdentities(ctx context.Context, id bridge.CustomerID) ([]store.IdentityRow, error) {
-	return queryIdentities(ctx, s.r, `WHERE customer_id = ? ORDER BY created_at, platform, address`, id)
+	return queryIdentities(ctx, s.on(), `WHERE customer_id = ? ORDER BY created_at, platform, address`, id)
 }
 
-func queryIdentities(ctx context.Context, q querier, tail string, args ...any) ([]store.IdentityRow, error) {
-	rows, err := q.QueryContext(ctx, `SELECT platform, address, customer_id, display_name, username, email, created_at
+func queryIdentities(ctx context.Context, q on, tail string, args ...any) ([]store.IdentityRow, error) {
+	rows, err := q.query(ctx, `SELECT platform, address, customer_id, display_name, username, email, created_at
 		FROM customer_identities `+tail, args...)
 	if err != nil {
 		return nil, err
@@ -45,11 +45,11 @@ func (s *Store) FindCustomers(ctx context.Context, query string) ([]bridge.Custo
 	if q == "" {
 		return nil, errors.New("find: give an email address, a channel address or a @username")
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name, email, unreachable, created_at FROM customers WHERE id IN (
-		SELECT id FROM customers WHERE email = ?1 COLLATE NOCASE
-		UNION SELECT id FROM customers WHERE name = ?1 COLLATE NOCASE
-		UNION SELECT customer_id FROM customer_identities WHERE address = ?1 OR email = ?1 COLLATE NOCASE
-			OR display_name = ?1 COLLATE NOCASE OR (?2 != '' AND username = ?2 COLLATE NOCASE))
+	rows, err := s.query(ctx, `SELECT id, name, email, unreachable, created_at FROM customers WHERE id IN (
+		SELECT id FROM customers WHERE lower(email) = lower(?1)
+		UNION SELECT id FROM customers WHERE lower(name) = lower(?1)
+		UNION SELECT customer_id FROM customer_identities WHERE address = ?1 OR lower(email) = lower(?1)
+			OR lower(display_name) = lower(?1) OR (?2 != '' AND lower(username) = lower(?2)))
 		ORDER BY id LIMIT 50`, q, strings.TrimPrefix(q, "@"))
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func (s *Store) FindCustomers(ctx context.Context, query string) ([]bridge.Custo
 // CustomerFootprint counts a customer's data.
 func (s *Store) CustomerFootprint(ctx context.Context, id bridge.CustomerID) (store.Footprint, error) {
 	var f store.Footprint
-	err := s.r.QueryRowContext(ctx, `SELECT
+	err := s.queryRow(ctx, `SELECT
 		(SELECT count(*) FROM conversations WHERE customer_id = ?1),
 		(SELECT count(*) FROM messages WHERE conversation_id IN (SELECT id FROM conversations WHERE customer_id = ?1)),
 		(SELECT count(*) FROM customer_identities WHERE customer_id = ?1),
@@ -104,12 +104,15 @@ func (s *Store) ForgetCustomer(ctx context.Context, id bridge.CustomerID, actor 
 		if err != nil {
 			return total, err
 		}
+		// fn may run more than once (a backend may retry it): it works on
+		// copies and total is set once the write committed.
 		again := false
-		err = s.Write(ctx, func(btx bridge.Tx) error {
+		var final store.Deleted
+		err = s.write(ctx, func(btx bridge.Tx) error {
 			t := btx.(*Tx)
-			again = false
+			again, final = false, total
 			var left bool
-			if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM conversations WHERE customer_id = ?)`, id).Scan(&left); err != nil {
+			if err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM conversations WHERE customer_id = ?)`, id).Scan(&left); err != nil {
 				return err
 			}
 			if left { // they wrote again while we were deleting
@@ -127,10 +130,13 @@ func (s *Store) ForgetCustomer(ctx context.Context, id bridge.CustomerID, actor 
 					id, all.Conversations, all.Messages, all.Identities, all.Files)}); err != nil {
 				return err
 			}
-			total = all
+			final = all
 			return nil
 		})
 		if err != nil || !again {
+			if err == nil {
+				total = final
+			}
 			return total, err
 		}
 	}
@@ -139,7 +145,7 @@ func (s *Store) ForgetCustomer(ctx context.Context, id bridge.CustomerID, actor 
 // LatestAudit returns the newest audit entries that belong to no
 // conversation (retention and forget records), newest first.
 func (s *Store) LatestAudit(ctx context.Context, action string, limit int) ([]bridge.AuditEntry, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT actor, actor_name, action, detail, at FROM audit_log
+	rows, err := s.query(ctx, `SELECT actor, actor_name, action, detail, at FROM audit_log
 		WHERE conversation_id IS NULL AND action = ? ORDER BY id DESC LIMIT ?`, action, limit)
 	if err != nil {
 		return nil, err

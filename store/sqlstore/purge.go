@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -15,7 +14,8 @@ import (
 // first (edits point at older messages), and its row and everything else
 // that references it go once its last message is gone. It returns how many
 // of convs were removed completely; the rest are picked up by the next
-// batch. Full-text rows go with the messages (messages_fts_bd trigger).
+// batch. Search index entries go with the messages (SQLite: the
+// messages_fts_bd trigger; PostgreSQL: the generated column).
 func (t *Tx) deleteBatch(convs []bridge.ConversationID, budget int, d *store.Deleted, files *[]string) (int, error) {
 	done := 0
 	for _, conv := range convs {
@@ -32,7 +32,7 @@ func (t *Tx) deleteBatch(convs []bridge.ConversationID, budget int, d *store.Del
 		if budget <= 0 {
 			// The conversation may still have messages; the next batch goes on.
 			var more bool
-			if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ?)`, conv).Scan(&more); err != nil {
+			if err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ?)`, conv).Scan(&more); err != nil {
 				return done, err
 			}
 			if more {
@@ -54,7 +54,7 @@ func (t *Tx) deleteBatch(convs []bridge.ConversationID, budget int, d *store.Del
 // deleteNewestMessages deletes up to limit of conv's newest messages with
 // the rows that point at them, and returns how many it deleted.
 func (t *Tx) deleteNewestMessages(conv bridge.ConversationID, limit int, d *store.Deleted, files *[]string) (int, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, attachments FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?`, conv, limit)
+	rows, err := t.query(`SELECT id, attachments FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?`, conv, limit)
 	if err != nil {
 		return 0, err
 	}
@@ -140,7 +140,7 @@ func (t *Tx) deleteConversationRow(conv bridge.ConversationID, d *store.Deleted)
 // conversation refers to them any more.
 func (t *Tx) deleteCustomerIfEmpty(cust bridge.CustomerID, d *store.Deleted) error {
 	var used bool
-	if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM conversations WHERE customer_id = ?)`, cust).Scan(&used); err != nil {
+	if err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM conversations WHERE customer_id = ?)`, cust).Scan(&used); err != nil {
 		return err
 	}
 	if used {
@@ -159,11 +159,6 @@ func (t *Tx) deleteCustomerIfEmpty(cust bridge.CustomerID, d *store.Deleted) err
 	return nil
 }
 
-func affected(res sql.Result) int {
-	n, _ := res.RowsAffected()
-	return int(n)
-}
-
 // deleteLoop runs batches until pick finds nothing more. pick selects the
 // next conversations (with their customers) inside the batch transaction,
 // so the selection and the delete are atomic against the daemon's writes.
@@ -177,7 +172,7 @@ func (s *Store) deleteLoop(ctx context.Context, o store.DeleteOptions, total *st
 		var batch store.Deleted
 		var files []string
 		var picked int
-		err := s.Write(ctx, func(btx bridge.Tx) error {
+		err := s.write(ctx, func(btx bridge.Tx) error {
 			t := btx.(*Tx)
 			batch, files, picked = store.Deleted{Batches: 1}, nil, 0
 			convs, custs, err := pick(t, o.Batch)
@@ -221,7 +216,7 @@ func (s *Store) deleteLoop(ctx context.Context, o store.DeleteOptions, total *st
 
 // pickConversations runs a query whose columns are (id, customer_id).
 func (t *Tx) pickConversations(query string, args ...any) ([]bridge.ConversationID, []bridge.CustomerID, error) {
-	rows, err := t.tx.QueryContext(t.ctx, query, args...)
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, nil, err
 	}

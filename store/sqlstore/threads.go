@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -29,21 +29,21 @@ func (t *Tx) DeactivateThread(conv bridge.ConversationID, surface bridge.Platfor
 // transaction.
 func (t *Tx) ActiveThread(conv bridge.ConversationID, surface bridge.Platform) (bridge.ThreadRef, error) {
 	var ref bridge.ThreadRef
-	err := t.tx.QueryRowContext(t.ctx, `SELECT thread_ref FROM threads WHERE conversation_id = ? AND surface = ? AND active = 1`, conv, surface).Scan(&ref)
+	err := t.queryRow(`SELECT thread_ref FROM threads WHERE conversation_id = ? AND surface = ? AND active = 1`, conv, surface).Scan(&ref)
 	return ref, notFound(err)
 }
 
 // Thread returns conv's active thread on surface.
 func (s *Store) Thread(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform) (bridge.ThreadRef, error) {
 	var ref bridge.ThreadRef
-	err := s.r.QueryRowContext(ctx, `SELECT thread_ref FROM threads WHERE conversation_id = ? AND surface = ? AND active = 1`, conv, surface).Scan(&ref)
+	err := s.queryRow(ctx, `SELECT thread_ref FROM threads WHERE conversation_id = ? AND surface = ? AND active = 1`, conv, surface).Scan(&ref)
 	return ref, notFound(err)
 }
 
 // PreviousThread returns conv's newest inactive thread on surface, or "".
 func (s *Store) PreviousThread(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform) (bridge.ThreadRef, error) {
 	var ref bridge.ThreadRef
-	err := s.r.QueryRowContext(ctx, `SELECT thread_ref FROM threads WHERE conversation_id = ? AND surface = ? AND active = 0
+	err := s.queryRow(ctx, `SELECT thread_ref FROM threads WHERE conversation_id = ? AND surface = ? AND active = 0
 		ORDER BY created_at DESC LIMIT 1`, conv, surface).Scan(&ref)
 	if err = notFound(err); err == bridge.ErrNotFound {
 		return "", nil
@@ -54,6 +54,6 @@ func (s *Store) PreviousThread(ctx context.Context, conv bridge.ConversationID, 
 // ConversationByThread finds the conversation a thread (active or old) belongs to.
 func (s *Store) ConversationByThread(ctx context.Context, surface bridge.Platform, ref bridge.ThreadRef) (bridge.ConversationID, error) {
 	var id bridge.ConversationID
-	err := s.r.QueryRowContext(ctx, `SELECT conversation_id FROM threads WHERE surface = ? AND thread_ref = ?`, surface, ref).Scan(&id)
+	err := s.queryRow(ctx, `SELECT conversation_id FROM threads WHERE surface = ? AND thread_ref = ?`, surface, ref).Scan(&id)
 	return id, notFound(err)
 }

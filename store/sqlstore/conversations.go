@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -53,8 +53,8 @@ func scanConversation(row scanner) (bridge.Conversation, error) {
 	return c, nil
 }
 
-func getConversation(ctx context.Context, q querier, id bridge.ConversationID) (bridge.Conversation, error) {
-	c, err := scanConversation(q.QueryRowContext(ctx, `SELECT `+conversationCols+conversationFrom+` WHERE c.id = ?`, id))
+func getConversation(ctx context.Context, q on, id bridge.ConversationID) (bridge.Conversation, error) {
+	c, err := scanConversation(q.queryRow(ctx, `SELECT `+conversationCols+conversationFrom+` WHERE c.id = ?`, id))
 	if err != nil {
 		return c, fmt.Errorf("conversation %s: %w", id, err)
 	}
@@ -63,12 +63,12 @@ func getConversation(ctx context.Context, q querier, id bridge.ConversationID) (
 
 // Conversation loads one conversation.
 func (s *Store) Conversation(ctx context.Context, id bridge.ConversationID) (bridge.Conversation, error) {
-	return getConversation(ctx, s.r, id)
+	return getConversation(ctx, s.on(), id)
 }
 
 // Conversation loads one conversation inside the transaction.
 func (t *Tx) Conversation(id bridge.ConversationID) (bridge.Conversation, error) {
-	c, err := getConversation(t.ctx, t.tx, id)
+	c, err := getConversation(t.ctx, t.on(), id)
 	if err == nil {
 		t.remember(c)
 	}
@@ -77,13 +77,13 @@ func (t *Tx) Conversation(id bridge.ConversationID) (bridge.Conversation, error)
 
 // ConversationView loads what a ticket card shows.
 func (s *Store) ConversationView(ctx context.Context, id bridge.ConversationID) (bridge.ConversationView, error) {
-	c, err := getConversation(ctx, s.r, id)
+	c, err := getConversation(ctx, s.on(), id)
 	if err != nil {
 		return bridge.ConversationView{}, err
 	}
 	v := bridge.ConversationView{Conversation: c}
 	var username, email string
-	err = s.r.QueryRowContext(ctx, `SELECT username, email FROM customer_identities WHERE platform = ? AND address = ?`,
+	err = s.queryRow(ctx, `SELECT username, email FROM customer_identities WHERE platform = ? AND address = ?`,
 		c.Channel, c.Address).Scan(&username, &email)
 	if err != nil && err != sql.ErrNoRows {
 		return v, err
@@ -95,13 +95,13 @@ func (s *Store) ConversationView(ctx context.Context, id bridge.ConversationID) 
 		v.Identity = email
 	}
 	var last sql.NullString
-	err = s.r.QueryRowContext(ctx, `SELECT (SELECT body FROM messages WHERE conversation_id = ?1 AND direction = 'customer' ORDER BY id DESC LIMIT 1),
+	err = s.queryRow(ctx, `SELECT (SELECT body FROM messages WHERE conversation_id = ?1 AND direction = 'customer' ORDER BY id DESC LIMIT 1),
 		(SELECT count(*) FROM messages WHERE conversation_id = ?1)`, id).Scan(&last, &v.MessageCount)
 	if err != nil {
 		return v, err
 	}
 	v.LastMessage = last.String
-	v.Tags, err = tags(ctx, s.r, id)
+	v.Tags, err = tags(ctx, s.on(), id)
 	return v, err
 }
 
@@ -110,7 +110,7 @@ func (s *Store) ConversationView(ctx context.Context, id bridge.ConversationID) 
 // cheaper than one query that does both (measured 20 µs vs 75 µs).
 func (t *Tx) LatestConversation(cust bridge.CustomerID, channel bridge.Platform, address string) (bridge.Conversation, error) {
 	var id bridge.ConversationID
-	err := t.tx.QueryRowContext(t.ctx, `SELECT id FROM conversations WHERE customer_id = ? AND channel = ? AND address = ?
+	err := t.queryRow(`SELECT id FROM conversations WHERE customer_id = ? AND channel = ? AND address = ?
 		ORDER BY id DESC LIMIT 1`, cust, channel, address).Scan(&id)
 	if err != nil {
 		return bridge.Conversation{}, notFound(err)
@@ -121,7 +121,7 @@ func (t *Tx) LatestConversation(cust bridge.CustomerID, channel bridge.Platform,
 // OpenConversationsOf lists the customer's open and waiting conversations
 // on a channel address, newest first.
 func (t *Tx) OpenConversationsOf(cust bridge.CustomerID, channel bridge.Platform, address string) ([]bridge.Conversation, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT id FROM conversations WHERE customer_id = ? AND channel = ? AND address = ?
+	rows, err := t.query(`SELECT id FROM conversations WHERE customer_id = ? AND channel = ? AND address = ?
 		AND status IN ('open', 'waiting') ORDER BY id DESC LIMIT 50`, cust, channel, address)
 	if err != nil {
 		return nil, err
@@ -170,11 +170,11 @@ func (t *Tx) ConversationByReference(channel bridge.Platform, refs []string) (br
 		args = append(args, r)
 	}
 	var id sql.NullInt64
-	err := t.tx.QueryRowContext(t.ctx, `SELECT max(cid) FROM (
+	err := t.queryRow(`SELECT max(cid) FROM (
 		SELECT conversation_id AS cid FROM messages WHERE platform = ? AND external_id IN (`+ph+`)
 		UNION ALL
 		SELECT m.conversation_id FROM message_refs r JOIN messages m ON m.id = r.message_id
-		WHERE r.platform = ? AND r.external_id IN (`+ph+`))`, args...).Scan(&id)
+		WHERE r.platform = ? AND r.external_id IN (`+ph+`)) AS refs`, args...).Scan(&id)
 	if err != nil {
 		return bridge.Conversation{}, err
 	}
@@ -189,17 +189,14 @@ func (t *Tx) CreateConversation(c *bridge.Conversation) error {
 	cols, vals := conversationSet(*c)
 	cols = append(cols, "customer_id", "channel", "address", "created_at", "entry")
 	vals = append(vals, c.Customer, c.Channel, c.Address, ms(c.CreatedAt), c.Entry)
-	res, err := t.exec(`INSERT INTO conversations (`+strings.Join(cols, ", ")+`) VALUES (`+
+	id, err := t.insertID(`INSERT INTO conversations (`+strings.Join(cols, ", ")+`) VALUES (`+
 		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")+`)`, vals...)
 	if err != nil {
 		return fmt.Errorf("create conversation: %w", err)
 	}
-	id, err := res.LastInsertId()
 	c.ID = bridge.ConversationID(id)
-	if err == nil {
-		t.remember(*c)
-	}
-	return err
+	t.remember(*c)
+	return nil
 }
 
 // conversationSet lists the mutable columns and their values, in order.
@@ -255,7 +252,7 @@ func (s *Store) ListConversations(ctx context.Context, f store.ListFilter) ([]br
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	where := "1"
+	where := "1 = 1"
 	var args []any
 	if !f.All {
 		st := f.Statuses
@@ -268,13 +265,13 @@ func (s *Store) ListConversations(ctx context.Context, f store.ListFilter) ([]br
 		}
 	}
 	args = append(args, f.Limit)
-	return listConversations(ctx, s.r, `WHERE `+where+` ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`, args...)
+	return listConversations(ctx, s.on(), `WHERE `+where+` ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`, args...)
 }
 
 // listConversations selects conversations (with message counts) by a
 // WHERE/ORDER/LIMIT tail.
-func listConversations(ctx context.Context, q querier, tail string, args ...any) ([]bridge.Conversation, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+conversationCols+`,
+func listConversations(ctx context.Context, q on, tail string, args ...any) ([]bridge.Conversation, error) {
+	rows, err := q.query(ctx, `SELECT `+conversationCols+`,
 		(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`+conversationFrom+` `+tail, args...)
 	if err != nil {
 		return nil, err
@@ -307,7 +304,7 @@ func (s *Store) OpenConversations(ctx context.Context, limit int) ([]bridge.Conv
 	if limit <= 0 {
 		limit = 20
 	}
-	return listConversations(ctx, s.r, `WHERE c.status IN ('open', 'waiting')
+	return listConversations(ctx, s.on(), `WHERE c.status IN ('open', 'waiting')
 		ORDER BY c.status = 'waiting',
 			CASE c.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END,
 			coalesce(c.last_customer_at, c.created_at)
@@ -319,13 +316,13 @@ func (s *Store) CustomerConversations(ctx context.Context, cust bridge.CustomerI
 	if limit <= 0 {
 		limit = 20
 	}
-	return listConversations(ctx, s.r, `WHERE c.customer_id = ? ORDER BY c.id DESC LIMIT ?`, cust, limit)
+	return listConversations(ctx, s.on(), `WHERE c.customer_id = ? ORDER BY c.id DESC LIMIT ?`, cust, limit)
 }
 
 // Overdue lists open conversations whose response SLA is past due, most
 // overdue first.
 func (s *Store) Overdue(ctx context.Context, now time.Time, limit int) ([]bridge.Conversation, error) {
-	return listConversations(ctx, s.r, `WHERE c.sla_due IS NOT NULL AND c.sla_due <= ? AND c.status = 'open'
+	return listConversations(ctx, s.on(), `WHERE c.sla_due IS NOT NULL AND c.sla_due <= ? AND c.status = 'open'
 		ORDER BY c.sla_due LIMIT ?`, ms(now), limit)
 }
 
@@ -340,7 +337,7 @@ func (s *Store) DueSLA(ctx context.Context, now time.Time, limit int) ([]bridge.
 }
 
 func (s *Store) ids(ctx context.Context, query string, args ...any) ([]bridge.ConversationID, error) {
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

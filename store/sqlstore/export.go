@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -20,7 +20,7 @@ const (
 // would visit (for progress bars).
 func (s *Store) CountExport(ctx context.Context, f store.ExportFilter) (convs, msgs int, err error) {
 	where, args := exportWhere(f)
-	err = s.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum((SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)), 0)
+	err = s.queryRow(ctx, `SELECT count(*), CAST(coalesce(sum((SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)), 0) AS BIGINT)
 		FROM conversations c WHERE `+where, append([]any{0}, args...)...).Scan(&convs, &msgs)
 	return convs, msgs, err
 }
@@ -28,13 +28,14 @@ func (s *Store) CountExport(ctx context.Context, f store.ExportFilter) (convs, m
 // Export walks the conversations selected by f with their messages, oldest
 // first, calling v. It reads one consistent snapshot (a single read
 // transaction) with keyset pagination (id > last ... LIMIT n), so memory
-// does not grow with the history and writers are never blocked (WAL).
+// does not grow with the history and writers are never blocked (SQLite's
+// WAL, PostgreSQL's MVCC).
 func (s *Store) Export(ctx context.Context, f store.ExportFilter, v store.ExportVisitor) error {
-	tx, err := s.r.BeginTx(ctx, nil)
+	sqlTx, tx, err := s.snapshot(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer sqlTx.Rollback()
 	where, args := exportWhere(f)
 	var after bridge.ConversationID
 	for {
@@ -55,10 +56,10 @@ func (s *Store) Export(ctx context.Context, f store.ExportFilter, v store.Export
 	}
 }
 
-func exportConversation(ctx context.Context, tx *sql.Tx, c bridge.Conversation, v store.ExportVisitor) error {
+func exportConversation(ctx context.Context, tx on, c bridge.Conversation, v store.ExportVisitor) error {
 	view := bridge.ConversationView{Conversation: c}
 	var username, email string
-	err := tx.QueryRowContext(ctx, `SELECT username, email FROM customer_identities WHERE platform = ? AND address = ?`,
+	err := tx.queryRow(ctx, `SELECT username, email FROM customer_identities WHERE platform = ? AND address = ?`,
 		c.Channel, c.Address).Scan(&username, &email)
 	if err != nil && err != sql.ErrNoRows {
 		return err

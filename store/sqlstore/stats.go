@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -18,16 +18,16 @@ func (s *Store) Stats(ctx context.Context, since, until time.Time, loc *time.Loc
 	if !since.Before(until) {
 		return stats.Stats{}, fmt.Errorf("stats: the window is empty (%s is not before %s)", since.Format(time.RFC3339), until.Format(time.RFC3339))
 	}
-	tx, err := s.r.BeginTx(ctx, nil)
+	sqlTx, tx, err := s.snapshot(ctx)
 	if err != nil {
 		return stats.Stats{}, err
 	}
-	defer tx.Rollback()
+	defer sqlTx.Rollback()
 	b := stats.NewBuilder(since, until, loc)
 	from, to := ms(since), ms(until)
 
 	// One pass over the conversations opened or closed in the window.
-	rows, err := tx.QueryContext(ctx, `SELECT created_at, first_response_at, closed_at, channel, department,
+	rows, err := tx.query(ctx, `SELECT created_at, first_response_at, closed_at, channel, department,
 			sla_first_met, sla_resolution_met, sla_next_met, sla_next_missed
 		FROM conversations
 		WHERE created_at < ? AND (created_at >= ? OR (closed_at >= ? AND closed_at < ?))`, to, from, from, to)
@@ -65,12 +65,13 @@ func (s *Store) Stats(ctx context.Context, since, until time.Time, loc *time.Loc
 	if st.Agents, err = statsAgents(ctx, tx, from, to); err != nil {
 		return stats.Stats{}, err
 	}
-	err = tx.QueryRowContext(ctx, `SELECT count(*), coalesce(avg(score), 0) FROM csat WHERE at >= ? AND at < ?`, from, to).
+	err = tx.queryRow(ctx, `SELECT count(*), CAST(coalesce(avg(score), 0) AS DOUBLE PRECISION) FROM csat WHERE at >= ? AND at < ?`, from, to).
 		Scan(&st.CSAT.Count, &st.CSAT.Average)
 	if err != nil {
 		return stats.Stats{}, fmt.Errorf("stats: csat: %w", err)
 	}
-	err = tx.QueryRowContext(ctx, `SELECT coalesce(sum(status = 'open'), 0), coalesce(sum(status = 'waiting'), 0), coalesce(sum(owner = ''), 0)
+	err = tx.queryRow(ctx, `SELECT count(CASE WHEN status = 'open' THEN 1 END), count(CASE WHEN status = 'waiting' THEN 1 END),
+			count(CASE WHEN owner = '' THEN 1 END)
 		FROM conversations WHERE status IN ('open', 'waiting')`).Scan(&st.Now.Open, &st.Now.Waiting, &st.Now.Unclaimed)
 	if err != nil {
 		return stats.Stats{}, fmt.Errorf("stats: backlog: %w", err)
@@ -89,13 +90,15 @@ func outcome(v sql.NullInt64) stats.SLAOutcome {
 }
 
 // statsTags is the top 10 tags of conversations opened in the window.
-func statsTags(ctx context.Context, tx *sql.Tx, from, to int64) ([]stats.Count, error) {
-	// CROSS JOIN keeps conversations as the outer loop: one scan of them,
-	// then primary-key lookups of their tags (the planner's own choice,
-	// scanning every tag and looking up its conversation, is ~10x slower).
-	rows, err := tx.QueryContext(ctx, `SELECT t.tag, count(*) AS n
-		FROM conversations c CROSS JOIN conversation_tags t ON t.conversation_id = c.id
-		WHERE c.created_at >= ? AND c.created_at < ?
+func statsTags(ctx context.Context, tx on, from, to int64) ([]stats.Count, error) {
+	// CROSS JOIN keeps conversations as SQLite's outer loop: one scan of
+	// them, then primary-key lookups of their tags (its planner's own
+	// choice, scanning every tag and looking up its conversation, is ~10x
+	// slower). The join condition is in WHERE: PostgreSQL allows no ON
+	// with CROSS JOIN.
+	rows, err := tx.query(ctx, `SELECT t.tag, count(*) AS n
+		FROM conversations c CROSS JOIN conversation_tags t
+		WHERE t.conversation_id = c.id AND c.created_at >= ? AND c.created_at < ?
 		GROUP BY t.tag ORDER BY n DESC, t.tag LIMIT 10`, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("stats: tags: %w", err)
@@ -115,10 +118,11 @@ func statsTags(ctx context.Context, tx *sql.Tx, from, to int64) ([]stats.Count, 
 // statsAgents counts each staff member's replies, closes and claims in the
 // window, most active first. Names come from the staff table (the current
 // name), else from the audit log.
-func statsAgents(ctx context.Context, tx *sql.Tx, from, to int64) ([]stats.AgentStats, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT a.actor, coalesce(s.name, a.name, ''), a.replies, a.closed, a.claims
+func statsAgents(ctx context.Context, tx on, from, to int64) ([]stats.AgentStats, error) {
+	rows, err := tx.query(ctx, `SELECT a.actor, coalesce(s.name, a.name, ''), a.replies, a.closed, a.claims
 		FROM (SELECT actor, max(actor_name) AS name,
-				sum(action = 'reply') AS replies, sum(action = 'close') AS closed, sum(action = 'claim') AS claims
+				count(CASE WHEN action = 'reply' THEN 1 END) AS replies, count(CASE WHEN action = 'close' THEN 1 END) AS closed,
+				count(CASE WHEN action = 'claim' THEN 1 END) AS claims
 			FROM audit_log
 			WHERE at >= ? AND at < ? AND action IN ('reply', 'close', 'claim') AND actor NOT IN ('', ?)
 			GROUP BY actor) a

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -17,13 +17,13 @@ const retentionWhere = `status = 'closed' AND updated_at < ?1 AND coalesce(close
 // deleting anything (retention run --dry-run).
 func (s *Store) PreviewPurge(ctx context.Context, before time.Time) (store.RetentionPreview, error) {
 	var p store.RetentionPreview
-	err := s.r.QueryRowContext(ctx, `SELECT count(*),
-		coalesce(sum((SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)), 0)
+	err := s.queryRow(ctx, `SELECT count(*),
+		CAST(coalesce(sum((SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)), 0) AS BIGINT)
 		FROM conversations c WHERE `+retentionWhere, ms(before)).Scan(&p.Conversations, &p.Messages)
 	if err != nil {
 		return p, err
 	}
-	err = s.r.QueryRowContext(ctx, `SELECT count(*) FROM customers cu
+	err = s.queryRow(ctx, `SELECT count(*) FROM customers cu
 		WHERE EXISTS (SELECT 1 FROM conversations c WHERE c.customer_id = cu.id AND `+retentionWhere+`)
 		AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.customer_id = cu.id AND NOT (`+retentionWhere+`))`,
 		ms(before)).Scan(&p.Customers)
@@ -48,7 +48,7 @@ func (s *Store) PurgeClosed(ctx context.Context, before time.Time, o store.Delet
 	if err != nil || total.Conversations == 0 {
 		return total, err
 	}
-	err = s.Write(ctx, func(tx bridge.Tx) error {
+	err = s.write(ctx, func(tx bridge.Tx) error {
 		return tx.Audit(bridge.AuditEntry{Actor: bridge.SystemActor(), Action: "retention_purged", At: o.Now,
 			Detail: fmt.Sprintf("closed before %s: %d conversations, %d messages, %d customers deleted",
 				before.UTC().Format(time.RFC3339), total.Conversations, total.Messages, total.Customers)})

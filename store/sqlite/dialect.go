@@ -1,0 +1,37 @@
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+// dialect is SQLite's sqlstore.Dialect. The shared SQL is written in
+// SQLite's placeholder syntax, so Rebind changes nothing: the hot path has
+// no rewriting and no extra allocation, and go-sqlite3's per-connection
+// statement cache (_stmt_cache_size) sees the query strings as written.
+type dialect struct{}
+
+func (dialect) Rebind(query string) string { return query }
+func (dialect) SnapshotTx() *sql.TxOptions { return nil } // a read transaction is one snapshot (WAL)
+func (dialect) InsertReturning() bool      { return false }
+
+func (dialect) TableExistsQuery() string {
+	return `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+}
+
+// storageError reports whether err comes from the database rather than
+// from the caller's logic.
+func storageError(err error) bool {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code {
+	case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrNomem, sqlite3.ErrReadonly, sqlite3.ErrIoErr,
+		sqlite3.ErrCorrupt, sqlite3.ErrFull, sqlite3.ErrCantOpen, sqlite3.ErrProtocol, sqlite3.ErrNotADB:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,109 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// Tx is one write transaction (bridge.Tx). It lives only inside Write.
+type Tx struct {
+	tx  *sql.Tx
+	d   Dialect
+	ctx context.Context
+	// read holds conversations as this transaction last read or wrote
+	// them, so updates write only what changed.
+	read map[bridge.ConversationID]bridge.Conversation
+	err  error // the first error a statement returned
+}
+
+// NewTx is the bridge.Tx a backend hands to a write function: tx is the
+// backend's transaction, d its dialect, ctx the context its statements run
+// with.
+func NewTx(ctx context.Context, tx *sql.Tx, d Dialect) *Tx { return &Tx{tx: tx, d: d, ctx: ctx} }
+
+var _ bridge.Tx = (*Tx)(nil)
+
+// StatementError returns the first error a statement of the transaction
+// returned, even if the write function did not pass it on (PostgreSQL's
+// writer retries a transaction that met a serialization failure).
+func (t *Tx) StatementError() error { return t.err }
+
+func (t *Tx) remember(c bridge.Conversation) {
+	if t.read == nil {
+		t.read = make(map[bridge.ConversationID]bridge.Conversation, 2)
+	}
+	t.read[c.ID] = c
+}
+
+func (t *Tx) note(err error) {
+	if err != nil && t.err == nil {
+		t.err = err
+	}
+}
+
+// exec, queryRow and query run a statement in the transaction. They call
+// *sql.Tx itself, not through an interface, so the arguments do not escape
+// to the heap (one allocation per statement less).
+func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
+	res, err := t.tx.ExecContext(t.ctx, t.d.Rebind(query), args...)
+	t.note(err)
+	return res, err
+}
+
+func (t *Tx) queryRow(query string, args ...any) *sql.Row {
+	row := t.tx.QueryRowContext(t.ctx, t.d.Rebind(query), args...)
+	t.note(row.Err())
+	return row
+}
+
+func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {
+	rows, err := t.tx.QueryContext(t.ctx, t.d.Rebind(query), args...)
+	t.note(err)
+	return rows, err
+}
+
+// on is the transaction for the helpers that also run on the read pool.
+func (t *Tx) on() on { return on{t.tx, t.d} }
+
+// insertID runs an INSERT and returns the new row's id, or sql.ErrNoRows
+// when ON CONFLICT DO NOTHING inserted none.
+func (t *Tx) insertID(query string, args ...any) (int64, error) {
+	if t.d.InsertReturning() {
+		var id int64
+		err := t.queryRow(query+" RETURNING id", args...).Scan(&id)
+		return id, err
+	}
+	res, err := t.exec(query, args...)
+	if err != nil {
+		return 0, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return 0, cmp.Or(err, sql.ErrNoRows)
+	}
+	return res.LastInsertId()
+}
+
+// ExecForTest runs raw SQL inside a write transaction of a shared-SQL
+// backend. Tests use it to set up states the engine cannot produce (a
+// future schema, corrupt rows).
+func ExecForTest(tx bridge.Tx, query string, args ...any) error {
+	_, err := tx.(*Tx).exec(query, args...)
+	return err
+}
+
+// notFound maps sql.ErrNoRows to bridge.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return bridge.ErrNotFound
+	}
+	return err
+}
+
+func affected(res sql.Result) int {
+	n, _ := res.RowsAffected()
+	return int(n)
+}
