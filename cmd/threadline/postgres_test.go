@@ -43,7 +43,7 @@ func TestServeAndCommandsOnPostgreSQL(t *testing.T) {
 	}
 	code, out, errOut = runCLI(t, "--config", cfgPath, "migrate")
 	noSecret("migrate", out+errOut)
-	if code != 0 || !strings.Contains(out, "applied 0001_init") || !strings.Contains(out, "is at schema v1") {
+	if code != 0 || !strings.Contains(out, "applied 0001_init") || !strings.Contains(out, "is at schema v2") {
 		t.Fatalf("migrate: %d\n%s\n%s", code, out, errOut)
 	}
 
@@ -75,7 +75,7 @@ func TestServeAndCommandsOnPostgreSQL(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"doctor"}, "schema v1 (current)"},
+		{[]string{"doctor"}, "schema v2 (current)"},
 		{[]string{"stats", "--json"}, "\"created\""},
 		{[]string{"export", "--format", "messages"}, "My invoice is wrong"},
 		{[]string{"customer", "find", "anna@example.com"}, "webchat:v-anna"},
