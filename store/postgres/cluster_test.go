@@ -2,9 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,24 +10,16 @@ import (
 	"github.com/threadlinehq/threadline/store"
 )
 
-// schemaDB is a database with this package's migrations applied by hand
-// (the cluster needs its tables, not the store).
+// schemaDB is a migrated database (the cluster uses its tables).
 func schemaDB(t *testing.T) string {
 	url := newDatabase(t)
-	db, err := sql.Open("pgx", url)
+	st, err := Open(store.Config{Path: url}, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	files, _ := filepath.Glob("migrations/*.sql")
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Exec(string(b)); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+	defer st.Close()
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 	return url
 }
