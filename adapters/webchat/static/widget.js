@@ -264,6 +264,15 @@
   host.style.setProperty("--tl-on", onAccent(color));
 
   var token = store.get("token");
+  // A link from an email of unseen replies: ?tl_resume=<token> resumes that
+  // chat here. It leaves the address bar at once (no bookmark or shared
+  // link carries it on).
+  var resume = "";
+  try {
+    var here = new URL(location.href);
+    resume = here.searchParams.get("tl_resume") || "";
+    if (resume) { here.searchParams.delete("tl_resume"); history.replaceState(history.state, "", here.href); }
+  } catch (e) {}
   var visitor = "", identity = null, avail = null;
   var lastId = 0, lastStaff = 0, readUntil = 0, seenUntil = 0, unread = 0;
   var shown = {};   // message id -> element
@@ -543,7 +552,10 @@
   function session() {
     var body = { token: token };
     if (identity) body.identity = identity;
+    if (resume) body.resume = resume;
     return request("POST", "/session", body).then(function (s) {
+      resume = "";
+      if (s.resumed) { store.set("profileDone", "1"); profile.hidden = true; }
       var switched = visitor && s.visitor !== visitor;
       visitor = s.visitor;
       token = s.token;
@@ -875,7 +887,7 @@
     // The visitor's own choice (open or closed on the last page) wins
     // over data-open.
     var was = store.get("open");
-    if (was === "1" || (!was && attr("open") === "true" && wide)) open();
+    if (resume || was === "1" || (!was && attr("open") === "true" && wide)) open();
     else if (token) start(); // a returning visitor: live replies and the unread badge
     emit("ready");
   }
