@@ -36,7 +36,7 @@ type InboundMessage struct {
 	// channel, and the message then joins it; an unsigned hint (a "[#42]"
 	// anyone can type) never crosses channels.
 	SignedHint bool
-	References       []string       // external ids of earlier messages on this channel
+	References []string // external ids of earlier messages on this channel
 	// StartsThread means "no hint matched, do not attach to the customer's open
 	// conversation": a fresh email thread is a new conversation.
 	StartsThread bool
