@@ -29,6 +29,7 @@ type InboundMessage struct {
 
 	// Hints that tie the message to an existing conversation (email threading).
 	ConversationHint ConversationID // explicit id, e.g. from a "[#42]" subject token
+	References       []string       // external ids of earlier messages on this channel
 	// SignedHint: the channel verified that ConversationHint comes from a
 	// token we signed for this very sender (the Reply-To or Message-ID of
 	// an email we sent to this address for the web chat's unseen
@@ -36,7 +37,6 @@ type InboundMessage struct {
 	// channel, and the message then joins it; an unsigned hint (a "[#42]"
 	// anyone can type) never crosses channels.
 	SignedHint bool
-	References []string // external ids of earlier messages on this channel
 	// StartsThread means "no hint matched, do not attach to the customer's open
 	// conversation": a fresh email thread is a new conversation.
 	StartsThread bool
