@@ -67,6 +67,9 @@ type Adapter struct {
 	typing typingState // visitor typing, throttled; staff typing, addressed
 	convs  *convCache  // visitor -> current conversation (typing, seen)
 	idKey  []byte      // webchat.identity_secret
+	// emailReplies: EmailFollowUp was made, so the widget offers to take
+	// an email address for the replies a visitor misses.
+	emailReplies bool
 }
 
 var (

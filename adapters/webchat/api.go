@@ -29,6 +29,7 @@ func (a *Adapter) Handler(in bridge.Inbox) http.Handler {
 	mux.HandleFunc("GET /chat/api/messages", a.cors(a.history))
 	mux.HandleFunc("POST /chat/api/messages", a.cors(func(w http.ResponseWriter, r *http.Request) { a.post(w, r, in) }))
 	mux.HandleFunc("POST /chat/api/read", a.cors(a.read))
+	mux.HandleFunc("POST /chat/api/email", a.cors(a.email))
 	mux.HandleFunc("OPTIONS /chat/api/", a.cors(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	mux.HandleFunc("GET /chat/api/files/{msg}/{i}", a.file)
 	mux.HandleFunc("GET /chat/ws", func(w http.ResponseWriter, r *http.Request) { a.serveWS(w, r, in) })
@@ -249,6 +250,39 @@ func (a *Adapter) read(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := a.markRead(r.Context(), v, req.ID); err != nil {
 		a.log.Error("webchat: recording what a visitor read", "err", err)
+		writeError(w, errorf(http.StatusServiceUnavailable, "unavailable", "not recorded; try again"))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// email records where the visitor wants the replies they miss: POST
+// {"email"} (the widget's "get replies by email"). Their next messages
+// carry the address too, so staff see it on the card.
+func (a *Adapter) email(w http.ResponseWriter, r *http.Request) {
+	v, aerr := a.visitor(r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	var req struct {
+		Email string `json:"email"`
+	}
+	if err := decodeJSON(r, &req, false); err != nil {
+		writeError(w, err)
+		return
+	}
+	addr := strings.TrimSpace(req.Email)
+	if !utf8.ValidString(addr) || len(addr) > 200 || strings.ContainsFunc(addr, unicode.IsControl) || !plausibleEmail(addr) {
+		writeError(w, errorf(http.StatusBadRequest, "bad_email", "email %q is not an email address", addr))
+		return
+	}
+	if aerr := a.limit(v, a.clientIP(r)); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if err := a.rememberEmail(r.Context(), v, addr); err != nil {
+		a.log.Error("webchat: recording a visitor's email address", "err", err)
 		writeError(w, errorf(http.StatusServiceUnavailable, "unavailable", "not recorded; try again"))
 		return
 	}

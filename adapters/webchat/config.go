@@ -78,12 +78,12 @@ type Config struct {
 	// devices. Empty: identify only fills in the name and email.
 	IdentitySecret     string `yaml:"identity_secret"`
 	IdentitySecretFile string `yaml:"identity_secret_file"`
-	// OfflineEmailAfter: a staff reply the visitor has not seen in the chat
-	// this long after it was sent goes to the email address they gave
-	// (pre-chat form or the chat's "get replies by email"), with the
-	// other unseen replies and a link back to the chat; their answer to
-	// that email joins the conversation. At most one such email per this
-	// long. It needs the email channel; 0 turns it off.
+	// OfflineEmailAfter is how long a staff reply may stay unseen in the
+	// chat before it goes to the email address the visitor gave (pre-chat
+	// form, or the chat's "get replies by email" offer), with the other
+	// unseen replies and a link back to the chat; their answer to that
+	// email joins the conversation. At most one such email per this long.
+	// It needs the email channel; 0 turns it off.
 	OfflineEmailAfter *bridge.Duration `yaml:"offline_email_after"`
 	// ResumeURL is the page the link in those emails opens, a page of your
 	// site with the widget (?tl_resume=<token> is added; the widget

@@ -48,13 +48,15 @@ var (
 )
 
 // EmailFollowUp returns the adapter's email follow-up through mail (the
-// email channel), or nil when webchat.offline_email_after is 0. It needs
-// the adapter's Init (with Deps.Core) before it sends.
+// email channel), or nil when webchat.offline_email_after is 0. Call it
+// before Init: the widget then offers visitors who gave no address to get
+// missed replies by email. It needs Init's Deps.Core before it sends.
 func (a *Adapter) EmailFollowUp(mail bridge.Continuer) *EmailFollowUp {
 	after := a.cfg.OfflineEmail()
 	if after <= 0 || mail == nil {
 		return nil
 	}
+	a.emailReplies = true
 	return &EmailFollowUp{a: a, mail: mail, after: after}
 }
 
