@@ -127,6 +127,7 @@ func TestBrowserGetRepliesByEmail(t *testing.T) {
 	if staff := eval[string](c, q(".tl-msg.staff")+`.textContent`); !strings.Contains(staff, "It arrives tomorrow.") {
 		t.Errorf("history shows %q", staff)
 	}
+	c.do(c.typeAndSend("Thanks!"), c.wait(shadow+`.querySelectorAll('.tl-msg.customer[data-id]').length === 2`))
 	if shown := eval[bool](c, q("[data-testid=email-ask]")+` !== null || !`+q(".tl-profile")+`.hidden`); shown {
 		t.Error("a resumed visitor is asked for their address again")
 	}

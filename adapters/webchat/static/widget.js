@@ -11,6 +11,8 @@
  * Events: ready, open, close, message {id, from, author, text}, unread {count},
  * typing {name}, identified {visitor}. Calls made before the script loaded:
  * window.Threadline = {q: [["identify", {...}], ["open"]]}.
+ * A page opened with ?tl_resume=<token> (the link in an email of unseen
+ * replies) resumes that visitor's chat and opens it.
  * Messages are rendered with textContent only: customer and staff text can
  * never become HTML. */
 (function () {
@@ -613,7 +615,8 @@
     if (resume) body.resume = resume;
     return request("POST", "/session", body).then(function (s) {
       resume = "";
-      if (s.resumed) { store.set("profileDone", "1"); profile.hidden = true; }
+      // The link came by email: the form and the email offer are done.
+      if (s.resumed) { store.set("profileDone", "1"); store.set("emailAsk", "done"); profile.hidden = true; }
       var switched = visitor && s.visitor !== visitor;
       visitor = s.visitor;
       token = s.token;
@@ -871,9 +874,10 @@
   // reset forgets the visitor in this browser (a customer logging out).
   function reset() {
     identity = null;
-    ["token", "name", "email", "department", "profileDone", "idName", "idEmail", "open"].forEach(function (k) { store.set(k, ""); });
+    ["token", "name", "email", "department", "profileDone", "idName", "idEmail", "open", "emailAsk"].forEach(function (k) { store.set(k, ""); });
     token = "";
     visitor = "";
+    if (askEl) { askEl.remove(); askEl = null; }
     resetConversation();
     setupProfile();
     started = false;
