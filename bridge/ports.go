@@ -30,6 +30,13 @@ type InboundMessage struct {
 	// Hints that tie the message to an existing conversation (email threading).
 	ConversationHint ConversationID // explicit id, e.g. from a "[#42]" subject token
 	References       []string       // external ids of earlier messages on this channel
+	// SignedHint: the channel verified that ConversationHint comes from a
+	// token we signed for this very sender (the Reply-To or Message-ID of
+	// an email we sent to this address for the web chat's unseen
+	// replies). Only such a hint may name a conversation on another
+	// channel, and the message then joins it; an unsigned hint (a "[#42]"
+	// anyone can type) never crosses channels.
+	SignedHint bool
 	// StartsThread means "no hint matched, do not attach to the customer's open
 	// conversation": a fresh email thread is a new conversation.
 	StartsThread bool
@@ -92,6 +99,33 @@ type CustomerChannel interface {
 	Name() Platform
 	Run(ctx context.Context, in Inbox) error
 	Send(ctx context.Context, d Delivery) (ExternalRef, error)
+}
+
+// Continuation is staff replies a customer left unseen on the channel of
+// their conversation, on their way to the customer by another channel
+// (the web chat's replies by email).
+type Continuation struct {
+	Conversation ConversationID
+	To           string // the customer's address on the other channel (the email the visitor gave)
+	Name         string // the customer's name, if known
+	Subject      string // the conversation's subject
+	Replies      []Message
+	// Link leads back to the conversation on its own channel (the chat,
+	// resumed by a signed token).
+	Link string
+	// References are the ids already exchanged with the customer on the
+	// other channel in this conversation, oldest first (email threading).
+	References []string
+}
+
+// Continuer is implemented by channels that can carry another channel's
+// unseen replies to the customer (the email channel). What it sends is
+// signed for Continuation.To, so that an answer from that address finds
+// the conversation (InboundMessage.SignedHint); the returned ref is what
+// later answers refer to.
+type Continuer interface {
+	Name() Platform
+	Continue(ctx context.Context, c Continuation) (ExternalRef, error)
 }
 
 // StaffPost is a message shown in a staff thread.

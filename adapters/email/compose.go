@@ -62,18 +62,7 @@ func (a *Adapter) compose(d bridge.Delivery, messageID string) (outgoing, error)
 		rt := *a.replyTo
 		o.ReplyTo = &rt
 	}
-	for _, r := range d.References {
-		if strings.HasPrefix(r, "<") && strings.HasSuffix(r, ">") && !strings.HasSuffix(r, syntheticSuffix+">") && !strings.ContainsAny(r, " \r\n") {
-			o.References = append(o.References, r)
-		}
-	}
-	if n := len(o.References); n > 0 {
-		o.InReplyTo = o.References[n-1]
-		// Keep the first (thread root) and the most recent ids (RFC 5322 3.6.4).
-		if n > 20 {
-			o.References = append([]string{o.References[0]}, o.References[n-19:]...)
-		}
-	}
+	o.thread(d.References)
 	o.Text = strings.TrimSpace(strings.ReplaceAll(d.Text, "\r\n", "\n"))
 	var links []string
 	for _, att := range d.Attachments {
@@ -89,6 +78,24 @@ func (a *Adapter) compose(d bridge.Delivery, messageID string) (outgoing, error)
 	}
 	o.HTML = renderHTML(o.Text)
 	return o, nil
+}
+
+// thread sets In-Reply-To and References from the ids exchanged so far,
+// oldest first: Message-IDs only (not the ids we made up for mail that
+// had none).
+func (o *outgoing) thread(refs []string) {
+	for _, r := range refs {
+		if strings.HasPrefix(r, "<") && strings.HasSuffix(r, ">") && !strings.HasSuffix(r, syntheticSuffix+">") && !strings.ContainsAny(r, " \r\n") {
+			o.References = append(o.References, r)
+		}
+	}
+	if n := len(o.References); n > 0 {
+		o.InReplyTo = o.References[n-1]
+		// Keep the first (thread root) and the most recent ids (RFC 5322 3.6.4).
+		if n > 20 {
+			o.References = append([]string{o.References[0]}, o.References[n-19:]...)
+		}
+	}
 }
 
 // render writes o as a MIME message: multipart/alternative (text + HTML),

@@ -98,7 +98,11 @@ func (a *Adapter) inbound(p *Parsed) bridge.InboundMessage {
 		Channel: Platform, ExternalID: p.MessageID, Address: who.Email, Email: who.Email, Name: who.Name,
 		Subject: p.Subject, Text: p.Text, SentAt: p.Date, References: p.ThreadRefs(), StartsThread: true, ThreadBySubject: true,
 	}
-	m.ConversationHint = a.hint(p)
+	if conv, ok := a.continuation(p); ok {
+		m.ConversationHint, m.SignedHint = conv, true
+	} else {
+		m.ConversationHint = a.hint(p)
+	}
 	m.To = a.recipients(p, who.Email)
 	return m
 }
@@ -165,6 +169,38 @@ func (a *Adapter) hint(p *Parsed) bridge.ConversationID {
 	return subjectToken(p.Subject)
 }
 
+// continuation finds the conversation of another channel this email
+// answers (Continue): a continuation Reply-To token, or a continuation
+// Message-ID among its references (the newest first), signed for the
+// address it comes from. A forward answered by someone else, or a token
+// copied into another sender's mail, finds nothing.
+func (a *Adapter) continuation(p *Parsed) (bridge.ConversationID, bool) {
+	sender := strings.ToLower(p.From.Email)
+	for _, l := range [][]Address{p.To, p.Cc} {
+		for _, x := range l {
+			if tok, ok := a.plusToken(x.Email); ok {
+				if id, ok := a.sign.parseChatPlusToken(tok, sender); ok {
+					return id, true
+				}
+			}
+		}
+	}
+	for _, r := range p.DeliveredTo {
+		if tok, ok := a.plusToken(r); ok {
+			if id, ok := a.sign.parseChatPlusToken(tok, sender); ok {
+				return id, true
+			}
+		}
+	}
+	refs := p.ThreadRefs()
+	for i := len(refs) - 1; i >= 0; i-- {
+		if id, ok := a.sign.parseChatMessageID(refs[i], sender); ok {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
 // handleAuto logs an auto-reply, bulk mail or bounce; a bounce of one of
 // our replies becomes a staff note in its conversation. Nothing is ever
 // sent back.
@@ -176,6 +212,9 @@ func (a *Adapter) handleAuto(ctx context.Context, p *Parsed) {
 	}
 	b := p.Bounce
 	conv, ok := a.sign.parseMessageID(b.OriginalMessageID)
+	if !ok {
+		conv, ok = a.sign.parseChatMessageID(b.OriginalMessageID, b.Recipient)
+	}
 	log.Info("email: bounce ignored (no conversation opened)", "reason", p.AutoReason, "recipient", b.Recipient,
 		"status", b.Status, "our_reply", ok, "conversation", conv)
 	if !ok {

@@ -84,3 +84,47 @@ func replySubject(subject string) string {
 	}
 	return "Re: " + s
 }
+
+// Continuation tokens: what we put in an email carrying another channel's
+// unseen replies (bridge.Continuation) is signed for the address it went
+// to, so that only an answer from that address may join a conversation of
+// another channel (bridge.InboundMessage.SignedHint). They carry 64 bits
+// of HMAC, more than the same-channel tokens above: they open more.
+
+// chatPlusToken is the Reply-To token of a continuation: "c<conv>.<hmac>".
+func (s signer) chatPlusToken(conv bridge.ConversationID, to string) string {
+	id := strconv.FormatInt(int64(conv), 10)
+	return "c" + id + "." + s.sig(16, "chat+", id, strings.ToLower(to))
+}
+
+var chatPlusRe = regexp.MustCompile(`^c([1-9][0-9]{0,17})\.([0-9a-f]{16})$`)
+
+// parseChatPlusToken checks a continuation Reply-To token for sender.
+func (s signer) parseChatPlusToken(tok, sender string) (bridge.ConversationID, bool) {
+	m := chatPlusRe.FindStringSubmatch(strings.ToLower(tok))
+	if m == nil || sender == "" || !hmac.Equal([]byte(m[2]), []byte(s.sig(16, "chat+", m[1], strings.ToLower(sender)))) {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	return bridge.ConversationID(n), err == nil
+}
+
+// chatMessageID is the Message-ID of a continuation:
+// <threadline.chat.<conv>.<random><hmac>@<domain>>.
+func (s signer) chatMessageID(conv bridge.ConversationID, random []byte, to, domain string) string {
+	c, r := strconv.FormatInt(int64(conv), 10), hex.EncodeToString(random)
+	return "<threadline.chat." + c + "." + r + s.sig(16, "chat", c, r, strings.ToLower(to)) + "@" + domain + ">"
+}
+
+var chatIDRe = regexp.MustCompile(`^<threadline\.chat\.([1-9][0-9]{0,17})\.([0-9a-f]{12})([0-9a-f]{16})@[^>]+>$`)
+
+// parseChatMessageID checks a continuation Message-ID for the address it
+// was sent to (the sender of an answer, or a bounce's recipient).
+func (s signer) parseChatMessageID(id, to string) (bridge.ConversationID, bool) {
+	m := chatIDRe.FindStringSubmatch(id)
+	if m == nil || to == "" || !hmac.Equal([]byte(m[3]), []byte(s.sig(16, "chat", m[1], m[2], strings.ToLower(to)))) {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	return bridge.ConversationID(n), err == nil
+}

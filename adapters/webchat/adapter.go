@@ -58,6 +58,7 @@ type Adapter struct {
 	log         *slog.Logger
 	clock       bridge.Clock
 	store       bridge.AdapterStore // the widget's history
+	core        bridge.Core         // notes replies that went by email (followup.go); may be nil
 	attachments string              // where kept files lie (Deps.AttachmentsDir)
 	relay       bridge.Relay        // pushes reach the replica the visitor is connected to
 	unsubscribe []func()
@@ -66,6 +67,9 @@ type Adapter struct {
 	typing typingState // visitor typing, throttled; staff typing, addressed
 	convs  *convCache  // visitor -> current conversation (typing, seen)
 	idKey  []byte      // webchat.identity_secret
+	// emailReplies: EmailFollowUp was made, so the widget offers to take
+	// an email address for the replies a visitor misses.
+	emailReplies bool
 }
 
 var (
@@ -113,12 +117,13 @@ func New(cfg Config, o Options) (*Adapter, error) {
 	return a, nil
 }
 
-// Init gives the adapter the daemon's dependencies; it needs Clock and Store.
+// Init gives the adapter the daemon's dependencies; it needs Clock and
+// Store, and Core for its email follow-up (EmailFollowUp).
 func (a *Adapter) Init(d bridge.Deps) error {
 	if err := d.Validate(Platform); err != nil {
 		return err
 	}
-	a.log, a.clock, a.store, a.attachments = d.Logger("channel", string(Platform)), d.Clock, d.Store, d.AttachmentsDir
+	a.log, a.clock, a.store, a.attachments, a.core = d.Logger("channel", string(Platform)), d.Clock, d.Store, d.AttachmentsDir, d.Core
 	asset, err := a.buildWidget()
 	if err != nil {
 		return err

@@ -1,7 +1,6 @@
 package webchat
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,6 +29,7 @@ func (a *Adapter) Handler(in bridge.Inbox) http.Handler {
 	mux.HandleFunc("GET /chat/api/messages", a.cors(a.history))
 	mux.HandleFunc("POST /chat/api/messages", a.cors(func(w http.ResponseWriter, r *http.Request) { a.post(w, r, in) }))
 	mux.HandleFunc("POST /chat/api/read", a.cors(a.read))
+	mux.HandleFunc("POST /chat/api/email", a.cors(a.email))
 	mux.HandleFunc("OPTIONS /chat/api/", a.cors(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	mux.HandleFunc("GET /chat/api/files/{msg}/{i}", a.file)
 	mux.HandleFunc("GET /chat/ws", func(w http.ResponseWriter, r *http.Request) { a.serveWS(w, r, in) })
@@ -37,6 +37,7 @@ func (a *Adapter) Handler(in bridge.Inbox) http.Handler {
 	mux.HandleFunc("/chat/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, "not_found", "no such web chat endpoint: %s %s", r.Method, r.URL.Path))
 	})
+	mux.HandleFunc("GET /chat/continue", a.continuePage)
 	if a.cfg.DemoPage {
 		mux.HandleFunc("GET /{$}", a.demo)
 	}
@@ -99,6 +100,9 @@ type sessionRequest struct {
 	Token string `json:"token"`
 	// Identity is Threadline.identify's claim from the host page.
 	Identity *identityClaim `json:"identity"`
+	// Resume is the tl_resume token of the link in an email of unseen
+	// replies: the session is that visitor's.
+	Resume string `json:"resume"`
 }
 
 type sessionResponse struct {
@@ -114,6 +118,8 @@ type sessionResponse struct {
 	// ReadUntil is the newest staff message the visitor has seen: the
 	// widget counts newer ones as unread.
 	ReadUntil int64 `json:"read_until"`
+	// Resumed: the session is the one a resume link named.
+	Resumed bool `json:"resumed,omitempty"`
 }
 
 // session issues a visitor token, or renews a valid one (same visitor). An
@@ -137,6 +143,16 @@ func (a *Adapter) session(w http.ResponseWriter, r *http.Request) {
 		}
 		visitor, identified = v, true
 	}
+	resumed := false
+	if visitor == "" && req.Resume != "" {
+		// A link that no longer works (expired, mangled by a mail client)
+		// opens the chat all the same, as this browser's visitor.
+		if v, err := a.tokens.verifyResume(req.Resume); err == nil {
+			visitor, resumed = v, true
+		} else {
+			a.log.Info("webchat: resume link refused", "err", err)
+		}
+	}
 	if visitor == "" && req.Token != "" {
 		if v, err := a.tokens.verify(req.Token); err == nil {
 			visitor = v
@@ -149,7 +165,8 @@ func (a *Adapter) session(w http.ResponseWriter, r *http.Request) {
 		}
 		visitor = newVisitorID()
 	}
-	resp := sessionResponse{Token: a.tokens.issue(visitor), Visitor: visitor, Identified: identified, MaxChars: a.cfg.MaxMessageChars, Open: true}
+	resp := sessionResponse{Token: a.tokens.issue(visitor), Visitor: visitor, Identified: identified, MaxChars: a.cfg.MaxMessageChars, Open: true,
+		Resumed: resumed}
 	if a.opts.Availability != nil {
 		av := a.opts.Availability(a.now())
 		resp.Open, resp.ExpectedWait = av.Open, int64(av.ExpectedWait.Seconds())
@@ -233,6 +250,39 @@ func (a *Adapter) read(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := a.markRead(r.Context(), v, req.ID); err != nil {
 		a.log.Error("webchat: recording what a visitor read", "err", err)
+		writeError(w, errorf(http.StatusServiceUnavailable, "unavailable", "not recorded; try again"))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// email records where the visitor wants the replies they miss: POST
+// {"email"} (the widget's "get replies by email"). Their next messages
+// carry the address too, so staff see it on the card.
+func (a *Adapter) email(w http.ResponseWriter, r *http.Request) {
+	v, aerr := a.visitor(r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	var req struct {
+		Email string `json:"email"`
+	}
+	if err := decodeJSON(r, &req, false); err != nil {
+		writeError(w, err)
+		return
+	}
+	addr := strings.TrimSpace(req.Email)
+	if !utf8.ValidString(addr) || len(addr) > 200 || strings.ContainsFunc(addr, unicode.IsControl) || !plausibleEmail(addr) {
+		writeError(w, errorf(http.StatusBadRequest, "bad_email", "email %q is not an email address", addr))
+		return
+	}
+	if aerr := a.limit(v, a.clientIP(r)); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if err := a.rememberEmail(r.Context(), v, addr); err != nil {
+		a.log.Error("webchat: recording a visitor's email address", "err", err)
 		writeError(w, errorf(http.StatusServiceUnavailable, "unavailable", "not recorded; try again"))
 		return
 	}
@@ -428,6 +478,11 @@ func (a *Adapter) deliver(ctx context.Context, in bridge.Inbox, visitor string, 
 		return wireMessage{}, false, errorf(http.StatusServiceUnavailable, "unavailable", "message not saved; please send it again")
 	}
 	a.convs.setCurrent(visitor, res.Conversation)
+	if err := a.rememberEmail(ctx, visitor, m.Email); err != nil {
+		// The message is stored; only replies by email miss the address
+		// until the visitor's next message brings it again.
+		a.log.Warn("webchat: recording the visitor's email address", "err", err)
+	}
 	wm = wireMessage{ID: int64(res.Message), Conversation: int64(res.Conversation), From: "customer", Text: m.text,
 		At: now.UTC(), ClientID: m.ClientID, Attachments: a.wireAttachments(visitor, res.Message, atts)}
 	if res.Duplicate {
@@ -486,9 +541,24 @@ func writeError(w http.ResponseWriter, e *apiError) {
 }
 
 func (a *Adapter) demo(w http.ResponseWriter, r *http.Request) {
-	b, err := fs.ReadFile(static, "static/demo.html")
+	a.page(w, "static/demo.html", strings.NewReplacer("{{PUBLIC_URL}}", html.EscapeString(a.opts.PublicURL)))
+}
+
+// continuePage is the page the link in an email of unseen replies opens
+// when webchat.resume_url is not set: the chat, open, and nothing else.
+func (a *Adapter) continuePage(w http.ResponseWriter, r *http.Request) {
+	title := a.cfg.Title
+	if title == "" {
+		title = "Chat"
+	}
+	a.page(w, "static/continue.html", strings.NewReplacer("{{TITLE}}", html.EscapeString(title)))
+}
+
+// page serves one of the daemon's own HTML pages with the widget on it.
+func (a *Adapter) page(w http.ResponseWriter, name string, fill *strings.Replacer) {
+	b, err := fs.ReadFile(static, name)
 	if err != nil {
-		http.Error(w, "demo page missing from build", http.StatusInternalServerError)
+		http.Error(w, "page missing from build", http.StatusInternalServerError)
 		return
 	}
 	h := w.Header()
@@ -496,5 +566,5 @@ func (a *Adapter) demo(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; img-src 'self' data:")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	_, _ = w.Write(bytes.ReplaceAll(b, []byte("{{PUBLIC_URL}}"), []byte(html.EscapeString(a.opts.PublicURL))))
+	_, _ = io.WriteString(w, fill.Replace(string(b)))
 }

@@ -78,7 +78,30 @@ type Config struct {
 	// devices. Empty: identify only fills in the name and email.
 	IdentitySecret     string `yaml:"identity_secret"`
 	IdentitySecretFile string `yaml:"identity_secret_file"`
+	// OfflineEmailAfter is how long a staff reply may stay unseen in the
+	// chat before it goes to the email address the visitor gave (pre-chat
+	// form, or the chat's "get replies by email" offer), with the other
+	// unseen replies and a link back to the chat; their answer to that
+	// email joins the conversation. At most one such email per this long.
+	// It needs the email channel; 0 turns it off.
+	OfflineEmailAfter *bridge.Duration `yaml:"offline_email_after"`
+	// ResumeURL is the page the link in those emails opens, a page of your
+	// site with the widget (?tl_resume=<token> is added; the widget
+	// resumes the visitor's chat from it). Empty: <public_url>/chat/continue,
+	// a page of Threadline's with nothing but the chat.
+	ResumeURL string `yaml:"resume_url"`
 }
+
+// OfflineEmail is how long a reply may stay unseen before it is emailed
+// (0: never).
+func (c Config) OfflineEmail() time.Duration {
+	if c.OfflineEmailAfter == nil {
+		return defaultOfflineEmailAfter
+	}
+	return c.OfflineEmailAfter.D()
+}
+
+const defaultOfflineEmailAfter = 2 * time.Minute
 
 // Theme is the widget's look.
 type Theme struct {
@@ -181,6 +204,10 @@ func (c *Config) Defaults() {
 	if c.PreChat.Department == "" {
 		c.PreChat.Department = FieldRequired
 	}
+	if c.OfflineEmailAfter == nil {
+		d := bridge.Duration(defaultOfflineEmailAfter)
+		c.OfflineEmailAfter = &d
+	}
 }
 
 // Validate reports config errors.
@@ -242,6 +269,11 @@ func (c Config) Validate() error {
 	for _, f := range []struct{ key, v string }{{"prechat.name", c.PreChat.Name}, {"prechat.email", c.PreChat.Email}} {
 		if f.v != "" && f.v != FieldOptional && f.v != FieldRequired && f.v != FieldOff {
 			errs = append(errs, bridge.FieldErrorf(f.key, "%q is not optional, required or off", f.v))
+		}
+	}
+	if c.ResumeURL != "" {
+		if u, err := url.Parse(c.ResumeURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
+			errs = append(errs, bridge.FieldErrorf("resume_url", "%q is not a page address (want https://www.example.com/help, without #fragment)", c.ResumeURL))
 		}
 	}
 	if d := c.PreChat.Department; d != "" && d != FieldOptional && d != FieldRequired {

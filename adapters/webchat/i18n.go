@@ -18,7 +18,7 @@ var StringKeys = []string{
 	"launcher", "title", "greeting", "wait", "away", "awayUntil", "close", "messages", "placeholder", "send",
 	"attach", "remove", "drop", "name", "email", "department", "choose", "optional", "required", "badEmail",
 	"connecting", "reconnecting", "tooFast", "retrying", "tooLong", "tooBig", "badType", "tooMany", "typing",
-	"someone", "seen", "you", "newMessage", "unread", "file",
+	"someone", "seen", "you", "newMessage", "unread", "file", "emailAsk", "emailSave", "emailNo", "emailSaved",
 }
 
 // validateStrings checks webchat.strings: known languages (or "*") and keys.

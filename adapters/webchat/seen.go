@@ -15,13 +15,15 @@ const (
 	cursorRead    = "read:"    // + visitor: the newest staff message id the visitor has seen
 	cursorVisitor = "visitor:" // + visitor: "<n>" (their handle), "<n> named" or "named" once they gave a name
 	cursorHandles = "handles"  // the last handle number given out
+	cursorEmail   = "email:"   // + visitor: the email address they gave, for replies they do not see (followup.go)
 	handleEvents  = "webchat-handle"
 )
 
 // staffActed reports whether m shows that staff saw what came before it:
-// a reply by a person (not an automatic notice) or a note.
+// a reply or a note by a person (not Threadline's automatic notices and
+// notes, such as "sent by email").
 func staffActed(m bridge.Message) bool {
-	return (m.Direction == bridge.DirStaff && m.AuthorID != "system") || m.Direction == bridge.DirNote
+	return (m.Direction == bridge.DirStaff || m.Direction == bridge.DirNote) && m.AuthorID != string(bridge.SystemActor().ID)
 }
 
 // markSeen sets Seen on the customer messages in ms that staff answered or
@@ -128,4 +130,23 @@ func (a *Adapter) newHandle(ctx context.Context) (int64, error) {
 		}
 	}
 	return 0, errors.New("no free handle number")
+}
+
+// rememberEmail keeps the email address a visitor gave (the latest one),
+// where unseen replies go (followup.go).
+func (a *Adapter) rememberEmail(ctx context.Context, visitor, email string) error {
+	email = strings.TrimSpace(email)
+	if email == "" {
+		return nil
+	}
+	key := cursorEmail + visitor
+	if cur, err := a.store.Cursor(ctx, string(Platform), key); err != nil || strings.EqualFold(cur, email) {
+		return err
+	}
+	return a.store.SetCursor(ctx, string(Platform), key, email)
+}
+
+// visitorEmail is the email address the visitor gave ("" if none).
+func (a *Adapter) visitorEmail(ctx context.Context, visitor string) (string, error) {
+	return a.store.Cursor(ctx, string(Platform), cursorEmail+visitor)
 }

@@ -70,3 +70,36 @@ func (t tokens) verify(token string) (string, error) {
 	}
 	return parts[1], nil
 }
+
+// resumeMaxAge is how long the link in an email of unseen replies resumes
+// the chat.
+const resumeMaxAge = 30 * 24 * time.Hour
+
+// issueResume returns a resume token for visitor: "r1.<visitor>.<issued>.<mac>",
+// for the link back to the chat in an email of unseen replies. Whoever
+// has the link can continue the chat as the visitor (like the email it
+// came in), for resumeMaxAge.
+func (t tokens) issueResume(visitor string) string {
+	payload := "r1." + visitor + "." + strconv.FormatInt(t.now().Unix(), 10)
+	return payload + "." + t.mac(payload)
+}
+
+// verifyResume returns the visitor of a valid resume token.
+func (t tokens) verifyResume(token string) (string, error) {
+	parts := strings.Split(token, ".")
+	if len(token) > 200 || len(parts) != 4 || parts[0] != "r1" || len(parts[1]) != 22 {
+		return "", ErrBadToken
+	}
+	payload := strings.Join(parts[:3], ".")
+	if !hmac.Equal([]byte(parts[3]), []byte(t.mac(payload))) {
+		return "", ErrBadToken
+	}
+	issued, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		return "", ErrBadToken
+	}
+	if age := t.now().Sub(time.Unix(issued, 0)); age > resumeMaxAge || age < -5*time.Minute {
+		return "", ErrExpiredToken
+	}
+	return parts[1], nil
+}

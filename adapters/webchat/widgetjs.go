@@ -27,6 +27,9 @@ type widgetConfig struct {
 	PreChat  widgetPreChat                `json:"prechat"`
 	Files    *widgetFiles                 `json:"files,omitempty"` // nil: visitors cannot attach files
 	Identify bool                         `json:"identify,omitempty"`
+	// EmailReplies: unseen replies go by email (EmailFollowUp), so the
+	// widget offers to take an address when the visitor gave none.
+	EmailReplies bool `json:"email_replies,omitempty"`
 }
 
 type widgetPreChat struct {
@@ -69,7 +72,8 @@ func (a *Adapter) buildWidget() (widgetAsset, error) {
 	c := a.cfg
 	wc := widgetConfig{Language: c.Language, Strings: c.widgetStrings(), Color: c.Theme.Color, Position: c.Theme.Position,
 		Mode: c.Theme.Mode, Sound: c.Sound, MaxChars: c.MaxMessageChars, Identify: c.IdentitySecret != "",
-		PreChat: widgetPreChat{Name: c.PreChat.Name, Email: c.PreChat.Email, Department: c.PreChat.Department, Departments: c.PreChat.Departments}}
+		PreChat:      widgetPreChat{Name: c.PreChat.Name, Email: c.PreChat.Email, Department: c.PreChat.Department, Departments: c.PreChat.Departments},
+		EmailReplies: a.emailReplies && c.PreChat.Email != FieldOff}
 	if a.filesOn() {
 		wc.Files = &widgetFiles{MaxBytes: c.MaxFileBytes, Types: c.AllowedFileTypes, MaxFiles: maxFilesPerMessage}
 	}

@@ -192,6 +192,12 @@ func (e *Engine) resolveConversation(tx bridge.Tx, m bridge.InboundMessage, cust
 		switch {
 		case err == nil && hc.Channel == m.Channel && hc.Customer == cust:
 			c, found = hc, true
+		case err == nil && hc.Channel != m.Channel && m.SignedHint:
+			// The customer answers, on another channel, what we sent them
+			// there (the web chat's unseen replies by email): the answer
+			// joins the conversation where it began. Only a token we
+			// signed for this sender gets here; knowing an id is not enough.
+			c, found = hc, true
 		case err != nil && !errors.Is(err, bridge.ErrNotFound):
 			return c, false, false, err
 		}
@@ -199,8 +205,12 @@ func (e *Engine) resolveConversation(tx bridge.Tx, m bridge.InboundMessage, cust
 	if !found && len(m.References) > 0 {
 		rc, err := tx.ConversationByReference(m.Channel, m.References)
 		switch {
-		case err == nil:
+		case err == nil && rc.Channel == m.Channel:
 			c, found = rc, true
+		case err == nil:
+			// Our continuation's Message-ID, but the sender is not the one
+			// it was sent to (a forward): no way into another channel's
+			// conversation without SignedHint.
 		case !errors.Is(err, bridge.ErrNotFound):
 			return c, false, false, err
 		}

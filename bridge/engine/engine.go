@@ -42,6 +42,7 @@ type Engine struct {
 	log      *slog.Logger
 	notify   func()
 	metrics  Metrics
+	follow   []FollowUp
 }
 
 // EngineOptions wires an Engine.
@@ -59,6 +60,9 @@ type Options struct {
 	SLA *sla.SLA
 	// Metrics counts stored messages and SLA nags (nil: nothing counted).
 	Metrics Metrics
+	// FollowUps are second ways to reach customers who leave a reply
+	// unseen (the web chat's continuation by email).
+	FollowUps []FollowUp
 }
 
 // NewEngine builds an Engine.
@@ -85,7 +89,7 @@ func New(o Options) *Engine {
 		o.SLA = sla.New(sla.Options{})
 	}
 	return &Engine{store: o.Store, surfaces: o.Surfaces, cfg: o.Config, dir: o.Directory, sla: o.SLA, clock: bridge.OrSystem(o.Clock), log: o.Log, notify: o.Notify,
-		metrics: orNoEngineMetrics(o.Metrics)}
+		metrics: orNoEngineMetrics(o.Metrics), follow: o.FollowUps}
 }
 
 // Directory returns the staff directory.
@@ -174,7 +178,11 @@ func (e *Engine) reply(ctx context.Context, sc StaffContext, text string, atts [
 		}
 		c.Status = bridge.StatusWaiting
 		e.slaSync(c, false, slaStaffReply, now)
-		return cardChanged, e.queue(tx, c.ID, now).customer(c.Channel, msg.ID, payload)
+		q := e.queue(tx, c.ID, now)
+		if err := q.customer(c.Channel, msg.ID, payload); err != nil {
+			return false, err
+		}
+		return cardChanged, e.followUp(q, *c, msg.ID, payload)
 	})
 	return id, warning, err
 }

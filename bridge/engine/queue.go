@@ -25,6 +25,12 @@ func (q queue) row(target bridge.Platform, kind bridge.OutboxKind, msg bridge.Me
 	return q.tx.Enqueue(bridge.OutboxRow{Conversation: q.conv, Target: target, Kind: kind, Message: msg, Payload: payload}, q.now)
 }
 
+// later queues a row that is due at notBefore (when its lane is empty by
+// then; behind the lane's pending rows otherwise).
+func (q queue) later(target bridge.Platform, kind bridge.OutboxKind, msg bridge.MessageID, notBefore time.Time) error {
+	return q.tx.Enqueue(bridge.OutboxRow{Conversation: q.conv, Target: target, Kind: kind, Message: msg, NotBefore: notBefore}, q.now)
+}
+
 // each runs fn for every staff surface, in configuration order.
 func (q queue) each(fn func(s bridge.Platform) error) error {
 	for _, s := range q.surfaces {

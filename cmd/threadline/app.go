@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -58,6 +59,11 @@ type app struct {
 	conns    *live.State // adapters' connection state (metrics.go, ready.go)
 	connOf   map[bridge.Platform]connHandle
 	metrics  *metrics.Metrics // nil when http.metrics is false
+
+	// The web chat's email follow-up (wire_followup.go): a channel of the
+	// outbox alone, and the engine's second way to reach visitors.
+	sendOnly  []bridge.CustomerChannel
+	followUps []engine.FollowUp
 }
 
 // job is scheduled work: fn runs on a cron schedule while the daemon runs.
@@ -158,6 +164,7 @@ func (a *app) build(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	a.wireEmailFollowUp()
 	a.digestJob()
 	a.overdueJob()
 	a.wireRetention()
@@ -169,7 +176,7 @@ func (a *app) build(ctx context.Context) (err error) {
 
 	// Core.
 	ob := cfg.OutboxOptions()
-	ob.Store, ob.Clock, ob.Surfaces, ob.Channels = a.st, a.clock, a.surfaces, a.channels
+	ob.Store, ob.Clock, ob.Surfaces, ob.Channels = a.st, a.clock, a.surfaces, slices.Concat(a.channels, a.sendOnly)
 	ob.Log, ob.Metrics = log.With("part", "outbox"), a.counters()
 	a.outbox = outbox.New(ob)
 	var names []bridge.Platform
@@ -177,7 +184,7 @@ func (a *app) build(ctx context.Context) (err error) {
 		names = append(names, s.Name())
 	}
 	a.engine = engine.New(engine.Options{Store: a.st, Clock: a.clock, Surfaces: names, Log: log, Notify: a.wakeOutbox,
-		Directory: a.dir, SLA: sla.New(cfg.SLAOptions()), Metrics: a.counters(), Config: cfg.EngineConfig()})
+		Directory: a.dir, SLA: sla.New(cfg.SLAOptions()), Metrics: a.counters(), Config: cfg.EngineConfig(), FollowUps: a.followUps})
 	table, err := commands.All()
 	if err != nil {
 		return err

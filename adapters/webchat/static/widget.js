@@ -11,6 +11,8 @@
  * Events: ready, open, close, message {id, from, author, text}, unread {count},
  * typing {name}, identified {visitor}. Calls made before the script loaded:
  * window.Threadline = {q: [["identify", {...}], ["open"]]}.
+ * A page opened with ?tl_resume=<token> (the link in an email of unseen
+ * replies) resumes that visitor's chat and opens it.
  * Messages are rendered with textContent only: customer and staff text can
  * never become HTML. */
 (function () {
@@ -38,7 +40,9 @@
       retrying: "Not sent yet; retrying…", tooLong: "Message too long (at most {n} characters)",
       tooBig: "{name} is too large (at most {size})", badType: "{name}: this kind of file cannot be sent",
       tooMany: "At most {n} files per message", typing: "{name} is typing…", someone: "Support",
-      seen: "Seen", you: "You", newMessage: "New message", unread: "{n} unread", file: "File"
+      seen: "Seen", you: "You", newMessage: "New message", unread: "{n} unread", file: "File",
+      emailAsk: "Leaving? Get our replies by email.", emailSave: "Email me", emailNo: "No, thanks",
+      emailSaved: "We'll email you the replies you miss: {email}"
     },
     de: {
       launcher: "Schreiben Sie uns", title: "Schreiben Sie uns", greeting: "Hallo! Fragen Sie uns alles.",
@@ -53,7 +57,9 @@
       retrying: "Noch nicht gesendet; neuer Versuch…", tooLong: "Nachricht zu lang (höchstens {n} Zeichen)",
       tooBig: "{name} ist zu groß (höchstens {size})", badType: "{name}: Diese Art von Datei kann nicht gesendet werden",
       tooMany: "Höchstens {n} Dateien pro Nachricht", typing: "{name} schreibt…", someone: "Support",
-      seen: "Gesehen", you: "Sie", newMessage: "Neue Nachricht", unread: "{n} ungelesen", file: "Datei"
+      seen: "Gesehen", you: "Sie", newMessage: "Neue Nachricht", unread: "{n} ungelesen", file: "Datei",
+      emailAsk: "Sie gehen? Wir schicken Ihnen unsere Antworten per E-Mail.", emailSave: "Per E-Mail", emailNo: "Nein, danke",
+      emailSaved: "Antworten, die Sie verpassen, schicken wir an {email}."
     },
     fr: {
       launcher: "Discutons", title: "Discutez avec nous", greeting: "Bonjour ! Posez-nous vos questions.",
@@ -68,7 +74,9 @@
       retrying: "Pas encore envoyé ; nouvel essai…", tooLong: "Message trop long ({n} caractères au maximum)",
       tooBig: "{name} est trop volumineux ({size} au maximum)", badType: "{name} : ce type de fichier ne peut pas être envoyé",
       tooMany: "{n} fichiers au maximum par message", typing: "{name} écrit…", someone: "Le support",
-      seen: "Vu", you: "Vous", newMessage: "Nouveau message", unread: "{n} non lu(s)", file: "Fichier"
+      seen: "Vu", you: "Vous", newMessage: "Nouveau message", unread: "{n} non lu(s)", file: "Fichier",
+      emailAsk: "Vous partez ? Recevez nos réponses par e-mail.", emailSave: "Par e-mail", emailNo: "Non merci",
+      emailSaved: "Nous enverrons les réponses que vous manquez à {email}."
     },
     es: {
       launcher: "Chatea con nosotros", title: "Chatea con nosotros", greeting: "¡Hola! Pregúntanos lo que quieras.",
@@ -83,7 +91,9 @@
       retrying: "Aún no enviado; reintentando…", tooLong: "Mensaje demasiado largo (máximo {n} caracteres)",
       tooBig: "{name} es demasiado grande (máximo {size})", badType: "{name}: este tipo de archivo no se puede enviar",
       tooMany: "Máximo {n} archivos por mensaje", typing: "{name} está escribiendo…", someone: "Soporte",
-      seen: "Visto", you: "Tú", newMessage: "Nuevo mensaje", unread: "{n} sin leer", file: "Archivo"
+      seen: "Visto", you: "Tú", newMessage: "Nuevo mensaje", unread: "{n} sin leer", file: "Archivo",
+      emailAsk: "¿Te vas? Recibe nuestras respuestas por correo.", emailSave: "Por correo", emailNo: "No, gracias",
+      emailSaved: "Enviaremos las respuestas que no veas a {email}."
     },
     ru: {
       launcher: "Напишите нам", title: "Напишите нам", greeting: "Здравствуйте! Спрашивайте что угодно.",
@@ -98,7 +108,9 @@
       retrying: "Ещё не отправлено; повторяем…", tooLong: "Сообщение слишком длинное (не больше {n} символов)",
       tooBig: "{name}: файл слишком большой (не больше {size})", badType: "{name}: такие файлы отправлять нельзя",
       tooMany: "Не больше {n} файлов в сообщении", typing: "{name} печатает…", someone: "Поддержка",
-      seen: "Просмотрено", you: "Вы", newMessage: "Новое сообщение", unread: "Непрочитанных: {n}", file: "Файл"
+      seen: "Просмотрено", you: "Вы", newMessage: "Новое сообщение", unread: "Непрочитанных: {n}", file: "Файл",
+      emailAsk: "Уходите? Пришлём ответы на почту.", emailSave: "На почту", emailNo: "Нет, спасибо",
+      emailSaved: "Ответы, которые вы пропустите, пришлём на {email}."
     },
     pt: {
       launcher: "Fale conosco", title: "Fale conosco", greeting: "Olá! Pergunte o que quiser.",
@@ -113,7 +125,9 @@
       retrying: "Ainda não enviado; tentando novamente…", tooLong: "Mensagem longa demais (no máximo {n} caracteres)",
       tooBig: "{name} é grande demais (no máximo {size})", badType: "{name}: este tipo de arquivo não pode ser enviado",
       tooMany: "No máximo {n} arquivos por mensagem", typing: "{name} está digitando…", someone: "Suporte",
-      seen: "Visto", you: "Você", newMessage: "Nova mensagem", unread: "{n} não lida(s)", file: "Arquivo"
+      seen: "Visto", you: "Você", newMessage: "Nova mensagem", unread: "{n} não lida(s)", file: "Arquivo",
+      emailAsk: "Vai sair? Receba nossas respostas por e-mail.", emailSave: "Por e-mail", emailNo: "Não, obrigado",
+      emailSaved: "Enviaremos as respostas que você perder para {email}."
     }
   };
 
@@ -202,6 +216,10 @@
     ".tl-author{display:block;font-size:11px;font-weight:600;color:var(--tl-muted);margin-bottom:2px}",
     ".tl-seen{display:block;font-size:11px;text-align:right;opacity:.85;margin-top:2px}",
     ".tl-file{margin-top:6px}.tl-file img{max-width:100%;max-height:200px;border-radius:8px;display:block}.tl-file a{color:inherit}",
+    ".tl-ask{align-self:stretch;display:flex;flex-wrap:wrap;gap:6px;align-items:center;padding:8px;border:1px solid var(--tl-line);",
+    "border-radius:10px;font-size:13px}.tl-ask span{flex:1 1 100%}.tl-ask input{flex:1;min-width:0;padding:6px;border:1px solid var(--tl-line);",
+    "border-radius:6px;font:inherit;color:var(--tl-fg);background:var(--tl-field)}.tl-ask button{border:0;border-radius:6px;padding:6px 10px;",
+    "font:inherit;cursor:pointer;background:var(--tl-accent);color:var(--tl-on)}.tl-ask .tl-no{background:none;color:var(--tl-muted)}",
     ".tl-typing{font-size:12px;color:var(--tl-muted);padding:0 14px 6px;font-style:italic}",
     ".tl-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
     ".tl-profile{display:grid;gap:6px;padding:8px 12px 0}.tl-profile label{display:grid;gap:2px;font-size:12px;color:var(--tl-muted)}",
@@ -264,6 +282,15 @@
   host.style.setProperty("--tl-on", onAccent(color));
 
   var token = store.get("token");
+  // A link from an email of unseen replies: ?tl_resume=<token> resumes that
+  // chat here. It leaves the address bar at once (no bookmark or shared
+  // link carries it on).
+  var resume = "";
+  try {
+    var here = new URL(location.href);
+    resume = here.searchParams.get("tl_resume") || "";
+    if (resume) { here.searchParams.delete("tl_resume"); window.history.replaceState(window.history.state, "", here.href); }
+  } catch (e) {}
   var visitor = "", identity = null, avail = null;
   var lastId = 0, lastStaff = 0, readUntil = 0, seenUntil = 0, unread = 0;
   var shown = {};   // message id -> element
@@ -421,6 +448,7 @@
     if (p) {
       list.replaceChild(el, p.el);
       delete pending[m.client_id];
+      setTimeout(askEmail, 0); // after the visitor's own message, once it is in
     } else {
       append(el);
     }
@@ -440,6 +468,47 @@
     if (m.seen) markSeen(m.id + 1);
     updateSeen();
     if (live) emit("message", { id: m.id, from: m.from, author: m.author || "", text: m.text });
+  }
+
+  // askEmail offers, once the visitor wrote and if they gave no address,
+  // to get the replies they miss by email (webchat.offline_email_after).
+  var askEl = null;
+  function askEmail() {
+    if (!CFG.email_replies || askEl || store.get("email") || store.get("emailAsk")) return;
+    var box = askEl = document.createElement("form");
+    box.className = "tl-ask";
+    box.noValidate = true; // our check and message, in the visitor's language
+    box.setAttribute("data-testid", "email-ask");
+    var q = document.createElement("span"), field = document.createElement("input");
+    var yes = document.createElement("button"), no = document.createElement("button");
+    q.textContent = t("emailAsk");
+    q.id = "tl-ask-q";
+    field.type = "email";
+    field.autocomplete = "email";
+    field.maxLength = 150;
+    field.setAttribute("aria-labelledby", "tl-ask-q");
+    yes.type = "submit";
+    yes.textContent = t("emailSave");
+    no.type = "button";
+    no.className = "tl-no";
+    no.textContent = t("emailNo");
+    no.addEventListener("click", function () { store.set("emailAsk", "no"); box.remove(); input.focus(); });
+    box.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var v = field.value.trim();
+      if (!/^[^\s@]+@[^\s@]+$/.test(v)) { field.setAttribute("aria-invalid", "true"); setStatus(t("badEmail"), true); field.focus(); return; }
+      field.removeAttribute("aria-invalid");
+      request("POST", "/email", { email: v }).then(function () {
+        store.set("email", v);
+        emailEl.value = v;
+        box.textContent = t("emailSaved", { email: v });
+        box.setAttribute("role", "status");
+        setStatus("");
+        input.focus();
+      }, function (e) { setStatus(e.message, true); });
+    });
+    [q, field, yes, no].forEach(function (el) { box.appendChild(el); });
+    append(box);
   }
 
   // markSeen: staff saw the customer's messages below id.
@@ -543,7 +612,11 @@
   function session() {
     var body = { token: token };
     if (identity) body.identity = identity;
+    if (resume) body.resume = resume;
     return request("POST", "/session", body).then(function (s) {
+      resume = "";
+      // The link came by email: the form and the email offer are done.
+      if (s.resumed) { store.set("profileDone", "1"); store.set("emailAsk", "done"); profile.hidden = true; }
       var switched = visitor && s.visitor !== visitor;
       visitor = s.visitor;
       token = s.token;
@@ -801,9 +874,10 @@
   // reset forgets the visitor in this browser (a customer logging out).
   function reset() {
     identity = null;
-    ["token", "name", "email", "department", "profileDone", "idName", "idEmail", "open"].forEach(function (k) { store.set(k, ""); });
+    ["token", "name", "email", "department", "profileDone", "idName", "idEmail", "open", "emailAsk"].forEach(function (k) { store.set(k, ""); });
     token = "";
     visitor = "";
+    if (askEl) { askEl.remove(); askEl = null; }
     resetConversation();
     setupProfile();
     started = false;
@@ -875,7 +949,7 @@
     // The visitor's own choice (open or closed on the last page) wins
     // over data-open.
     var was = store.get("open");
-    if (was === "1" || (!was && attr("open") === "true" && wide)) open();
+    if (resume || was === "1" || (!was && attr("open") === "true" && wide)) open();
     else if (token) start(); // a returning visitor: live replies and the unread badge
     emit("ready");
   }
