@@ -228,6 +228,15 @@ type Announcer interface {
 	Announce(ctx context.Context, department string, t ThreadRef, c ConversationView, text string, mentions []StaffID) error
 }
 
+// FollowUpChannel marks a channel that only follows up on replies another
+// channel already delivered (the web chat's email to a visitor who left):
+// its sends carry no delivery receipt for the staff message (the reply did
+// reach its channel), and its failures reach staff as a notice, not as an
+// undelivered reply.
+type FollowUpChannel interface {
+	FollowsUp()
+}
+
 // Pacer is implemented by adapters that know their platform's send limits.
 type Pacer interface {
 	Pacing() Pacing

@@ -66,6 +66,10 @@ func (f *EmailFollowUp) Name() bridge.Platform { return FollowUpPlatform }
 // After is how long a reply may stay unseen before it is emailed.
 func (f *EmailFollowUp) After() time.Duration { return f.after }
 
+// FollowsUp: the replies it emails were delivered to the web chat already
+// (bridge.FollowUpChannel: no second receipt, no ❌ when email fails).
+func (f *EmailFollowUp) FollowsUp() {}
+
 // Run has nothing to receive (answers come in through the email channel);
 // it returns when ctx ends.
 func (f *EmailFollowUp) Run(ctx context.Context, _ bridge.Inbox) error {

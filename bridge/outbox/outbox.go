@@ -461,10 +461,17 @@ func (o *Outbox) sent(tx bridge.Tx, it bridge.OutboxItem, ext bridge.ExternalRef
 	if err := tx.MarkSent(it.ID, ext, it.Message, now); err != nil {
 		return err
 	}
-	if it.Kind == bridge.KindCustomerSend {
+	if it.Kind == bridge.KindCustomerSend && !o.followUp(it.Target) {
 		return o.receipt(tx, it, bridge.Receipt{Message: it.Message, OK: true}, now)
 	}
 	return nil
+}
+
+// followUp reports whether target only follows up on delivered replies
+// (bridge.FollowUpChannel).
+func (o *Outbox) followUp(target bridge.Platform) bool {
+	_, ok := o.channels[target].(bridge.FollowUpChannel)
+	return ok
 }
 
 func (o *Outbox) receipt(tx bridge.Tx, it bridge.OutboxItem, r bridge.Receipt, now time.Time) error {
@@ -487,8 +494,11 @@ func (o *Outbox) dead(tx bridge.Tx, it bridge.OutboxItem, cause error, now time.
 		return err
 	}
 	var what string
-	switch it.Kind {
-	case bridge.KindCustomerSend:
+	switch {
+	case it.Kind == bridge.KindCustomerSend && o.followUp(it.Target):
+		// The reply reached its own channel; only the follow-up failed.
+		what = fmt.Sprintf("A follow-up (%s) could not be sent", it.Target)
+	case it.Kind == bridge.KindCustomerSend:
 		what = fmt.Sprintf("A reply could not be delivered to the customer on %s", it.Target)
 		if errors.Is(cause, bridge.ErrUnreachable) {
 			c, err := tx.Conversation(it.Conversation)
@@ -502,7 +512,7 @@ func (o *Outbox) dead(tx bridge.Tx, it bridge.OutboxItem, cause error, now time.
 		if err := o.receipt(tx, it, bridge.Receipt{Message: it.Message, OK: false, Error: cause.Error()}, now); err != nil {
 			return err
 		}
-	case bridge.KindStaffPost:
+	case it.Kind == bridge.KindStaffPost:
 		if it.Payload == bridge.DeadNoticePayload {
 			return nil
 		}
