@@ -252,7 +252,9 @@ type Pacing struct {
 
 // Cursors persists an adapter's position upstream (a Telegram offset, an
 // IMAP UIDVALIDITY/UID). Save a position only after everything before it
-// was delivered (Deliver returned nil).
+// was delivered (Deliver returned nil). A key "<kind>:<address>" on the
+// adapter's own name is state about the customer at that address (what a
+// visitor read, the email they gave): it is deleted with the customer.
 type Cursors interface {
 	Cursor(ctx context.Context, adapter, key string) (string, error)
 	SetCursor(ctx context.Context, adapter, key, value string) error

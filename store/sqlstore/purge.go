@@ -146,6 +146,14 @@ func (t *Tx) deleteCustomerIfEmpty(cust bridge.CustomerID, d *store.Deleted) err
 	if used {
 		return nil
 	}
+	// Adapter state about the customer (a visitor's email address, what
+	// they read) goes with them: cursors keyed "<kind>:<address>" of one
+	// of their identities, on that identity's channel.
+	if _, err := t.exec(`DELETE FROM cursors WHERE EXISTS (SELECT 1 FROM customer_identities ci
+		WHERE ci.customer_id = ? AND cursors.adapter = ci.platform
+		AND cursors.key LIKE '%:' || replace(replace(replace(ci.address, '\', '\\'), '%', '\%'), '_', '\_') ESCAPE '\')`, cust); err != nil {
+		return fmt.Errorf("delete adapter state of customer %d: %w", cust, err)
+	}
 	res, err := t.exec(`DELETE FROM customer_identities WHERE customer_id = ?`, cust)
 	if err != nil {
 		return fmt.Errorf("delete identities of customer %d: %w", cust, err)

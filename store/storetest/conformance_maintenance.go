@@ -62,6 +62,7 @@ func customerCases() []testCase {
 	return []testCase{
 		{"FindCustomersByEmailNameAddressOrUsername", findCustomers},
 		{"ForgetDeletesTheCustomerAndNothingElse", forgetCustomer},
+		{"ForgetDeletesWhatAdaptersKeptAboutTheCustomer", forgetAdapterState},
 		{"ForgetAuditsAtTheGivenTimeWithoutPersonalData", forgetAudit},
 		{"ForgetUnknownCustomerIsErrNotFound", forgetUnknown},
 	}
@@ -724,5 +725,33 @@ func backupRefusesOverwrite(e *env) {
 	copied := e.b.OpenBackup(e.t, dest)
 	if ids, err := copied.OpenConversationIDs(e.ctx, 0, 10); err != nil || len(ids) != 1 {
 		e.t.Errorf("the forced copy holds %v, %v", ids, err)
+	}
+}
+
+// forgetAdapterState: cursors an adapter keyed "<kind>:<address>" for one
+// of the customer's addresses (the email a visitor gave, what they read)
+// go with the customer; other customers' and other adapters' stay.
+func forgetAdapterState(e *env) {
+	p1, _ := e.history("webchat", "p_web%1", "pat@example.com", "secret", 2, false)
+	q1, _ := e.history("webchat", "q-web", "quinn@example.com", "public", 2, false)
+	pat := e.conversation(p1).Customer
+	_ = q1
+	for _, kv := range [][2]string{{"email:p_web%1", "pat@example.com"}, {"read:p_web%1", "7"}, {"email:q-web", "quinn@example.com"},
+		{"email:pXwebX1", "someone@example.com"}, {"handles", "12"}} {
+		e.must(e.db.SetCursor(e.ctx, "webchat", kv[0], kv[1]))
+	}
+	e.must(e.db.SetCursor(e.ctx, "telegram", "read:p_web%1", "1"))
+	_, err := e.db.ForgetCustomer(e.ctx, pat, bridge.Actor{ID: "cli", Name: "forget"}, store.DeleteOptions{Now: e.at(time.Hour)})
+	e.must(err)
+	for _, c := range []struct {
+		adapter, key string
+		kept         bool
+	}{{"webchat", "email:p_web%1", false}, {"webchat", "read:p_web%1", false}, {"webchat", "email:q-web", true},
+		{"webchat", "email:pXwebX1", true}, {"webchat", "handles", true}, {"telegram", "read:p_web%1", true}} {
+		v, err := e.db.Cursor(e.ctx, c.adapter, c.key)
+		e.must(err)
+		if (v != "") != c.kept {
+			e.t.Errorf("cursor %s/%s = %q after the forget, want kept=%v", c.adapter, c.key, v, c.kept)
+		}
 	}
 }
