@@ -59,26 +59,10 @@ func open(cfg store.Config, o store.Options, extra url.Values) (*Store, error) {
 	if f, err := os.OpenFile(cfg.Path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
 		f.Close()
 	}
-	q := url.Values{}
-	q.Set("_journal_mode", "WAL")
-	q.Set("_busy_timeout", fmt.Sprint(cfg.BusyTimeout.D().Milliseconds()))
-	q.Set("_fk", "1")
-	q.Set("_synchronous", cfg.Synchronous)
-	q.Set("_txlock", "immediate")
-	// Reuse prepared statements per connection: preparing the larger
-	// queries cost more than running them.
-	q.Set("_stmt_cache_size", "128")
-	for k, v := range extra {
-		q[k] = v
-	}
-	w := sql.OpenDB(connector("file:" + cfg.Path + "?" + q.Encode()))
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	w.SetConnMaxIdleTime(0)
-	if err := w.Ping(); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open %s: %w", cfg.Path, err)
+	q := writerParams(cfg, extra)
+	w, err := openWriter(cfg.Path, q)
+	if err != nil {
+		return nil, err
 	}
 	q.Set("_txlock", "deferred")
 	q.Set("_query_only", "1")
@@ -105,6 +89,46 @@ func open(cfg store.Config, o store.Options, extra url.Values) (*Store, error) {
 	})
 	go s.committer()
 	return s, nil
+}
+
+// writerParams are the DSN parameters of the writer connection.
+func writerParams(cfg store.Config, extra url.Values) url.Values {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", fmt.Sprint(cfg.BusyTimeout.D().Milliseconds()))
+	q.Set("_fk", "1")
+	q.Set("_synchronous", cfg.Synchronous)
+	q.Set("_txlock", "immediate")
+	// Reuse prepared statements per connection: preparing the larger
+	// queries cost more than running them.
+	q.Set("_stmt_cache_size", "128")
+	for k, v := range extra {
+		q[k] = v
+	}
+	return q
+}
+
+// openWriter opens path as a pool of one connection with the parameters q.
+func openWriter(path string, q url.Values) (*sql.DB, error) {
+	w := sql.OpenDB(connector("file:" + path + "?" + q.Encode()))
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return w, nil
+}
+
+// OpenRaw opens the database file at cfg.Path as a plain *sql.DB of one
+// connection with the writer's settings (WAL, cfg.Synchronous, statement
+// cache, temporary storage in memory), with no Threadline code around it:
+// threadline bench measures SQLite itself through it.
+func OpenRaw(cfg store.Config) (*sql.DB, error) {
+	cfg.Defaults()
+	return openWriter(cfg.Path, writerParams(cfg, nil))
 }
 
 // connector opens connections to dsn and sets what the DSN cannot carry:

@@ -2,11 +2,14 @@ package bench
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/metrics"
+	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 // BenchmarkEndToEnd: customer messages through Deliver, the outbox and a
@@ -63,4 +66,50 @@ func TestLatencySmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("p50 %s p99 %s", p50, p99)
+}
+
+// The same-work baseline runs every statement of a message on the
+// conversations an end-to-end run left, and leaves them as that run would:
+// one more message and a sent outbox row per transaction.
+func TestSameWorkBaselineDoesAMessagesWork(t *testing.T) {
+	dir := t.TempDir()
+	r, err := Start(dir, "normal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := r.Throughput(ctx, 50, 10, 4, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	db, err := sqlite.OpenRaw(store.Config{Path: filepath.Join(dir, "bench.db"), Synchronous: "normal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	count := func(q string) (n int) {
+		t.Helper()
+		if err := db.QueryRow(q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	msgs, sent := count(`SELECT count(*) FROM messages`), count(`SELECT count(*) FROM outbox WHERE state = 'sent'`)
+	rate, err := SameWorkTxPerSecond(ctx, db, "sqlite", 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rate <= 0 {
+		t.Fatalf("rate %v", rate)
+	}
+	added := count(`SELECT count(*) FROM messages`) - msgs
+	if added == 0 || count(`SELECT count(*) FROM outbox WHERE state = 'sent'`)-sent != added {
+		t.Errorf("%d messages added, %d outbox rows sent: want one sent row per message", added, count(`SELECT count(*) FROM outbox WHERE state = 'sent'`)-sent)
+	}
+	if n := count(`SELECT count(*) FROM outbox WHERE state = 'pending'`); n != 0 {
+		t.Errorf("%d outbox rows left pending", n)
+	}
+	if hits := count(`SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'arrived'`); hits != added+msgs {
+		t.Errorf("search index has %d of %d messages", hits, added+msgs)
+	}
 }

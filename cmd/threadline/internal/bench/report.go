@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"time"
+
+	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 // Report is what `threadline bench --json` prints (field names are stable;
@@ -21,6 +24,8 @@ type Report struct {
 	E2EAvgBatch       float64 `json:"e2e_writes_per_commit"`
 	RawTxPerSec       float64 `json:"raw_tx_per_sec"`
 	Ratio             float64 `json:"ratio"`
+	SameWorkTxPerSec  float64 `json:"same_work_tx_per_sec"`
+	RatioSameWork     float64 `json:"ratio_same_work"`
 	LatencyRate       int     `json:"latency_offered_msgs_per_sec"`
 	LatencyP50Ms      float64 `json:"latency_p50_ms"`
 	LatencyP99Ms      float64 `json:"latency_p99_ms"`
@@ -93,6 +98,14 @@ func Run(ctx context.Context, dir string, o Options) (Report, error) {
 	r.LatencyP50Ms, r.LatencyP99Ms = ms(p50), ms(p99)
 	step("latency at 500 msg/s", 1, 1)
 
+	step("same-work baseline", 0, 1)
+	same, err := sameWorkOn(ctx, filepath.Join(dir, "bench.db"), o.Synchronous, 3*time.Second)
+	if err != nil {
+		return r, err
+	}
+	r.SameWorkTxPerSec, r.RatioSameWork = same, rate/same
+	step("same-work baseline", 1, 1)
+
 	idle, one, err := SweepTimes(ctx, filepath.Join(dir), o.SweepOpen, func(done, total int) { step("SLA sweep: seeding", done, total) })
 	if err != nil {
 		return r, err
@@ -149,4 +162,15 @@ func Run(ctx context.Context, dir string, o Options) (Report, error) {
 	r.StartupMs = ms(took)
 	step(name, 1, 1)
 	return r, nil
+}
+
+// sameWorkOn runs the same-work baseline on the SQLite file the end-to-end
+// run wrote (its visitors' conversations are there).
+func sameWorkOn(ctx context.Context, path, synchronous string, d time.Duration) (float64, error) {
+	db, err := sqlite.OpenRaw(store.Config{Path: path, Synchronous: synchronous})
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	return SameWorkTxPerSecond(ctx, db, "sqlite", d)
 }
