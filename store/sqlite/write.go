@@ -20,9 +20,10 @@ type writeReq struct {
 // Write runs fn in a write transaction and returns after it committed.
 //
 // Group commit: writes that arrive while a transaction is being committed
-// are gathered (up to MaxBatch) and run in the next transaction, each inside
-// its own SAVEPOINT, so one failing function rolls back alone. Every caller
-// still returns only after its own changes are durable.
+// are gathered (up to MaxBatch) and run in the next transaction. When one of
+// them fails, the transaction is rolled back and the batch runs again with
+// each write inside its own SAVEPOINT, so the failing function rolls back
+// alone. Every caller still returns only after its own changes are durable.
 func (s *Store) Write(ctx context.Context, fn func(bridge.Tx) error) error {
 	return s.write(ctx, fn, false)
 }
@@ -68,6 +69,9 @@ func (s *Store) committer() {
 func (s *Store) WriteStats() (commits, writes int64) { return s.commits.Counts() }
 
 func (s *Store) commit(batch []*writeReq) {
+	if len(batch) > 1 && s.commitAll(batch) {
+		return
+	}
 	errs := make([]error, len(batch))
 	reply := func() {
 		for i, r := range batch {
@@ -132,6 +136,41 @@ func (s *Store) commit(batch []*writeReq) {
 		reply()
 		return
 	}
+	s.finish(tx, batch, errs, ok, wrote && !failed)
+	reply()
+}
+
+// commitAll is the common case of a batch: every write succeeds. It runs
+// them all in one transaction without a SAVEPOINT around each (those cost
+// about a seventh of the writer's time) and reports false, having committed
+// nothing and answered no one, if any write fails, was given up, or the
+// transaction cannot begin: commit then runs the batch again, each write in
+// its own savepoint. The store contract lets a backend run fn again.
+func (s *Store) commitAll(batch []*writeReq) bool {
+	tx, err := s.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		return false
+	}
+	wrote := false
+	for _, r := range batch {
+		if r.ctx.Err() != nil || run(r.fn, sqlstore.NewTx(context.WithoutCancel(r.ctx), tx, dialect{})) != nil {
+			_ = tx.Rollback()
+			return false
+		}
+		wrote = wrote || !r.probe
+	}
+	errs := make([]error, len(batch))
+	s.finish(tx, batch, errs, len(batch), wrote)
+	for i, r := range batch {
+		r.done <- errs[i]
+	}
+	return true
+}
+
+// finish commits tx, which carries ok successful writes of batch, and
+// records the outcome; a failed commit fails every write that had not
+// failed already. succeeded: a write that changed something committed.
+func (s *Store) finish(tx *sql.Tx, batch []*writeReq, errs []error, ok int, succeeded bool) {
 	if err := tx.Commit(); err != nil {
 		s.log.Error("store: commit failed", "err", err, "batch", len(batch))
 		s.commits.Failed(fmt.Errorf("commit: %w", err))
@@ -140,13 +179,12 @@ func (s *Store) commit(batch []*writeReq) {
 				errs[i] = fmt.Errorf("commit: %w", err)
 			}
 		}
-	} else {
-		s.commits.Committed(ok)
-		if wrote && !failed {
-			s.commits.Succeeded()
-		}
+		return
 	}
-	reply()
+	s.commits.Committed(ok)
+	if succeeded {
+		s.commits.Succeeded()
+	}
 }
 
 func (s *Store) abort(tx *sql.Tx, errs []error, err error) {

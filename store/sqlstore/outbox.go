@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
@@ -55,33 +54,35 @@ func (t *Tx) activateNext(finished bridge.OutboxID, now time.Time) error {
 }
 
 // DueOutbox returns pending lane heads due at now, earliest first,
-// without the rows in skip.
+// without the rows in skip. The rows to skip (in flight, held back by
+// pacing) are filtered here rather than in SQL: the query text stays the
+// same, so it is prepared once, where a NOT IN list of varying length was
+// prepared again on nearly every call (the outbox asks several times per
+// batch of messages).
 func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int, skip []bridge.OutboxID) ([]bridge.OutboxItem, error) {
-	args := []any{ms(now)}
-	notIn := ""
-	if len(skip) > 0 {
-		notIn = " AND o.id NOT IN (" + strings.TrimSuffix(strings.Repeat("?,", len(skip)), ",") + ")"
-		for _, id := range skip {
-			args = append(args, id)
-		}
-	}
-	args = append(args, limit)
 	rows, err := s.query(ctx, `SELECT o.id, o.conversation_id, o.target, o.kind, coalesce(o.message_id, 0),
 		o.payload, o.attempts, o.next_attempt_at, o.created_at, o.dest
 		FROM outbox o
-		WHERE o.state = 'pending' AND o.next_attempt_at <= ?`+notIn+`
-		ORDER BY o.next_attempt_at, o.id LIMIT ?`, args...)
+		WHERE o.state = 'pending' AND o.next_attempt_at <= ?
+		ORDER BY o.next_attempt_at, o.id LIMIT ?`, ms(now), limit+len(skip))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	skipped := make(map[bridge.OutboxID]bool, len(skip))
+	for _, id := range skip {
+		skipped[id] = true
+	}
 	var out []bridge.OutboxItem
-	for rows.Next() {
+	for len(out) < limit && rows.Next() {
 		var it bridge.OutboxItem
 		var next, created int64
 		if err := rows.Scan(&it.ID, &it.Conversation, &it.Target, &it.Kind, &it.Message, &it.Payload, &it.Attempts,
 			&next, &created, &it.Dest); err != nil {
 			return nil, err
+		}
+		if skipped[it.ID] {
+			continue
 		}
 		it.NextAttempt, it.CreatedAt = time.UnixMilli(next), time.UnixMilli(created)
 		out = append(out, it)
