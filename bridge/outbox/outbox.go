@@ -153,11 +153,14 @@ func (o *Outbox) RunAbortable(ctx, sends context.Context) error {
 			o.drain(l.inflight, l.done)
 			return nil
 		case <-o.wake:
+			l.stale = true
 		case <-l.sent:
 			l.sending--
 		case r := <-l.done:
 			o.finish(l.inflight, r)
+			l.stale = true
 		case <-timer.C():
+			l.stale = true
 		}
 		l.absorb()
 	}
@@ -183,12 +186,20 @@ type loop struct {
 	// every event, so a busy outbox does not re-run the due query per row.
 	queue    []bridge.OutboxItem
 	queuedAt time.Time
+	// stale: rows may have become due since the queue was last read to
+	// the end (a commit woke the loop, an outcome finished a lane and let
+	// its next row go, a timer ran out). A worker that only finished its
+	// send changes nothing in the store: the loop does not read again for
+	// it, which halved the due queries of a busy outbox.
+	stale bool
+	// nextDue is when the earliest pending row is due, as of the last read.
+	nextDue time.Time
 }
 
 func (o *Outbox) newLoop(ctx context.Context) *loop {
 	n := o.cfg.Workers * 16
 	return &loop{o: o, ctx: ctx, maxInflight: n, inflight: make(map[lane]bridge.OutboxID), held: make(map[bridge.OutboxID]time.Time),
-		done: make(chan result, n), sent: make(chan struct{}, n)}
+		done: make(chan result, n), sent: make(chan struct{}, n), stale: true}
 }
 
 // startDue starts as many due rows as there are free workers and says how
@@ -201,12 +212,17 @@ func (l *loop) startDue() time.Duration {
 		return wait
 	}
 	now := o.clock.Now()
-	started, short := 0, false
+	started, short, read := 0, false, false
 	for refills := 0; started < free && refills < 2 && !short; refills++ {
+		if len(l.queue) == 0 && !l.stale {
+			break
+		}
 		if len(l.queue) == 0 || now.Sub(l.queuedAt) > queueMaxAge {
 			var err error
+			read = true
 			l.queue, err = o.due(l.ctx, now, l.inflight, l.held, &wait)
 			l.queuedAt, short = now, len(l.queue) < o.dueBatch()
+			l.stale = !short || err != nil
 			if err != nil && l.ctx.Err() == nil {
 				o.log.Error("outbox: reading due rows", "err", err)
 				wait = time.Second
@@ -225,8 +241,19 @@ func (l *loop) startDue() time.Duration {
 	}
 	if started < free && len(l.queue) == 0 {
 		// Nothing more is due now: sleep until the next row is.
-		if next, err := o.store.NextOutboxDue(l.ctx); err == nil && next.After(now) {
-			wait = min(wait, next.Sub(now))
+		if read {
+			l.nextDue = time.Time{}
+			if next, err := o.store.NextOutboxDue(l.ctx); err == nil {
+				l.nextDue = next
+			}
+		}
+		if l.nextDue.After(now) {
+			wait = min(wait, l.nextDue.Sub(now))
+		}
+	}
+	for _, until := range l.held {
+		if until.After(now) {
+			wait = min(wait, until.Sub(now))
 		}
 	}
 	return wait
@@ -266,7 +293,9 @@ func (l *loop) absorb() {
 			l.sending--
 		case r := <-l.done:
 			l.o.finish(l.inflight, r)
+			l.stale = true
 		case <-l.o.wake:
+			l.stale = true
 		default:
 			return
 		}

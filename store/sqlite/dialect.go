@@ -35,3 +35,5 @@ func storageError(err error) bool {
 	}
 	return false
 }
+
+func (dialect) IDSet() string { return `SELECT value FROM json_each(?)` }

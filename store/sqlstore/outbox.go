@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
@@ -54,35 +55,35 @@ func (t *Tx) activateNext(finished bridge.OutboxID, now time.Time) error {
 }
 
 // DueOutbox returns pending lane heads due at now, earliest first,
-// without the rows in skip. The rows to skip (in flight, held back by
-// pacing) are filtered here rather than in SQL: the query text stays the
-// same, so it is prepared once, where a NOT IN list of varying length was
-// prepared again on nearly every call (the outbox asks several times per
-// batch of messages).
+// without the rows in skip (in flight, held back by pacing). The ids to
+// skip are one parameter, a JSON array the dialect's IDSet unpacks, so the
+// query has one shape and is prepared once: a NOT IN list of len(skip)
+// placeholders was prepared again on nearly every call, and filtering in
+// Go read every skipped row.
 func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int, skip []bridge.OutboxID) ([]bridge.OutboxItem, error) {
+	ids, err := json.Marshal(skip)
+	if err != nil {
+		return nil, err
+	}
+	if skip == nil {
+		ids = []byte("[]")
+	}
 	rows, err := s.query(ctx, `SELECT o.id, o.conversation_id, o.target, o.kind, coalesce(o.message_id, 0),
 		o.payload, o.attempts, o.next_attempt_at, o.created_at, o.dest
 		FROM outbox o
-		WHERE o.state = 'pending' AND o.next_attempt_at <= ?
-		ORDER BY o.next_attempt_at, o.id LIMIT ?`, ms(now), limit+len(skip))
+		WHERE o.state = 'pending' AND o.next_attempt_at <= ? AND o.id NOT IN (`+s.d.IDSet()+`)
+		ORDER BY o.next_attempt_at, o.id LIMIT ?`, ms(now), string(ids), limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	skipped := make(map[bridge.OutboxID]bool, len(skip))
-	for _, id := range skip {
-		skipped[id] = true
-	}
 	var out []bridge.OutboxItem
-	for len(out) < limit && rows.Next() {
+	for rows.Next() {
 		var it bridge.OutboxItem
 		var next, created int64
 		if err := rows.Scan(&it.ID, &it.Conversation, &it.Target, &it.Kind, &it.Message, &it.Payload, &it.Attempts,
 			&next, &created, &it.Dest); err != nil {
 			return nil, err
-		}
-		if skipped[it.ID] {
-			continue
 		}
 		it.NextAttempt, it.CreatedAt = time.UnixMilli(next), time.UnixMilli(created)
 		out = append(out, it)

@@ -62,6 +62,9 @@ type Dialect interface {
 	// LastInsertId (SQLite: RETURNING costs it a temporary table, and the
 	// driver its slower query path).
 	InsertReturning() bool
+	// IDSet is a subquery of the integer ids in a JSON array bound to its
+	// one ? placeholder: a list of any length as one parameter.
+	IDSet() string
 }
 
 // on is where shared queries run (the read pool, a read snapshot, a
