@@ -109,12 +109,13 @@ func (s *Store) ConversationView(ctx context.Context, id bridge.ConversationID) 
 // Finding the id first and then reading the row by id is several times
 // cheaper than one query that does both (measured 20 µs vs 75 µs).
 func (t *Tx) LatestConversation(cust bridge.CustomerID, channel bridge.Platform, address string) (bridge.Conversation, error) {
-	c, err := scanConversation(t.queryRow(`SELECT `+conversationCols+conversationFrom+`
-		WHERE c.customer_id = ? AND c.channel = ? AND c.address = ? ORDER BY c.id DESC LIMIT 1`, cust, channel, address))
-	if err == nil {
-		t.remember(c)
+	var id bridge.ConversationID
+	err := t.queryRow(`SELECT id FROM conversations WHERE customer_id = ? AND channel = ? AND address = ?
+		ORDER BY id DESC LIMIT 1`, cust, channel, address).Scan(&id)
+	if err != nil {
+		return bridge.Conversation{}, notFound(err)
 	}
-	return c, err
+	return t.Conversation(id)
 }
 
 // OpenConversationsOf lists the customer's open and waiting conversations
