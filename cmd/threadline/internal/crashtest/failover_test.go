@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/threadlinehq/threadline/adapters/adaptertest/fakediscord"
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakemail"
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakeslack"
 	"github.com/threadlinehq/threadline/adapters/adaptertest/faketelegram"
@@ -40,11 +41,12 @@ type failoverScale struct {
 }
 
 // failoverSizes: CI=true (or FAILOVER_SIZE=small) runs the small size,
-// about a minute and a half on two cores; otherwise the large one.
+// five kills and two cuts in about a minute on two cores; otherwise the
+// large one (ten kills, three cuts, about two minutes).
 // FAILOVER_REPLICAS overrides the number of processes (2 or more).
 func failoverSizes() failoverScale {
 	small := failoverScale{name: "small", replicas: 3, telegram: 8, email: 5, webchat: 8, perCustomer: 10, replies: 3,
-		kills: 5, cuts: 2, gap: 3 * time.Second, converge: 90 * time.Second}
+		kills: 5, cuts: 2, gap: 2 * time.Second, converge: 60 * time.Second}
 	large := failoverScale{name: "large", replicas: 3, telegram: 20, email: 10, webchat: 20, perCustomer: 16, replies: 4,
 		kills: 10, cuts: 3, gap: 4 * time.Second, converge: 2 * time.Minute}
 	sz := large
@@ -101,7 +103,8 @@ type takeover struct {
 // its lock connection is cut with pg_terminate_backend a few times. Each
 // takeover is timed (kill or cut → another replica's /readyz says leader);
 // at the end nothing is lost, duplicates stay within one per kill, and
-// the fakes never saw two pollers or two Socket Mode connections at once.
+// the fakes never saw two Telegram pollers, two Socket Mode connections
+// or two Discord gateway sessions at once.
 func TestFailoverUnderLoadLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("failover suite: skipped with -short")
@@ -127,6 +130,10 @@ func TestFailoverUnderLoadLosesNothing(t *testing.T) {
 	defer tg.Close()
 	imapSrv := fakemail.NewIMAP(t, fakemail.IMAPOptions{})
 	smtpSrv := fakemail.NewSMTP(t, fakemail.SMTPOptions{})
+	// Discord is a second staff surface, for its gateway session.
+	dc := fakediscord.New(fakediscord.Options{})
+	defer dc.Close()
+	forum := dc.AddForum("support", "Open", "Waiting", "Closed")
 
 	root := t.TempDir()
 	shared := filepath.Join(root, "attachments")
@@ -159,6 +166,7 @@ outbox:
     slack: {per_destination: 1000, per_adapter: 1000}
     telegram: {per_destination: 100, per_adapter: 1000}
     email: {per_destination: 100, per_adapter: 1000}
+    discord: {per_destination: 1000, per_adapter: 1000}
 slack:
   bot_token: %s
   app_token: %s
@@ -172,8 +180,9 @@ email:
   imap: {url: %q}
   smtp: {url: %q}
   from: "Example Support <support@example.com>"
+discord: {bot_token: %s, channel_id: %q, api_url: %s, create_tags: true}
 `, httpAddr, freeAddr(t), url, slack.BotToken, slack.AppToken, staffChannel, slack.APIURL(),
-			tg.Token(), tg.URL(), imapSrv.URL(), smtpSrv.URL())
+			tg.Token(), tg.URL(), imapSrv.URL(), smtpSrv.URL(), dc.Token(), forum, dc.APIURL())
 		reps = append(reps, &replicaProc{daemon: newDaemon(t, exe, dir, cfg), name: name, base: "http://" + httpAddr})
 	}
 
@@ -410,7 +419,7 @@ email:
 	for {
 		rep = check(customers, sc, slack, tg, imapSrv, smtpSrv, live()[0].base)
 		rep.kills = kills
-		if rep.complete() || time.Now().After(deadline) {
+		if rep.complete() && checkDiscord(customers, sz.perCustomer, dc, forum).lost == 0 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(500 * time.Millisecond)
@@ -418,6 +427,7 @@ email:
 	time.Sleep(time.Second) // a late duplicate would show now
 	rep = check(customers, sc, slack, tg, imapSrv, smtpSrv, live()[0].base)
 	rep.kills = kills
+	dcRep := checkDiscord(customers, sz.perCustomer, dc, forum)
 	close(stop)
 	bg.Wait()
 	for _, r := range live() {
@@ -434,15 +444,21 @@ email:
 		took = append(took, c.took)
 	}
 	slices.Sort(took)
-	dups := rep.dupCustomer + rep.dupReplies + rep.orphanCards
-	line := fmt.Sprintf("replicas=%d kills=%d cuts=%d takeover_min=%s takeover_median=%s takeover_max=%s %s",
-		sz.replicas, kills, cuts, took[0].Round(10*time.Millisecond), took[len(took)/2].Round(10*time.Millisecond),
-		took[len(took)-1].Round(10*time.Millisecond), rep.line())
+	// Duplicates each way: customer → staff (Slack posts and extra ticket
+	// cards; Discord is counted apart, as a second copy of the same
+	// direction) and staff → customer.
+	dupsIn, dupsOut := rep.dupCustomer+rep.orphanCards, rep.dupReplies
+	changesN := kills + cuts
+	line := fmt.Sprintf("replicas=%d kills=%d cuts=%d messages=%d staff_replies=%d lost=%d duplicates_in=%d duplicates_out=%d "+
+		"discord_lost=%d discord_duplicates=%d takeover_min=%s takeover_median=%s takeover_max=%s duration=%s",
+		sz.replicas, kills, cuts, rep.customerMsgs, rep.staffReplies, rep.lostCustomer+rep.lostReplies, dupsIn, dupsOut,
+		dcRep.lost, dcRep.dup, took[0].Round(10*time.Millisecond), took[len(took)/2].Round(10*time.Millisecond),
+		took[len(took)-1].Round(10*time.Millisecond), rep.duration.Round(time.Second))
 	t.Logf("traffic, kills and cuts took %s, catching up %s", trafficTime.Round(time.Second), (rep.duration - trafficTime).Round(time.Second))
 	t.Logf("%s", rep.String())
-	t.Logf("takeovers (kill or cut → another replica's /readyz says leader): min %s, median %s, max %s; %.2f duplicates per kill",
-		took[0].Round(10*time.Millisecond), took[len(took)/2].Round(10*time.Millisecond), took[len(took)-1].Round(10*time.Millisecond),
-		float64(dups)/float64(max(kills, 1)))
+	t.Logf("Discord forum: %d customer messages lost, %d duplicated, %d in a wrong post", dcRep.lost, dcRep.dup, dcRep.wrongThread)
+	t.Logf("takeovers (kill or cut → another replica's /readyz says leader): min %s, median %s, max %s",
+		took[0].Round(10*time.Millisecond), took[len(took)/2].Round(10*time.Millisecond), took[len(took)-1].Round(10*time.Millisecond))
 	fmt.Printf("FAILOVER-RESULT %s\n", line)
 
 	var bad []string
@@ -465,8 +481,16 @@ email:
 	if rep.pendingUpdates > 0 || rep.unseenMail > 0 {
 		t.Errorf("upstream not acknowledged at the end: %d Telegram updates, %d emails not \\Seen", rep.pendingUpdates, rep.unseenMail)
 	}
-	if dups > kills {
-		t.Errorf("%d duplicates for %d kills: more than one per kill", dups, kills)
+	if dcRep.lost > 0 || dcRep.wrongThread > 0 {
+		t.Errorf("Discord: %d customer messages lost, %d in a wrong post (%s)", dcRep.lost, dcRep.wrongThread, strings.Join(dcRep.missing, ", "))
+	}
+	// A send in flight when its leader died (or was cut off) may show
+	// twice: the platform took it, the leader did not record it. At most
+	// one per leader change (kill or cut) in each direction, and on each
+	// staff surface.
+	if dupsIn > changesN || dupsOut > changesN || dcRep.dup > changesN {
+		t.Errorf("duplicates for %d kills and %d cuts: %d customer → Slack, %d staff → customer, %d customer → Discord; "+
+			"more than one per leader change", kills, cuts, dupsIn, dupsOut, dcRep.dup)
 	}
 	if took[len(took)-1] > 10*time.Second {
 		t.Errorf("a takeover took %s, the goal is under 10 s", took[len(took)-1].Round(10*time.Millisecond))
@@ -479,6 +503,12 @@ email:
 	}
 	if o := slack.SocketOverlaps(); len(o) > 0 {
 		t.Errorf("two Slack Socket Mode connections at once:\n%s", strings.Join(o, "\n"))
+	}
+	if o := dc.SessionOverlaps(); len(o) > 0 {
+		t.Errorf("two Discord gateway sessions at once:\n%s", strings.Join(o, "\n"))
+	}
+	if ids, _, _ := dc.GatewayStats(); ids < kills+1 {
+		t.Errorf("Discord saw %d gateway sessions for %d kills", ids, kills)
 	}
 }
 
@@ -539,4 +569,49 @@ func checkThreads(t *testing.T, url string, customers []*customer, slack *fakesl
 		}
 	}
 	t.Logf("%d of %d conversations keep their thread mapping", len(customers)-lost, len(customers))
+}
+
+// discordReport is what the Discord forum shows of the customers' messages.
+type discordReport struct {
+	lost, dup, wrongThread int
+	missing                []string
+}
+
+// checkDiscord finds every customer message in the forum's posts: each
+// should be there once, and all of a customer's in one post.
+func checkDiscord(customers []*customer, perCustomer int, dc *fakediscord.Server, forum string) discordReport {
+	var r discordReport
+	seen := map[string]map[int]int{}
+	post := map[string]string{}
+	for _, th := range dc.Threads(forum) {
+		for _, m := range dc.Messages(th.ID) {
+			sm := customerMarker.FindStringSubmatch(m.Content)
+			if sm == nil {
+				continue
+			}
+			if p, ok := post[sm[1]]; ok && p != th.ID {
+				r.wrongThread++
+			}
+			post[sm[1]] = th.ID
+			n, _ := strconv.Atoi(sm[2])
+			if seen[sm[1]] == nil {
+				seen[sm[1]] = map[int]int{}
+			}
+			seen[sm[1]][n]++
+		}
+	}
+	for _, c := range customers {
+		for j := range perCustomer {
+			switch n := seen[c.key][j]; {
+			case n == 0:
+				r.lost++
+				if len(r.missing) < 10 {
+					r.missing = append(r.missing, fmt.Sprintf("m/%s/%d/", c.key, j))
+				}
+			case n > 1:
+				r.dup += n - 1
+			}
+		}
+	}
+	return r
 }
