@@ -16,6 +16,9 @@ import (
 // handleEvent processes one Events API callback. It returns an error only
 // when the event should be redelivered (nothing was committed).
 func (s *Surface) handleEvent(ctx context.Context, in bridge.StaffInbox, ev slackevents.EventsAPIEvent) error {
+	if err := s.identified(ctx); err != nil {
+		return err // redelivered: without the bot's ids "@bot claim" would reach the customer as text
+	}
 	eventID := ""
 	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
 		eventID = cb.EventID
@@ -296,6 +299,16 @@ func (s *Surface) botIDs() (user, bot string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.botUserID, s.botID
+}
+
+// identified makes sure the bot's own ids are known. Run learns them, but
+// Run is leader work: a replica that does not lead takes HTTP events
+// without having run it (docs/replicas.md).
+func (s *Surface) identified(ctx context.Context) error {
+	if user, _ := s.botIDs(); user != "" {
+		return nil
+	}
+	return s.identify(ctx)
 }
 
 // identify learns the bot's own ids (auth.test) so its posts are ignored.

@@ -123,10 +123,19 @@ func (a *Adapter) visitorFile(r *http.Request, visitor string, msg bridge.Messag
 	return m.Attachments[i].Path, m.Attachments[i], nil
 }
 
-// within reports whether path lies inside dir.
+// within reports whether path lies inside dir. Links are followed first:
+// replicas share one attachments directory, each perhaps through a link
+// in its own data directory, and a file another replica stored is named
+// by that replica's path (docs/replicas.md).
 func within(dir, path string) bool {
 	if dir == "" {
 		return false
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
 	}
 	rel, err := filepath.Rel(dir, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)

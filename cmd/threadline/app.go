@@ -255,7 +255,7 @@ func (a *app) run(ctx context.Context) error {
 	}
 	// Every replica serves its own connections; the leader work runs here
 	// while this replica leads (replicas.go).
-	waitLocal := a.runAdapters(inCtx, everywhere)
+	local := a.runAdapters(inCtx, everywhere)
 	leaderDone := make(chan struct{})
 	go func() { defer close(leaderDone); a.campaign(inCtx) }()
 
@@ -280,7 +280,7 @@ func (a *app) run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout.D())
 	_ = srv.Shutdown(sctx)
 	localDone := make(chan struct{})
-	go func() { waitLocal(); close(localDone) }()
+	go func() { local.wg.Wait(); close(localDone) }()
 	select {
 	case <-localDone:
 	case <-sctx.Done():

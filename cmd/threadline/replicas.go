@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,29 +28,60 @@ func everywhere(adapter any) bool {
 	return ok
 }
 
+// running is a set of adapters whose Run has not returned yet.
+type running struct {
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	names map[bridge.Platform]bool
+}
+
+func (r *running) start(name bridge.Platform, run func()) {
+	r.wg.Add(1)
+	r.mu.Lock()
+	r.names[name] = true
+	r.mu.Unlock()
+	go func() {
+		defer r.wg.Done()
+		defer func() {
+			r.mu.Lock()
+			delete(r.names, name)
+			r.mu.Unlock()
+		}()
+		run()
+	}()
+}
+
+// still names the adapters still running, sorted.
+func (r *running) still() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for n := range r.names {
+		out = append(out, string(n))
+	}
+	slices.Sort(out)
+	return out
+}
+
 // runAdapters starts the Run of every adapter for which pick is true,
 // supervised, until ctx ends; wait waits for them.
-func (a *app) runAdapters(ctx context.Context, pick func(adapter any) bool) (wait func()) {
-	var wg sync.WaitGroup
+func (a *app) runAdapters(ctx context.Context, pick func(adapter any) bool) *running {
+	r := &running{names: map[bridge.Platform]bool{}}
 	for _, ch := range a.channels {
 		if pick(ch) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			r.start(ch.Name(), func() {
 				live.Supervise(ctx, a.clock, string(ch.Name()), a.log, time.Minute, a.supervised(ch.Name(), func(ctx context.Context) error { return ch.Run(ctx, a.engine) }))
-			}()
+			})
 		}
 	}
 	for _, s := range a.surfaces {
 		if pick(s) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			r.start(s.Name(), func() {
 				live.Supervise(ctx, a.clock, string(s.Name()), a.log, time.Minute, a.supervised(s.Name(), func(ctx context.Context) error { return s.Run(ctx, a.handler) }))
-			}()
+			})
 		}
 	}
-	return wg.Wait
+	return r
 }
 
 // campaign runs the leader work while this replica leads, until ctx ends.
@@ -64,9 +97,11 @@ func (a *app) campaign(ctx context.Context) {
 
 // lead is the leader's work: pollers and gateways, scheduled jobs, the SLA
 // re-check and the outbox, until ctx ends. On shutdown the input side stops
-// first and the outbox drains what is in flight (outbox.drain); when
-// leadership is lost everything stops at once and sends in flight are cut
-// off within a second, well inside the next leader's grace period.
+// first and the outbox drains what is in flight (outbox.drain). When
+// leadership is lost nothing drains (the next leader sends what is
+// queued): the outbox stops taking rows at once and sends in flight are cut
+// off within a second, whatever the input takes to stop, well inside the
+// next leader's grace period.
 func (a *app) lead(ctx context.Context) {
 	a.setLeader(true)
 	defer a.setLeader(false)
@@ -88,21 +123,33 @@ func (a *app) lead(ctx context.Context) {
 			a.log.Error("SLA re-check failed", "err", err)
 		}
 	}()
-	waitAdapters := a.runAdapters(ctx, func(ad any) bool { return !everywhere(ad) })
+	adapters := a.runAdapters(ctx, func(ad any) bool { return !everywhere(ad) })
 	<-ctx.Done()
 
 	stopping := a.stopping.Load()
 	bound := a.cfg.HTTP.ShutdownTimeout.D()
 	if !stopping {
 		a.log.Warn("no longer the leader: stopping pollers, gateways, scheduled jobs and the outbox now")
-		bound = time.Second
+		// The input may take a moment (Discord's client waits a second
+		// after its close frame); the outbox does not wait for it.
+		stopOut()
+		cut := a.clock.NewTimer(time.Second)
+		defer cut.Stop()
+		go func() {
+			select {
+			case <-cut.C():
+				cutSends()
+			case <-outDone:
+			}
+		}()
+		bound = 2 * time.Second
 	}
 	inputDone := make(chan struct{})
 	go func() {
 		if sched != nil {
 			<-sched.Stop().Done()
 		}
-		waitAdapters()
+		adapters.wg.Wait()
 		close(inputDone)
 	}()
 	t := a.clock.NewTimer(bound)
@@ -110,14 +157,9 @@ func (a *app) lead(ctx context.Context) {
 	select {
 	case <-inputDone:
 	case <-t.C():
-		a.log.Warn("leader work did not stop in time; going on without it", "within", bound)
+		a.log.Warn("leader work did not stop in time; going on without it", "within", bound, "running", strings.Join(adapters.still(), ", "))
 	}
 	stopOut()
-	if !stopping {
-		// Cut sends in flight off: the next leader may start in seconds.
-		cut := time.AfterFunc(time.Second, cutSends)
-		defer cut.Stop()
-	}
 	<-outDone
 }
 

@@ -91,38 +91,41 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context)) error
 	e.defaults()
 	backoff := e.Poll
 	for ctx.Err() == nil {
-		err := e.term(ctx, lead)
+		worked, err := e.term(ctx, lead)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil {
-			e.Log.Warn("leader election: lock connection failed; campaigning again", "err", err, "in", backoff)
+		if worked {
+			// The connection worked until it failed: a new incident, not
+			// one more of a series (the backoff is for a database that
+			// cannot be reached, so a cut leader campaigns again at once).
+			backoff = e.Poll
 		}
+		e.Log.Warn("leader election: lock connection failed; campaigning again", "err", err, "in", backoff)
 		if !bridge.Sleep(e.Clock, backoff, ctx.Done()) {
 			return nil
 		}
 		backoff = min(backoff*2, 10*time.Second)
-		if err == nil {
-			backoff = e.Poll
-		}
 	}
 	return nil
 }
 
-// term is one connection's life: campaign on it, lead while it holds.
-func (e *Elector) term(ctx context.Context, lead func(ctx context.Context)) error {
+// term is one connection's life: campaign on it, lead while it holds. It
+// returns why it ended (nil when ctx did) and whether the connection
+// worked: connected, and asked for the lock at least once.
+func (e *Elector) term(ctx context.Context, lead func(ctx context.Context)) (worked bool, err error) {
 	conn, err := e.connect(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if err := e.campaign(ctx, conn); err != nil {
-		return err
+	if err := e.campaign(ctx, conn, &worked); err != nil {
+		return worked, err
 	}
 	e.Log.Info("leader election: took the leader lock; starting leader work after the grace period", "grace", e.Grace)
 	// The grace period: whoever held the lock before has stopped by its end.
 	if err := e.hold(ctx, conn, e.Grace, nil); err != nil {
-		return err
+		return true, err
 	}
 	leadCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -138,10 +141,10 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context)) erro
 		defer cancel()
 		_, _ = conn.Exec(uctx, "SELECT pg_advisory_unlock($1)", leaderLockKey)
 		e.Log.Info("leader election: stepped down (stopping)")
-		return nil
+		return true, nil
 	}
 	e.Log.Warn("leader election: lost the leader lock; leader work stopped", "err", err)
-	return err
+	return true, err
 }
 
 func (e *Elector) connect(ctx context.Context) (*pgx.Conn, error) {
@@ -160,8 +163,9 @@ func (e *Elector) connect(ctx context.Context) (*pgx.Conn, error) {
 	return pgx.ConnectConfig(cctx, cfg)
 }
 
-// campaign tries the lock every Poll until it is ours.
-func (e *Elector) campaign(ctx context.Context, conn *pgx.Conn) error {
+// campaign tries the lock every Poll until it is ours; worked is set once
+// a try got an answer.
+func (e *Elector) campaign(ctx context.Context, conn *pgx.Conn, worked *bool) error {
 	for {
 		var got bool
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -170,6 +174,7 @@ func (e *Elector) campaign(ctx context.Context, conn *pgx.Conn) error {
 		if err != nil {
 			return fmt.Errorf("try lock: %w", err)
 		}
+		*worked = true
 		if got {
 			return nil
 		}

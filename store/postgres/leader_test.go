@@ -138,3 +138,35 @@ func TestOneLeaderAndTakeoverWhenItsConnectionIsTerminated(t *testing.T) {
 		}
 	}
 }
+
+// A replica whose lock connection is cut campaigns again after Poll each
+// time, however often it happened before: the backoff is for a database
+// that cannot be reached, not for incidents days apart. (It used to
+// double on every lost term and never reset, so a long-lived replica
+// came to wait 10 s before campaigning after each cut.)
+func TestACutAfterACutCampaignsAgainAtOnce(t *testing.T) {
+	url := newDatabase(t)
+	var tr terms
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	e := fastElector(url)
+	go func() { defer close(done); e.Run(ctx, tr.lead("a")) }()
+	defer func() { cancel(); <-done }()
+	admin, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	waitFor(t, "the leader", func() bool { return len(tr.leaders()) == 1 })
+	for round := range 7 {
+		if _, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'threadline-leader-lock'
+			AND datname = current_database()`); err != nil {
+			t.Fatal(err)
+		}
+		took := waitFor(t, "leading again", func() bool { return tr.ended() > round && len(tr.leaders()) == 1 })
+		// Poll (50 ms) and Grace (400 ms), with room for a slow machine.
+		if took > 1500*time.Millisecond {
+			t.Errorf("cut %d: leading again after %s", round+1, took.Round(time.Millisecond))
+		}
+	}
+}

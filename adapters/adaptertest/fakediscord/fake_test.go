@@ -81,6 +81,20 @@ func TestGatewayProtocol(t *testing.T) {
 	if i, res, ok := f.GatewayStats(); i != 1 || res != 1 || !ok {
 		t.Errorf("stats = %d %d %v", i, res, ok)
 	}
+	if o := f.SessionOverlaps(); len(o) != 0 {
+		t.Errorf("a resume after the drop recorded as overlapping: %q", o)
+	}
+	// A second bot identifying while this one holds its session is
+	// recorded.
+	c4 := dial(t, f)
+	read(t, c4)
+	c4.WriteJSON(map[string]any{"op": 2, "d": map[string]any{"token": "Bot " + f.Token(), "intents": 1}})
+	if m := read(t, c4); *m.T != "READY" {
+		t.Fatalf("second identify = %+v", m)
+	}
+	if o := f.SessionOverlaps(); len(o) != 1 || !strings.Contains(o[0], "IDENTIFY") {
+		t.Errorf("two sessions at once: overlaps %q, want one", o)
+	}
 	// A bad token is closed with 4004.
 	c3 := dial(t, f)
 	read(t, c3)

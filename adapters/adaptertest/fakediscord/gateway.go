@@ -3,6 +3,7 @@ package fakediscord
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -57,6 +58,8 @@ type gateway struct {
 	current    *session
 	active     *websocket.Conn
 	conns      map[*websocket.Conn]bool
+	sessionOf  map[*websocket.Conn]string // open connections that identified or resumed → their address
+	overlaps   []string                   // sessions started while another connection held one
 	identifies int
 	resumes    int
 	intents    int
@@ -67,6 +70,7 @@ type gateway struct {
 func (g *gateway) init() {
 	g.sessions = map[string]*session{}
 	g.conns = map[*websocket.Conn]bool{}
+	g.sessionOf = map[*websocket.Conn]string{}
 	g.readyCh = make(chan struct{})
 }
 
@@ -85,6 +89,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		g.mu.Lock()
 		delete(g.conns, c)
+		delete(g.sessionOf, c)
 		if g.active == c {
 			g.active = nil
 		}
@@ -138,6 +143,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			sess = &session{id: sid, intents: id.Intents}
 			g.sessions[sid] = sess
 			g.current, g.active = sess, c
+			g.started(c, r.RemoteAddr, "IDENTIFY")
 			g.identifies++
 			g.intents = id.Intents
 			bot := s.bot
@@ -164,6 +170,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			}
 			sess = old
 			g.active = c
+			g.started(c, r.RemoteAddr, "RESUME")
 			g.resumes++
 			for _, bf := range sess.backlog {
 				if *bf.S > rs.Seq {
@@ -175,6 +182,29 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			g.mu.Unlock()
 		}
 	}
+}
+
+// started records that connection c (from addr) holds a session now, and
+// an overlap if another open connection holds one too: two bots on one
+// token at once. The caller holds g.mu.
+func (g *gateway) started(c *websocket.Conn, addr, how string) {
+	for other, from := range g.sessionOf {
+		if other != c {
+			g.overlaps = append(g.overlaps, fmt.Sprintf("%s %s from %s while the connection from %s held a session",
+				time.Now().Format("15:04:05.000"), how, addr, from))
+		}
+	}
+	g.sessionOf[c] = addr
+}
+
+// SessionOverlaps returns every IDENTIFY or RESUME made while another
+// open connection held a session: two gateway sessions of one bot at
+// once (Discord allows that only across shards).
+func (s *Server) SessionOverlaps() []string {
+	g := &s.gw
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.overlaps...)
 }
 
 func (g *gateway) signalReady() {
@@ -247,6 +277,7 @@ func (g *gateway) closeAll() {
 	defer g.mu.Unlock()
 	for c := range g.conns {
 		c.UnderlyingConn().Close()
+		delete(g.sessionOf, c)
 	}
 }
 
@@ -259,6 +290,7 @@ func (s *Server) DropGateway() {
 	defer g.mu.Unlock()
 	if g.active != nil {
 		g.active.UnderlyingConn().Close()
+		delete(g.sessionOf, g.active) // gone now, whenever its reader notices
 		g.active = nil
 	}
 }

@@ -64,6 +64,8 @@ type Server struct {
 	uploaded  []Upload
 	calls     map[string]int
 	sockets   map[*websocket.Conn]*sync.Mutex
+	socketOf  map[*websocket.Conn]string // who opened each socket (its address)
+	overlaps  []string                   // sockets opened while another was open
 	acks      map[string]chan json.RawMessage
 	envSeq    int
 	changed   chan struct{}
@@ -105,7 +107,8 @@ func NewTokens(bot, app, secret string) *Server {
 		byKey: map[string]*Message{}, deleted: map[string]bool{}, reactions: map[string][]string{},
 		users: map[string]string{}, limits: map[string]*limit{}, failures: map[string][]string{},
 		files: map[string][]byte{}, calls: map[string]int{}, sockets: map[*websocket.Conn]*sync.Mutex{},
-		acks: map[string]chan json.RawMessage{}, changed: make(chan struct{}, 1), stop: make(chan struct{}),
+		socketOf: map[*websocket.Conn]string{},
+		acks:     map[string]chan json.RawMessage{}, changed: make(chan struct{}, 1), stop: make(chan struct{}),
 		scopes: DefaultScopes(), channels: map[string]Channel{}, groups: map[string][]string{},
 		holds: map[string]chan struct{}{},
 	}
@@ -523,11 +526,17 @@ func (s *Server) socket(w http.ResponseWriter, r *http.Request) {
 	}
 	wmu := &sync.Mutex{}
 	s.mu.Lock()
+	for _, from := range s.socketOf {
+		s.overlaps = append(s.overlaps, fmt.Sprintf("%s Socket Mode connection from %s while the one from %s was open",
+			time.Now().Format("15:04:05.000"), r.RemoteAddr, from))
+	}
 	s.sockets[c] = wmu
+	s.socketOf[c] = r.RemoteAddr
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.sockets, c)
+		delete(s.socketOf, c)
 		s.mu.Unlock()
 		c.Close()
 	}()
@@ -590,12 +599,23 @@ func (s *Server) Connected() int {
 	return len(s.sockets)
 }
 
+// SocketOverlaps returns every Socket Mode connection opened while
+// another was open. Slack allows several (and spreads envelopes over
+// them), but an app that means to hold one, such as replicas of which
+// only the leader connects, should never have two.
+func (s *Server) SocketOverlaps() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.overlaps...)
+}
+
 // DropSockets closes every Socket Mode connection abruptly.
 func (s *Server) DropSockets() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.sockets {
 		c.Close()
+		delete(s.socketOf, c) // gone now, whenever its reader notices
 	}
 }
 

@@ -38,8 +38,10 @@ type Server struct {
 	changed    chan struct{} // closed and replaced on every state change
 	queue      []queued      // updates Telegram still holds (not confirmed)
 	nextUpdate int64
-	confirmed  int64 // every update below this was confirmed
-	pollGen    int64 // bumped by each getUpdates: an older waiting call ends with 409
+	confirmed  int64                    // every update below this was confirmed
+	pollGen    int64                    // bumped by each getUpdates: an older waiting call ends with 409
+	polls      map[*http.Request]string // getUpdates calls in progress → the caller's address
+	overlaps   []string                 // getUpdates calls made while another caller's was in progress
 	nextMsg    map[int64]int64
 	chats      map[int64]Customer
 	sent       []Sent
@@ -131,6 +133,7 @@ func New(token string) *Server {
 		changed: make(chan struct{}), nextUpdate: 1000,
 		nextMsg: map[int64]int64{}, chats: map[int64]Customer{}, files: map[string]File{},
 		faults: map[string][]Fault{}, blocked: map[int64]bool{}, calls: map[string]int{},
+		polls: map[*http.Request]string{},
 	}
 	// Every Bot API call is checked against the published description
 	// (contract.Telegram); what Telegram would refuse fails the test.
@@ -239,6 +242,17 @@ func (s *Server) Confirmed() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.confirmed
+}
+
+// PollOverlaps returns every getUpdates call that arrived while another
+// one was still waiting for its client: two bots polling with one token
+// at once. Telegram answers the older call 409 Conflict (so does the
+// fake); a client that polls alone never overlaps itself, since it makes
+// its next call only after the last one ended.
+func (s *Server) PollOverlaps() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.overlaps...)
 }
 
 // Calls counts the calls of a method.

@@ -2,6 +2,7 @@ package faketelegram_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -92,6 +93,9 @@ func TestLongPollWakesAndNewerPollWins(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no poll ended")
+	}
+	if o := s.PollOverlaps(); len(o) != 1 {
+		t.Errorf("overlapping polls recorded: %q, want one", o)
 	}
 	s.SendText(faketelegram.Customer{ID: 1, FirstName: "A"}, "wake up")
 	select {
@@ -197,5 +201,33 @@ func TestWrongTokenIsUnauthorized(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 401 {
 		t.Errorf("status %d", res.StatusCode)
+	}
+}
+
+// One poller's calls follow each other, and a call whose client gave up
+// is gone: neither is an overlap.
+func TestPollsOneAfterAnotherDoNotOverlap(t *testing.T) {
+	s := faketelegram.New("")
+	defer s.Close()
+	for range 3 {
+		call(t, s, "getUpdates", map[string]any{"timeout": 0})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", s.URL()+"/bot"+s.Token()+"/getUpdates", strings.NewReader(`{"timeout":10}`))
+	req.Header.Set("Content-Type", "application/json")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close()
+		}
+	}()
+	time.Sleep(200 * time.Millisecond) // the call waits
+	cancel()
+	<-done
+	time.Sleep(100 * time.Millisecond) // the server sees the client gone
+	call(t, s, "getUpdates", map[string]any{"timeout": 0})
+	if o := s.PollOverlaps(); len(o) != 0 {
+		t.Errorf("overlaps recorded for one poller: %q", o)
 	}
 }

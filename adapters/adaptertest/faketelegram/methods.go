@@ -2,6 +2,7 @@ package faketelegram
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -37,7 +38,7 @@ func (s *Server) getMe(w http.ResponseWriter, _ *http.Request, _ params) { write
 // getUpdates follows Telegram: an offset confirms (and forgets) every
 // update below it; a negative offset keeps only the last -offset updates;
 // with nothing to return it waits up to timeout seconds; a newer call
-// ends an older waiting one with 409.
+// ends an older waiting one with 409 (and is recorded: PollOverlaps).
 func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p params) {
 	offset, _ := p.int("offset")
 	limit, ok := p.int("limit")
@@ -54,6 +55,19 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p params) {
 		writeError(w, http.StatusConflict, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first", 0)
 		return
 	}
+	for old, from := range s.polls {
+		// A call whose client hung up does not count: it is gone.
+		if old.Context().Err() == nil {
+			s.overlaps = append(s.overlaps, fmt.Sprintf("%s getUpdates from %s while the one from %s was still waiting",
+				time.Now().Format("15:04:05.000"), r.RemoteAddr, from))
+		}
+	}
+	s.polls[r] = r.RemoteAddr
+	defer func() {
+		s.mu.Lock()
+		delete(s.polls, r)
+		s.mu.Unlock()
+	}()
 	s.pollGen++
 	gen := s.pollGen
 	switch {
