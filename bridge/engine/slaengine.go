@@ -151,7 +151,7 @@ func (e *Engine) slaSweep(ctx context.Context, now time.Time) (int, error) {
 		var mu sync.Mutex
 		var firstErr error
 		var wg sync.WaitGroup
-		sem := make(chan struct{}, 16)
+		sem := make(chan struct{}, 64)
 		for _, id := range due {
 			wg.Add(1)
 			sem <- struct{}{}

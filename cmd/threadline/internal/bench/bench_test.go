@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/metrics"
 	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/postgres/pgtest"
 	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
@@ -38,17 +40,22 @@ func BenchmarkEndToEnd(b *testing.B) {
 			n := max(b.N, 2000)
 			b.ResetTimer()
 			cpu0 := cpuTime()
-			c0, w0 := r.Store.WriteStats()
+			c0, w0, _ := r.WriteStats()
 			rate, err := r.Throughput(context.Background(), n, 1000, 64, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(n), "cpu-us/msg")
 			b.ReportMetric(rate, "msg/s")
-			if c1, w1 := r.Store.WriteStats(); c1 > c0 {
+			if c1, w1, _ := r.WriteStats(); c1 > c0 {
 				b.ReportMetric(float64(w1-w0)/float64(c1-c0), "writes/commit")
 			}
-			raw, _ := RawTxPerSecond(b.TempDir(), sync, time.Second)
+			rawStore, err := sqlite.Open(store.Config{Path: filepath.Join(b.TempDir(), "raw.db"), Synchronous: sync}, store.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			raw, _ := RawTxPerSecond(context.Background(), rawStore, false, time.Second)
+			rawStore.Close()
 			b.ReportMetric(raw, "raw-tx/s")
 			b.ReportMetric(rate/raw, "ratio")
 		})
@@ -111,5 +118,37 @@ func TestSameWorkBaselineDoesAMessagesWork(t *testing.T) {
 	}
 	if hits := count(`SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'arrived'`); hits != added+msgs {
 		t.Errorf("search index has %d of %d messages", hits, added+msgs)
+	}
+}
+
+// threadline bench --store postgres://: every figure but the daemon's
+// memory and start-up, on databases the run creates and drops again.
+func TestBenchMeasuresPostgreSQL(t *testing.T) {
+	cluster, err := pgtest.Start()
+	pgtest.Need(t, cluster, err)
+	defer cluster.Stop()
+	ctx := context.Background()
+	r, err := Run(ctx, t.TempDir(), Options{Store: cluster.URL("postgres"), Messages: 300, LatencyFor: 300 * time.Millisecond,
+		BaselineFor: 300 * time.Millisecond, SweepOpen: 2000, SkipDaemon: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Store != "postgres" || r.Synchronous != "" {
+		t.Errorf("store %q, synchronous %q", r.Store, r.Synchronous)
+	}
+	for name, v := range map[string]float64{"e2e": r.E2EMsgsPerSec, "cpu": r.E2ECPUMicrosPerMs, "raw": r.RawTxPerSec,
+		"same work": r.SameWorkTxPerSec, "ratio same work": r.RatioSameWork, "p99": r.LatencyP99Ms, "sweep": r.Sweep1PctMs} {
+		if v <= 0 {
+			t.Errorf("%s = %v", name, v)
+		}
+	}
+	db, err := sql.Open("pgx", cluster.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var left int
+	if err := db.QueryRow(`SELECT count(*) FROM pg_database WHERE datname LIKE 'threadline_bench_%'`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d bench databases left behind (%v)", left, err)
 	}
 }

@@ -7,15 +7,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"time"
-
-	"github.com/threadlinehq/threadline/store"
-	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 // Report is what `threadline bench --json` prints (field names are stable;
 // docs/performance.md documents them).
 type Report struct {
-	Synchronous       string  `json:"synchronous"`
+	Store             string  `json:"store"`
+	Synchronous       string  `json:"synchronous,omitempty"`
 	CPUs              int     `json:"cpus"`
 	GoVersion         string  `json:"go_version"`
 	Messages          int     `json:"e2e_messages"`
@@ -43,9 +41,11 @@ type Report struct {
 // Options sizes a run.
 type Options struct {
 	Synchronous string
+	Store       string // a postgres:// URL to measure PostgreSQL; "" for SQLite
 	Exe         string // the threadline binary, for memory and start-up
 	Messages    int    // end-to-end messages
 	LatencyFor  time.Duration
+	BaselineFor time.Duration // each of the raw and same-work baselines (default 3 s)
 	SweepOpen   int
 	StartupMsgs int
 	SkipDaemon  bool // no subprocess measurements
@@ -64,20 +64,39 @@ func Run(ctx context.Context, dir string, o Options) (Report, error) {
 	r := Report{Synchronous: o.Synchronous, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Messages: o.Messages,
 		LatencyRate: 500, SweepOpen: o.SweepOpen, StartupMessages: o.StartupMsgs}
 
-	step("raw SQLite commit rate", 0, 1)
-	raw, err := RawTxPerSecond(dir, o.Synchronous, 3*time.Second)
+	if o.BaselineFor <= 0 {
+		o.BaselineFor = 3 * time.Second
+	}
+	b, err := NewBackend(ctx, dir, o.Synchronous, o.Store)
+	if err != nil {
+		return r, err
+	}
+	defer b.Close()
+	r.Store = b.Name()
+	if b.Postgres() {
+		r.Synchronous = ""
+	}
+
+	step("raw commit rate", 0, 1)
+	st, err := b.Open(ctx, "raw")
+	if err != nil {
+		return r, err
+	}
+	raw, err := RawTxPerSecond(ctx, st, b.Postgres(), o.BaselineFor)
+	st.Close()
 	if err != nil {
 		return r, err
 	}
 	r.RawTxPerSec = raw
-	step("raw SQLite commit rate", 1, 1)
+	step("raw commit rate", 1, 1)
 
-	rig, err := Start(filepath.Join(dir), o.Synchronous)
+	st, err = b.Open(ctx, "bench")
 	if err != nil {
 		return r, err
 	}
+	rig := StartOn(st, nil)
 	cpu0 := cpuTime()
-	c0, w0 := rig.Store.WriteStats()
+	c0, w0, grouped := rig.WriteStats()
 	rate, err := rig.Throughput(ctx, o.Messages, 1000, 64, func(done int) { step("end-to-end throughput", done, o.Messages) })
 	if err != nil {
 		rig.Close()
@@ -86,7 +105,7 @@ func Run(ctx context.Context, dir string, o Options) (Report, error) {
 	step("end-to-end throughput", o.Messages, o.Messages)
 	r.E2EMsgsPerSec, r.Ratio = rate, rate/raw
 	r.E2ECPUMicrosPerMs = float64((cpuTime() - cpu0).Microseconds()) / float64(o.Messages)
-	if c1, w1 := rig.Store.WriteStats(); c1 > c0 {
+	if c1, w1, _ := rig.WriteStats(); grouped && c1 > c0 {
 		r.E2EAvgBatch = float64(w1-w0) / float64(c1-c0)
 	}
 	step("latency at 500 msg/s", 0, 1)
@@ -99,20 +118,27 @@ func Run(ctx context.Context, dir string, o Options) (Report, error) {
 	step("latency at 500 msg/s", 1, 1)
 
 	step("same-work baseline", 0, 1)
-	same, err := sameWorkOn(ctx, filepath.Join(dir, "bench.db"), o.Synchronous, 3*time.Second)
+	rawDB, err := b.Raw(ctx, "bench")
+	if err != nil {
+		return r, err
+	}
+	same, err := SameWorkTxPerSecond(ctx, rawDB, b.Name(), o.BaselineFor)
+	rawDB.Close()
 	if err != nil {
 		return r, err
 	}
 	r.SameWorkTxPerSec, r.RatioSameWork = same, rate/same
 	step("same-work baseline", 1, 1)
 
-	idle, one, err := SweepTimes(ctx, filepath.Join(dir), o.SweepOpen, func(done, total int) { step("SLA sweep: seeding", done, total) })
+	idle, one, err := SweepTimes(ctx, b, o.SweepOpen, func(done, total int) { step("SLA sweep: seeding", done, total) })
 	if err != nil {
 		return r, err
 	}
 	r.SweepIdleMs, r.Sweep1PctMs = ms(idle), ms(one)
 
-	if o.SkipDaemon || o.Exe == "" {
+	// Memory and start-up are the daemon's own; they are measured on
+	// SQLite files.
+	if o.SkipDaemon || o.Exe == "" || b.Postgres() {
 		return r, nil
 	}
 	for _, n := range []int{10_000, 100_000} {
@@ -162,15 +188,4 @@ func Run(ctx context.Context, dir string, o Options) (Report, error) {
 	r.StartupMs = ms(took)
 	step(name, 1, 1)
 	return r, nil
-}
-
-// sameWorkOn runs the same-work baseline on the SQLite file the end-to-end
-// run wrote (its visitors' conversations are there).
-func sameWorkOn(ctx context.Context, path, synchronous string, d time.Duration) (float64, error) {
-	db, err := sqlite.OpenRaw(store.Config{Path: path, Synchronous: synchronous})
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	return SameWorkTxPerSecond(ctx, db, "sqlite", d)
 }

@@ -34,7 +34,7 @@ var sameWork = []struct{ name, sql string }{
 		FROM conversations c WHERE c.customer_id = ?1 AND c.channel = ?2 AND c.address = ?3 ORDER BY c.id DESC LIMIT 1`},
 	{"message", `INSERT INTO messages (conversation_id, direction, author_id, author, body, attachments, platform,
 		external_id, edit_of, created_at, mentions) VALUES (?1, 'customer', '', ?2, ?3, '', ?4, ?5, NULL, ?6, '')
-		ON CONFLICT (platform, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id`},
+		ON CONFLICT (platform, external_id) WHERE external_id IS NOT NULL DO NOTHING`},
 	{"conversation update", `UPDATE conversations SET updated_at = ?1, last_customer_at = ?2 WHERE id = ?3`},
 	{"outbox row", `INSERT INTO outbox (conversation_id, target, kind, message_id, payload, next_attempt_at, created_at, dest)
 		VALUES (?1, ?2, 'staff_post', ?3, '', CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' AND conversation_id = ?1

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
@@ -12,12 +11,14 @@ import (
 	"github.com/threadlinehq/threadline/bridge/sla"
 	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/sqlite"
+	"github.com/threadlinehq/threadline/store/sqlstore"
 )
 
-// Seed creates a migrated database at path with `open` open conversations
-// (one customer and identity each, first-response clocks running) and
-// `messages` customer messages spread over them, in chunks so progress can
-// be shown. It writes with SQL for speed: the point is the resulting data.
+// Seed creates a migrated SQLite database at path with `open` open
+// conversations (one customer and identity each, first-response clocks
+// running) and `messages` customer messages spread over them, in chunks so
+// progress can be shown. It writes with SQL for speed: the point is the
+// resulting data.
 func Seed(ctx context.Context, path string, open, messages int, progress func(done, total int)) error {
 	st, err := sqlite.Open(store.Config{Path: path}, store.Options{})
 	if err != nil {
@@ -27,6 +28,13 @@ func Seed(ctx context.Context, path string, open, messages int, progress func(do
 	if _, err := st.Migrate(ctx); err != nil {
 		return err
 	}
+	return SeedInto(ctx, st, false, open, messages, progress)
+}
+
+// SeedInto is Seed into a migrated, empty store (postgres: a PostgreSQL
+// one). The SQL is the same on both: casts give PostgreSQL the parameter
+// types SQLite does not need.
+func SeedInto(ctx context.Context, st store.DB, postgres bool, open, messages int, progress func(done, total int)) error {
 	now := time.Now().Add(-time.Hour).UnixMilli()
 	total := open + messages
 	done := 0
@@ -35,18 +43,18 @@ func Seed(ctx context.Context, path string, open, messages int, progress func(do
 		hi := min(lo+chunk-1, open)
 		err := st.Write(ctx, func(tx bridge.Tx) error {
 			for _, q := range []string{
-				`WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
-				 INSERT INTO customers (id, name, created_at) SELECT i, 'Customer ' || i, ?3 FROM n`,
-				`WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+				`WITH RECURSIVE n(i) AS (SELECT CAST(?1 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+				 INSERT INTO customers (id, name, created_at) SELECT i, 'Customer ' || i, CAST(?3 AS BIGINT) FROM n`,
+				`WITH RECURSIVE n(i) AS (SELECT CAST(?1 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
 				 INSERT INTO customer_identities (platform, address, customer_id, display_name, created_at, updated_at)
-				 SELECT 'webchat', 'seed-' || i, i, 'Customer ' || i, ?3, ?3 FROM n`,
-				`WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+				 SELECT 'webchat', 'seed-' || i, i, 'Customer ' || i, CAST(?3 AS BIGINT), CAST(?3 AS BIGINT) FROM n`,
+				`WITH RECURSIVE n(i) AS (SELECT CAST(?1 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
 				 INSERT INTO conversations (id, customer_id, channel, address, subject, status, priority, created_at, updated_at,
 				   last_customer_at, sla_policy, sla_resp_kind, sla_resp_since, sla_res_since, sla_next_check)
-				 SELECT i, i, 'webchat', 'seed-' || i, 'Order ' || i || ' is late', 'open', 'normal', ?3, ?3, ?3,
-				   'seed', 'first', ?3, ?3, ?3 + 86400000 FROM n`,
+				 SELECT i, i, 'webchat', 'seed-' || i, 'Order ' || i || ' is late', 'open', 'normal', CAST(?3 AS BIGINT), CAST(?3 AS BIGINT), CAST(?3 AS BIGINT),
+				   'seed', 'first', CAST(?3 AS BIGINT), CAST(?3 AS BIGINT), CAST(?3 AS BIGINT) + 86400000 FROM n`,
 			} {
-				if err := sqlite.ExecForTest(tx, q, lo, hi, now); err != nil {
+				if err := sqlstore.ExecForTest(tx, q, lo, hi, now); err != nil {
 					return err
 				}
 			}
@@ -60,13 +68,27 @@ func Seed(ctx context.Context, path string, open, messages int, progress func(do
 			progress(done, total)
 		}
 	}
+	if postgres && open > 0 {
+		// Rows were given their ids: move the id sequences past them.
+		err := st.Write(ctx, func(tx bridge.Tx) error {
+			for _, t := range []string{"customers", "conversations"} {
+				if err := sqlstore.ExecForTest(tx, `SELECT setval(pg_get_serial_sequence('`+t+`', 'id'), (SELECT max(id) FROM `+t+`))`); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+	}
 	for lo := 1; lo <= messages && open > 0; lo += chunk {
 		hi := min(lo+chunk-1, messages)
 		err := st.Write(ctx, func(tx bridge.Tx) error {
-			return sqlite.ExecForTest(tx, `WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+			return sqlstore.ExecForTest(tx, `WITH RECURSIVE n(i) AS (SELECT CAST(?1 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
 				INSERT INTO messages (conversation_id, direction, author_id, author, body, platform, external_id, created_at)
-				SELECT (i % ?3) + 1, 'customer', 'seed', 'Customer', 'Hello, my order number ' || i || ' has not arrived yet. Can you check the tracking?',
-				  'webchat', 'seed-msg-' || i, ?4 FROM n`, lo, hi, open, now)
+				SELECT (i % CAST(?3 AS BIGINT)) + 1, 'customer', 'seed', 'Customer', 'Hello, my order number ' || i || ' has not arrived yet. Can you check the tracking?',
+				  'webchat', 'seed-msg-' || i, CAST(?4 AS BIGINT) FROM n`, lo, hi, open, now)
 		})
 		if err != nil {
 			return fmt.Errorf("seed messages: %w", err)
@@ -81,16 +103,15 @@ func Seed(ctx context.Context, path string, open, messages int, progress func(do
 
 // SweepTimes seeds `open` open conversations in dir and times one SLA sweep
 // with nothing due and one with 1% due (warnings written).
-func SweepTimes(ctx context.Context, dir string, open int, progress func(done, total int)) (idle, onePct time.Duration, err error) {
-	path := filepath.Join(dir, "sweep.db")
-	if err := Seed(ctx, path, open, 0, progress); err != nil {
-		return 0, 0, err
-	}
-	st, err := sqlite.Open(store.Config{Path: path}, store.Options{})
+func SweepTimes(ctx context.Context, b *Backend, open int, progress func(done, total int)) (idle, onePct time.Duration, err error) {
+	st, err := b.Open(ctx, "sweep")
 	if err != nil {
 		return 0, 0, err
 	}
 	defer st.Close()
+	if err := SeedInto(ctx, st, b.Postgres(), open, 0, progress); err != nil {
+		return 0, 0, err
+	}
 	sla := sla.New(sla.Options{Policies: []sla.Policy{{Name: "seed", FirstResponse: 4 * time.Hour}}})
 	clock := time.Now()
 	eng := engine.New(engine.Options{Store: st, SLA: sla, Clock: clocktest.Func(func() time.Time { return clock })})
@@ -101,7 +122,7 @@ func SweepTimes(ctx context.Context, dir string, open int, progress func(done, t
 	idle = time.Since(start)
 	due := open / 100
 	if err := st.Write(ctx, func(tx bridge.Tx) error {
-		return sqlite.ExecForTest(tx, `UPDATE conversations SET sla_next_check = ?, sla_resp_since = ? WHERE id <= ?`,
+		return sqlstore.ExecForTest(tx, `UPDATE conversations SET sla_next_check = ?, sla_resp_since = ? WHERE id <= ?`,
 			clock.UnixMilli(), clock.Add(-3*time.Hour-30*time.Minute).UnixMilli(), due)
 	}); err != nil {
 		return 0, 0, err
