@@ -29,7 +29,9 @@ func newDialect() *dialect { return &dialect{rebound: make(map[string]string, 12
 
 func (d *dialect) InsertReturning() bool { return true }
 
-func (d *dialect) IDSet() string { return `SELECT value::bigint FROM json_array_elements_text(?::json)` }
+func (d *dialect) IDSet() string {
+	return `SELECT value::bigint FROM json_array_elements_text(?::json)`
+}
 
 func (d *dialect) TableExistsQuery() string {
 	return `SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = ?`

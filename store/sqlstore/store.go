@@ -157,13 +157,6 @@ func (s *Store) snapshot(ctx context.Context) (*sql.Tx, on, error) {
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
-func nullMS(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMilli()
-}
-
 func fromMS(n sql.NullInt64) time.Time {
 	if !n.Valid {
 		return time.Time{}
@@ -177,16 +170,6 @@ func fromBool(n sql.NullInt64) *bool {
 	}
 	b := n.Int64 == 1
 	return &b
-}
-
-func nullBool(b *bool) any {
-	if b == nil {
-		return nil
-	}
-	if *b {
-		return 1
-	}
-	return 0
 }
 
 var (
