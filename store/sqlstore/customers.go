@@ -16,10 +16,15 @@ import (
 func (t *Tx) UpsertIdentity(id bridge.Identity, now time.Time) (bridge.CustomerID, error) {
 	var cust bridge.CustomerID
 	var name, username, email string
-	err := t.queryRow(`SELECT customer_id, display_name, username, email FROM customer_identities
-		WHERE platform = ? AND address = ?`, id.Platform, id.Address).Scan(&cust, &name, &username, &email)
+	var unreachable sql.NullString
+	err := t.queryRow(`SELECT customer_id, display_name, username, email,
+		(SELECT unreachable FROM customers WHERE id = customer_id) FROM customer_identities
+		WHERE platform = ? AND address = ?`, id.Platform, id.Address).Scan(&cust, &name, &username, &email, &unreachable)
 	switch {
 	case err == nil:
+		if unreachable.Valid && unreachable.String == "" {
+			t.reachable = cust
+		}
 		if (id.Name != "" && id.Name != name) || (id.Username != "" && id.Username != username) || (id.Email != "" && id.Email != email) {
 			_, err = t.exec(`UPDATE customer_identities SET display_name = coalesce(nullif(?, ''), display_name),
 				username = coalesce(nullif(?, ''), username), email = coalesce(nullif(?, ''), email), updated_at = ?
@@ -50,6 +55,7 @@ func (t *Tx) UpsertIdentity(id bridge.Identity, now time.Time) (bridge.CustomerI
 			return 0, fmt.Errorf("create customer: %w", err)
 		}
 		cust = bridge.CustomerID(n)
+		t.reachable = cust
 	}
 	_, err = t.exec(`INSERT INTO customer_identities (platform, address, customer_id, display_name, username, email,
 		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -61,7 +67,15 @@ func (t *Tx) UpsertIdentity(id bridge.Identity, now time.Time) (bridge.CustomerI
 }
 
 // SetCustomerUnreachable records why replies cannot reach a customer (” clears it).
+// Clearing it for a customer this transaction just found reachable (every
+// message a customer sends does) writes nothing.
 func (t *Tx) SetCustomerUnreachable(c bridge.CustomerID, reason string) error {
+	if reason == "" && c == t.reachable {
+		return nil
+	}
+	if c == t.reachable {
+		t.reachable = 0
+	}
 	_, err := t.exec(`UPDATE customers SET unreachable = ?1 WHERE id = ?2 AND unreachable != ?1`, reason, c)
 	return err
 }

@@ -17,6 +17,9 @@ type Tx struct {
 	// read holds conversations as this transaction last read or wrote
 	// them, so updates write only what changed.
 	read map[bridge.ConversationID]bridge.Conversation
+	// reachable is a customer this transaction read as reachable (no
+	// unreachable reason) or created, so clearing the reason is a no-op.
+	reachable bridge.CustomerID
 	err  error // the first error a statement returned
 }
 
