@@ -17,10 +17,4 @@ func Migrations() ([]store.Migration, error) {
 }
 
 // LatestVersion is the schema version this binary knows.
-func LatestVersion() int {
-	ms, err := Migrations()
-	if err != nil || len(ms) == 0 {
-		return 0
-	}
-	return ms[len(ms)-1].Version
-}
+func LatestVersion() int { return sqlstore.LatestVersion(Migrations()) }

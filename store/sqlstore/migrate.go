@@ -16,6 +16,15 @@ import (
 // LoadMigrations reads the numbered migrations (NNNN_name.sql) in dir of
 // fsys, in order, and checks that their numbers run 1, 2, 3... without a
 // gap.
+// LatestVersion is the version of the last of ms (a backend's
+// Migrations()), or 0 when there are none or they could not be read.
+func LatestVersion(ms []store.Migration, err error) int {
+	if err != nil || len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].Version
+}
+
 func LoadMigrations(fsys fs.FS, dir string) ([]store.Migration, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
