@@ -20,7 +20,7 @@ type Tx struct {
 	// reachable is a customer this transaction read as reachable (no
 	// unreachable reason) or created, so clearing the reason is a no-op.
 	reachable bridge.CustomerID
-	err  error // the first error a statement returned
+	err       error // the first error a statement returned
 }
 
 // NewTx is the bridge.Tx a backend hands to a write function: tx is the
