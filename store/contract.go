@@ -14,6 +14,7 @@ import (
 type DB interface {
 	bridge.Store        // the engine's and outbox's contract (bridge/store.go)
 	bridge.AdapterStore // what adapters read and keep (bridge/deps.go)
+	bridge.AnswerReader // candidates for suggestions (bridge/answers)
 	EventPruner
 	Schema
 	Health

@@ -148,3 +148,22 @@ func storageError(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ce) || errors.As(err, &ne)
 }
+
+// MatchArg is a tsquery of one lexeme; a stem becomes a prefix match
+// (word:*). Terms are letters and digits only, so no operator gets in.
+func (d *dialect) MatchArg(term string) string {
+	if stem, ok := strings.CutSuffix(term, "*"); ok {
+		return stem + ":*"
+	}
+	return term
+}
+
+func (d *dialect) MatchCountQuery() string {
+	return `SELECT count(*) FROM (SELECT 1 FROM messages WHERE search @@ to_tsquery('simple', ?) LIMIT ?) AS t`
+}
+
+func (d *dialect) MatchConversationsQuery() string {
+	return `SELECT m.conversation_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+		WHERE m.search @@ to_tsquery('simple', ?) AND m.direction = 'customer' AND c.status = 'closed' AND c.id <> ?
+		ORDER BY m.id DESC LIMIT ?`
+}

@@ -35,3 +35,22 @@ func storageError(err error) bool {
 	}
 	return false
 }
+
+// MatchArg quotes the term as an FTS4 phrase (so words such as OR and NEAR
+// are words); a stem keeps its "*" inside the quotes, a prefix query.
+func (dialect) MatchArg(term string) string { return `"` + term + `"` }
+
+func (dialect) MatchCountQuery() string {
+	return `SELECT count(*) FROM (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?) AS t`
+}
+
+// MatchConversationsQuery walks the term's matches from the newest docid
+// down (FTS4 returns them in that order without sorting) and stops at the
+// limit.
+func (dialect) MatchConversationsQuery() string {
+	return `SELECT m.conversation_id FROM messages_fts
+		JOIN messages m ON m.id = messages_fts.docid
+		JOIN conversations c ON c.id = m.conversation_id
+		WHERE messages_fts MATCH ? AND m.direction = 'customer' AND c.status = 'closed' AND c.id <> ?
+		ORDER BY messages_fts.docid DESC LIMIT ?`
+}

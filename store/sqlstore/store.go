@@ -62,6 +62,19 @@ type Dialect interface {
 	// LastInsertId (SQLite: RETURNING costs it a temporary table, and the
 	// driver its slower query path).
 	InsertReturning() bool
+	// MatchArg turns a clean term (lower-case letters and digits, with a
+	// trailing "*" for a stem) into the parameter of the two queries
+	// below: the engine's full-text query syntax for that one word.
+	MatchArg(term string) string
+	// MatchCountQuery counts messages whose body matches a MatchArg
+	// (parameters: the argument, a limit), counting no further than the
+	// limit: one row, one number.
+	MatchCountQuery() string
+	// MatchConversationsQuery lists conversation_id of the newest customer
+	// messages matching a MatchArg in closed conversations other than one
+	// (parameters: the argument, the conversation left out, a limit),
+	// newest message first, through the engine's full-text index.
+	MatchConversationsQuery() string
 }
 
 // on is where shared queries run (the read pool, a read snapshot, a

@@ -1,0 +1,146 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"unicode"
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// Candidates for suggestions (bridge.AnswerReader). Each engine finds
+// the messages containing a word through its own full-text index (the
+// Dialect's Match queries); the ranking is done by the caller, in Go, the
+// same way for every engine.
+
+// maxPastMessages is how many customer messages of one conversation a
+// PastQuestion carries: a question is asked at the start, and a very long
+// conversation must not cost the ranking more than a short one.
+const maxPastMessages = 10
+
+// cleanTerm keeps a term's letters and digits, lower-cased, and a trailing
+// "*"; ok is false when nothing is left (no query can be built from it).
+func cleanTerm(term string) (string, bool) {
+	stem := strings.HasSuffix(term, "*")
+	var b strings.Builder
+	for _, r := range strings.ToLower(term) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "", false
+	}
+	if stem {
+		b.WriteByte('*')
+	}
+	return b.String(), true
+}
+
+// TermCounts counts the messages each term occurs in, up to limit.
+func (s *Store) TermCounts(ctx context.Context, terms []string, limit int) (bridge.TermCounts, error) {
+	out := bridge.TermCounts{Counts: make([]int, len(terms))}
+	if err := s.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&out.Messages); err != nil {
+		return out, fmt.Errorf("term counts: %w", err)
+	}
+	if limit <= 0 {
+		limit = math.MaxInt32
+	}
+	for i, t := range terms {
+		clean, ok := cleanTerm(t)
+		if !ok {
+			continue
+		}
+		if err := s.queryRow(ctx, s.d.MatchCountQuery(), s.d.MatchArg(clean), limit).Scan(&out.Counts[i]); err != nil {
+			return out, fmt.Errorf("term counts %q: %w", t, err)
+		}
+	}
+	return out, nil
+}
+
+// PastQuestions finds closed conversations in which the customer wrote one
+// of q.Terms, with their customer messages.
+func (s *Store) PastQuestions(ctx context.Context, q bridge.PastQuery) ([]bridge.PastQuestion, error) {
+	per := q.PerTerm
+	if per <= 0 {
+		per = 50
+	}
+	index := map[bridge.ConversationID]int{}
+	var out []bridge.PastQuestion
+	for _, t := range q.Terms {
+		clean, ok := cleanTerm(t)
+		if !ok {
+			continue
+		}
+		rows, err := s.query(ctx, s.d.MatchConversationsQuery(), s.d.MatchArg(clean), q.Exclude, per)
+		if err != nil {
+			return nil, fmt.Errorf("past questions %q: %w", t, err)
+		}
+		for rows.Next() {
+			var id bridge.ConversationID
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if _, dup := index[id]; !dup {
+				index[id] = len(out)
+				out = append(out, bridge.PastQuestion{Conversation: id})
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	const chunk = 256
+	for start := 0; start < len(out); start += chunk {
+		if err := s.pastMessages(ctx, out[start:min(start+chunk, len(out))], out, index); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// pastMessages fills in the customer messages of the conversations in
+// part. The IN list is padded to a power of two (repeating the last id),
+// so few query shapes reach the engines' statement caches.
+func (s *Store) pastMessages(ctx context.Context, part, out []bridge.PastQuestion, index map[bridge.ConversationID]int) error {
+	size := 1
+	for size < len(part) {
+		size *= 2
+	}
+	args := make([]any, 0, size+1)
+	for i := range size {
+		args = append(args, part[min(i, len(part)-1)].Conversation)
+	}
+	args = append(args, maxPastMessages)
+	query := `SELECT conversation_id, body FROM (
+		SELECT conversation_id, body, id, row_number() OVER (PARTITION BY conversation_id ORDER BY id) AS n
+		FROM messages WHERE direction = 'customer' AND conversation_id IN (` + placeholders(size) + `)) AS t
+		WHERE n <= ? ORDER BY conversation_id, id`
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("past questions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id bridge.ConversationID
+		var body string
+		if err := rows.Scan(&id, &body); err != nil {
+			return err
+		}
+		if i, ok := index[id]; ok {
+			out[i].Customer = append(out[i].Customer, body)
+		}
+	}
+	return rows.Err()
+}
+
+var _ bridge.AnswerReader = (*Store)(nil)
+
+// placeholders is "?, ?, ..." n times.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}

@@ -1,0 +1,152 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/threadlinehq/threadline/bridge"
+)
+
+// AnswerReader: the candidates of suggestions.
+func answerCases() []testCase {
+	return []testCase{
+		{"TermCountsCountMessagesContainingEachTermUpToTheLimit", termCounts},
+		{"TermCountsTakeOperatorsAndPunctuationAsText", termCountsHostile},
+		{"PastQuestionsAreClosedConversationsWhereTheCustomerWroteTheTerm", pastQuestionsScope},
+		{"PastQuestionsCarryOnlyTheCustomersMessagesOldestFirst", pastQuestionsText},
+		{"PastQuestionsTakeTheNewestMessagesPerTermAndListEachConversationOnce", pastQuestionsPerTerm},
+		{"PastQuestionsMatchAStemAsAPrefix", pastQuestionsStem},
+	}
+}
+
+// closedWith opens a conversation on a new address, stores the customer's
+// messages (and a staff answer), and closes it.
+func (e *env) closedWith(address string, customer ...string) bridge.Conversation {
+	e.t.Helper()
+	c := e.open("webchat", address, nil)
+	for _, text := range customer {
+		e.message(c.ID, bridge.DirCustomer, text, nil)
+	}
+	e.message(c.ID, bridge.DirStaff, "Thanks for asking, here is the answer.", nil)
+	e.update(c.ID, func(c *bridge.Conversation) { c.Status, c.ClosedAt = bridge.StatusClosed, e.now() })
+	return c
+}
+
+func termCounts(e *env) {
+	a := e.closedWith("a", "My refund has not arrived", "Refund please, and the REFUND form is broken")
+	b := e.open("webchat", "b", nil)
+	e.message(b.ID, bridge.DirCustomer, "refunds take how long?", nil)
+	e.message(b.ID, bridge.DirNote, "refund approved by billing", nil)
+	e.message(a.ID, bridge.DirStaff, "nothing to see", nil)
+	tc, err := e.db.TermCounts(e.ctx, []string{"refund", "refunds", "nowhere", "REFUND"}, 0)
+	e.must(err)
+	// Messages: 2 + the closing answer + 2 + 1.
+	if tc.Messages < 6 {
+		e.t.Errorf("Messages = %d, want at least the 6 stored", tc.Messages)
+	}
+	e.equal("counts (any direction, once per message, any case)", tc.Counts, []int{3, 1, 0, 3})
+	tc, err = e.db.TermCounts(e.ctx, []string{"refund"}, 2)
+	e.must(err)
+	e.equal("counts up to the limit", tc.Counts, []int{2})
+	tc, err = e.db.TermCounts(e.ctx, nil, 0)
+	e.must(err)
+	if len(tc.Counts) != 0 || tc.Messages < 6 {
+		e.t.Errorf("no terms: %+v", tc)
+	}
+}
+
+func termCountsHostile(e *env) {
+	e.closedWith("a", `OR and NEAR and "quotes" (brackets) a:b -minus ^caret`)
+	terms := []string{"OR", "near", `"quotes`, "(brackets)", "a:b", "-minus", "^caret", "*", `"`, "", "NOT", "&|!"}
+	tc, err := e.db.TermCounts(e.ctx, terms, 0)
+	e.must(err)
+	e.equal("counts", tc.Counts, []int{1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0})
+	_, err = e.db.PastQuestions(e.ctx, bridge.PastQuery{Terms: terms})
+	e.must(err)
+}
+
+func pastQuestionsScope(e *env) {
+	closed := e.closedWith("closed", "The printer jams every morning")
+	open := e.open("webchat", "open", nil)
+	e.message(open.ID, bridge.DirCustomer, "my printer jams", nil)
+	staffOnly := e.closedWith("staff-only", "something else entirely")
+	e.message(staffOnly.ID, bridge.DirStaff, "the printer jams when cold", nil)
+	e.message(staffOnly.ID, bridge.DirNote, "printer jams again", nil)
+	e.message(staffOnly.ID, bridge.DirSystem, "printer jams", nil)
+	asking := e.closedWith("asking", "printer jams, help")
+	got, err := e.db.PastQuestions(e.ctx, bridge.PastQuery{Terms: []string{"printer", "jams"}, Exclude: asking.ID})
+	e.must(err)
+	e.equal("past questions", got, []bridge.PastQuestion{{Conversation: closed.ID, Customer: []string{"The printer jams every morning"}}})
+	got, err = e.db.PastQuestions(e.ctx, bridge.PastQuery{Terms: []string{"unheard"}})
+	e.must(err)
+	if len(got) != 0 {
+		e.t.Errorf("a word nobody wrote found %+v", got)
+	}
+}
+
+func pastQuestionsText(e *env) {
+	c := e.open("webchat", "talker", nil)
+	var want []string
+	for i := range 12 {
+		text := fmt.Sprintf("message %d about the invoice", i)
+		if i < 10 {
+			want = append(want, text)
+		}
+		e.message(c.ID, bridge.DirCustomer, text, nil)
+		e.message(c.ID, bridge.DirStaff, fmt.Sprintf("answer %d", i), nil)
+		e.message(c.ID, bridge.DirNote, "note about the invoice", nil)
+		e.clock.Advance(time.Second)
+	}
+	e.update(c.ID, func(c *bridge.Conversation) { c.Status = bridge.StatusClosed })
+	got, err := e.db.PastQuestions(e.ctx, bridge.PastQuery{Terms: []string{"invoice"}})
+	e.must(err)
+	e.equal("the customer's first 10 messages", got, []bridge.PastQuestion{{Conversation: c.ID, Customer: want}})
+}
+
+func pastQuestionsPerTerm(e *env) {
+	var wifi []bridge.ConversationID
+	for i := range 5 {
+		wifi = append(wifi, e.closedWith(fmt.Sprintf("w%d", i), "the wifi drops", "still the wifi").ID)
+		e.clock.Advance(time.Minute)
+	}
+	vpn := e.closedWith("vpn", "vpn and wifi both down")
+	got, err := e.db.PastQuestions(e.ctx, bridge.PastQuery{Terms: []string{"vpn", "wifi"}, PerTerm: 3})
+	e.must(err)
+	var ids []bridge.ConversationID
+	for _, q := range got {
+		ids = append(ids, q.Conversation)
+	}
+	// vpn first (its term came first); wifi's newest three messages are
+	// vpn's and the two of the newest wifi conversation: one more
+	// conversation, listed once.
+	e.equal("conversations", ids, []bridge.ConversationID{vpn.ID, wifi[4]})
+	got, err = e.db.PastQuestions(e.ctx, bridge.PastQuery{Terms: []string{"wifi"}, PerTerm: 100})
+	e.must(err)
+	ids = ids[:0]
+	for _, q := range got {
+		ids = append(ids, q.Conversation)
+	}
+	want := []bridge.ConversationID{vpn.ID}
+	for _, id := range slices.Backward(wifi) {
+		want = append(want, id)
+	}
+	e.equal("every wifi conversation, newest first", ids, want)
+}
+
+func pastQuestionsStem(e *env) {
+	c := e.closedWith("pw", "I forgot my Passwords again")
+	got, err := e.db.PastQuestions(e.ctx, bridge.PastQuery{Terms: []string{"passw*"}})
+	e.must(err)
+	if len(got) != 1 || got[0].Conversation != c.ID {
+		e.t.Errorf("stem: %+v", got)
+	}
+	got, err = e.db.PastQuestions(e.ctx, bridge.PastQuery{Terms: []string{"passw"}})
+	e.must(err)
+	if len(got) != 0 {
+		e.t.Errorf("a word is not a prefix: %+v", got)
+	}
+	tc, err := e.db.TermCounts(e.ctx, []string{"passw*", "forg*"}, 0)
+	e.must(err)
+	e.equal("stem counts", tc.Counts, []int{1, 1})
+}
