@@ -116,7 +116,8 @@ type OutboxReader interface {
 // AnswerReader finds past conversations that resemble a new one: the
 // candidates bridge/answers ranks for !suggest. A term is a word as the
 // search index splits text (letters and digits, any case), or a stem
-// ending in "*" that matches every word it begins; other characters in a
+// ending in "*" that matches every word it begins, or several of them
+// separated by spaces, all of which must occur; other characters in a
 // term are ignored.
 type AnswerReader interface {
 	// TermCounts says about how many messages the search index holds (an

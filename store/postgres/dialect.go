@@ -149,13 +149,18 @@ func storageError(err error) bool {
 	return errors.As(err, &ce) || errors.As(err, &ne)
 }
 
-// MatchArg is a tsquery of one lexeme; a stem becomes a prefix match
-// (word:*). Terms are letters and digits only, so no operator gets in.
-func (d *dialect) MatchArg(term string) string {
-	if stem, ok := strings.CutSuffix(term, "*"); ok {
-		return stem + ":*"
+// MatchArg is a tsquery that ANDs the words; a stem becomes a prefix
+// match (word:*). Words are letters and digits only, so no operator gets
+// in.
+func (d *dialect) MatchArg(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		if stem, ok := strings.CutSuffix(w, "*"); ok {
+			w = stem + ":*"
+		}
+		q[i] = w
 	}
-	return term
+	return strings.Join(q, " & ")
 }
 
 func (d *dialect) MatchCountQuery() string {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"errors"
+	"strings"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
@@ -36,9 +37,12 @@ func storageError(err error) bool {
 	return false
 }
 
-// MatchArg quotes the term as an FTS4 phrase (so words such as OR and NEAR
-// are words); a stem keeps its "*" inside the quotes, a prefix query.
-func (dialect) MatchArg(term string) string { return `"` + term + `"` }
+// MatchArg quotes each word as an FTS4 phrase (so OR and NEAR are
+// words) and lists them (FTS4's AND); a stem keeps its "*" inside the
+// quotes, a prefix query.
+func (dialect) MatchArg(words []string) string {
+	return `"` + strings.Join(words, `" "`) + `"`
+}
 
 func (dialect) MatchCountQuery() string {
 	return `SELECT count(*) FROM (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?) AS t`

@@ -20,23 +20,28 @@ import (
 // conversation must not cost the ranking more than a short one.
 const maxPastMessages = 10
 
-// cleanTerm keeps a term's letters and digits, lower-cased, and a trailing
-// "*"; ok is false when nothing is left (no query can be built from it).
-func cleanTerm(term string) (string, bool) {
-	stem := strings.HasSuffix(term, "*")
-	var b strings.Builder
-	for _, r := range strings.ToLower(term) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(r)
+// cleanTerm splits a term into its words, each of them its letters and
+// digits, lower-cased, with a trailing "*" kept; ok is false when nothing
+// is left (no query can be built from it).
+func cleanTerm(term string) ([]string, bool) {
+	var words []string
+	for _, f := range strings.Fields(term) {
+		stem := strings.HasSuffix(f, "*")
+		var b strings.Builder
+		for _, r := range strings.ToLower(f) {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				b.WriteRune(r)
+			}
 		}
+		if b.Len() == 0 {
+			continue
+		}
+		if stem {
+			b.WriteByte('*')
+		}
+		words = append(words, b.String())
 	}
-	if b.Len() == 0 {
-		return "", false
-	}
-	if stem {
-		b.WriteByte('*')
-	}
-	return b.String(), true
+	return words, len(words) > 0
 }
 
 // TermCounts counts the messages each term occurs in, up to limit.

@@ -62,10 +62,11 @@ type Dialect interface {
 	// LastInsertId (SQLite: RETURNING costs it a temporary table, and the
 	// driver its slower query path).
 	InsertReturning() bool
-	// MatchArg turns a clean term (lower-case letters and digits, with a
-	// trailing "*" for a stem) into the parameter of the two queries
-	// below: the engine's full-text query syntax for that one word.
-	MatchArg(term string) string
+	// MatchArg turns the words of a term (each lower-case letters and
+	// digits, with a trailing "*" for a stem) into the parameter of the
+	// two queries below: the engine's full-text query for messages that
+	// contain every one of them.
+	MatchArg(words []string) string
 	// MatchCountQuery counts messages whose body matches a MatchArg
 	// (parameters: the argument, a limit), counting no further than the
 	// limit: one row, one number.

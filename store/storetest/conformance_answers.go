@@ -17,6 +17,7 @@ func answerCases() []testCase {
 		{"PastQuestionsCarryOnlyTheCustomersMessagesOldestFirst", pastQuestionsText},
 		{"PastQuestionsTakeTheNewestMessagesPerTermAndListEachConversationOnce", pastQuestionsPerTerm},
 		{"PastQuestionsMatchAStemAsAPrefix", pastQuestionsStem},
+		{"ATermOfSeveralWordsMatchesMessagesWithEveryOne", termsOfSeveralWords},
 	}
 }
 
@@ -149,4 +150,18 @@ func pastQuestionsStem(e *env) {
 	tc, err := e.db.TermCounts(e.ctx, []string{"passw*", "forg*"}, 0)
 	e.must(err)
 	e.equal("stem counts", tc.Counts, []int{1, 1})
+}
+
+func termsOfSeveralWords(e *env) {
+	both := e.closedWith("both", "The blue printer is out of toner")
+	e.closedWith("one", "The printer works, thanks")
+	e.closedWith("other", "Toner for the red one please")
+	got, err := e.db.PastQuestions(e.ctx, bridge.PastQuery{Terms: []string{"printer toner"}})
+	e.must(err)
+	if len(got) != 1 || got[0].Conversation != both.ID {
+		e.t.Errorf("every word of the term: %+v", got)
+	}
+	tc, err := e.db.TermCounts(e.ctx, []string{"printer toner", "print* ton*", "printer OR toner", "printer  "}, 0)
+	e.must(err)
+	e.equal("counts", tc.Counts, []int{1, 1, 0, 2})
 }
