@@ -126,10 +126,12 @@ type AnswerReader interface {
 	// limit (<= 0: no limit).
 	TermCounts(ctx context.Context, terms []string, limit int) (TermCounts, error)
 	// PastQuestions finds closed conversations, other than q.Exclude, in
-	// which the customer wrote a term: for each term, the conversations of
-	// the newest q.PerTerm customer messages containing it. Each
+	// which the customer or a staff reply said a term: for each term, the
+	// conversations of the newest q.PerTerm such messages. Each
 	// conversation is listed once, in the order first found, with its
-	// customer messages (oldest first, at most the first 10).
+	// customer messages and its staff replies (each oldest first, at most
+	// the first 10). Notes and system messages are never searched or
+	// returned.
 	PastQuestions(ctx context.Context, q PastQuery) ([]PastQuestion, error)
 }
 
@@ -150,6 +152,7 @@ type PastQuery struct {
 type PastQuestion struct {
 	Conversation ConversationID
 	Customer     []string // the customer's messages, oldest first
+	Staff        []string // the staff replies, oldest first
 }
 
 // Tx is one write transaction (see Store for what it guarantees). Its

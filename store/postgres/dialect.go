@@ -169,6 +169,6 @@ func (d *dialect) MatchCountQuery() string {
 
 func (d *dialect) MatchConversationsQuery() string {
 	return `SELECT m.conversation_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
-		WHERE m.search @@ to_tsquery('simple', ?) AND m.direction = 'customer' AND c.status = 'closed' AND c.id <> ?
+		WHERE m.search @@ to_tsquery('simple', ?) AND m.direction IN ('customer', 'staff') AND c.status = 'closed' AND c.id <> ?
 		ORDER BY m.id DESC LIMIT ?`
 }

@@ -55,6 +55,6 @@ func (dialect) MatchConversationsQuery() string {
 	return `SELECT m.conversation_id FROM messages_fts
 		JOIN messages m ON m.id = messages_fts.docid
 		JOIN conversations c ON c.id = m.conversation_id
-		WHERE messages_fts MATCH ? AND m.direction = 'customer' AND c.status = 'closed' AND c.id <> ?
+		WHERE messages_fts MATCH ? AND m.direction IN ('customer', 'staff') AND c.status = 'closed' AND c.id <> ?
 		ORDER BY messages_fts.docid DESC LIMIT ?`
 }

@@ -121,9 +121,9 @@ func (s *Store) pastMessages(ctx context.Context, part, out []bridge.PastQuestio
 		args = append(args, part[min(i, len(part)-1)].Conversation)
 	}
 	args = append(args, maxPastMessages)
-	query := `SELECT conversation_id, body FROM (
-		SELECT conversation_id, body, id, row_number() OVER (PARTITION BY conversation_id ORDER BY id) AS n
-		FROM messages WHERE direction = 'customer' AND conversation_id IN (` + placeholders(size) + `)) AS t
+	query := `SELECT conversation_id, direction, body FROM (
+		SELECT conversation_id, direction, body, id, row_number() OVER (PARTITION BY conversation_id, direction ORDER BY id) AS n
+		FROM messages WHERE direction IN ('customer', 'staff') AND conversation_id IN (` + placeholders(size) + `)) AS t
 		WHERE n <= ? ORDER BY conversation_id, id`
 	rows, err := s.query(ctx, query, args...)
 	if err != nil {
@@ -132,12 +132,18 @@ func (s *Store) pastMessages(ctx context.Context, part, out []bridge.PastQuestio
 	defer rows.Close()
 	for rows.Next() {
 		var id bridge.ConversationID
+		var dir bridge.Direction
 		var body string
-		if err := rows.Scan(&id, &body); err != nil {
+		if err := rows.Scan(&id, &dir, &body); err != nil {
 			return err
 		}
-		if i, ok := index[id]; ok {
+		i, ok := index[id]
+		switch {
+		case !ok:
+		case dir == bridge.DirCustomer:
 			out[i].Customer = append(out[i].Customer, body)
+		default:
+			out[i].Staff = append(out[i].Staff, body)
 		}
 	}
 	return rows.Err()

@@ -72,7 +72,8 @@ type Dialect interface {
 	// limit: one row, one number.
 	MatchCountQuery() string
 	// MatchConversationsQuery lists conversation_id of the newest customer
-	// messages matching a MatchArg in closed conversations other than one
+	// messages and staff replies matching a MatchArg in closed
+	// conversations other than one
 	// (parameters: the argument, the conversation left out, a limit),
 	// newest message first, through the engine's full-text index.
 	MatchConversationsQuery() string
