@@ -13,8 +13,8 @@ func answerCases() []testCase {
 	return []testCase{
 		{"TermCountsCountMessagesContainingEachTermUpToTheLimit", termCounts},
 		{"TermCountsTakeOperatorsAndPunctuationAsText", termCountsHostile},
-		{"PastQuestionsAreClosedConversationsWhereTheCustomerWroteTheTerm", pastQuestionsScope},
-		{"PastQuestionsCarryOnlyTheCustomersMessagesOldestFirst", pastQuestionsText},
+		{"PastQuestionsAreClosedConversationsWhereTheCustomerOrStaffWroteTheTerm", pastQuestionsScope},
+		{"PastQuestionsCarryCustomerMessagesAndStaffRepliesOldestFirst", pastQuestionsText},
 		{"PastQuestionsTakeTheNewestMessagesPerTermAndListEachConversationOnce", pastQuestionsPerTerm},
 		{"PastQuestionsMatchAStemAsAPrefix", pastQuestionsStem},
 		{"ATermOfSeveralWordsMatchesMessagesWithEveryOne", termsOfSeveralWords},
@@ -71,14 +71,20 @@ func pastQuestionsScope(e *env) {
 	closed := e.closedWith("closed", "The printer jams every morning")
 	open := e.open("webchat", "open", nil)
 	e.message(open.ID, bridge.DirCustomer, "my printer jams", nil)
-	staffOnly := e.closedWith("staff-only", "something else entirely")
-	e.message(staffOnly.ID, bridge.DirStaff, "the printer jams when cold", nil)
-	e.message(staffOnly.ID, bridge.DirNote, "printer jams again", nil)
-	e.message(staffOnly.ID, bridge.DirSystem, "printer jams", nil)
+	answered := e.closedWith("answered", "something else entirely")
+	e.message(answered.ID, bridge.DirStaff, "the printer jams when cold", nil)
+	internal := e.closedWith("internal", "nothing to do with it")
+	e.message(internal.ID, bridge.DirNote, "printer jams again", nil)
+	e.message(internal.ID, bridge.DirSystem, "printer jams", nil)
 	asking := e.closedWith("asking", "printer jams, help")
 	got, err := e.db.PastQuestions(e.ctx, bridge.PastQuery{Terms: []string{"printer", "jams"}, Exclude: asking.ID})
 	e.must(err)
-	e.equal("past questions", got, []bridge.PastQuestion{{Conversation: closed.ID, Customer: []string{"The printer jams every morning"}}})
+	// Newest message first: the staff reply of "answered" came last.
+	e.equal("past questions", got, []bridge.PastQuestion{
+		{Conversation: answered.ID, Customer: []string{"something else entirely"},
+			Staff: []string{"Thanks for asking, here is the answer.", "the printer jams when cold"}},
+		{Conversation: closed.ID, Customer: []string{"The printer jams every morning"}, Staff: []string{"Thanks for asking, here is the answer."}},
+	})
 	got, err = e.db.PastQuestions(e.ctx, bridge.PastQuery{Terms: []string{"unheard"}})
 	e.must(err)
 	if len(got) != 0 {
@@ -88,21 +94,23 @@ func pastQuestionsScope(e *env) {
 
 func pastQuestionsText(e *env) {
 	c := e.open("webchat", "talker", nil)
-	var want []string
+	var want, answers []string
 	for i := range 12 {
 		text := fmt.Sprintf("message %d about the invoice", i)
+		answer := fmt.Sprintf("answer %d", i)
 		if i < 10 {
-			want = append(want, text)
+			want, answers = append(want, text), append(answers, answer)
 		}
 		e.message(c.ID, bridge.DirCustomer, text, nil)
-		e.message(c.ID, bridge.DirStaff, fmt.Sprintf("answer %d", i), nil)
+		e.message(c.ID, bridge.DirStaff, answer, nil)
 		e.message(c.ID, bridge.DirNote, "note about the invoice", nil)
 		e.clock.Advance(time.Second)
 	}
 	e.update(c.ID, func(c *bridge.Conversation) { c.Status = bridge.StatusClosed })
 	got, err := e.db.PastQuestions(e.ctx, bridge.PastQuery{Terms: []string{"invoice"}})
 	e.must(err)
-	e.equal("the customer's first 10 messages", got, []bridge.PastQuestion{{Conversation: c.ID, Customer: want}})
+	e.equal("the first 10 customer messages and staff replies, never notes", got,
+		[]bridge.PastQuestion{{Conversation: c.ID, Customer: want, Staff: answers}})
 }
 
 func pastQuestionsPerTerm(e *env) {
