@@ -252,19 +252,12 @@ func (s *Suggester) query(ctx context.Context, customer []string) (*query, error
 		return nil, nil
 	}
 	q := &query{bag: b, forms: b.words, idf: map[string]float64{}, weight: map[string]float64{}}
-	raw := map[string]float64{}
-	for t, w := range b.terms {
-		raw[t] = w
-		q.own = append(q.own, t)
-	}
-	for t, w := range b.terms {
-		for _, o := range s.syn.of[t] {
-			if _, own := b.terms[o]; !own {
-				raw[o] = max(raw[o], w*synonymWeight)
-				if len(q.forms[o]) == 0 {
-					q.forms[o] = []string{s.syn.form[o]}
-				}
-			}
+	raw := s.syn.expand(b)
+	for t := range raw {
+		if _, own := b.terms[t]; own {
+			q.own = append(q.own, t)
+		} else if len(q.forms[t]) == 0 {
+			q.forms[t] = []string{s.syn.form[t]}
 		}
 	}
 	terms := make([]string, 0, len(raw))

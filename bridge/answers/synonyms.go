@@ -128,3 +128,21 @@ func ParseSynonyms(groups []string) [][]string {
 	}
 	return out
 }
+
+// expand returns the bag's terms with their weights and, for each term's
+// synonyms the text does not use itself, the synonym at synonymWeight of
+// the term's weight.
+func (s *synonyms) expand(b *bag) map[string]float64 {
+	raw := make(map[string]float64, len(b.terms))
+	for t, w := range b.terms {
+		raw[t] = w
+	}
+	for t, w := range b.terms {
+		for _, o := range s.of[t] {
+			if _, own := b.terms[o]; !own {
+				raw[o] = max(raw[o], w*synonymWeight)
+			}
+		}
+	}
+	return raw
+}

@@ -60,6 +60,10 @@ func (b *bag) add(text string, weight float64) {
 	}
 }
 
+// addPlain puts text in the bag word by word (articles: no greetings or
+// signatures to tell apart).
+func (b *bag) addPlain(text string, weight float64) { b.addWords(text, weight) }
+
 func (b *bag) addWords(text string, w float64) {
 	if w <= 0 {
 		return
