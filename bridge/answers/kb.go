@@ -34,11 +34,10 @@ import (
 const (
 	titleWeight = 3
 	tagWeight   = 2
-	// MatchCoverage is the share of a question's weight (its terms'
-	// inverse document frequencies) an article must cover to count as a
-	// match: the widget offers it, and a question without one is a
-	// knowledge gap.
-	MatchCoverage = 0.5
+	// MatchCoverage is the share of a question's words an article must
+	// have (see coverage) to count as a match: the widget offers it, and
+	// a question without one is a knowledge gap.
+	MatchCoverage = 0.4
 	// maxArticleBytes bounds one article file.
 	maxArticleBytes = 1 << 20
 )
@@ -79,8 +78,8 @@ func (a Article) Excerpt(n int) string {
 type ArticleHit struct {
 	Article
 	Score float64
-	// Coverage is the share of the question's weight the article's words
-	// cover (0 to 1); MatchCoverage or more is a match.
+	// Coverage is the share of the question's words the article has (0
+	// to 1); MatchCoverage or more is a match.
 	Coverage float64
 }
 
@@ -369,12 +368,8 @@ func (k *KB) Search(question, lang string, n int) []ArticleHit {
 	raw := k.syn.expand(b)
 	nDocs := len(idx.articles)
 	idfs := map[string]float64{}
-	ownTotal := 0.0
 	for t := range raw {
 		idfs[t] = idf(nDocs, idx.df[t])
-		if _, own := b.terms[t]; own {
-			ownTotal += idfs[t]
-		}
 	}
 	lang = strings.ToLower(strings.TrimSpace(lang))
 	var hits []ArticleHit
@@ -384,31 +379,63 @@ func (k *KB) Search(question, lang string, n int) []ArticleHit {
 		}
 		d := idx.bags[i]
 		norm := bm25K1 * (1 - bm25B + bm25B*d.length/idx.avg)
-		sc, covered := 0.0, 0.0
+		sc := 0.0
 		for t, w := range raw {
-			tf := d.terms[t]
-			if tf == 0 {
-				continue
-			}
-			qw := w * 1.5 / (0.5 + w)
-			sc += qw * idfs[t] * tf * (bm25K1 + 1) / (tf + norm)
-			if _, own := b.terms[t]; own {
-				covered += idfs[t]
-			} else {
-				// A synonym covers the word it stands for, at its weight.
-				covered += idfs[t] * synonymWeight
+			if tf := d.terms[t]; tf > 0 {
+				qw := w * 1.5 / (0.5 + w)
+				sc += qw * idfs[t] * tf * (bm25K1 + 1) / (tf + norm)
 			}
 		}
 		if sc <= 0 {
 			continue
 		}
-		hits = append(hits, ArticleHit{Article: a, Score: sc, Coverage: min(1, covered/max(ownTotal, 1e-9))})
+		hits = append(hits, ArticleHit{Article: a, Score: sc, Coverage: coverage(b, raw, d, idx.df, k.syn)})
 	}
 	slices.SortStableFunc(hits, func(x, y ArticleHit) int { return cmp.Compare(y.Score, x.Score) })
 	if len(hits) > n {
 		hits = hits[:n]
 	}
 	return hits
+}
+
+// coverage is the share of the question's words the article has (a
+// synonym counting synonymWeight). A word no article has at all counts
+// for little against it (unknownWeight): it is more likely the customer's
+// context ("I sent it back two weeks ago") than a subject the knowledge
+// base lacks; a word other articles have counts in full.
+func coverage(q *bag, raw map[string]float64, d *bag, df map[string]int, syn *synonyms) float64 {
+	const unknownWeight = 0.2
+	covered, total := 0.0, 0.0
+	for t := range q.terms {
+		if d.terms[t] > 0 {
+			covered++
+			total++
+			continue
+		}
+		best := 0.0
+		for _, o := range syn.of[t] {
+			if d.terms[o] > 0 {
+				best = synonymWeight
+			}
+		}
+		known := df[t] > 0
+		for _, o := range syn.of[t] {
+			known = known || df[o] > 0
+		}
+		switch {
+		case best > 0:
+			covered += best
+			total++
+		case known:
+			total++
+		default:
+			total += unknownWeight
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return covered / total
 }
 
 // sameLanguage: "de" matches "de-AT" and "de_at".

@@ -59,7 +59,7 @@ var (
 	// longNumRE: six or more digits in a row.
 	longNumRE = regexp.MustCompile(`\b\d{6,}\b`)
 	// greetingNameRE: "Hi Maria," "Dear Mr. Smith" "Hello Anna-Lena!"
-	greetingNameRE = regexp.MustCompile(`(?m)^(\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|hallo|bonjour|hola|ciao|thanks|thank you)[ ,]+)((?:(?:mr|mrs|ms|dr)\.? )?\p{Lu}[\p{L}'-]*(?: \p{Lu}[\p{L}'-]*)?)([ ]*[,!.\n]|$)`)
+	greetingNameRE = regexp.MustCompile(`(?m)^(\s*(?i:hi|hello|hey|dear|good (?:morning|afternoon|evening)|hallo|bonjour|hola|ciao|thanks|thank you)[ ,]+)((?:(?i:mr|mrs|ms|dr)\.? )?\p{Lu}[\p{L}'-]*(?: \p{Lu}[\p{L}'-]*)?)([ ]*[,!.\n]|$)`)
 )
 
 // notNames are capitalised words a greeting uses that are no name.
@@ -77,12 +77,19 @@ func Mask(text string, names ...string) string {
 			if len(sub[3]) < 3 {
 				return m // "case 1": not a reference
 			}
-			return sub[1] + sub[2] + MaskOrder
+			sep := strings.Join(strings.Fields(strings.NewReplacer("#", "", ":", "").Replace(sub[2])), " ")
+			if sep != "" {
+				sep = " " + sep
+			}
+			return sub[1] + sep + " " + MaskOrder
 		})
 		s = hashRE.ReplaceAllString(s, MaskOrder)
 		s = phoneRE.ReplaceAllStringFunc(s, func(m string) string {
-			if countDigits(m) < 7 {
+			switch {
+			case countDigits(m) < 7:
 				return m
+			case countDigits(m) == len(m):
+				return MaskNum // a bare run of digits: a code, an account
 			}
 			return MaskPhone
 		})

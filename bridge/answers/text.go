@@ -68,6 +68,10 @@ func (b *bag) addWords(text string, w float64) {
 	if w <= 0 {
 		return
 	}
+	// A link's or an address's words say nothing about the question.
+	if strings.Contains(text, "@") || strings.Contains(text, "://") {
+		text = urlRE.ReplaceAllString(emailRE.ReplaceAllString(text, " "), " ")
+	}
 	for _, word := range words(text) {
 		if stopword(word) {
 			continue
