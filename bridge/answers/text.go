@@ -156,7 +156,10 @@ var stopwords = set(
 	"thing", "things", "way", "yet", "ok", "okay", "yes", "yeah", "oh", "well", "else", "maybe", "please", "pls", "plz",
 	"hi", "hello", "hey", "dear", "thanks", "thank", "thx", "regards", "cheers", "best", "kind", "guys", "team",
 	"support", "question", "issue", "problem", "help", "need", "want", "know", "try", "tried", "trying", "wondering",
-	"hope", "hoping", "appreciate", "asap", "today", "there", "one",
+	"hope", "hoping", "appreciate", "asap", "there", "one",
+	// When the customer writes about is context, not the question.
+	"today", "yesterday", "tomorrow", "tonight", "ago", "last", "week", "weeks", "days", "day", "hour", "hours",
+	"minutes", "recently", "earlier", "later", "soon", "time", "times", "morning", "evening",
 )
 
 func stopword(w string) bool { return stopwords[w] }
