@@ -115,7 +115,7 @@ func storePast(tx bridge.Tx, address, name string, at time.Time, question, answe
 // evalResult counts hits at rank 1 and within the top 3.
 type evalResult struct {
 	questions, top1, top3 int
-	misses               []string
+	misses                []string
 }
 
 func (r evalResult) String() string {
@@ -215,4 +215,3 @@ func reportEval(t *testing.T, backend string, db answers.Store, es []evalEntry, 
 		}
 	}
 }
-

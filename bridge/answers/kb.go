@@ -440,7 +440,9 @@ func coverage(q *bag, raw map[string]float64, d *bag, df map[string]int, syn *sy
 
 // sameLanguage: "de" matches "de-AT" and "de_at".
 func sameLanguage(a, b string) bool {
-	base := func(s string) string { return strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '_' })[0] }
+	base := func(s string) string {
+		return strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '_' })[0]
+	}
 	return base(a) == base(b)
 }
 

@@ -75,7 +75,7 @@ type SuggestOptions struct {
 	// Synonyms are the team's groups of words that mean the same, added to
 	// the built-in ones.
 	Synonyms [][]string
-	Clock         bridge.Clock // nil: the system clock
+	Clock    bridge.Clock // nil: the system clock
 }
 
 // Suggester ranks past answers. It is safe for concurrent use.
@@ -179,6 +179,7 @@ type query struct {
 	idf    map[string]float64
 	weight map[string]float64 // saturated query weight
 }
+
 // rank finds and scores the candidates, best first.
 func (s *Suggester) rank(ctx context.Context, customer []string, exclude bridge.ConversationID) ([]ranked, *query, error) {
 	q, err := s.query(ctx, customer)

@@ -19,15 +19,15 @@ import (
 // restart; a pick names a message or an article, never a copy of the
 // text, so forgetting a customer forgets what was picked from them too).
 type Service struct {
-	st      ServiceStore
-	sug     *Suggester
-	kb      *KB  // nil: no knowledge base
-	llm     *LLM // nil: no AI endpoint
-	post    Poster
-	clock   bridge.Clock
-	log     *slog.Logger
-	opts    Options
-	jobs    chan Job
+	st    ServiceStore
+	sug   *Suggester
+	kb    *KB  // nil: no knowledge base
+	llm   *LLM // nil: no AI endpoint
+	post  Poster
+	clock bridge.Clock
+	log   *slog.Logger
+	opts  Options
+	jobs  chan Job
 }
 
 // ServiceStore is the database as the service uses it.
