@@ -441,7 +441,8 @@ func coverage(q *bag, raw map[string]float64, d *bag, df map[string]int, syn *sy
 // sameLanguage: "de" matches "de-AT" and "de_at".
 func sameLanguage(a, b string) bool {
 	base := func(s string) string {
-		return strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '_' })[0]
+		s, _, _ = strings.Cut(strings.ReplaceAll(s, "_", "-"), "-")
+		return s
 	}
 	return base(a) == base(b)
 }

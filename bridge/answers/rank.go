@@ -44,7 +44,12 @@ const (
 	// pairTerms: every pair of the best few terms is searched too, so
 	// conversations that share two good words are found even when each
 	// word alone is common.
-	pairTerms = 4
+	pairTerms = 3
+	// maxSingles: the rarest terms are searched alone, at most this many.
+	maxSingles = 6
+	// commonShare: a term in more of the messages than this is too common
+	// to search alone (see rank).
+	commonShare = 0.02
 	// perTerm is how many of the newest matching customer messages each
 	// search returns.
 	perTerm = 50
@@ -176,6 +181,8 @@ type query struct {
 	// question would get against itself.
 	own    []string
 	forms  map[string][]string // written forms of each term
+	n      int                 // messages in the index
+	df     map[string]int      // messages with each term
 	idf    map[string]float64
 	weight map[string]float64 // saturated query weight
 }
@@ -192,10 +199,17 @@ func (s *Suggester) rank(ctx context.Context, customer []string, exclude bridge.
 			searches = append(searches, q.search(q.terms[i])+" "+q.search(q.terms[j]))
 		}
 	}
-	// Rarest first: their candidates are the most telling.
+	// Rarest first: their candidates are the most telling. A term in
+	// more than commonShare of the messages finds the newest of
+	// thousands, no better than chance, at the cost of reading its whole
+	// list in the index: it is searched only in the pairs, unless the
+	// question has nothing rarer.
 	single := slices.Clone(q.terms)
-	slices.SortFunc(single, func(a, b string) int { return cmp.Compare(q.idf[b], q.idf[a]) })
-	for _, t := range single {
+	slices.SortFunc(single, func(a, b string) int { return cmp.Compare(q.df[a], q.df[b]) })
+	for i, t := range single {
+		if i >= maxSingles || (i >= 2 && float64(q.df[t]) > commonShare*float64(q.n)) {
+			break
+		}
 		searches = append(searches, q.search(t))
 	}
 	cands, err := s.st.PastQuestions(ctx, bridge.PastQuery{Terms: searches, PerTerm: perTerm, Exclude: exclude})
@@ -252,7 +266,7 @@ func (s *Suggester) query(ctx context.Context, customer []string) (*query, error
 	if len(b.terms) == 0 {
 		return nil, nil
 	}
-	q := &query{bag: b, forms: b.words, idf: map[string]float64{}, weight: map[string]float64{}}
+	q := &query{bag: b, forms: b.words, df: map[string]int{}, idf: map[string]float64{}, weight: map[string]float64{}}
 	raw := s.syn.expand(b)
 	for t := range raw {
 		if _, own := b.terms[t]; own {
@@ -274,7 +288,8 @@ func (s *Suggester) query(ctx context.Context, customer []string) (*query, error
 	if err != nil {
 		return nil, err
 	}
-	dfOf := make(map[string]int, len(terms))
+	q.n = n
+	dfOf := q.df
 	for i, t := range terms {
 		dfOf[t] = df[i]
 		q.idf[t] = idf(n, df[i])
