@@ -14,6 +14,9 @@ import (
 
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/bridge/answers"
+	"github.com/threadlinehq/threadline/store"
+	"github.com/threadlinehq/threadline/store/postgres"
+	"github.com/threadlinehq/threadline/store/postgres/pgtest"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -184,6 +187,24 @@ func TestSuggestEvaluation(t *testing.T) {
 	db := storetest.Open(t)
 	ids := seedEval(t, db, es)
 	reportEval(t, "sqlite", db, es, ids)
+}
+
+// TestSuggestEvaluationPostgres runs the evaluation on PostgreSQL: the
+// candidates come from its tsvector index, the ranking is the same.
+func TestSuggestEvaluationPostgres(t *testing.T) {
+	cluster, err := pgtest.Start()
+	t.Cleanup(cluster.Stop)
+	c := pgtest.Need(t, cluster, err)
+	db, err := postgres.Open(store.Config{Path: c.NewDatabase(t)}, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	es := loadEval(t)
+	reportEval(t, "postgres", db, es, seedEval(t, db, es))
 }
 
 // reportEval logs the hit rates on both question sets, with the built-in

@@ -50,6 +50,9 @@ const (
 	// commonShare: a term in more of the messages than this is too common
 	// to search alone (see rank).
 	commonShare = 0.02
+	// commonMin: a term in fewer messages than this is cheap to search
+	// alone however small the index is.
+	commonMin = 1000
 	// perTerm is how many of the newest matching customer messages each
 	// search returns.
 	perTerm = 50
@@ -200,14 +203,14 @@ func (s *Suggester) rank(ctx context.Context, customer []string, exclude bridge.
 		}
 	}
 	// Rarest first: their candidates are the most telling. A term in
-	// more than commonShare of the messages finds the newest of
+	// more than commonShare of the messages (and commonMin) finds the newest of
 	// thousands, no better than chance, at the cost of reading its whole
 	// list in the index: it is searched only in the pairs, unless the
 	// question has nothing rarer.
 	single := slices.Clone(q.terms)
 	slices.SortFunc(single, func(a, b string) int { return cmp.Compare(q.df[a], q.df[b]) })
 	for i, t := range single {
-		if i >= maxSingles || (i >= 2 && float64(q.df[t]) > commonShare*float64(q.n)) {
+		if i >= maxSingles || (i >= 2 && q.df[t] > max(commonMin, int(commonShare*float64(q.n)))) {
 			break
 		}
 		searches = append(searches, q.search(t))
