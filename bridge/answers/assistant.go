@@ -228,7 +228,7 @@ func (s *Service) draft(ctx context.Context, j Job) error {
 // noteDraft posts a note holding a draft and remembers where the draft is
 // in it, for !use draft.
 func (s *Service) noteDraft(ctx context.Context, conv bridge.ConversationID, head, draft, tail string) error {
-	id, err := s.post.Note(ctx, conv, head+draft+tail)
+	id, err := s.post.ThreadNote(ctx, conv, head+draft+tail)
 	if err != nil {
 		return err
 	}
@@ -254,7 +254,7 @@ func (s *Service) summary(ctx context.Context, j Job) error {
 	if j.Reason != "" {
 		why = ", after " + j.Reason
 	}
-	_, err = s.post.Note(ctx, j.Conversation, fmt.Sprintf("🤖 AI summary (%s%s):\n%s", s.llm.Model(), why, answer))
+	_, err = s.post.ThreadNote(ctx, j.Conversation, fmt.Sprintf("🤖 AI summary (%s%s):\n%s", s.llm.Model(), why, answer))
 	return err
 }
 
@@ -273,7 +273,7 @@ func (s *Service) translate(ctx context.Context, j Job) error {
 		if err != nil {
 			return err
 		}
-		_, err = s.post.Note(ctx, j.Conversation, fmt.Sprintf("🤖 The customer's message %d in %s (%s):\n%s", last.ID, s.opts.StaffLanguage, s.llm.Model(), answer))
+		_, err = s.post.ThreadNote(ctx, j.Conversation, fmt.Sprintf("🤖 The customer's message %d in %s (%s):\n%s", last.ID, s.opts.StaffLanguage, s.llm.Model(), answer))
 		return err
 	}
 	var customer []string

@@ -124,6 +124,6 @@ func (s *Service) autoOne(ctx context.Context, conv bridge.ConversationID) (bool
 	if b.Len() == 0 {
 		return false, nil
 	}
-	_, err = s.post.Note(ctx, conv, b.String())
+	_, err = s.post.ThreadNote(ctx, conv, b.String())
 	return err == nil, err
 }

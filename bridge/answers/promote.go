@@ -19,6 +19,9 @@ import (
 // front matter that keeps it out of the index (draft: true) until someone
 // edits it and removes the flag.
 
+// ErrNoAnswer: !promote in a conversation without a staff reply.
+var ErrNoAnswer = errors.New("this conversation has no staff reply to promote yet")
+
 // Promote writes the conversation's latest staff reply as a draft article
 // and returns the file's path. title, if empty, is the customer's first
 // question (masked, clipped).
@@ -48,7 +51,7 @@ func (s *Service) Promote(ctx context.Context, conv bridge.ConversationID, title
 		}
 	}
 	if strings.TrimSpace(answer) == "" {
-		return "", errors.New("this conversation has no staff reply to promote yet")
+		return "", ErrNoAnswer
 	}
 	question = Mask(question, c.CustomerName)
 	if title = strings.TrimSpace(title); title == "" {

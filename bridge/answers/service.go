@@ -37,11 +37,12 @@ type ServiceStore interface {
 	bridge.Cursors
 }
 
-// Poster puts the service's results in a conversation's threads.
+// Poster puts the service's results in a conversation's threads; the
+// engine is one.
 type Poster interface {
-	// Note stores a staff-only note by Threadline in conv (every surface
-	// shows it) and returns its id.
-	Note(ctx context.Context, conv bridge.ConversationID, text string) (bridge.MessageID, error)
+	// ThreadNote stores a staff-only note by Threadline in conv (every
+	// surface shows it) and returns its id.
+	ThreadNote(ctx context.Context, conv bridge.ConversationID, text string) (bridge.MessageID, error)
 	// Notice shows a line in conv's thread on surface ("" for every
 	// surface), not stored as a message.
 	Notice(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform, text string) error

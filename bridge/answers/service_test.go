@@ -20,17 +20,6 @@ import (
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
-// poster puts results in threads through the engine, as the daemon does.
-type poster struct{ e *engine.Engine }
-
-func (p poster) Note(ctx context.Context, conv bridge.ConversationID, text string) (bridge.MessageID, error) {
-	return p.e.Note(ctx, engine.StaffContext{Conversation: conv, Actor: bridge.SystemActor()}, text, nil)
-}
-
-func (p poster) Notice(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform, text string) error {
-	return p.e.Notice(ctx, conv, surface, text)
-}
-
 type fixture struct {
 	st    *sqlite.Store
 	eng   *engine.Engine
@@ -71,7 +60,7 @@ func newFixture(t *testing.T, ai bool) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := answers.Options{Store: f.st, KB: kb, KBDir: f.kbDir, Post: poster{f.eng}, Clock: f.clock}
+	o := answers.Options{Store: f.st, KB: kb, KBDir: f.kbDir, Post: f.eng, Clock: f.clock}
 	if ai {
 		f.ai = fakeopenai.New()
 		t.Cleanup(f.ai.Close)
