@@ -133,6 +133,18 @@ type AnswerReader interface {
 	// the first 10). Notes and system messages are never searched or
 	// returned.
 	PastQuestions(ctx context.Context, q PastQuery) ([]PastQuestion, error)
+	// OpeningQuestions lists the conversations opened in [since, until),
+	// oldest first, at most limit, each with its customer's first message
+	// (a conversation whose customer has not written is left out): what
+	// customers came to ask, for the knowledge-gaps report.
+	OpeningQuestions(ctx context.Context, since, until time.Time, limit int) ([]OpeningQuestion, error)
+}
+
+// OpeningQuestion is a conversation's first customer message.
+type OpeningQuestion struct {
+	Conversation ConversationID
+	Text         string
+	CustomerName string
 }
 
 // TermCounts is what AnswerReader.TermCounts found.

@@ -2,10 +2,12 @@ package answers
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
 )
@@ -15,11 +17,35 @@ import (
 // widget's deflection did in the same period. `threadline stats` and the
 // digest show them.
 
-// Question is a conversation's opening question.
-type Question struct {
-	Conversation bridge.ConversationID
-	Text         string
-	CustomerName string // masked out of the examples
+// Question is a conversation's opening question (its customer's name is
+// masked out of the examples).
+type Question = bridge.OpeningQuestion
+
+// GapStore is what the knowledge-gaps report reads: the questions
+// conversations opened with, and the widget's deflection records.
+type GapStore interface {
+	OpeningQuestions(ctx context.Context, since, until time.Time, limit int) ([]bridge.OpeningQuestion, error)
+	CountAudit(ctx context.Context, action string, since, until time.Time) (int, error)
+}
+
+// maxGapQuestions bounds the questions one report reads (the most a
+// month of a busy team opens).
+const maxGapQuestions = 20000
+
+// GapsBetween is the knowledge-gaps report of the conversations opened in
+// [since, until): at most limit groups, with the widget's deflection in
+// the same period.
+func (k *KB) GapsBetween(ctx context.Context, st GapStore, since, until time.Time, limit int) (GapReport, error) {
+	qs, err := st.OpeningQuestions(ctx, since, until, maxGapQuestions)
+	if err != nil {
+		return GapReport{}, err
+	}
+	r := k.Gaps(qs, limit)
+	if r.Helped, err = st.CountAudit(ctx, ActionKBHelped, since, until); err != nil {
+		return r, err
+	}
+	r.Still, err = st.CountAudit(ctx, ActionKBStill, since, until)
+	return r, err
 }
 
 // GapReport is the knowledge gaps of a period.
@@ -158,8 +184,15 @@ func FormatGaps(r GapReport) string {
 		b.WriteString("  no question came up twice\n")
 	}
 	if seen := r.Helped + r.Still; seen > 0 {
-		fmt.Fprintf(&b, "  widget: %d visitors were helped by an article, %d wrote to staff anyway (%d%% deflected)\n",
-			r.Helped, r.Still, int(100*float64(r.Helped)/float64(seen)+0.5))
+		fmt.Fprintf(&b, "  widget: an article helped %s; %s offered articles wrote to staff anyway (%d%% deflected)\n",
+			visitors(r.Helped), visitors(r.Still), int(100*float64(r.Helped)/float64(seen)+0.5))
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+func visitors(n int) string {
+	if n == 1 {
+		return "1 visitor"
+	}
+	return fmt.Sprintf("%d visitors", n)
 }

@@ -154,14 +154,14 @@ func TestGapsGroupUnmatchedQuestionsByTheWordsTheyShare(t *testing.T) {
 		t.Fatal(err)
 	}
 	qs := []Question{
-		{1, "When will my refund arrive? I returned the lamp.", "Ann"},
-		{2, "Do you ship to Japan? I live in Tokyo.", "Ken"},
-		{3, "Shipping to Japan possible? My email is ken@example.com", "Ken Sato"},
-		{4, "can you ship the lamp to japan", "Yui"},
-		{5, "Is there a student discount?", "Leo"},
-		{6, "Student discount code please", "Mia"},
-		{7, "hi", "Zed"},
-		{8, "My dog ate the manual", "Bo"},
+		{Conversation: 1, Text: "When will my refund arrive? I returned the lamp.", CustomerName: "Ann"},
+		{Conversation: 2, Text: "Do you ship to Japan? I live in Tokyo.", CustomerName: "Ken"},
+		{Conversation: 3, Text: "Shipping to Japan possible? My email is ken@example.com", CustomerName: "Ken Sato"},
+		{Conversation: 4, Text: "can you ship the lamp to japan", CustomerName: "Yui"},
+		{Conversation: 5, Text: "Is there a student discount?", CustomerName: "Leo"},
+		{Conversation: 6, Text: "Student discount code please", CustomerName: "Mia"},
+		{Conversation: 7, Text: "hi", CustomerName: "Zed"},
+		{Conversation: 8, Text: "My dog ate the manual", CustomerName: "Bo"},
 	}
 	r := k.Gaps(qs, 10)
 	if r.Questions != 7 || r.Unmatched != 6 {

@@ -261,29 +261,6 @@ func (s *Service) KBPick(ctx context.Context, conv bridge.ConversationID, n int)
 	return a, nil
 }
 
-// kbActor is who the widget's deflections are audited as.
-var kbActor = bridge.Actor{ID: "webchat", Name: "Web chat visitor"}
-
-// Audit actions of the widget's deflection.
-const (
-	ActionKBHelped = "kb_helped" // the visitor said an article helped
-	ActionKBStill  = "kb_still"  // the visitor saw articles and wrote to staff anyway
-)
-
-// RecordDeflection records what a visitor did with the articles the
-// widget offered: helped (an article answered them) or not (they wrote
-// to staff all the same).
-func (s *Service) RecordDeflection(ctx context.Context, slug string, helped bool) error {
-	action := ActionKBStill
-	if helped {
-		action = ActionKBHelped
-	}
-	now := s.clock.Now()
-	return s.st.Write(ctx, func(tx bridge.Tx) error {
-		return tx.Audit(bridge.AuditEntry{Actor: kbActor, Action: action, Detail: clip(slug, 200), At: now})
-	})
-}
-
 // maxShown bounds a suggestion's text as !suggest shows it.
 const maxShown = 700
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -367,19 +368,61 @@ func TestPromoteWritesAMaskedDraftArticleThatIsNotOffered(t *testing.T) {
 	}
 }
 
-func TestDeflectionIsAudited(t *testing.T) {
+func TestDeflectionOffersOnlyMatchesAndIsAudited(t *testing.T) {
 	f := newFixture(t, false)
 	ctx := context.Background()
-	if err := f.svc.RecordDeflection(ctx, "refunds", true); err != nil {
+	d := answers.NewDeflection(f.svc.KB(), f.st, f.clock)
+	if got := d.Offer("when does my refund arrive", "en", 3); len(got) != 1 || got[0].Slug != "refunds" {
+		t.Errorf("offer: %+v", got)
+	}
+	for _, q := range []string{"refund", "my lamp flickers at night"} {
+		if got := d.Offer(q, "", 3); len(got) != 0 {
+			t.Errorf("offer for %q: %+v", q, got)
+		}
+	}
+	if err := d.Record(ctx, "refunds", true); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.RecordDeflection(ctx, "refunds", false); err != nil {
+	f.clock.Advance(time.Minute)
+	if err := d.Record(ctx, "refunds", false); err != nil {
 		t.Fatal(err)
+	}
+	if err := d.Record(ctx, "../../etc/passwd", true); !errors.Is(err, answers.ErrUnknownArticle) {
+		t.Errorf("an unknown article was recorded: %v", err)
 	}
 	for _, a := range []string{answers.ActionKBHelped, answers.ActionKBStill} {
 		got, err := f.st.LatestAudit(ctx, a, 10)
 		if err != nil || len(got) != 1 || got[0].Detail != "refunds" {
 			t.Errorf("%s: %+v %v", a, got, err)
 		}
+	}
+}
+
+func TestKnowledgeGapsOfAPeriodCountTheWidgetToo(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	since := f.clock.Now()
+	for i, q := range []string{"Do you ship to Japan?", "Shipping to Japan possible?", "when will my refund come", "Can you ship to Japan please"} {
+		f.clock.Advance(time.Minute)
+		if _, err := f.eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: fmt.Sprintf("gap%d", i), Name: "Visitor", Text: q}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := answers.NewDeflection(f.svc.KB(), f.st, f.clock)
+	if err := d.Record(ctx, "refunds", true); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Minute)
+	r, err := f.svc.KB().GapsBetween(ctx, f.st, since, f.clock.Now(), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Anna's refund question opened at since too; the article answers it.
+	if r.Questions != 5 || r.Unmatched != 3 || len(r.Gaps) != 1 || r.Gaps[0].Count != 3 || r.Helped != 1 || r.Still != 0 {
+		t.Errorf("report %+v", r)
+	}
+	if out := answers.FormatGaps(r); !strings.Contains(out, "3 of 5 opening questions matched no article") ||
+		!strings.Contains(out, "an article helped 1 visitor; 0 visitors offered articles wrote to staff anyway (100% deflected)") {
+		t.Errorf("formatted:\n%s", out)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/threadlinehq/threadline/bridge"
@@ -147,6 +148,45 @@ func (s *Store) pastMessages(ctx context.Context, part, out []bridge.PastQuestio
 		}
 	}
 	return rows.Err()
+}
+
+// OpeningQuestions lists conversations opened in the window with their
+// first customer message.
+func (s *Store) OpeningQuestions(ctx context.Context, since, until time.Time, limit int) ([]bridge.OpeningQuestion, error) {
+	if limit <= 0 {
+		limit = math.MaxInt32
+	}
+	rows, err := s.query(ctx, `SELECT c.id, m.body,
+			coalesce(nullif((SELECT display_name FROM customer_identities WHERE platform = c.channel AND address = c.address), ''),
+				nullif((SELECT name FROM customers WHERE id = c.customer_id), ''), c.address)
+		FROM conversations c
+		JOIN messages m ON m.id = (SELECT min(id) FROM messages WHERE conversation_id = c.id AND direction = 'customer')
+		WHERE c.created_at >= ? AND c.created_at < ?
+		ORDER BY c.id LIMIT ?`, ms(since), ms(until), limit)
+	if err != nil {
+		return nil, fmt.Errorf("opening questions: %w", err)
+	}
+	defer rows.Close()
+	var out []bridge.OpeningQuestion
+	for rows.Next() {
+		var q bridge.OpeningQuestion
+		if err := rows.Scan(&q.Conversation, &q.Text, &q.CustomerName); err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+// CountAudit counts audit entries not about a conversation.
+func (s *Store) CountAudit(ctx context.Context, action string, since, until time.Time) (int, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT count(*) FROM audit_log WHERE conversation_id IS NULL AND action = ? AND at >= ? AND at < ?`,
+		action, ms(since), ms(until)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count audit %s: %w", action, err)
+	}
+	return n, nil
 }
 
 var _ bridge.AnswerReader = (*Store)(nil)

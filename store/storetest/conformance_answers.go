@@ -18,6 +18,8 @@ func answerCases() []testCase {
 		{"PastQuestionsTakeTheNewestMessagesPerTermAndListEachConversationOnce", pastQuestionsPerTerm},
 		{"PastQuestionsMatchAStemAsAPrefix", pastQuestionsStem},
 		{"ATermOfSeveralWordsMatchesMessagesWithEveryOne", termsOfSeveralWords},
+		{"OpeningQuestionsAreTheFirstCustomerMessageOfConversationsOpenedInTheWindow", openingQuestions},
+		{"CountAuditCountsAnActionWithoutAConversationInTheWindow", countAudit},
 	}
 }
 
@@ -172,4 +174,64 @@ func termsOfSeveralWords(e *env) {
 	tc, err := e.db.TermCounts(e.ctx, []string{"printer toner", "print* ton*", "printer OR toner", "printer  "}, 0)
 	e.must(err)
 	e.equal("counts", tc.Counts, []int{1, 1, 0, 2})
+}
+
+func openingQuestions(e *env) {
+	before := e.open("webchat", "before", nil)
+	e.message(before.ID, bridge.DirCustomer, "asked before the window", nil)
+	e.clock.Advance(time.Hour)
+	since := e.now()
+	first := e.open("webchat", "first", nil)
+	e.message(first.ID, bridge.DirSystem, "Conversation opened", nil)
+	e.message(first.ID, bridge.DirCustomer, "How do I reset my password?", nil)
+	e.message(first.ID, bridge.DirCustomer, "and the second message", nil)
+	e.message(first.ID, bridge.DirStaff, "Like this.", nil)
+	silent := e.open("webchat", "silent", nil)
+	e.message(silent.ID, bridge.DirNote, "opened by staff, the customer has not written", nil)
+	e.clock.Advance(time.Minute)
+	second := e.closedWith("second", "Where is my parcel?")
+	e.clock.Advance(time.Hour)
+	until := e.now()
+	after := e.open("webchat", "after", nil)
+	e.message(after.ID, bridge.DirCustomer, "asked after the window", nil)
+
+	got, err := e.db.OpeningQuestions(e.ctx, since, until, 0)
+	e.must(err)
+	e.equal("opening questions", got, []bridge.OpeningQuestion{
+		{Conversation: first.ID, Text: "How do I reset my password?", CustomerName: "Name of first"},
+		{Conversation: second.ID, Text: "Where is my parcel?", CustomerName: "Name of second"},
+	})
+	got, err = e.db.OpeningQuestions(e.ctx, since, until, 1)
+	e.must(err)
+	if len(got) != 1 || got[0].Conversation != first.ID {
+		e.t.Errorf("limit 1: %+v", got)
+	}
+}
+
+func countAudit(e *env) {
+	c := e.open("webchat", "a", nil)
+	at := e.at(time.Hour)
+	e.write(func(tx bridge.Tx) error {
+		for _, a := range []bridge.AuditEntry{
+			{Action: "kb_helped", Detail: "refunds", At: at},
+			{Action: "kb_helped", Detail: "shipping", At: at.Add(time.Minute)},
+			{Action: "kb_still", Detail: "refunds", At: at},
+			{Action: "kb_helped", Detail: "too early", At: at.Add(-time.Hour)},
+			{Action: "kb_helped", Detail: "too late", At: at.Add(2 * time.Hour)},
+			{Conversation: c.ID, Action: "kb_helped", Detail: "about a conversation", At: at},
+		} {
+			a.Actor = bridge.Actor{ID: "webchat", Name: "Web chat visitor"}
+			if err := tx.Audit(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for action, want := range map[string]int{"kb_helped": 2, "kb_still": 1, "claim": 0} {
+		n, err := e.db.CountAudit(e.ctx, action, at, at.Add(2*time.Hour))
+		e.must(err)
+		if n != want {
+			e.t.Errorf("CountAudit(%s) = %d, want %d", action, n, want)
+		}
+	}
 }
