@@ -27,6 +27,7 @@ type widgetConfig struct {
 	PreChat  widgetPreChat                `json:"prechat"`
 	Files    *widgetFiles                 `json:"files,omitempty"` // nil: visitors cannot attach files
 	Identify bool                         `json:"identify,omitempty"`
+	Articles bool                         `json:"articles,omitempty"` // offer knowledge-base articles (deflection)
 }
 
 type widgetPreChat struct {
@@ -68,7 +69,7 @@ func (a *Adapter) buildWidget() (widgetAsset, error) {
 	}
 	c := a.cfg
 	wc := widgetConfig{Language: c.Language, Strings: c.widgetStrings(), Color: c.Theme.Color, Position: c.Theme.Position,
-		Mode: c.Theme.Mode, Sound: c.Sound, MaxChars: c.MaxMessageChars, Identify: c.IdentitySecret != "",
+		Mode: c.Theme.Mode, Sound: c.Sound, MaxChars: c.MaxMessageChars, Identify: c.IdentitySecret != "", Articles: a.articlesOn(),
 		PreChat: widgetPreChat{Name: c.PreChat.Name, Email: c.PreChat.Email, Department: c.PreChat.Department, Departments: c.PreChat.Departments}}
 	if a.filesOn() {
 		wc.Files = &widgetFiles{MaxBytes: c.MaxFileBytes, Types: c.AllowedFileTypes, MaxFiles: maxFilesPerMessage}

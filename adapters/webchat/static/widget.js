@@ -38,7 +38,10 @@
       retrying: "Not sent yet; retrying…", tooLong: "Message too long (at most {n} characters)",
       tooBig: "{name} is too large (at most {size})", badType: "{name}: this kind of file cannot be sent",
       tooMany: "At most {n} files per message", typing: "{name} is typing…", someone: "Support",
-      seen: "Seen", you: "You", newMessage: "New message", unread: "{n} unread", file: "File"
+      seen: "Seen", you: "You", newMessage: "New message", unread: "{n} unread", file: "File",
+      articles: "These articles may answer your question:", helped: "Did this answer your question?",
+      helpedYes: "Yes, thanks", helpedNo: "No, I'll write to you", glad: "Glad it helped! You can still write to us any time.",
+      readMore: "Read the whole article"
     },
     de: {
       launcher: "Schreiben Sie uns", title: "Schreiben Sie uns", greeting: "Hallo! Fragen Sie uns alles.",
@@ -53,7 +56,10 @@
       retrying: "Noch nicht gesendet; neuer Versuch…", tooLong: "Nachricht zu lang (höchstens {n} Zeichen)",
       tooBig: "{name} ist zu groß (höchstens {size})", badType: "{name}: Diese Art von Datei kann nicht gesendet werden",
       tooMany: "Höchstens {n} Dateien pro Nachricht", typing: "{name} schreibt…", someone: "Support",
-      seen: "Gesehen", you: "Sie", newMessage: "Neue Nachricht", unread: "{n} ungelesen", file: "Datei"
+      seen: "Gesehen", you: "Sie", newMessage: "Neue Nachricht", unread: "{n} ungelesen", file: "Datei",
+      articles: "Diese Artikel beantworten vielleicht Ihre Frage:", helped: "Hat das Ihre Frage beantwortet?",
+      helpedYes: "Ja, danke", helpedNo: "Nein, ich schreibe Ihnen", glad: "Schön, dass es geholfen hat! Sie können uns trotzdem jederzeit schreiben.",
+      readMore: "Ganzen Artikel lesen"
     },
     fr: {
       launcher: "Discutons", title: "Discutez avec nous", greeting: "Bonjour ! Posez-nous vos questions.",
@@ -68,7 +74,10 @@
       retrying: "Pas encore envoyé ; nouvel essai…", tooLong: "Message trop long ({n} caractères au maximum)",
       tooBig: "{name} est trop volumineux ({size} au maximum)", badType: "{name} : ce type de fichier ne peut pas être envoyé",
       tooMany: "{n} fichiers au maximum par message", typing: "{name} écrit…", someone: "Le support",
-      seen: "Vu", you: "Vous", newMessage: "Nouveau message", unread: "{n} non lu(s)", file: "Fichier"
+      seen: "Vu", you: "Vous", newMessage: "Nouveau message", unread: "{n} non lu(s)", file: "Fichier",
+      articles: "Ces articles répondent peut-être à votre question :", helped: "Cela a-t-il répondu à votre question ?",
+      helpedYes: "Oui, merci", helpedNo: "Non, je vous écris", glad: "Ravis d'avoir pu aider ! Vous pouvez toujours nous écrire.",
+      readMore: "Lire l'article complet"
     },
     es: {
       launcher: "Chatea con nosotros", title: "Chatea con nosotros", greeting: "¡Hola! Pregúntanos lo que quieras.",
@@ -83,7 +92,10 @@
       retrying: "Aún no enviado; reintentando…", tooLong: "Mensaje demasiado largo (máximo {n} caracteres)",
       tooBig: "{name} es demasiado grande (máximo {size})", badType: "{name}: este tipo de archivo no se puede enviar",
       tooMany: "Máximo {n} archivos por mensaje", typing: "{name} está escribiendo…", someone: "Soporte",
-      seen: "Visto", you: "Tú", newMessage: "Nuevo mensaje", unread: "{n} sin leer", file: "Archivo"
+      seen: "Visto", you: "Tú", newMessage: "Nuevo mensaje", unread: "{n} sin leer", file: "Archivo",
+      articles: "Estos artículos pueden responder a tu pregunta:", helped: "¿Ha respondido esto a tu pregunta?",
+      helpedYes: "Sí, gracias", helpedNo: "No, prefiero escribiros", glad: "¡Nos alegra haber ayudado! Puedes escribirnos cuando quieras.",
+      readMore: "Leer el artículo completo"
     },
     ru: {
       launcher: "Напишите нам", title: "Напишите нам", greeting: "Здравствуйте! Спрашивайте что угодно.",
@@ -98,7 +110,10 @@
       retrying: "Ещё не отправлено; повторяем…", tooLong: "Сообщение слишком длинное (не больше {n} символов)",
       tooBig: "{name}: файл слишком большой (не больше {size})", badType: "{name}: такие файлы отправлять нельзя",
       tooMany: "Не больше {n} файлов в сообщении", typing: "{name} печатает…", someone: "Поддержка",
-      seen: "Просмотрено", you: "Вы", newMessage: "Новое сообщение", unread: "Непрочитанных: {n}", file: "Файл"
+      seen: "Просмотрено", you: "Вы", newMessage: "Новое сообщение", unread: "Непрочитанных: {n}", file: "Файл",
+      articles: "Возможно, эти статьи ответят на ваш вопрос:", helped: "Это ответило на ваш вопрос?",
+      helpedYes: "Да, спасибо", helpedNo: "Нет, напишу вам", glad: "Рады, что помогло! Вы всегда можете нам написать.",
+      readMore: "Читать статью полностью"
     },
     pt: {
       launcher: "Fale conosco", title: "Fale conosco", greeting: "Olá! Pergunte o que quiser.",
@@ -113,7 +128,10 @@
       retrying: "Ainda não enviado; tentando novamente…", tooLong: "Mensagem longa demais (no máximo {n} caracteres)",
       tooBig: "{name} é grande demais (no máximo {size})", badType: "{name}: este tipo de arquivo não pode ser enviado",
       tooMany: "No máximo {n} arquivos por mensagem", typing: "{name} está digitando…", someone: "Suporte",
-      seen: "Visto", you: "Você", newMessage: "Nova mensagem", unread: "{n} não lida(s)", file: "Arquivo"
+      seen: "Visto", you: "Você", newMessage: "Nova mensagem", unread: "{n} não lida(s)", file: "Arquivo",
+      articles: "Estes artigos podem responder à sua pergunta:", helped: "Isso respondeu à sua pergunta?",
+      helpedYes: "Sim, obrigado", helpedNo: "Não, vou escrever para vocês", glad: "Que bom que ajudou! Você pode nos escrever quando quiser.",
+      readMore: "Ler o artigo completo"
     }
   };
 
@@ -203,6 +221,12 @@
     ".tl-seen{display:block;font-size:11px;text-align:right;opacity:.85;margin-top:2px}",
     ".tl-file{margin-top:6px}.tl-file img{max-width:100%;max-height:200px;border-radius:8px;display:block}.tl-file a{color:inherit}",
     ".tl-typing{font-size:12px;color:var(--tl-muted);padding:0 14px 6px;font-style:italic}",
+    ".tl-kb{margin:0 12px 8px;padding:8px 10px;border:1px solid var(--tl-line);border-radius:10px;background:var(--tl-soft);font-size:13px;",
+    "max-height:45%;overflow-y:auto}.tl-kb p{margin:0 0 6px}.tl-kb a{color:inherit;font-weight:600}",
+    ".tl-kb-item{display:block;width:100%;text-align:left;background:none;border:0;padding:3px 0;color:inherit;font:inherit;",
+    "font-weight:600;text-decoration:underline;cursor:pointer}.tl-kb-text{white-space:pre-wrap;overflow-wrap:anywhere;margin:4px 0 8px}",
+    ".tl-kb-act{display:flex;gap:6px;flex-wrap:wrap}.tl-kb-act button{border:1px solid var(--tl-line);border-radius:6px;",
+    "background:var(--tl-field);color:var(--tl-fg);padding:4px 10px;font:inherit;cursor:pointer}",
     ".tl-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
     ".tl-profile{display:grid;gap:6px;padding:8px 12px 0}.tl-profile label{display:grid;gap:2px;font-size:12px;color:var(--tl-muted)}",
     ".tl-profile input,.tl-profile select{width:100%;padding:7px;border:1px solid var(--tl-line);border-radius:6px;font:inherit;",
@@ -240,6 +264,7 @@
     '<div class="tl-status" role="status"></div>' +
     '<div class="tl-list" role="log" tabindex="0" data-testid="messages"></div>' +
     '<div class="tl-typing" role="status" data-testid="typing" hidden></div>' +
+    '<div class="tl-kb" role="region" aria-live="polite" data-testid="articles" hidden></div>' +
     '<div class="tl-profile">' +
     '<label class="tl-f-name"><span></span><input class="tl-name" autocomplete="name" maxlength="100"></label>' +
     '<label class="tl-f-email"><span></span><input class="tl-email" type="email" autocomplete="email" maxlength="150"></label>' +
@@ -254,6 +279,7 @@
   var launcher = $(".tl-launch"), badge = $(".tl-badge"), panel = $(".tl-panel"), list = $(".tl-list"), status = $(".tl-status");
   var input = $(".tl-input"), typingEl = $(".tl-typing"), staged = $(".tl-staged"), fileInput = $(".tl-file"), attachBtn = $(".tl-attach");
   var nameEl = $(".tl-name"), emailEl = $(".tl-email"), deptEl = $(".tl-dept"), profile = $(".tl-profile");
+  var kb = $(".tl-kb");
   var pc = CFG.prechat || {};
   var depts = pc.departments || [];
   var files = CFG.files || null;
@@ -272,6 +298,9 @@
   var ws = null, wsReady = false, backoff = 1000, started = false, maxChars = CFG.max_chars || 4000;
   var greetEl = null, retryTimer = 0, typingTimer = 0, lastTypingSent = 0, flashTimer = 0, savedTitle = "", mounted = false;
   var handlers = {};
+  // Deflection (CFG.articles): articles offered while the visitor types,
+  // until their first message opens a conversation.
+  var inConv = false, kbTimer = 0, kbSeq = 0, kbOffered = null, kbPick = "", kbStop = false, kbHelped = false;
 
   function emit(ev, data) {
     (handlers[ev] || []).slice().forEach(function (fn) {
@@ -516,6 +545,84 @@
     else if (token) request("POST", "/read", { id: readUntil }).catch(function () {});
   }
 
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+  function kbClear() { kb.hidden = true; kb.textContent = ""; }
+  function kbSearch() {
+    clearTimeout(kbTimer);
+    var q = input.value.trim();
+    if (!CFG.articles || inConv || kbStop || kbPick || !token) return;
+    if (q.split(/\s+/).length < 2) { kbClear(); return; }
+    kbTimer = setTimeout(function () {
+      var seq = ++kbSeq;
+      request("GET", "/articles?q=" + encodeURIComponent(q.slice(0, 500)) + "&lang=" + lang).then(function (r) {
+        if (seq === kbSeq && !inConv && !kbStop && !kbPick) kbList(r.articles || []);
+      }, function () {});
+    }, 400);
+  }
+  function kbList(arts) {
+    kbClear();
+    if (!arts.length) return;
+    kbOffered = arts;
+    kb.appendChild(el("p", "", t("articles")));
+    arts.forEach(function (a) {
+      var b = el("button", "tl-kb-item", a.title);
+      b.type = "button";
+      b.addEventListener("click", function () { kbShow(a); });
+      kb.appendChild(b);
+    });
+    kb.hidden = false;
+  }
+  // kbShow shows an article's text (as text) and asks whether it helped.
+  function kbShow(a) {
+    kbClear();
+    kbPick = a.slug;
+    kb.appendChild(el("strong", "", a.title));
+    kb.appendChild(el("div", "tl-kb-text", a.text));
+    if (/^https?:\/\//.test(a.url || "")) {
+      var l = el("a", "", t("readMore"));
+      l.href = a.url; l.target = "_blank"; l.rel = "noopener noreferrer";
+      kb.appendChild(l);
+    }
+    kb.appendChild(el("p", "", t("helped")));
+    var act = el("div", "tl-kb-act");
+    [["helpedYes", true], ["helpedNo", false]].forEach(function (o) {
+      var b = el("button", "", t(o[0]));
+      b.type = "button";
+      b.setAttribute("data-testid", o[0]);
+      b.addEventListener("click", function () {
+        kbStop = true;
+        kbClear();
+        if (o[1]) {
+          kbHelped = true;
+          request("POST", "/articles/feedback", { slug: a.slug, helped: true }).catch(function () {});
+          kb.appendChild(el("p", "", t("glad")));
+          kb.hidden = false;
+        }
+        input.focus();
+      });
+      act.appendChild(b);
+    });
+    kb.appendChild(act);
+    kb.hidden = false;
+    kb.scrollTop = 0;
+  }
+  // kbWrote: the visitor writes to staff; if articles were offered and
+  // none helped, that is recorded (the last one opened, else the first).
+  function kbWrote() {
+    clearTimeout(kbTimer);
+    kbSeq++;
+    if (CFG.articles && !inConv && kbOffered && !kbHelped) {
+      request("POST", "/articles/feedback", { slug: kbPick || kbOffered[0].slug, helped: false }).catch(function () {});
+    }
+    inConv = true;
+    kbClear();
+  }
+
   function showTyping(name) {
     clearTimeout(typingTimer);
     typingEl.hidden = !name;
@@ -553,6 +660,7 @@
       if (switched) resetConversation();
       s.switched = switched;
       readUntil = Math.max(readUntil, s.read_until || 0);
+      inConv = !!s.in_conversation;
       greet();
       if (s.identified) emit("identified", { visitor: visitor });
       return s;
@@ -694,6 +802,7 @@
     if (!text && !withFiles.length) return false;
     if (text.length > maxChars) { setStatus(t("tooLong", { n: maxChars }), true); return false; }
     if (!checkProfile()) return false;
+    kbWrote();
     var pv = profileValues();
     store.set("name", pv.name);
     store.set("email", pv.email);
@@ -804,6 +913,8 @@
     ["token", "name", "email", "department", "profileDone", "idName", "idEmail", "open"].forEach(function (k) { store.set(k, ""); });
     token = "";
     visitor = "";
+    kbOffered = null; kbPick = ""; kbStop = kbHelped = inConv = false;
+    kbClear();
     resetConversation();
     setupProfile();
     started = false;
@@ -818,6 +929,7 @@
     if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); if (send(input.value)) input.value = ""; }
   });
   input.addEventListener("input", function () {
+    kbSearch();
     var now = Date.now();
     if (input.value && wsReady && ws && ws.readyState === 1 && now - lastTypingSent > 3000) {
       lastTypingSent = now;
