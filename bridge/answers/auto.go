@@ -59,6 +59,18 @@ func (s *Service) AutoSuggest(ctx context.Context) (int, error) {
 	}
 }
 
+// StartAutoSuggest marks where automatic suggestions begin, if that was
+// never done: conversations opened from now on get a note, older ones
+// do not. The daemon calls it at start, so the first scheduled run does
+// not skip the conversations opened before it.
+func (s *Service) StartAutoSuggest(ctx context.Context) error {
+	v, err := s.st.Cursor(ctx, cursorAdapter, autoCursor)
+	if err != nil || v != "" {
+		return err
+	}
+	return s.startAuto(ctx)
+}
+
 // startAuto sets the cursor at the newest open conversation.
 func (s *Service) startAuto(ctx context.Context) error {
 	var last bridge.ConversationID

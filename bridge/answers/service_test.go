@@ -340,6 +340,24 @@ func TestAutoSuggestPostsANoteForNewConversationsOnly(t *testing.T) {
 	}
 }
 
+func TestStartAutoSuggestMarksTheStartOnceSoTheFirstRunMissesNothing(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	if err := f.svc.StartAutoSuggest(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "otto", Name: "Otto", Text: "My refund for the returned lamp has not arrived"}); err != nil {
+		t.Fatal(err)
+	}
+	// A restart marks nothing again: the conversation opened meanwhile is not skipped.
+	if err := f.svc.StartAutoSuggest(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.svc.AutoSuggest(ctx); err != nil || n != 1 {
+		t.Errorf("the first run posted %d, %v; want the note for the conversation opened after the start", n, err)
+	}
+}
+
 func TestPromoteWritesAMaskedDraftArticleThatIsNotOffered(t *testing.T) {
 	f := newFixture(t, false)
 	ctx := context.Background()
