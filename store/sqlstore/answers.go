@@ -2,9 +2,11 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -54,17 +56,24 @@ func (s *Store) TermCounts(ctx context.Context, terms []string, limit int) (brid
 	if limit <= 0 {
 		limit = math.MaxInt32
 	}
-	for i, t := range terms {
-		clean, ok := cleanTerm(t)
+	err := eachParallel(ctx, len(terms), func(ctx context.Context, i int) error {
+		clean, ok := cleanTerm(terms[i])
 		if !ok {
-			continue
+			return nil
 		}
 		if err := s.queryRow(ctx, s.d.MatchCountQuery(), s.d.MatchArg(clean), limit).Scan(&out.Counts[i]); err != nil {
-			return out, fmt.Errorf("term counts %q: %w", t, err)
+			return fmt.Errorf("term counts %q: %w", terms[i], err)
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
+
+// maxParallelTerms is how many of a question's term searches run at
+// once, each on its own read connection: a search is mostly a round trip
+// and the engine's planning (PostgreSQL) or a short index walk (SQLite),
+// so running them side by side shortens a suggestion several times.
+const maxParallelTerms = 4
 
 // PastQuestions finds closed conversations in which the customer wrote one
 // of q.Terms, with their customer messages.
@@ -73,31 +82,20 @@ func (s *Store) PastQuestions(ctx context.Context, q bridge.PastQuery) ([]bridge
 	if per <= 0 {
 		per = 50
 	}
+	found, err := s.matchTerms(ctx, q.Terms, q.Exclude, per)
+	if err != nil {
+		return nil, err
+	}
+	// In term order, each conversation once: the order does not depend on
+	// which search finished first.
 	index := map[bridge.ConversationID]int{}
 	var out []bridge.PastQuestion
-	for _, t := range q.Terms {
-		clean, ok := cleanTerm(t)
-		if !ok {
-			continue
-		}
-		rows, err := s.query(ctx, s.d.MatchConversationsQuery(), s.d.MatchArg(clean), q.Exclude, per)
-		if err != nil {
-			return nil, fmt.Errorf("past questions %q: %w", t, err)
-		}
-		for rows.Next() {
-			var id bridge.ConversationID
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
+	for _, ids := range found {
+		for _, id := range ids {
 			if _, dup := index[id]; !dup {
 				index[id] = len(out)
 				out = append(out, bridge.PastQuestion{Conversation: id})
 			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
 		}
 	}
 	const chunk = 256
@@ -107,6 +105,71 @@ func (s *Store) PastQuestions(ctx context.Context, q bridge.PastQuery) ([]bridge
 		}
 	}
 	return out, nil
+}
+
+// matchTerms runs the search of each term and returns, per term, the
+// conversations of its newest matches.
+func (s *Store) matchTerms(ctx context.Context, terms []string, exclude bridge.ConversationID, per int) ([][]bridge.ConversationID, error) {
+	found := make([][]bridge.ConversationID, len(terms))
+	err := eachParallel(ctx, len(terms), func(ctx context.Context, i int) error {
+		clean, ok := cleanTerm(terms[i])
+		if !ok {
+			return nil
+		}
+		var err error
+		if found[i], err = s.matchTerm(ctx, clean, exclude, per); err != nil {
+			return fmt.Errorf("past questions %q: %w", terms[i], err)
+		}
+		return nil
+	})
+	return found, err
+}
+
+// eachParallel calls fn for 0..n-1, maxParallelTerms at once; the first
+// failure cancels the calls still running and is returned.
+func eachParallel(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, n)
+	sem := make(chan struct{}, maxParallelTerms)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if errs[i] = fn(ctx, i); errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	// The failure that cancelled the others, not what they said of it.
+	var first error
+	for _, err := range errs {
+		if err != nil && (first == nil || errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
+			first = err
+		}
+	}
+	return first
+}
+
+// matchTerm lists the conversations of a term's newest matches.
+func (s *Store) matchTerm(ctx context.Context, words []string, exclude bridge.ConversationID, per int) ([]bridge.ConversationID, error) {
+	rows, err := s.query(ctx, s.d.MatchConversationsQuery(), s.d.MatchArg(words), exclude, per)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []bridge.ConversationID
+	for rows.Next() {
+		var id bridge.ConversationID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // pastMessages fills in the customer messages of the conversations in
