@@ -18,7 +18,7 @@ import (
 // through !use draft.
 func Answers() []Command {
 	return []Command{
-		{Name: "suggest", Help: "the best past staff answers to conversations like this one (only you see them; !use N sends one)",
+		{Name: "suggest", Help: "the best past staff answers to conversations like this one (for staff only; !use N sends one)",
 			Run: runSuggest},
 		{Name: "use", Args: "<n>|draft", Help: "send suggestion n, or the AI draft, to the customer as written",
 			MinArgs: 1, MaxArgs: 1, Mutates: true, Run: runUse},

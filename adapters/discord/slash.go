@@ -37,7 +37,7 @@ func DefaultSlashCommands() []SlashCommand {
 		{Name: "list", Description: "Open conversations, most urgent first"},
 		{Name: "oncall", Description: "Who is on call in each department"},
 		{Name: "stats", Description: "Statistics", Option: "period", OptionDescription: "today, yesterday, week, 7d, 30d"},
-		{Name: "suggest", Description: "The best past staff answers to questions like this one (only you see them)"},
+		{Name: "suggest", Description: "The best past staff answers to questions like this one (for staff only)"},
 		{Name: "use", Description: "Send a suggestion, or the AI draft, to the customer", Option: "which", OptionDescription: "a suggestion's number, or draft", Required: true},
 		{Name: "kb", Description: "Search the knowledge base, or send an article found", Option: "words", OptionDescription: "words to search, or send N", Required: true},
 		{Name: "promote", Description: "Turn the staff answer here into a draft knowledge-base article", Option: "title", OptionDescription: "the article's title"},

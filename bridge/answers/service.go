@@ -270,7 +270,7 @@ func FormatSuggestions(sg []Suggestion, prefix string) string {
 		return "No past answer matches this conversation well enough yet. (Suggestions come from closed conversations with a staff reply.)"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Suggested answers from past conversations (only you see this; %suse N sends one to the customer):", prefix)
+	fmt.Fprintf(&b, "Suggested answers from past conversations (for staff, never the customer; %suse N sends one to the customer):", prefix)
 	masked := false
 	for i, x := range sg {
 		fmt.Fprintf(&b, "\n\n%d. from %s · match %d%%", i+1, x.Conversation, int(x.Confidence*100+0.5))
