@@ -57,9 +57,9 @@ func TestWidgetOffersMatchingArticlesInItsLanguageAndOnlyToAVisitor(t *testing.T
 		"lang=de&q=" + url.QueryEscape("when do I get my refund back"): 0, // an English article is not offered in German
 		"lang=de&q=" + url.QueryEscape("Versand nach Österreich"):      1,
 		"lang=en&q=" + url.QueryEscape("shipping delivery time"):       1, // no language: offered in every one
-		"lang=en&q=refund":                                             0, // one word matches too much
-		"lang=en&q=" + url.QueryEscape("my lamp flickers at night"):    0,
-		"q=" + strings.Repeat("refund+", 2000):                         1,
+		"lang=en&q=refund": 0, // one word matches too much
+		"lang=en&q=" + url.QueryEscape("my lamp flickers at night"): 0,
+		"q=" + strings.Repeat("refund+", 2000):                      1,
 	} {
 		r := f.do(t, "GET", "/chat/api/articles?"+q, tok, "", nil)
 		if arts, _ := r.body["articles"].([]any); r.status != 200 || len(arts) != want {
