@@ -113,6 +113,60 @@ type OutboxReader interface {
 	NextOutboxDue(ctx context.Context) (time.Time, error)
 }
 
+// AnswerReader finds past conversations that resemble a new one: the
+// candidates bridge/answers ranks for !suggest. A term is a word as the
+// search index splits text (letters and digits, any case), or a stem
+// ending in "*" that matches every word it begins, or several of them
+// separated by spaces, all of which must occur; other characters in a
+// term are ignored.
+type AnswerReader interface {
+	// TermCounts says about how many messages the search index holds (an
+	// estimate that never undercounts: the largest message id) and, for
+	// each term, in how many messages it occurs, counting no further than
+	// limit (<= 0: no limit).
+	TermCounts(ctx context.Context, terms []string, limit int) (TermCounts, error)
+	// PastQuestions finds closed conversations, other than q.Exclude, in
+	// which the customer or a staff reply said a term: for each term, the
+	// conversations of the newest q.PerTerm such messages. Each
+	// conversation is listed once, in the order first found, with its
+	// customer messages and its staff replies (each oldest first, at most
+	// the first 10). Notes and system messages are never searched or
+	// returned.
+	PastQuestions(ctx context.Context, q PastQuery) ([]PastQuestion, error)
+	// OpeningQuestions lists the conversations opened in [since, until),
+	// oldest first, at most limit, each with its customer's first message
+	// (a conversation whose customer has not written is left out): what
+	// customers came to ask, for the knowledge-gaps report.
+	OpeningQuestions(ctx context.Context, since, until time.Time, limit int) ([]OpeningQuestion, error)
+}
+
+// OpeningQuestion is a conversation's first customer message.
+type OpeningQuestion struct {
+	Conversation ConversationID
+	Text         string
+	CustomerName string
+}
+
+// TermCounts is what AnswerReader.TermCounts found.
+type TermCounts struct {
+	Messages int   // about how many messages there are (never fewer)
+	Counts   []int // per term, messages containing it (at most the limit)
+}
+
+// PastQuery asks AnswerReader.PastQuestions for candidates.
+type PastQuery struct {
+	Terms   []string
+	PerTerm int // customer messages per term, newest first (<= 0: 50)
+	Exclude ConversationID
+}
+
+// PastQuestion is a closed conversation's customer side.
+type PastQuestion struct {
+	Conversation ConversationID
+	Customer     []string // the customer's messages, oldest first
+	Staff        []string // the staff replies, oldest first
+}
+
 // Tx is one write transaction (see Store for what it guarantees). Its
 // methods use the context given to Write. It is every role below; code
 // that needs only some of them may take the narrower interface.

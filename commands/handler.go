@@ -7,24 +7,30 @@ import (
 	"log/slog"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/answers"
 	"github.com/threadlinehq/threadline/bridge/engine"
 )
 
 // Handler applies staff messages from any surface: replies, notes and
 // commands. It implements bridge.StaffInbox.
 type Handler struct {
-	engine *engine.Engine
-	table  *Table
-	syntax Syntax
-	log    *slog.Logger
+	engine  *engine.Engine
+	table   *Table
+	syntax  Syntax
+	log     *slog.Logger
+	answers *answers.Service // nil: the answers commands say they are unavailable
 }
 
 // NewHandler builds a Handler.
-func NewHandler(e *engine.Engine, t *Table, s Syntax, log *slog.Logger) *Handler {
+func NewHandler(e *engine.Engine, t *Table, s Syntax, log *slog.Logger, opts ...HandlerOption) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{engine: e, table: t, syntax: s, log: log}
+	h := &Handler{engine: e, table: t, syntax: s, log: log}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 // Syntax returns the handler's prefixes.
@@ -128,7 +134,7 @@ func (h *Handler) runCommand(ctx context.Context, cmd Command, p Parsed, m bridg
 		return "", bridge.Reject("Usage: %s — %s", cmd.Usage(h.syntax.Prefix), cmd.Help)
 	}
 	in := &Invocation{Engine: h.engine, Conversation: conv, Actor: m.Actor, Surface: m.Surface, ExternalID: m.ExternalID,
-		Args: p.Args, Rest: p.Rest, Table: h.table, Syntax: h.syntax, Mentions: m.Mentions}
+		Args: p.Args, Rest: p.Rest, Table: h.table, Syntax: h.syntax, Mentions: m.Mentions, Answers: h.answers}
 	return cmd.Run(ctx, in)
 }
 

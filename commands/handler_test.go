@@ -43,7 +43,10 @@ func customerSends(t *testing.T, st *sqlite.Store, conv bridge.ConversationID) i
 	return n
 }
 
-var alice = bridge.Actor{ID: "console:alice", Name: "Alice"}
+var (
+	alice = bridge.Actor{ID: "console:alice", Name: "Alice"}
+	bob   = bridge.Actor{ID: "console:bob", Name: "Bob"}
+)
 
 func TestHandlerTable(t *testing.T) {
 	for _, tc := range []struct {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/answers"
 	"github.com/threadlinehq/threadline/bridge/engine"
 )
 
@@ -19,6 +20,7 @@ type Invocation struct {
 	Table        *Table
 	Syntax       Syntax
 	Mentions     map[string]bridge.StaffID // "@name" words the surface resolved
+	Answers      *answers.Service          // nil when the process has none
 }
 
 // Staff returns the StaffContext for engine calls.

@@ -37,12 +37,20 @@ func runHandoff(ctx context.Context, in *Invocation) (string, error) {
 	dept := strings.ToLower(target)
 	if _, ok := dir.Department(dept); ok && !strings.HasPrefix(target, "@") {
 		c, err := in.Engine.Handoff(ctx, in.Staff(), dept, "", "", note)
-		return confirm(c, err, "%s is with %s now.", c.Department)
+		msg, err := confirm(c, err, "%s is with %s now.", c.Department)
+		if err != nil {
+			return "", err
+		}
+		return msg + summaryAfterHandoff(in), nil
 	}
 	id, name, err := in.resolveStaff(ctx, target)
 	if err != nil {
 		return "", bridge.Reject("%v; departments: %s", err, strings.Join(dir.Departments(), ", "))
 	}
 	c, err := in.Engine.Handoff(ctx, in.Staff(), "", id, name, note)
-	return confirm(c, err, "%s is %s's now.", name)
+	msg, err := confirm(c, err, "%s is %s's now.", name)
+	if err != nil {
+		return "", err
+	}
+	return msg + summaryAfterHandoff(in), nil
 }

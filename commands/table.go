@@ -98,11 +98,15 @@ func (t *Table) Help(s Syntax) string {
 // plus "template_edit", the permission for changing templates.
 func Names() []string {
 	var out []string
-	for _, c := range append(append(Core(), Workflow()...), Stats()...) {
+	for _, c := range all() {
 		out = append(out, c.Name)
 	}
 	return append(out, "template_edit")
 }
 
-// All is the full command table: Core, Workflow and Stats.
-func All() (*Table, error) { return NewTable(append(append(Core(), Workflow()...), Stats()...)...) }
+// All is the full command table: Core, Workflow, Stats and Answers.
+func All() (*Table, error) { return NewTable(all()...) }
+
+func all() []Command {
+	return append(append(append(Core(), Workflow()...), Stats()...), Answers()...)
+}

@@ -14,6 +14,7 @@ import (
 type DB interface {
 	bridge.Store        // the engine's and outbox's contract (bridge/store.go)
 	bridge.AdapterStore // what adapters read and keep (bridge/deps.go)
+	bridge.AnswerReader // candidates for suggestions (bridge/answers)
 	EventPruner
 	Schema
 	Health
@@ -81,6 +82,9 @@ type Views interface {
 	AuditLog(ctx context.Context, conv bridge.ConversationID) ([]bridge.AuditEntry, error)
 	// LatestAudit lists the newest audit entries with action.
 	LatestAudit(ctx context.Context, action string, limit int) ([]bridge.AuditEntry, error)
+	// CountAudit counts the audit entries with action that concern no
+	// conversation (the widget's deflection), recorded in [since, until).
+	CountAudit(ctx context.Context, action string, since, until time.Time) (int, error)
 	OutboxRows(ctx context.Context, conv bridge.ConversationID) ([]OutboxRow, error)
 	OutboxStats(ctx context.Context) (OutboxStats, error)
 	QueueStats(ctx context.Context, now time.Time) (QueueStats, error)

@@ -112,6 +112,10 @@ func renderCard(v bridge.ConversationView) card {
 		buttons = append(buttons, button("Reopen", "reopen", discordgo.SuccessButton))
 	}
 	buttons = append(buttons, button("Status", "status", discordgo.SecondaryButton))
+	if v.Status != bridge.StatusClosed {
+		// The best past answers, shown only to whoever pressed it.
+		buttons = append(buttons, button("Suggest", "suggest", discordgo.SecondaryButton))
+	}
 	return card{Embeds: []*discordgo.MessageEmbed{e}, Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: buttons}}}
 }
 

@@ -36,7 +36,7 @@ func TestEndToEndForum(t *testing.T) {
 	if starter.ID != thread || len(starter.Embeds) == 0 {
 		t.Errorf("starter message %s is not the card", starter.ID)
 	}
-	if got := buttons(t, starter); !slices.Equal(got, []string{"tl:claim", "tl:close", "tl:status"}) {
+	if got := buttons(t, starter); !slices.Equal(got, []string{"tl:claim", "tl:close", "tl:status", "tl:suggest"}) {
 		t.Errorf("card buttons = %v", got)
 	}
 	if cust.WebhookID == "" || cust.Username != "Anna (webchat)" {

@@ -389,11 +389,13 @@ func (r responder) answer(ctx context.Context, ephemeralIfSlow bool, work func(c
 			r.s.log.Warn("discord: deferring an interaction failed", "err", classify("defer interaction", err))
 			return
 		}
-		content := clip(res.text, maxMessage)
-		if _, err := r.s.sess.InteractionResponseEdit(r.i, &discordgo.WebhookEdit{Content: &content, AllowedMentions: noMentions()},
+		parts := split(res.text, maxMessage)
+		if _, err := r.s.sess.InteractionResponseEdit(r.i, &discordgo.WebhookEdit{Content: &parts[0], AllowedMentions: noMentions()},
 			discordgo.WithContext(ctx)); err != nil {
 			r.s.log.Warn("discord: answering an interaction failed", "err", classify("edit interaction response", err))
+			return
 		}
+		r.followUp(ctx, parts[1:], flags)
 	}
 }
 
@@ -402,11 +404,26 @@ func (r responder) send(ctx context.Context, text string, ephemeral bool) {
 	if ephemeral {
 		flags = discordgo.MessageFlagsEphemeral
 	}
+	parts := split(text, maxMessage)
 	err := r.s.sess.InteractionRespond(r.i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{Content: clip(text, maxMessage), Flags: flags, AllowedMentions: noMentions()}},
+		Data: &discordgo.InteractionResponseData{Content: parts[0], Flags: flags, AllowedMentions: noMentions()}},
 		discordgo.WithContext(ctx))
 	if err != nil {
 		r.s.log.Warn("discord: answering an interaction failed", "err", classify("answer interaction", err))
+		return
+	}
+	r.followUp(ctx, parts[1:], flags)
+}
+
+// followUp sends the rest of an answer longer than one message (three
+// suggestions from !suggest) as follow-ups, seen by the same people.
+func (r responder) followUp(ctx context.Context, parts []string, flags discordgo.MessageFlags) {
+	for _, p := range parts {
+		if _, err := r.s.sess.FollowupMessageCreate(r.i, true, &discordgo.WebhookParams{Content: p, Flags: flags, AllowedMentions: noMentions()},
+			discordgo.WithContext(ctx)); err != nil {
+			r.s.log.Warn("discord: answering an interaction failed", "err", classify("follow up interaction", err))
+			return
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package discord_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakediscord"
 	"github.com/threadlinehq/threadline/adapters/discord"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -231,4 +233,45 @@ func TestTextChannelButtons(t *testing.T) {
 	}, "owner set from the card's button")
 	h.fake.InjectMessage(thread, alice, "Hi Anna")
 	adaptertest.Eventually(t, wait, func() bool { return len(h.web.Deliveries()) == 1 }, "reply from the thread delivered")
+}
+
+// TestSuggestButtonShowsPastAnswersOnlyToWhoPressedIt: the card's
+// Suggest button runs !suggest; the answer, longer than one Discord
+// message, comes whole, in parts only the presser sees.
+func TestSuggestButtonShowsPastAnswersOnlyToWhoPressedIt(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{answers: true})
+	h.waitConnected()
+	ctx := context.Background()
+	long := strings.Repeat("Check the spam folder, then the filters of your mailbox. ", 12)
+	for i, q := range []string{"How do I reset my password? The reset mail never comes.", "Password reset mail missing", "Reset password email not arriving"} {
+		past := h.customer(fmt.Sprintf("Past%d", i), q)
+		sc := engine.StaffContext{Conversation: past, Actor: bridge.Actor{ID: "discord:9", Name: "Bob"}, Surface: "discord"}
+		if _, err := h.eng.Reply(ctx, sc, fmt.Sprintf("Answer %d: %s", i, long), nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.eng.Close(ctx, sc, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conv := h.customer("Anna", "I forgot my password and the reset mail does not arrive")
+	thread := h.thread(conv)
+	iid := h.fake.InjectButton(thread, thread, alice, "tl:suggest")
+	var rs []fakediscord.Response
+	adaptertest.Eventually(t, wait, func() bool { rs = h.fake.Responses(iid); return len(rs) >= 2 }, "the suggestions in parts")
+	var all strings.Builder
+	for _, r := range rs {
+		if !r.Ephemeral() || len([]rune(r.Content)) > 2000 {
+			t.Errorf("response %s: ephemeral %v, %d characters", r.Kind, r.Ephemeral(), len([]rune(r.Content)))
+		}
+		all.WriteString(r.Content + "\n")
+	}
+	for i := range 3 {
+		if !strings.Contains(all.String(), fmt.Sprintf("Answer %d:", i)) {
+			t.Errorf("suggestion %d missing from:\n%s", i, all.String())
+		}
+	}
+	if n := len(h.web.Deliveries()); n != 3 {
+		t.Errorf("%d deliveries to customers, want only the 3 past answers", n)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/threadlinehq/threadline/adapters/adaptertest/fakediscord"
 	"github.com/threadlinehq/threadline/adapters/discord"
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/answers"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/outbox"
 	"github.com/threadlinehq/threadline/bridge/team"
@@ -70,6 +71,8 @@ type setup struct {
 	departmentForums []string
 	// clock is the daemon's clock the surface gets (default: the system's).
 	clock bridge.Clock
+	// answers adds the answers commands (!suggest ...) with their service.
+	answers bool
 }
 
 func start(t *testing.T, s setup) *harness {
@@ -116,11 +119,16 @@ func start(t *testing.T, s setup) *harness {
 		cmds = append(cmds, commands.Workflow()...)
 	}
 	h.eng = engine.New(engine.Options{Store: h.st, Surfaces: []bridge.Platform{"discord", "slack"}, Notify: ob.Notify, Directory: dir})
+	var hopts []commands.HandlerOption
+	if s.answers {
+		cmds = append(cmds, commands.Answers()...)
+		hopts = append(hopts, commands.WithAnswers(answers.New(answers.Options{Store: h.st, Post: h.eng})))
+	}
 	table, err := commands.NewTable(cmds...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.handler = commands.NewHandler(h.eng, table, commands.DefaultSyntax(), testLog(t))
+	h.handler = commands.NewHandler(h.eng, table, commands.DefaultSyntax(), testLog(t), hopts...)
 	clock := s.clock
 	if clock == nil {
 		clock = bridge.SystemClock()

@@ -37,6 +37,13 @@ func DefaultSlashCommands() []SlashCommand {
 		{Name: "list", Description: "Open conversations, most urgent first"},
 		{Name: "oncall", Description: "Who is on call in each department"},
 		{Name: "stats", Description: "Statistics", Option: "period", OptionDescription: "today, yesterday, week, 7d, 30d"},
+		{Name: "suggest", Description: "The best past staff answers to questions like this one (for staff only)"},
+		{Name: "use", Description: "Send a suggestion, or the AI draft, to the customer", Option: "which", OptionDescription: "a suggestion's number, or draft", Required: true},
+		{Name: "kb", Description: "Search the knowledge base, or send an article found", Option: "words", OptionDescription: "words to search, or send N", Required: true},
+		{Name: "promote", Description: "Turn the staff answer here into a draft knowledge-base article", Option: "title", OptionDescription: "the article's title"},
+		{Name: "draft", Description: "AI: draft a reply as a note (never sent by itself)", Option: "instructions", OptionDescription: "what the reply should say"},
+		{Name: "summary", Description: "AI: summarise the conversation as a note"},
+		{Name: "translate", Description: "AI: translate the customer's last message, or your reply", Option: "reply", OptionDescription: "your reply, to translate into the customer's language"},
 		{Name: "help", Description: "List Threadline's commands"},
 	}
 }
@@ -44,7 +51,7 @@ func DefaultSlashCommands() []SlashCommand {
 // global commands work outside conversation posts too.
 func global(name string) bool {
 	switch name {
-	case "help", "list", "oncall", "stats":
+	case "help", "list", "oncall", "stats", "kb":
 		return true
 	}
 	return false

@@ -17,6 +17,7 @@ const (
 	actionClose   = "tl_close"
 	actionReopen  = "tl_reopen"
 	actionStatus  = "tl_status"
+	actionSuggest = "tl_suggest"
 )
 
 // actionCommand maps a button's action id to the command it stands for.
@@ -32,6 +33,8 @@ func actionCommand(actionID string) (string, bool) {
 		return "reopen", true
 	case actionStatus:
 		return "status", true
+	case actionSuggest:
+		return "suggest", true
 	}
 	return "", false
 }
@@ -162,6 +165,10 @@ func cardBlocks(v bridge.ConversationView, previousLink string) []slack.Block {
 		buttons = append(buttons, button(actionRelease, "Release", ""), button(actionClose, "Close", slack.StyleDanger))
 	}
 	buttons = append(buttons, button(actionStatus, "Status", ""))
+	if v.Status != bridge.StatusClosed {
+		// The best past answers, shown only to whoever pressed it.
+		buttons = append(buttons, button(actionSuggest, "Suggest", ""))
+	}
 	blocks = append(blocks, slack.NewActionBlock("actions", buttons...))
 	help := "Reply in this thread to answer the customer · start with `//` for an internal note · `!help` for commands"
 	if previousLink != "" {

@@ -32,6 +32,9 @@ type Options struct {
 	// first answer usually takes (from the SLA calendar), for the widget's
 	// greeting; nil: always open, no estimate.
 	Availability func(now time.Time) Availability
+	// Articles offers knowledge-base articles while a visitor types their
+	// first message (deflection); nil: none.
+	Articles Articles
 }
 
 // Availability is what the widget tells a visitor about answering times.
@@ -49,6 +52,7 @@ type Adapter struct {
 	perVisit *limiter
 	perIP    *limiter
 	sessions *limiter
+	searches *limiter // article searches and answers, per visitor
 	hub      *hub
 	allowAll bool
 	allowed  map[string]bool
@@ -91,6 +95,7 @@ func New(cfg Config, o Options) (*Adapter, error) {
 		perVisit: newLimiter(cfg.PerVisitorPerMinute),
 		perIP:    newLimiter(cfg.PerIPPerMinute),
 		sessions: newLimiter(cfg.PerIPPerMinute),
+		searches: newLimiter(articlesPerMinute),
 		hub:      newHub(),
 		allowed:  make(map[string]bool),
 		convs:    newConvCache(),

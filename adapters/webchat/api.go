@@ -30,6 +30,8 @@ func (a *Adapter) Handler(in bridge.Inbox) http.Handler {
 	mux.HandleFunc("POST /chat/api/messages", a.cors(func(w http.ResponseWriter, r *http.Request) { a.post(w, r, in) }))
 	mux.HandleFunc("POST /chat/api/read", a.cors(a.read))
 	mux.HandleFunc("POST /chat/api/email", a.cors(a.email))
+	mux.HandleFunc("GET /chat/api/articles", a.cors(a.articles))
+	mux.HandleFunc("POST /chat/api/articles/feedback", a.cors(a.articleFeedback))
 	mux.HandleFunc("OPTIONS /chat/api/", a.cors(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	mux.HandleFunc("GET /chat/api/files/{msg}/{i}", a.file)
 	mux.HandleFunc("GET /chat/ws", func(w http.ResponseWriter, r *http.Request) { a.serveWS(w, r, in) })
@@ -120,6 +122,9 @@ type sessionResponse struct {
 	ReadUntil int64 `json:"read_until"`
 	// Resumed: the session is the one a resume link named.
 	Resumed bool `json:"resumed,omitempty"`
+	// InConversation: the visitor has a conversation that is not closed
+	// (the widget offers articles only before one opens).
+	InConversation bool `json:"in_conversation,omitempty"`
 }
 
 // session issues a visitor token, or renews a valid one (same visitor). An
@@ -177,6 +182,10 @@ func (a *Adapter) session(w http.ResponseWriter, r *http.Request) {
 	}
 	if read, err := a.ReadUntil(r.Context(), visitor); err == nil {
 		resp.ReadUntil = int64(read)
+	}
+	if a.articlesOn() {
+		c, ok := a.currentConversation(r.Context(), visitor)
+		resp.InConversation = ok && c.Status != bridge.StatusClosed
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

@@ -53,8 +53,14 @@ func newChat(t *testing.T, mutate func(*webchat.Config)) *chat {
 // newChatWith is newChat with the adapter's options changed by options.
 func newChatWith(t *testing.T, mutate func(*webchat.Config), options func(*webchat.Options)) *chat {
 	t.Helper()
+	return newChatOn(t, storetest.Open(t), mutate, options)
+}
+
+// newChatOn is newChatWith on a store the caller opened.
+func newChatOn(t *testing.T, st *sqlite.Store, mutate func(*webchat.Config), options func(*webchat.Options)) *chat {
+	t.Helper()
 	exe := chromium(t)
-	c := &chat{t: t, st: storetest.Open(t), files: t.TempDir(), relay: bridge.NewLocalRelay(), surface: adaptertest.NewSurface("console"),
+	c := &chat{t: t, st: st, files: t.TempDir(), relay: bridge.NewLocalRelay(), surface: adaptertest.NewSurface("console"),
 		pages: map[string]string{}}
 	cfg := webchat.Config{Enabled: true, DemoPage: true}
 	if mutate != nil {

@@ -19,6 +19,7 @@ var StringKeys = []string{
 	"attach", "remove", "drop", "name", "email", "department", "choose", "optional", "required", "badEmail",
 	"connecting", "reconnecting", "tooFast", "retrying", "tooLong", "tooBig", "badType", "tooMany", "typing",
 	"someone", "seen", "you", "newMessage", "unread", "file", "emailAsk", "emailSave", "emailNo", "emailSaved",
+	"articles", "helped", "helpedYes", "helpedNo", "glad", "readMore",
 }
 
 // validateStrings checks webchat.strings: known languages (or "*") and keys.

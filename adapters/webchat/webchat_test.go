@@ -43,7 +43,12 @@ func newFixture(t *testing.T, mutate func(*webchat.Config), options ...func(*web
 // are set) changed by engineOpts.
 func fixtureWith(t *testing.T, mutate func(*webchat.Config), engineOpts func(*engine.Options), options ...func(*webchat.Options)) *fixture {
 	t.Helper()
-	st := storetest.Open(t)
+	return fixtureOn(t, storetest.Open(t), mutate, engineOpts, options...)
+}
+
+// fixtureOn is fixtureWith on a store the caller opened.
+func fixtureOn(t *testing.T, st *sqlite.Store, mutate func(*webchat.Config), engineOpts func(*engine.Options), options ...func(*webchat.Options)) *fixture {
+	t.Helper()
 	eo := engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}}
 	if engineOpts != nil {
 		engineOpts(&eo)

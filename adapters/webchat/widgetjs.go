@@ -30,6 +30,8 @@ type widgetConfig struct {
 	// EmailReplies: unseen replies go by email (EmailFollowUp), so the
 	// widget offers to take an address when the visitor gave none.
 	EmailReplies bool `json:"email_replies,omitempty"`
+	// Articles: offer knowledge-base articles (deflection).
+	Articles bool `json:"articles,omitempty"`
 }
 
 type widgetPreChat struct {
@@ -71,7 +73,7 @@ func (a *Adapter) buildWidget() (widgetAsset, error) {
 	}
 	c := a.cfg
 	wc := widgetConfig{Language: c.Language, Strings: c.widgetStrings(), Color: c.Theme.Color, Position: c.Theme.Position,
-		Mode: c.Theme.Mode, Sound: c.Sound, MaxChars: c.MaxMessageChars, Identify: c.IdentitySecret != "",
+		Mode: c.Theme.Mode, Sound: c.Sound, MaxChars: c.MaxMessageChars, Identify: c.IdentitySecret != "", Articles: a.articlesOn(),
 		PreChat:      widgetPreChat{Name: c.PreChat.Name, Email: c.PreChat.Email, Department: c.PreChat.Department, Departments: c.PreChat.Departments},
 		EmailReplies: a.emailReplies && c.PreChat.Email != FieldOff}
 	if a.filesOn() {

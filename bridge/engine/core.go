@@ -20,6 +20,13 @@ func (e *Engine) SystemNote(ctx context.Context, conv bridge.ConversationID, sou
 	return err
 }
 
+// ThreadNote stores a staff-only note by Threadline in conv (every
+// surface shows it) and returns its id: suggestions and AI drafts
+// (bridge/answers).
+func (e *Engine) ThreadNote(ctx context.Context, conv bridge.ConversationID, text string) (bridge.MessageID, error) {
+	return e.Note(ctx, StaffContext{Conversation: conv, Actor: bridge.SystemActor()}, text, nil)
+}
+
 // Receipt shows what a channel learnt about a reply after sending it. The
 // staff message that caused the reply gets a receipt on the surface it was
 // written on; a failure is also stored as a notice for every thread (the

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/answers"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/live"
 	"github.com/threadlinehq/threadline/bridge/outbox"
@@ -46,6 +47,8 @@ type app struct {
 	dir      *team.Directory
 	outbox   *outbox.Outbox
 	handler  *commands.Handler
+	kb       *answers.KB      // answers.kb_dir (nil: none)
+	answers  *answers.Service // suggestions, knowledge base, AI drafts
 	channels []bridge.CustomerChannel
 	surfaces []bridge.StaffSurface
 	adapters []bridge.Initer // every channel and surface: given Deps once the core exists
@@ -147,6 +150,11 @@ func (a *app) build(ctx context.Context) (err error) {
 		return err
 	}
 
+	// The knowledge base, which the web chat offers visitors.
+	if err := a.wireKB(); err != nil {
+		return err
+	}
+
 	// Adapters. Each one's wiring lives in wire_<name>.go: it builds the
 	// adapter (New) if its credentials are present, adds a banner line
 	// saying why not otherwise, and may add HTTP routes (mounted below).
@@ -189,8 +197,11 @@ func (a *app) build(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := a.wireAnswers(ctx); err != nil {
+		return err
+	}
 	syntax := commands.Syntax{Prefix: cfg.Commands.Prefix, NotePrefixes: cfg.Commands.NotePrefixes}
-	a.handler = commands.NewHandler(a.engine, table, syntax, log)
+	a.handler = commands.NewHandler(a.engine, table, syntax, log, commands.WithAnswers(a.answers))
 
 	// Every adapter gets the same dependencies.
 	deps := bridge.Deps{Log: log, Clock: a.clock, Store: a.st, Core: a.engine,
@@ -256,6 +267,7 @@ func (a *app) run(ctx context.Context) error {
 	// Every replica serves its own connections; the leader work runs here
 	// while this replica leads (replicas.go).
 	local := a.runAdapters(inCtx, everywhere)
+	waitAnswers := a.runAnswers(inCtx)
 	leaderDone := make(chan struct{})
 	go func() { defer close(leaderDone); a.campaign(inCtx) }()
 
@@ -280,7 +292,7 @@ func (a *app) run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout.D())
 	_ = srv.Shutdown(sctx)
 	localDone := make(chan struct{})
-	go func() { local.wg.Wait(); close(localDone) }()
+	go func() { local.wg.Wait(); waitAnswers(); close(localDone) }()
 	select {
 	case <-localDone:
 	case <-sctx.Done():

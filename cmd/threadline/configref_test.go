@@ -369,6 +369,8 @@ var configEnv = map[string]string{
 	"admin.listen":              "THREADLINE_ADMIN_LISTEN",
 	"data_dir":                  "THREADLINE_DATA_DIR",
 	"http.metrics_token":        "THREADLINE_METRICS_TOKEN",
+	"answers.llm.url":           "THREADLINE_LLM_URL",
+	"answers.llm.api_key":       "THREADLINE_LLM_API_KEY",
 	"slack.bot_token":           "SLACK_BOT_TOKEN",
 	"slack.app_token":           "SLACK_APP_TOKEN",
 	"slack.signing_secret":      "SLACK_SIGNING_SECRET",

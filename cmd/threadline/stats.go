@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/threadlinehq/threadline/bridge/answers"
 	"github.com/threadlinehq/threadline/bridge/stats"
 	"github.com/threadlinehq/threadline/bridge/stats/chart"
 )
@@ -21,8 +22,10 @@ func (c *cli) statsCmd() *cobra.Command {
 		Long: `Print statistics for a period: conversations opened per channel, department, day
 and hour; first-response and resolution times (median and 90th percentile);
 SLA attainment; busiest hours; top tags; what each staff member did; CSAT;
-and the queue right now. docs/statistics.md says exactly what each number
-counts.
+and the queue right now; with a knowledge base (answers.kb_dir), the
+knowledge gaps: frequent questions no article answers, and what the web
+chat's article offers did. docs/statistics.md says exactly what each
+number counts.
 
 --since and --until take "now", a length back from now (7d, 12h), a date
 (2026-03-01, midnight in --tz), "2026-03-01 14:30", or an RFC 3339 time.
@@ -61,6 +64,14 @@ Days and hours are counted in --tz (default: the config's timezone).`,
 			if err != nil {
 				return err
 			}
+			kb, err := openKB(cfg.Answers, answers.KBOptions{})
+			if err != nil {
+				return err
+			}
+			gaps, err := knowledgeGaps(cmd.Context(), kb, st, from, to)
+			if err != nil {
+				return err
+			}
 			if chartPath != "" {
 				png, err := chart.Hourly(s, chart.Options{})
 				if err != nil {
@@ -74,9 +85,16 @@ Days and hours are counted in --tz (default: the config's timezone).`,
 			if asJSON {
 				enc := json.NewEncoder(c.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(s)
+				return enc.Encode(struct {
+					stats.Stats
+					KnowledgeGaps *answers.GapReport `json:"knowledge_gaps,omitempty"`
+				}{s, gaps})
 			}
 			fmt.Fprintln(c.stdout, stats.Format(s))
+			if gaps != nil {
+				fmt.Fprintln(c.stdout)
+				fmt.Fprintln(c.stdout, answers.FormatGaps(*gaps))
+			}
 			return nil
 		},
 	}

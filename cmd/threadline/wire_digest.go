@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
+	"github.com/threadlinehq/threadline/bridge/answers"
 	"github.com/threadlinehq/threadline/bridge/stats"
 	"github.com/threadlinehq/threadline/bridge/stats/chart"
 	"github.com/threadlinehq/threadline/cmd/threadline/internal/config"
@@ -23,6 +24,7 @@ type statsReader interface {
 // digest.discord_channel is set and that surface runs.
 func (a *app) digestJob() {
 	d, problems := newDigester(a.cfg.Digest, a.st, a.surfaces, a.log.With("job", "digest"))
+	d.kb, d.gapStore = a.kb, a.st
 	switch {
 	case !a.cfg.Digest.Enabled():
 		a.status = append(a.status, statusLine{"digest", "off", "digest.slack_channel / digest.discord_channel not set"})
@@ -72,6 +74,10 @@ type digester struct {
 	log      *slog.Logger
 	attempts int           // per target
 	backoff  time.Duration // first wait between attempts
+	// kb and gapStore add the knowledge gaps (nil kb: no knowledge base,
+	// no section).
+	kb       *answers.KB
+	gapStore answers.GapStore
 }
 
 // newDigester finds the surfaces the config names; problems says which
@@ -116,6 +122,22 @@ func digestWindow(now time.Time, period time.Duration, loc *time.Location) (sinc
 	return time.Date(y, m, d-int(period/day), 0, 0, 0, 0, loc), time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
 
+// maxGaps is how many knowledge gaps a report lists.
+const maxGaps = 10
+
+// knowledgeGaps is the knowledge gaps of the period; nil without a
+// knowledge base.
+func knowledgeGaps(ctx context.Context, kb *answers.KB, st answers.GapStore, since, until time.Time) (*answers.GapReport, error) {
+	if kb == nil {
+		return nil, nil
+	}
+	r, err := kb.GapsBetween(ctx, st, since, until, maxGaps)
+	if err != nil {
+		return nil, fmt.Errorf("knowledge gaps: %w", err)
+	}
+	return &r, nil
+}
+
 // run builds and posts one digest.
 func (d *digester) run(ctx context.Context) error {
 	since, until := digestWindow(d.now(), d.period, d.loc)
@@ -124,6 +146,11 @@ func (d *digester) run(ctx context.Context) error {
 		return fmt.Errorf("digest: %w", err)
 	}
 	text := stats.Format(s)
+	if gaps, err := knowledgeGaps(ctx, d.kb, d.gapStore, since, until); err != nil {
+		d.log.Warn("digest: the knowledge gaps could not be computed; posting the statistics alone", "err", err)
+	} else if gaps != nil {
+		text += "\n\n" + answers.FormatGaps(*gaps)
+	}
 	png, err := chart.Hourly(s, chart.Options{})
 	if err != nil {
 		d.log.Warn("digest chart could not be drawn; posting the text alone", "err", err)

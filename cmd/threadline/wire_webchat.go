@@ -28,7 +28,8 @@ func (a *app) wireWebchat(ctx context.Context) error {
 		key = []byte(hexKey)
 	}
 	wc, err := webchat.New(cfg.Webchat, webchat.Options{Key: key, PublicURL: cfg.PublicURL, MaxBodyBytes: min(cfg.HTTP.MaxBodyBytes, 64<<10),
-		Availability: widgetAvailability(sla.New(cfg.SLAOptions()), a.dir, cfg.EngineConfig().DefaultPriority)})
+		Availability: widgetAvailability(sla.New(cfg.SLAOptions()), a.dir, cfg.EngineConfig().DefaultPriority),
+		Articles:     a.webchatArticles()})
 	if err != nil {
 		return err
 	}

@@ -152,3 +152,27 @@ func storageError(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ce) || errors.As(err, &ne)
 }
+
+// MatchArg is a tsquery that ANDs the words; a stem becomes a prefix
+// match (word:*). Words are letters and digits only, so no operator gets
+// in.
+func (d *dialect) MatchArg(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		if stem, ok := strings.CutSuffix(w, "*"); ok {
+			w = stem + ":*"
+		}
+		q[i] = w
+	}
+	return strings.Join(q, " & ")
+}
+
+func (d *dialect) MatchCountQuery() string {
+	return `SELECT count(*) FROM (SELECT 1 FROM messages WHERE search @@ to_tsquery('simple', ?) LIMIT ?) AS t`
+}
+
+func (d *dialect) MatchConversationsQuery() string {
+	return `SELECT m.conversation_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+		WHERE m.search @@ to_tsquery('simple', ?) AND m.direction IN ('customer', 'staff') AND c.status = 'closed' AND c.id <> ?
+		ORDER BY m.id DESC LIMIT ?`
+}

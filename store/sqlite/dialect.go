@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"errors"
+	"strings"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
@@ -37,3 +38,25 @@ func storageError(err error) bool {
 }
 
 func (dialect) IDSet() string { return `SELECT value FROM json_each(?)` }
+
+// MatchArg quotes each word as an FTS4 phrase (so OR and NEAR are
+// words) and lists them (FTS4's AND); a stem keeps its "*" inside the
+// quotes, a prefix query.
+func (dialect) MatchArg(words []string) string {
+	return `"` + strings.Join(words, `" "`) + `"`
+}
+
+func (dialect) MatchCountQuery() string {
+	return `SELECT count(*) FROM (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?) AS t`
+}
+
+// MatchConversationsQuery walks the term's matches from the newest docid
+// down (FTS4 returns them in that order without sorting) and stops at the
+// limit.
+func (dialect) MatchConversationsQuery() string {
+	return `SELECT m.conversation_id FROM messages_fts
+		JOIN messages m ON m.id = messages_fts.docid
+		JOIN conversations c ON c.id = m.conversation_id
+		WHERE messages_fts MATCH ? AND m.direction IN ('customer', 'staff') AND c.status = 'closed' AND c.id <> ?
+		ORDER BY messages_fts.docid DESC LIMIT ?`
+}

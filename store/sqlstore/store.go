@@ -65,6 +65,21 @@ type Dialect interface {
 	// IDSet is a subquery of the integer ids in a JSON array bound to its
 	// one ? placeholder: a list of any length as one parameter.
 	IDSet() string
+	// MatchArg turns the words of a term (each lower-case letters and
+	// digits, with a trailing "*" for a stem) into the parameter of the
+	// two queries below: the engine's full-text query for messages that
+	// contain every one of them.
+	MatchArg(words []string) string
+	// MatchCountQuery counts messages whose body matches a MatchArg
+	// (parameters: the argument, a limit), counting no further than the
+	// limit: one row, one number.
+	MatchCountQuery() string
+	// MatchConversationsQuery lists conversation_id of the newest customer
+	// messages and staff replies matching a MatchArg in closed
+	// conversations other than one
+	// (parameters: the argument, the conversation left out, a limit),
+	// newest message first, through the engine's full-text index.
+	MatchConversationsQuery() string
 }
 
 // on is where shared queries run (the read pool, a read snapshot, a

@@ -68,6 +68,7 @@ func suite() []group {
 		{"Contract", contractCases()},
 		{"Conversations", conversationCases()},
 		{"Messages", messageCases()},
+		{"AnswerReader", answerCases()},
 		{"CustomerTx", customerTxCases()},
 		{"Threads", threadCases()},
 		{"Staff", staffCases()},

@@ -42,7 +42,10 @@
       tooMany: "At most {n} files per message", typing: "{name} is typing…", someone: "Support",
       seen: "Seen", you: "You", newMessage: "New message", unread: "{n} unread", file: "File",
       emailAsk: "Leaving? Get our replies by email.", emailSave: "Email me", emailNo: "No, thanks",
-      emailSaved: "We'll email you the replies you miss: {email}"
+      emailSaved: "We'll email you the replies you miss: {email}",
+      articles: "These articles may answer your question:", helped: "Did this answer your question?",
+      helpedYes: "Yes, thanks", helpedNo: "No, I'll write to you", glad: "Glad it helped! You can still write to us any time.",
+      readMore: "Read the whole article"
     },
     de: {
       launcher: "Schreiben Sie uns", title: "Schreiben Sie uns", greeting: "Hallo! Fragen Sie uns alles.",
@@ -59,7 +62,10 @@
       tooMany: "Höchstens {n} Dateien pro Nachricht", typing: "{name} schreibt…", someone: "Support",
       seen: "Gesehen", you: "Sie", newMessage: "Neue Nachricht", unread: "{n} ungelesen", file: "Datei",
       emailAsk: "Sie gehen? Wir schicken Ihnen unsere Antworten per E-Mail.", emailSave: "Per E-Mail", emailNo: "Nein, danke",
-      emailSaved: "Antworten, die Sie verpassen, schicken wir an {email}."
+      emailSaved: "Antworten, die Sie verpassen, schicken wir an {email}.",
+      articles: "Diese Artikel beantworten vielleicht Ihre Frage:", helped: "Hat das Ihre Frage beantwortet?",
+      helpedYes: "Ja, danke", helpedNo: "Nein, ich schreibe Ihnen", glad: "Schön, dass es geholfen hat! Sie können uns trotzdem jederzeit schreiben.",
+      readMore: "Ganzen Artikel lesen"
     },
     fr: {
       launcher: "Discutons", title: "Discutez avec nous", greeting: "Bonjour ! Posez-nous vos questions.",
@@ -76,7 +82,10 @@
       tooMany: "{n} fichiers au maximum par message", typing: "{name} écrit…", someone: "Le support",
       seen: "Vu", you: "Vous", newMessage: "Nouveau message", unread: "{n} non lu(s)", file: "Fichier",
       emailAsk: "Vous partez ? Recevez nos réponses par e-mail.", emailSave: "Par e-mail", emailNo: "Non merci",
-      emailSaved: "Nous enverrons les réponses que vous manquez à {email}."
+      emailSaved: "Nous enverrons les réponses que vous manquez à {email}.",
+      articles: "Ces articles répondent peut-être à votre question :", helped: "Cela a-t-il répondu à votre question ?",
+      helpedYes: "Oui, merci", helpedNo: "Non, je vous écris", glad: "Ravis d'avoir pu aider ! Vous pouvez toujours nous écrire.",
+      readMore: "Lire l'article complet"
     },
     es: {
       launcher: "Chatea con nosotros", title: "Chatea con nosotros", greeting: "¡Hola! Pregúntanos lo que quieras.",
@@ -93,7 +102,10 @@
       tooMany: "Máximo {n} archivos por mensaje", typing: "{name} está escribiendo…", someone: "Soporte",
       seen: "Visto", you: "Tú", newMessage: "Nuevo mensaje", unread: "{n} sin leer", file: "Archivo",
       emailAsk: "¿Te vas? Recibe nuestras respuestas por correo.", emailSave: "Por correo", emailNo: "No, gracias",
-      emailSaved: "Enviaremos las respuestas que no veas a {email}."
+      emailSaved: "Enviaremos las respuestas que no veas a {email}.",
+      articles: "Estos artículos pueden responder a tu pregunta:", helped: "¿Ha respondido esto a tu pregunta?",
+      helpedYes: "Sí, gracias", helpedNo: "No, prefiero escribiros", glad: "¡Nos alegra haber ayudado! Puedes escribirnos cuando quieras.",
+      readMore: "Leer el artículo completo"
     },
     ru: {
       launcher: "Напишите нам", title: "Напишите нам", greeting: "Здравствуйте! Спрашивайте что угодно.",
@@ -110,7 +122,10 @@
       tooMany: "Не больше {n} файлов в сообщении", typing: "{name} печатает…", someone: "Поддержка",
       seen: "Просмотрено", you: "Вы", newMessage: "Новое сообщение", unread: "Непрочитанных: {n}", file: "Файл",
       emailAsk: "Уходите? Пришлём ответы на почту.", emailSave: "На почту", emailNo: "Нет, спасибо",
-      emailSaved: "Ответы, которые вы пропустите, пришлём на {email}."
+      emailSaved: "Ответы, которые вы пропустите, пришлём на {email}.",
+      articles: "Возможно, эти статьи ответят на ваш вопрос:", helped: "Это ответило на ваш вопрос?",
+      helpedYes: "Да, спасибо", helpedNo: "Нет, напишу вам", glad: "Рады, что помогло! Вы всегда можете нам написать.",
+      readMore: "Читать статью полностью"
     },
     pt: {
       launcher: "Fale conosco", title: "Fale conosco", greeting: "Olá! Pergunte o que quiser.",
@@ -127,7 +142,10 @@
       tooMany: "No máximo {n} arquivos por mensagem", typing: "{name} está digitando…", someone: "Suporte",
       seen: "Visto", you: "Você", newMessage: "Nova mensagem", unread: "{n} não lida(s)", file: "Arquivo",
       emailAsk: "Vai sair? Receba nossas respostas por e-mail.", emailSave: "Por e-mail", emailNo: "Não, obrigado",
-      emailSaved: "Enviaremos as respostas que você perder para {email}."
+      emailSaved: "Enviaremos as respostas que você perder para {email}.",
+      articles: "Estes artigos podem responder à sua pergunta:", helped: "Isso respondeu à sua pergunta?",
+      helpedYes: "Sim, obrigado", helpedNo: "Não, vou escrever para vocês", glad: "Que bom que ajudou! Você pode nos escrever quando quiser.",
+      readMore: "Ler o artigo completo"
     }
   };
 
@@ -221,6 +239,12 @@
     "border-radius:6px;font:inherit;color:var(--tl-fg);background:var(--tl-field)}.tl-ask button{border:0;border-radius:6px;padding:6px 10px;",
     "font:inherit;cursor:pointer;background:var(--tl-accent);color:var(--tl-on)}.tl-ask .tl-no{background:none;color:var(--tl-muted)}",
     ".tl-typing{font-size:12px;color:var(--tl-muted);padding:0 14px 6px;font-style:italic}",
+    ".tl-kb{margin:0 12px 8px;padding:8px 10px;border:1px solid var(--tl-line);border-radius:10px;background:var(--tl-soft);font-size:13px;",
+    "max-height:45%;overflow-y:auto}.tl-kb p{margin:0 0 6px}.tl-kb a{color:inherit;font-weight:600}",
+    ".tl-kb-item{display:block;width:100%;text-align:left;background:none;border:0;padding:3px 0;color:inherit;font:inherit;",
+    "font-weight:600;text-decoration:underline;cursor:pointer}.tl-kb-text{white-space:pre-wrap;overflow-wrap:anywhere;margin:4px 0 8px}",
+    ".tl-kb-act{display:flex;gap:6px;flex-wrap:wrap}.tl-kb-act button{border:1px solid var(--tl-line);border-radius:6px;",
+    "background:var(--tl-field);color:var(--tl-fg);padding:4px 10px;font:inherit;cursor:pointer}",
     ".tl-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
     ".tl-profile{display:grid;gap:6px;padding:8px 12px 0}.tl-profile label{display:grid;gap:2px;font-size:12px;color:var(--tl-muted)}",
     ".tl-profile input,.tl-profile select{width:100%;padding:7px;border:1px solid var(--tl-line);border-radius:6px;font:inherit;",
@@ -258,6 +282,7 @@
     '<div class="tl-status" role="status"></div>' +
     '<div class="tl-list" role="log" tabindex="0" data-testid="messages"></div>' +
     '<div class="tl-typing" role="status" data-testid="typing" hidden></div>' +
+    '<div class="tl-kb" role="region" aria-live="polite" data-testid="articles" hidden></div>' +
     '<div class="tl-profile">' +
     '<label class="tl-f-name"><span></span><input class="tl-name" autocomplete="name" maxlength="100"></label>' +
     '<label class="tl-f-email"><span></span><input class="tl-email" type="email" autocomplete="email" maxlength="150"></label>' +
@@ -272,6 +297,7 @@
   var launcher = $(".tl-launch"), badge = $(".tl-badge"), panel = $(".tl-panel"), list = $(".tl-list"), status = $(".tl-status");
   var input = $(".tl-input"), typingEl = $(".tl-typing"), staged = $(".tl-staged"), fileInput = $(".tl-file"), attachBtn = $(".tl-attach");
   var nameEl = $(".tl-name"), emailEl = $(".tl-email"), deptEl = $(".tl-dept"), profile = $(".tl-profile");
+  var kb = $(".tl-kb");
   var pc = CFG.prechat || {};
   var depts = pc.departments || [];
   var files = CFG.files || null;
@@ -299,6 +325,9 @@
   var ws = null, wsReady = false, backoff = 1000, started = false, maxChars = CFG.max_chars || 4000;
   var greetEl = null, retryTimer = 0, typingTimer = 0, lastTypingSent = 0, flashTimer = 0, savedTitle = "", mounted = false;
   var handlers = {};
+  // Deflection (CFG.articles): articles offered while the visitor types,
+  // until their first message opens a conversation.
+  var inConv = false, kbTimer = 0, kbSeq = 0, kbOffered = null, kbPick = "", kbStop = false, kbHelped = false;
 
   function emit(ev, data) {
     (handlers[ev] || []).slice().forEach(function (fn) {
@@ -585,6 +614,84 @@
     else if (token) request("POST", "/read", { id: readUntil }).catch(function () {});
   }
 
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+  function kbClear() { kb.hidden = true; kb.textContent = ""; }
+  function kbSearch() {
+    clearTimeout(kbTimer);
+    var q = input.value.trim();
+    if (!CFG.articles || inConv || kbStop || kbPick || !token) return;
+    if (q.split(/\s+/).length < 2) { kbClear(); return; }
+    kbTimer = setTimeout(function () {
+      var seq = ++kbSeq;
+      request("GET", "/articles?q=" + encodeURIComponent(q.slice(0, 500)) + "&lang=" + lang).then(function (r) {
+        if (seq === kbSeq && !inConv && !kbStop && !kbPick) kbList(r.articles || []);
+      }, function () {});
+    }, 400);
+  }
+  function kbList(arts) {
+    kbClear();
+    if (!arts.length) return;
+    kbOffered = arts;
+    kb.appendChild(el("p", "", t("articles")));
+    arts.forEach(function (a) {
+      var b = el("button", "tl-kb-item", a.title);
+      b.type = "button";
+      b.addEventListener("click", function () { kbShow(a); });
+      kb.appendChild(b);
+    });
+    kb.hidden = false;
+  }
+  // kbShow shows an article's text (as text) and asks whether it helped.
+  function kbShow(a) {
+    kbClear();
+    kbPick = a.slug;
+    kb.appendChild(el("strong", "", a.title));
+    kb.appendChild(el("div", "tl-kb-text", a.text));
+    if (/^https?:\/\//.test(a.url || "")) {
+      var l = el("a", "", t("readMore"));
+      l.href = a.url; l.target = "_blank"; l.rel = "noopener noreferrer";
+      kb.appendChild(l);
+    }
+    kb.appendChild(el("p", "", t("helped")));
+    var act = el("div", "tl-kb-act");
+    [["helpedYes", true], ["helpedNo", false]].forEach(function (o) {
+      var b = el("button", "", t(o[0]));
+      b.type = "button";
+      b.setAttribute("data-testid", o[0]);
+      b.addEventListener("click", function () {
+        kbStop = true;
+        kbClear();
+        if (o[1]) {
+          kbHelped = true;
+          request("POST", "/articles/feedback", { slug: a.slug, helped: true }).catch(function () {});
+          kb.appendChild(el("p", "", t("glad")));
+          kb.hidden = false;
+        }
+        input.focus();
+      });
+      act.appendChild(b);
+    });
+    kb.appendChild(act);
+    kb.hidden = false;
+    kb.scrollTop = 0;
+  }
+  // kbWrote: the visitor writes to staff; if articles were offered and
+  // none helped, that is recorded (the last one opened, else the first).
+  function kbWrote() {
+    clearTimeout(kbTimer);
+    kbSeq++;
+    if (CFG.articles && !inConv && kbOffered && !kbHelped) {
+      request("POST", "/articles/feedback", { slug: kbPick || kbOffered[0].slug, helped: false }).catch(function () {});
+    }
+    inConv = true;
+    kbClear();
+  }
+
   function showTyping(name) {
     clearTimeout(typingTimer);
     typingEl.hidden = !name;
@@ -626,6 +733,7 @@
       if (switched) resetConversation();
       s.switched = switched;
       readUntil = Math.max(readUntil, s.read_until || 0);
+      inConv = !!s.in_conversation;
       greet();
       if (s.identified) emit("identified", { visitor: visitor });
       return s;
@@ -767,6 +875,7 @@
     if (!text && !withFiles.length) return false;
     if (text.length > maxChars) { setStatus(t("tooLong", { n: maxChars }), true); return false; }
     if (!checkProfile()) return false;
+    kbWrote();
     var pv = profileValues();
     store.set("name", pv.name);
     store.set("email", pv.email);
@@ -878,6 +987,8 @@
     token = "";
     visitor = "";
     if (askEl) { askEl.remove(); askEl = null; }
+    kbOffered = null; kbPick = ""; kbStop = kbHelped = inConv = false;
+    kbClear();
     resetConversation();
     setupProfile();
     started = false;
@@ -892,6 +1003,7 @@
     if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); if (send(input.value)) input.value = ""; }
   });
   input.addEventListener("input", function () {
+    kbSearch();
     var now = Date.now();
     if (input.value && wsReady && ws && ws.readyState === 1 && now - lastTypingSent > 3000) {
       lastTypingSent = now;

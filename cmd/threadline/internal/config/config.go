@@ -53,6 +53,8 @@ type Config struct {
 	Digest DigestConfig `yaml:"digest"`
 	// Retention: how long closed conversations are kept (docs/operations.md, "Retention").
 	Retention RetentionConfig `yaml:"retention"`
+	// Answers: suggestions from past answers, the knowledge base, AI drafts (docs/answers.md).
+	Answers AnswersConfig `yaml:"answers"`
 
 	Slack slack.Config `yaml:"slack"`
 
@@ -136,6 +138,8 @@ func (c *Config) applyEnv(env Env) {
 	set(&c.Admin.Listen, "THREADLINE_ADMIN_LISTEN")
 	set(&c.DataDir, "THREADLINE_DATA_DIR")
 	set(&c.HTTP.MetricsToken, "THREADLINE_METRICS_TOKEN")
+	set(&c.Answers.LLM.URL, "THREADLINE_LLM_URL")
+	set(&c.Answers.LLM.APIKey, "THREADLINE_LLM_API_KEY")
 
 	c.Slack.ApplyEnv(env)
 
@@ -161,7 +165,7 @@ func (c *Config) resolvePaths(dir string) {
 	if c.DataDir == "" && store.IsPostgresURL(c.Store.Path) {
 		c.DataDir = dir // no database file whose directory would hold the data
 	}
-	for _, p := range []*string{&c.Store.Path, &c.DataDir, &c.Admin.TokenFile} {
+	for _, p := range []*string{&c.Store.Path, &c.DataDir, &c.Admin.TokenFile, &c.Answers.KBDir} {
 		if *p != "" && !filepath.IsAbs(*p) && !store.IsPostgresURL(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -228,6 +232,7 @@ func (c *Config) defaults() {
 	c.Workflow.Defaults()
 	c.SLA.Defaults()
 	c.Retention.Defaults()
+	c.Answers.Defaults()
 	if c.Sweep == "" {
 		c.Sweep = "@every 1m"
 	}
@@ -282,6 +287,7 @@ func (c *Config) validate() []sectionErr {
 		add("", bridge.FieldErrorf("sweep", "%q is not a cron schedule (e.g. \"@every 1m\" or \"*/2 * * * *\"): %v", c.Sweep, err))
 	}
 	add("digest", c.Digest.Validate())
+	add("answers", c.Answers.Validate())
 	for dept, d := range c.Workflow.Departments {
 		if ch := d.Channels["slack"]; ch != "" && c.Slack.Enabled() && !strings.HasPrefix(ch, "C") && !strings.HasPrefix(ch, "G") {
 			add("", bridge.FieldErrorf("departments."+dept+".channels.slack", "%q is not a Slack channel id", ch))
