@@ -34,6 +34,7 @@ type Store struct {
 	stop    chan struct{}
 	stopped chan struct{}
 	commits *sqlstore.CommitLog // committed transactions, storage failures
+	ckpt    *checkpointer       // nil: the writer checkpoints itself
 }
 
 // Open opens (creating if needed) the database file. It does not migrate;
@@ -64,6 +65,7 @@ func open(cfg store.Config, o store.Options, extra url.Values) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	ckpt := startCheckpointer(cfg.Path, q, w, log)
 	q.Set("_txlock", "deferred")
 	q.Set("_query_only", "1")
 	r := sql.OpenDB(connector("file:" + cfg.Path + "?" + q.Encode()))
@@ -71,13 +73,14 @@ func open(cfg store.Config, o store.Options, extra url.Values) (*Store, error) {
 	r.SetMaxIdleConns(cfg.ReadConnections)
 	ms, err := Migrations()
 	if err != nil {
+		ckpt.stop()
 		w.Close()
 		r.Close()
 		return nil, err
 	}
 	clock := bridge.OrSystem(o.Clock)
 	s := &Store{
-		cfg: cfg, w: w, r: r, log: log, clock: clock,
+		cfg: cfg, w: w, r: r, log: log, clock: clock, ckpt: ckpt,
 		writes: make(chan *writeReq), stop: make(chan struct{}), stopped: make(chan struct{}),
 		commits: sqlstore.NewCommitLog(clock, log, cfg.FailureWindow),
 	}
@@ -172,7 +175,7 @@ func (s *Store) Close() error {
 	}
 	close(s.stop)
 	<-s.stopped
-	return errors.Join(s.w.Close(), s.r.Close())
+	return errors.Join(s.ckpt.stop(), s.w.Close(), s.r.Close())
 }
 
 // Ping checks that the database answers and takes a write (for /readyz

@@ -46,8 +46,13 @@ func (s *Store) committer() {
 		var first *writeReq
 		select {
 		case first = <-s.writes:
-		case <-s.stop:
-			return
+		default:
+			s.ckpt.idle()
+			select {
+			case first = <-s.writes:
+			case <-s.stop:
+				return
+			}
 		}
 		batch := []*writeReq{first}
 	gather:
@@ -182,6 +187,7 @@ func (s *Store) finish(tx *sql.Tx, batch []*writeReq, errs []error, ok int, succ
 		return
 	}
 	s.commits.Committed(ok)
+	s.ckpt.committed()
 	if succeeded {
 		s.commits.Succeeded()
 	}
