@@ -62,14 +62,6 @@ func TestToPlain(t *testing.T) {
 	}
 }
 
-func TestSafeName(t *testing.T) {
-	for in, want := range map[string]string{"../../etc/passwd": "passwd", "a b.pdf": "a_b.pdf", "..": "file", "": "file", "x/y/../z.txt": "z.txt"} {
-		if got := safeName(in); got != want {
-			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func FuzzToPlain(f *testing.F) {
 	for _, s := range []string{"<@U1>", "<http://a|b>", "&lt;", "<<>>", "<!here|x>", "<#C1>"} {
 		f.Add(s)
