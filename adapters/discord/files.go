@@ -2,34 +2,16 @@ package discord
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
-	"regexp"
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/threadlinehq/threadline/adapters/internal/attach"
 	"github.com/threadlinehq/threadline/bridge"
 )
-
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-// safeName keeps a file name usable and inside its directory.
-func safeName(name string) string {
-	name = unsafeName.ReplaceAllString(filepath.Base(name), "_")
-	if name == "" || name == "." || name == ".." || name == "_" {
-		name = "file"
-	}
-	if len(name) > 100 {
-		name = name[len(name)-100:]
-	}
-	return name
-}
 
 // fetchFiles keeps the files staff attach in a thread under the
 // attachments directory, so they reach the customer as files (the web
@@ -71,26 +53,11 @@ func (s *Surface) download(ctx context.Context, rawURL, name string) (string, in
 	if res.StatusCode != http.StatusOK {
 		return "", 0, fmt.Errorf("%s answered %s", req.URL.Host, res.Status)
 	}
-	if err := os.MkdirAll(s.filesDir, 0o750); err != nil {
-		return "", 0, err
-	}
-	rnd := make([]byte, 8)
-	_, _ = rand.Read(rnd)
-	path := filepath.Join(s.filesDir, "discord-"+hex.EncodeToString(rnd)+"-"+safeName(name))
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", 0, err
-	}
-	n, err := io.Copy(f, io.LimitReader(res.Body, s.o.MaxFileBytes+1))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && n > s.o.MaxFileBytes {
-		err = fmt.Errorf("larger than %d bytes", s.o.MaxFileBytes)
-	}
-	if err != nil {
-		os.Remove(path)
-		return "", 0, err
-	}
-	return path, n, nil
+	return attach.SaveNew(s.filesDir, Platform, name, func(w io.Writer) (int64, error) {
+		n, err := io.Copy(w, io.LimitReader(res.Body, s.o.MaxFileBytes+1))
+		if err == nil && n > s.o.MaxFileBytes {
+			err = fmt.Errorf("larger than %d bytes", s.o.MaxFileBytes)
+		}
+		return n, err
+	})
 }

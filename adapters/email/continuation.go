@@ -3,7 +3,6 @@ package email
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/mail"
 	"strings"
 
@@ -21,20 +20,16 @@ var _ bridge.Continuer = (*Adapter)(nil)
 // recipient, so the customer's answer joins the same conversation; an
 // answer from anyone else does not. SMTP errors are classified as Send's.
 func (a *Adapter) Continue(ctx context.Context, c bridge.Continuation) (bridge.ExternalRef, error) {
-	random := make([]byte, 6)
-	if _, err := io.ReadFull(a.opts.Rand, random); err != nil {
+	random, err := a.nonce()
+	if err != nil {
 		return bridge.ExternalRef{}, err
 	}
 	o, err := a.composeContinuation(c, random)
 	if err != nil {
 		return bridge.ExternalRef{}, err
 	}
-	raw, err := o.render()
-	if err != nil {
+	if err := a.renderAndSubmit(ctx, o); err != nil {
 		return bridge.ExternalRef{}, err
-	}
-	if err := a.submit(ctx, a.from.Address, o.To.Address, raw); err != nil {
-		return bridge.ExternalRef{}, classifySMTP(err)
 	}
 	a.log.Info("email: unseen replies sent", "conversation", c.Conversation, "replies", len(c.Replies), "message_id", o.MessageID, "in_reply_to", o.InReplyTo)
 	return bridge.ExternalRef{Platform: Platform, ID: o.MessageID}, nil

@@ -24,8 +24,8 @@ import (
 // are permanent (dead-lettered), except authentication failures, which are
 // a configuration problem and are retried until someone fixes it.
 func (a *Adapter) Send(ctx context.Context, d bridge.Delivery) (bridge.ExternalRef, error) {
-	random := make([]byte, 6)
-	if _, err := io.ReadFull(a.opts.Rand, random); err != nil {
+	random, err := a.nonce()
+	if err != nil {
 		return bridge.ExternalRef{}, err
 	}
 	id := a.sign.messageID(d.Conversation, d.Message, random, a.domain)
@@ -33,15 +33,33 @@ func (a *Adapter) Send(ctx context.Context, d bridge.Delivery) (bridge.ExternalR
 	if err != nil {
 		return bridge.ExternalRef{}, err
 	}
-	raw, err := o.render()
-	if err != nil {
+	if err := a.renderAndSubmit(ctx, o); err != nil {
 		return bridge.ExternalRef{}, err
-	}
-	if err := a.submit(ctx, a.from.Address, o.To.Address, raw); err != nil {
-		return bridge.ExternalRef{}, classifySMTP(err)
 	}
 	a.log.Info("email: reply sent", "conversation", d.Conversation, "message", d.Message, "message_id", id, "in_reply_to", o.InReplyTo)
 	return bridge.ExternalRef{Platform: Platform, ID: id}, nil
+}
+
+// nonce is the random part of a Message-ID Threadline signs (6 bytes).
+func (a *Adapter) nonce() ([]byte, error) {
+	b := make([]byte, 6)
+	if _, err := io.ReadFull(a.opts.Rand, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// renderAndSubmit renders o and submits it from the support address to
+// o.To, with SMTP errors classified for the outbox (see classifySMTP).
+func (a *Adapter) renderAndSubmit(ctx context.Context, o outgoing) error {
+	raw, err := o.render()
+	if err != nil {
+		return err
+	}
+	if err := a.submit(ctx, a.from.Address, o.To.Address, raw); err != nil {
+		return classifySMTP(err)
+	}
+	return nil
 }
 
 // submit runs one SMTP transaction on a fresh connection.

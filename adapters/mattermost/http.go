@@ -4,13 +4,13 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/threadlinehq/threadline/adapters/internal/slashcmd"
 	"github.com/threadlinehq/threadline/bridge"
 )
 
@@ -161,30 +161,12 @@ func (s *Surface) click(r *http.Request, in bridge.StaffInbox, req actionRequest
 func (s *Surface) slash(r *http.Request, in bridge.StaffInbox, form url.Values) (slashResponse, error) {
 	ctx := r.Context()
 	reply := func(text string) slashResponse { return slashResponse{ResponseType: "ephemeral", Text: text} }
-	cmd := s.cfg.SlashCommand
-	usage := fmt.Sprintf("Usage: `%[1]s list`, `%[1]s stats [7d]`, `%[1]s oncall`, `%[1]s <id>` (status), `%[1]s <command> <id> [text]` (e.g. `%[1]s claim 142`, `%[1]s close 142 fixed`), `%[1]s help`.", cmd)
+	usage := slashcmd.Usage(s.cfg.SlashCommand)
 	text := form.Get("text")
-	fields := strings.Fields(text)
 	msg := bridge.StaffMessage{Surface: Platform, Actor: s.actor(ctx, form.Get("user_id")), Mentions: s.mentionMap(ctx, text)}
-	switch {
-	case len(fields) == 0:
+	var ok bool
+	if msg.Conversation, msg.Text, ok = slashcmd.Parse(strings.Fields(text), s.prefix); !ok {
 		return reply(usage), nil
-	case fields[0] == "list" || fields[0] == "help" || fields[0] == "stats" || fields[0] == "oncall":
-		msg.Text = s.prefix + strings.Join(fields, " ")
-	default:
-		if id, err := bridge.ParseConversationID(fields[0]); err == nil {
-			msg.Conversation, msg.Text = id, s.prefix+"status"
-			break
-		}
-		if len(fields) < 2 {
-			return reply(usage), nil
-		}
-		id, err := bridge.ParseConversationID(fields[1])
-		if err != nil {
-			return reply(usage), nil
-		}
-		msg.Conversation = id
-		msg.Text = s.prefix + strings.Join(append([]string{fields[0]}, fields[2:]...), " ")
 	}
 	fb, err := in.HandleStaffMessage(ctx, msg)
 	if errors.Is(err, bridge.ErrUnknownConversation) || errors.Is(err, bridge.ErrNotFound) {

@@ -2,17 +2,15 @@ package mattermost
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/threadlinehq/threadline/adapters/internal/attach"
 	"github.com/threadlinehq/threadline/bridge"
 )
 
@@ -268,20 +266,6 @@ func (s *Surface) fresh(ctx context.Context, key string) bool {
 
 // --- files ----------------------------------------------------------------
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-// safeName keeps a file name usable and inside its directory.
-func safeName(name string) string {
-	name = unsafeName.ReplaceAllString(filepath.Base(name), "_")
-	if name == "" || name == "." || name == ".." || name == "_" {
-		name = "file"
-	}
-	if len(name) > 100 {
-		name = name[len(name)-100:]
-	}
-	return name
-}
-
 // fetchFiles downloads the files staff attached so they can be forwarded
 // to the customer; files over the limit, or when no directory is
 // configured, are described by name (Mattermost file links need a login).
@@ -305,20 +289,8 @@ func (s *Surface) fetchFiles(ctx context.Context, p Post) []bridge.Attachment {
 }
 
 func (s *Surface) save(ctx context.Context, f FileInfo) (string, error) {
-	if err := os.MkdirAll(s.attachments, 0o750); err != nil {
-		return "", err
-	}
-	rnd := make([]byte, 8)
-	_, _ = rand.Read(rnd)
-	path := filepath.Join(s.attachments, "mattermost-"+hex.EncodeToString(rnd)+"-"+safeName(f.Name))
-	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", err
-	}
-	if err := s.download(ctx, f.ID, out, s.o.MaxFileBytes); err != nil {
-		out.Close()
-		os.Remove(path)
-		return "", err
-	}
-	return path, out.Close()
+	path, _, err := attach.SaveNew(s.attachments, Platform, f.Name, func(w io.Writer) (int64, error) {
+		return 0, s.download(ctx, f.ID, w, s.o.MaxFileBytes)
+	})
+	return path, err
 }

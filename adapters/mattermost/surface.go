@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/threadlinehq/threadline/adapters/internal/textcut"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/bridge/live"
 )
@@ -273,7 +274,7 @@ func (s *Surface) Post(ctx context.Context, t bridge.ThreadRef, p bridge.StaffPo
 		// from_webhook (and only when the server allows overrides).
 		props = map[string]any{"override_username": overrideName(p), "from_webhook": "true"}
 	}
-	parts := split(text, maxMessage)
+	parts := textcut.Split(text, maxMessage)
 	var first string
 	for i, part := range parts {
 		post := Post{ChannelID: channel, RootID: root, Message: part, Props: props}

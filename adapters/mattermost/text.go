@@ -68,38 +68,6 @@ func plainName(s string) string {
 	return neutralize(strings.TrimSpace(s))
 }
 
-// split cuts text into pieces of at most max runes, preferring line
-// breaks, then spaces.
-func split(s string, max int) []string {
-	var out []string
-	for utf8.RuneCountInString(s) > max {
-		cut := byteIndexOfRune(s, max)
-		head := s[:cut]
-		if i := strings.LastIndexByte(head, '\n'); i > cut/2 {
-			cut = i + 1
-		} else if i := strings.LastIndexByte(head, ' '); i > cut/2 {
-			cut = i + 1
-		}
-		out = append(out, strings.TrimRight(s[:cut], "\n "))
-		s = s[cut:]
-	}
-	if s != "" || len(out) == 0 {
-		out = append(out, s)
-	}
-	return out
-}
-
-func byteIndexOfRune(s string, n int) int {
-	i := 0
-	for pos := range s {
-		if i == n {
-			return pos
-		}
-		i++
-	}
-	return len(s)
-}
-
 // clip shortens s to at most n runes, ending with "…" when cut.
 func clip(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {

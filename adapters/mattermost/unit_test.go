@@ -212,16 +212,3 @@ func FuzzParseEvent(f *testing.F) {
 		}
 	})
 }
-
-func TestSplitKeepsEveryCharacter(t *testing.T) {
-	s := strings.Repeat("word ", 5000)
-	parts := split(s, 100)
-	if strings.TrimRight(strings.Join(parts, " "), " ") != strings.TrimRight(s, " ") {
-		t.Error("split lost text")
-	}
-	for _, p := range parts {
-		if len([]rune(p)) > 100 {
-			t.Errorf("part of %d runes", len([]rune(p)))
-		}
-	}
-}

@@ -2,30 +2,13 @@ package slack
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
-	"path/filepath"
-	"regexp"
+	"io"
 
 	"github.com/slack-go/slack"
 
+	"github.com/threadlinehq/threadline/adapters/internal/attach"
 	"github.com/threadlinehq/threadline/bridge"
 )
-
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-// safeName keeps a file name usable and inside its directory.
-func safeName(name string) string {
-	name = unsafeName.ReplaceAllString(filepath.Base(name), "_")
-	if name == "" || name == "." || name == ".." || name == "_" {
-		name = "file"
-	}
-	if len(name) > 100 {
-		name = name[len(name)-100:]
-	}
-	return name
-}
 
 // fetchFiles downloads files staff attached so they can be forwarded to the
 // customer; files over the limit (or when no directory is configured) are
@@ -55,20 +38,8 @@ func (s *Surface) fetchFiles(ctx context.Context, files []slack.File) []bridge.A
 }
 
 func (s *Surface) download(ctx context.Context, url, name string) (string, error) {
-	if err := os.MkdirAll(s.attachments, 0o750); err != nil {
-		return "", err
-	}
-	rnd := make([]byte, 8)
-	_, _ = rand.Read(rnd)
-	path := filepath.Join(s.attachments, "slack-"+hex.EncodeToString(rnd)+"-"+safeName(name))
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", err
-	}
-	if err := s.api.GetFileContext(ctx, url, f); err != nil {
-		f.Close()
-		os.Remove(path)
-		return "", err
-	}
-	return path, f.Close()
+	path, _, err := attach.SaveNew(s.attachments, Platform, name, func(w io.Writer) (int64, error) {
+		return 0, s.api.GetFileContext(ctx, url, w)
+	})
+	return path, err
 }

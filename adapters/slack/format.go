@@ -3,7 +3,6 @@ package slack
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/threadlinehq/threadline/bridge"
 )
@@ -18,38 +17,6 @@ const maxText = 3500
 // when posted through the API without link_names.
 func escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
-
-// split cuts text into pieces of at most max runes, preferring line breaks,
-// then spaces.
-func split(s string, max int) []string {
-	var out []string
-	for utf8.RuneCountInString(s) > max {
-		cut := byteIndexOfRune(s, max)
-		head := s[:cut]
-		if i := strings.LastIndexByte(head, '\n'); i > cut/2 {
-			cut = i + 1
-		} else if i := strings.LastIndexByte(head, ' '); i > cut/2 {
-			cut = i + 1
-		}
-		out = append(out, strings.TrimRight(s[:cut], "\n "))
-		s = s[cut:]
-	}
-	if s != "" || len(out) == 0 {
-		out = append(out, s)
-	}
-	return out
-}
-
-func byteIndexOfRune(s string, n int) int {
-	i := 0
-	for pos := range s {
-		if i == n {
-			return pos
-		}
-		i++
-	}
-	return len(s)
 }
 
 // postText renders a staff-thread post as mrkdwn. Everything that came

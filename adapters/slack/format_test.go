@@ -44,32 +44,6 @@ func TestPostTextPerDirection(t *testing.T) {
 	}
 }
 
-func TestSplit(t *testing.T) {
-	long := strings.Repeat("word ", 2000) // 10000 chars
-	parts := split(long, maxText)
-	if len(parts) != 3 {
-		t.Fatalf("%d parts", len(parts))
-	}
-	total := 0
-	for _, p := range parts {
-		if n := utf8.RuneCountInString(p); n > maxText || n == 0 {
-			t.Errorf("part of %d runes", n)
-		}
-		total += len(strings.Fields(p))
-	}
-	if total != 2000 {
-		t.Errorf("words after split = %d", total)
-	}
-	if got := split("短い", 10); len(got) != 1 || got[0] != "短い" {
-		t.Errorf("short: %q", got)
-	}
-	for _, p := range split(strings.Repeat("ü", 7001), 3500) {
-		if !utf8.ValidString(p) {
-			t.Error("split broke a rune")
-		}
-	}
-}
-
 func TestToPlain(t *testing.T) {
 	names := func(id string) string { return map[string]string{"U1": "alice"}[id] }
 	for in, want := range map[string]string{
@@ -84,14 +58,6 @@ func TestToPlain(t *testing.T) {
 	} {
 		if got := toPlain(in, names); got != want {
 			t.Errorf("toPlain(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestSafeName(t *testing.T) {
-	for in, want := range map[string]string{"../../etc/passwd": "passwd", "a b.pdf": "a_b.pdf", "..": "file", "": "file", "x/y/../z.txt": "z.txt"} {
-		if got := safeName(in); got != want {
-			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

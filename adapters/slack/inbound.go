@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"github.com/threadlinehq/threadline/adapters/internal/slashcmd"
 	"github.com/threadlinehq/threadline/bridge"
 )
 
@@ -250,31 +251,13 @@ type slashResponse struct {
 // Slack does not send slash commands with a thread, so commands name the
 // conversation; inside threads staff use !commands and the card buttons.
 func (s *Surface) handleSlash(ctx context.Context, in bridge.StaffInbox, cmd slack.SlashCommand) (slashResponse, error) {
-	fields := strings.Fields(cmd.Text)
-	usage := fmt.Sprintf("Usage: `%[1]s list`, `%[1]s stats [7d]`, `%[1]s oncall`, `%[1]s <id>` (status), `%[1]s <command> <id> [text]` (e.g. `%[1]s claim 142`, `%[1]s close 142 fixed`), `%[1]s help`.", s.cfg.SlashCommand)
+	usage := slashcmd.Usage(s.cfg.SlashCommand)
 	reply := func(text string) slashResponse { return slashResponse{ResponseType: "ephemeral", Text: text} }
 	names := func(id string) string { return s.users.name(ctx, id) }
 	msg := bridge.StaffMessage{Surface: Platform, Actor: s.actor(ctx, cmd.UserID), Mentions: mentionMap(cmd.Text, names)}
-	fields = strings.Fields(toPlain(cmd.Text, names))
-	switch {
-	case len(fields) == 0:
+	var ok bool
+	if msg.Conversation, msg.Text, ok = slashcmd.Parse(strings.Fields(toPlain(cmd.Text, names)), s.prefix()); !ok {
 		return reply(usage), nil
-	case fields[0] == "list" || fields[0] == "help" || fields[0] == "stats" || fields[0] == "oncall":
-		msg.Text = s.prefix() + strings.Join(fields, " ")
-	default:
-		if id, err := bridge.ParseConversationID(fields[0]); err == nil {
-			msg.Conversation, msg.Text = id, s.prefix()+"status"
-			break
-		}
-		if len(fields) < 2 {
-			return reply(usage), nil
-		}
-		id, err := bridge.ParseConversationID(fields[1])
-		if err != nil {
-			return reply(usage), nil
-		}
-		msg.Conversation = id
-		msg.Text = s.prefix() + strings.Join(append([]string{fields[0]}, fields[2:]...), " ")
 	}
 	fb, err := in.HandleStaffMessage(ctx, msg)
 	if errors.Is(err, bridge.ErrUnknownConversation) {

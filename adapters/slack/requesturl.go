@@ -9,11 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/threadlinehq/threadline/adapters/internal/httpx"
 )
 
 // Request URL check outcomes (`threadline doctor`, HTTP Events API mode).
@@ -31,15 +31,8 @@ var (
 // and that the daemon there has this signing secret. Slack itself only
 // sends to https:// URLs on the public internet; that is checked first.
 func (s *Surface) CheckRequestURL(ctx context.Context, publicURL string) error {
-	u, err := url.Parse(publicURL)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("public_url %q is not a URL", publicURL)
-	}
-	if u.Scheme != "https" {
-		return fmt.Errorf("public_url %s is not https://: Slack only sends events to HTTPS Request URLs", publicURL)
-	}
-	if host := u.Hostname(); host == "localhost" || isPrivate(host) {
-		return fmt.Errorf("public_url %s is a local or private address: Slack cannot reach it", publicURL)
+	if err := httpx.CheckPublicURL(publicURL, "Slack", "Slack only sends events to HTTPS Request URLs"); err != nil {
+		return err
 	}
 	return s.probeRequestURL(ctx, publicURL)
 }
@@ -79,10 +72,4 @@ func (s *Surface) probeRequestURL(ctx context.Context, publicURL string) error {
 	default:
 		return fmt.Errorf("POST %s: HTTP %d", target, res.StatusCode)
 	}
-}
-
-// isPrivate reports whether host is a loopback, private or link-local IP.
-func isPrivate(host string) bool {
-	ip := net.ParseIP(host)
-	return ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified())
 }

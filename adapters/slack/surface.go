@@ -15,6 +15,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/threadlinehq/threadline/adapters/internal/textcut"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/bridge/live"
 )
@@ -219,7 +220,7 @@ func (s *Surface) Post(ctx context.Context, t bridge.ThreadRef, p bridge.StaffPo
 	}
 	asCustomer := s.cfg.PostAsCustomer && p.Direction == bridge.DirCustomer
 	var first string
-	for _, part := range split(postText(p, asCustomer), maxText) {
+	for _, part := range textcut.Split(postText(p, asCustomer), maxText) {
 		opts := []slack.MsgOption{slack.MsgOptionText(part, false), slack.MsgOptionTS(threadTS), slack.MsgOptionDisableLinkUnfurl()}
 		if asCustomer {
 			opts = append(opts, slack.MsgOptionUsername(clip(p.Author, 80)), slack.MsgOptionIconEmoji(":bust_in_silhouette:"))

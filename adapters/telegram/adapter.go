@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/threadlinehq/threadline/adapters/internal/attempts"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/bridge/live"
 )
@@ -61,8 +62,8 @@ type Adapter struct {
 
 	mu          sync.Mutex
 	botUsername string
-	tries       map[int64]int // update id -> failed attempts
-	progress    map[bridge.MessageID]sendProgress
+	tries       attempts.Tries[int64] // update id -> failed attempts
+	progress    attempts.Memo[bridge.MessageID, sendProgress]
 	recent      recentIDs // updates handled (webhook redelivery dedupe)
 
 	conn *live.Conn // connection state for /readyz (nil: not reported)
@@ -102,9 +103,7 @@ func New(cfg Config, o Options) (*Adapter, error) {
 	botID, _, _ := strings.Cut(cfg.BotToken, ":")
 	a := &Adapter{
 		cfg: cfg, opts: o, botID: botID, log: slog.New(slog.DiscardHandler), clock: bridge.SystemClock(),
-		tries:    make(map[int64]int),
-		progress: make(map[bridge.MessageID]sendProgress),
-		recent:   recentIDs{seen: make(map[int64]bool)},
+		recent: recentIDs{seen: make(map[int64]bool)},
 	}
 	// No client timeout: long polls last poll_timeout; requests end with their context.
 	a.api = &client{base: strings.TrimRight(cfg.APIURL, "/"), token: cfg.BotToken, http: &http.Client{Transport: http.DefaultTransport}, now: a.now}
@@ -185,9 +184,9 @@ func (a *Adapter) handleUpdate(ctx context.Context, in bridge.Inbox, raw []byte)
 		a.recent.add(u.UpdateID)
 		return nil
 	}
-	lastTry := a.tryCount(u.UpdateID) >= a.opts.MaxTries-1
+	lastTry := a.tries.Count(u.UpdateID) >= a.opts.MaxTries-1
 	if err := a.deliver(ctx, in, inc, lastTry); err != nil {
-		a.failed(u.UpdateID)
+		a.tries.Failed(u.UpdateID)
 		return err
 	}
 	a.done(u.UpdateID)
@@ -267,25 +266,8 @@ func (a *Adapter) greet(ctx context.Context, chatID int64, lastTry bool) error {
 	return fmt.Errorf("greeting: %w", err)
 }
 
-func (a *Adapter) tryCount(id int64) int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.tries[id]
-}
-
-func (a *Adapter) failed(id int64) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.tries) > 10000 {
-		clear(a.tries)
-	}
-	a.tries[id]++
-}
-
 func (a *Adapter) done(id int64) {
-	a.mu.Lock()
-	delete(a.tries, id)
-	a.mu.Unlock()
+	a.tries.Done(id)
 	a.recent.add(id)
 }
 

@@ -7,14 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
+	"maps"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/threadlinehq/threadline/adapters/internal/httpx"
 	"github.com/threadlinehq/threadline/bridge"
 )
 
@@ -72,48 +73,22 @@ func (c *client) upload(ctx context.Context, method string, fields map[string]st
 	if err != nil {
 		return fmt.Errorf("telegram %s: attachment: %w", method, err)
 	}
-	var head, tail bytes.Buffer
-	mw := multipart.NewWriter(&head)
-	for k, v := range fields {
-		if err := mw.WriteField(k, v); err != nil {
-			return err
-		}
+	var form []httpx.Field
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		form = append(form, httpx.Field{Name: k, Value: fields[k]})
 	}
-	h := make(textproto.MIMEHeader)
-	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="%s"; filename="%s"`, field, quoteEscaper.Replace(name)))
 	if mimeType == "" {
 		mimeType = "application/octet-stream"
 	}
-	h.Set("Content-Type", mimeType)
-	if _, err := mw.CreatePart(h); err != nil {
+	body, err := httpx.NewFileForm(form, field, name, mimeType, f, st.Size())
+	if err != nil {
 		return err
 	}
-	headLen := head.Len()
-	// Closing writes the final boundary; it goes after the file's bytes.
-	if err := closeInto(mw, &head, &tail, headLen); err != nil {
-		return err
-	}
-	body := io.MultiReader(bytes.NewReader(head.Bytes()), f, bytes.NewReader(tail.Bytes()))
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.methodURL(method), body)
+	req, err := body.Post(ctx, c.methodURL(method))
 	if err != nil {
 		return c.scrub(err)
 	}
-	req.ContentLength = int64(head.Len()) + st.Size() + int64(tail.Len())
-	req.Header.Set("Content-Type", mw.FormDataContentType())
 	return c.do(req, method, out)
-}
-
-var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"", "\r", "", "\n", "")
-
-// closeInto lets mw write its closing boundary, then moves those bytes from
-// head to tail.
-func closeInto(mw *multipart.Writer, head, tail *bytes.Buffer, headLen int) error {
-	if err := mw.Close(); err != nil {
-		return err
-	}
-	tail.Write(head.Bytes()[headLen:])
-	head.Truncate(headLen)
-	return nil
 }
 
 // callTimeout bounds a call whose context has no deadline of its own, so a
@@ -141,7 +116,7 @@ func (c *client) do(req *http.Request, method string, out any) error {
 	var env apiResponse
 	if jerr := json.Unmarshal(raw, &env); jerr != nil {
 		if res.StatusCode != http.StatusOK {
-			e := &APIError{Method: method, Code: res.StatusCode, Description: c.scrubString(snippet(raw))}
+			e := &APIError{Method: method, Code: res.StatusCode, Description: c.scrubString(httpx.Snippet(raw))}
 			if ra := res.Header.Get("Retry-After"); ra != "" || e.Code == http.StatusTooManyRequests {
 				e.RetryAfter = bridge.ParseRetryAfter(ra, c.now())
 			}
@@ -186,7 +161,7 @@ func (c *client) download(ctx context.Context, filePath string, max int64, w io.
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(res.Body, 1024))
-		return 0, &APIError{Method: "file download", Code: res.StatusCode, Description: c.scrubString(snippet(b))}
+		return 0, &APIError{Method: "file download", Code: res.StatusCode, Description: c.scrubString(httpx.Snippet(b))}
 	}
 	if res.ContentLength > max {
 		return 0, errTooLarge
@@ -225,14 +200,6 @@ func (c *client) scrubString(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, c.token, "<token>")
-}
-
-func snippet(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return s
 }
 
 // classify turns a Bot API failure into what the outbox needs: 429 waits,

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/threadlinehq/threadline/adapters/internal/attach"
 	"github.com/threadlinehq/threadline/bridge"
 )
 
@@ -26,26 +27,26 @@ func (a *Adapter) fetchFiles(ctx context.Context, inc incoming, lastTry bool, ms
 		note := ""
 		switch {
 		case a.attachments == "":
-			note = fmt.Sprintf("[%s %s was not downloaded: no attachments directory]", f.Kind, f.Name)
+			note = attach.NoDirNote(f.Kind, f.Name)
 		case f.Size > a.cfg.MaxFileBytes:
-			note = tooLargeNote(f, f.Size, a.cfg.MaxFileBytes)
+			note = attach.TooLargeNote(f.Kind, f.Name, f.Size, a.cfg.MaxFileBytes)
 		default:
 			dst := filepath.Join(a.attachments, "telegram", strconv.FormatInt(inc.ChatID, 10),
-				fmt.Sprintf("%s-%d-%s", externalStem(inc.Msg.ExternalID), i+1, safeName(f.Name)))
+				fmt.Sprintf("%s-%d-%s", externalStem(inc.Msg.ExternalID), i+1, attach.SafeName(f.Name)))
 			size, ferr := a.fetchFile(ctx, f.ID, dst)
 			var ae *APIError
 			switch {
 			case ferr == nil:
 				att.Path, att.Size = dst, size
 			case errors.Is(ferr, errTooLarge):
-				note = tooLargeNote(f, max(size, f.Size), a.cfg.MaxFileBytes)
+				note = attach.TooLargeNote(f.Kind, f.Name, max(size, f.Size), a.cfg.MaxFileBytes)
 			case errors.As(ferr, &ae) && ae.Code == http.StatusBadRequest && isTooBig(ae.Description):
-				note = tooLargeNote(f, f.Size, a.cfg.MaxFileBytes)
+				note = attach.TooLargeNote(f.Kind, f.Name, f.Size, a.cfg.MaxFileBytes)
 			case ctx.Err() != nil:
 				return nil, ctx.Err()
 			case lastTry || bridge.IsPermanent(classify(ferr)):
 				a.log.Warn("telegram: file not downloaded", "kind", f.Kind, "update_id", inc.UpdateID, "err", ferr)
-				note = fmt.Sprintf("[%s %s could not be downloaded from Telegram: %v]", f.Kind, f.Name, ferr)
+				note = attach.FailedNote(f.Kind, f.Name, "Telegram", ferr)
 			default:
 				return nil, fmt.Errorf("downloading %s: %w", f.Kind, ferr)
 			}
@@ -62,15 +63,8 @@ func isTooBig(desc string) bool {
 	return containsFold(desc, "file is too big") || containsFold(desc, "too large")
 }
 
-func tooLargeNote(f fileRef, size, limit int64) string {
-	if size > 0 {
-		return fmt.Sprintf("[%s %s (%s) was not downloaded: larger than the %s limit]", f.Kind, f.Name, humanSize(size), humanSize(limit))
-	}
-	return fmt.Sprintf("[%s %s was not downloaded: larger than the %s limit]", f.Kind, f.Name, humanSize(limit))
-}
-
 // fetchFile resolves file_id with getFile and copies the file to dst
-// (through a temporary file, so dst is either complete or absent).
+// (complete or absent, see attach.SaveAs).
 func (a *Adapter) fetchFile(ctx context.Context, fileID, dst string) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
@@ -84,31 +78,13 @@ func (a *Adapter) fetchFile(ctx context.Context, fileID, dst string) (int64, err
 	if f.FilePath == "" {
 		return 0, bridge.Permanent(errors.New("telegram getFile: no file_path in the answer"))
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
-		return 0, bridge.Permanent(err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".download-*")
-	if err != nil {
-		return 0, bridge.Permanent(err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	var n int64
-	if a.cfg.LocalServer && filepath.IsAbs(f.FilePath) {
-		// A local Bot API server (--local) answers with a path on this machine.
-		n, err = copyLocal(f.FilePath, a.cfg.MaxFileBytes, tmp)
-	} else {
-		n, err = a.api.download(ctx, f.FilePath, a.cfg.MaxFileBytes, tmp)
-	}
-	if cerr := tmp.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
-	if err != nil {
-		return n, err
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return 0, err
-	}
-	return n, nil
+	return attach.SaveAs(dst, func(w io.Writer) (int64, error) {
+		if a.cfg.LocalServer && filepath.IsAbs(f.FilePath) {
+			// A local Bot API server (--local) answers with a path on this machine.
+			return copyLocal(f.FilePath, a.cfg.MaxFileBytes, w)
+		}
+		return a.api.download(ctx, f.FilePath, a.cfg.MaxFileBytes, w)
+	})
 }
 
 func copyLocal(path string, limit int64, w io.Writer) (int64, error) {
@@ -130,19 +106,9 @@ func externalStem(ext string) string {
 	if len(parts) < 2 {
 		return "msg"
 	}
-	return safeName(strings.Join(parts[1:], "-"))
+	return attach.SafeName(strings.Join(parts[1:], "-"))
 }
 
 func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/threadlinehq/threadline/adapters/internal/attach"
 	"github.com/threadlinehq/threadline/bridge"
 )
 
@@ -224,40 +225,11 @@ func unixTime(sec int64) time.Time {
 
 // safeID keeps a Telegram id usable in a file name.
 func safeID(s string) string {
-	s = safeName(s)
+	s = attach.SafeName(s)
 	if len(s) > 40 {
 		s = s[:40]
 	}
 	if s == "" || s == "file" {
-		return "file"
-	}
-	return s
-}
-
-// safeName reduces a customer-chosen file name to [A-Za-z0-9._-], no
-// leading dots, at most 100 bytes, keeping the extension.
-func safeName(name string) string {
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	var b strings.Builder
-	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	s := strings.TrimLeft(b.String(), ".")
-	if len(s) > 100 {
-		ext := ""
-		if i := strings.LastIndexByte(s, '.'); i >= 0 && len(s)-i <= 10 {
-			ext = s[i:]
-		}
-		s = s[:100-len(ext)] + ext
-	}
-	if s == "" {
 		return "file"
 	}
 	return s

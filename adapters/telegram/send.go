@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/threadlinehq/threadline/adapters/internal/attempts"
 	"github.com/threadlinehq/threadline/bridge"
 )
 
@@ -30,10 +31,7 @@ type part struct {
 
 // sendProgress remembers how far a reply got, so a retry after a 429 in
 // the middle of a long reply does not repeat the parts already sent.
-type sendProgress struct {
-	done  int
-	first int64
-}
+type sendProgress = attempts.Progress[int64]
 
 // Send delivers a staff reply: its text as HTML messages of at most 4096
 // characters (escaped, simple *bold*/_italic_/`code` converted), then its
@@ -47,44 +45,21 @@ func (a *Adapter) Send(ctx context.Context, d bridge.Delivery) (bridge.ExternalR
 	if len(parts) == 0 {
 		return bridge.ExternalRef{}, bridge.Permanent(errors.New("telegram: the reply has no text and no file to send"))
 	}
-	a.mu.Lock()
-	p := a.progress[d.Message]
-	a.mu.Unlock()
-	start := p.done
-	for i := start; i < len(parts) && err == nil; i++ {
-		if i > start && !a.sleep(ctx, a.opts.PartGap) {
-			err = ctx.Err()
-			break
-		}
-		var id int64
-		if id, err = a.sendPart(ctx, chatID, parts[i]); err == nil {
-			if i == 0 {
-				p.first = id
-			}
-			p.done = i + 1
-		}
-	}
+	p := a.progress.Get(d.Message)
+	err = p.Send(ctx, len(parts), func() bool { return a.sleep(ctx, a.opts.PartGap) }, func(i int) (int64, error) {
+		return a.sendPart(ctx, chatID, parts[i])
+	})
 	if err != nil {
 		cerr := classify(err)
-		a.mu.Lock()
 		if bridge.IsPermanent(cerr) || errors.Is(cerr, bridge.ErrUnreachable) {
-			delete(a.progress, d.Message)
+			a.progress.Delete(d.Message)
 		} else {
-			if len(a.progress) > 10000 {
-				clear(a.progress)
-			}
-			a.progress[d.Message] = p
+			a.progress.Put(d.Message, p)
 		}
-		a.mu.Unlock()
-		if p.done > 0 {
-			cerr = fmt.Errorf("%w (stopped at part %d of %d; the earlier parts were sent)", cerr, p.done+1, len(parts))
-		}
-		return bridge.ExternalRef{}, cerr
+		return bridge.ExternalRef{}, p.Stopped(cerr, len(parts))
 	}
-	a.mu.Lock()
-	delete(a.progress, d.Message)
-	a.mu.Unlock()
-	return bridge.ExternalRef{Platform: Platform, ID: chatRef(chatID, p.first)}, nil
+	a.progress.Delete(d.Message)
+	return bridge.ExternalRef{Platform: Platform, ID: chatRef(chatID, p.First)}, nil
 }
 
 // plan turns a delivery into Bot API calls.

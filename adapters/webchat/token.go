@@ -42,34 +42,10 @@ func (t tokens) mac(payload string) string {
 func equalMAC(got, want string) bool { return hmac.Equal([]byte(got), []byte(want)) }
 
 // issue returns a token for visitor.
-func (t tokens) issue(visitor string) string {
-	payload := "v1." + visitor + "." + strconv.FormatInt(t.now().Unix(), 10)
-	return payload + "." + t.mac(payload)
-}
+func (t tokens) issue(visitor string) string { return t.sign("v1", visitor) }
 
 // verify returns the visitor id of a valid token.
-func (t tokens) verify(token string) (string, error) {
-	if len(token) > 200 {
-		return "", ErrBadToken
-	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 4 || parts[0] != "v1" || len(parts[1]) != 22 {
-		return "", ErrBadToken
-	}
-	payload := strings.Join(parts[:3], ".")
-	if !hmac.Equal([]byte(parts[3]), []byte(t.mac(payload))) {
-		return "", ErrBadToken
-	}
-	issued, err := strconv.ParseInt(parts[2], 10, 64)
-	if err != nil {
-		return "", ErrBadToken
-	}
-	age := t.now().Sub(time.Unix(issued, 0))
-	if age > t.maxAge || age < -5*time.Minute {
-		return "", ErrExpiredToken
-	}
-	return parts[1], nil
-}
+func (t tokens) verify(token string) (string, error) { return t.check(token, "v1", t.maxAge) }
 
 // resumeMaxAge is how long the link in an email of unseen replies resumes
 // the chat.
@@ -79,26 +55,38 @@ const resumeMaxAge = 30 * 24 * time.Hour
 // for the link back to the chat in an email of unseen replies. Whoever
 // has the link can continue the chat as the visitor (like the email it
 // came in), for resumeMaxAge.
-func (t tokens) issueResume(visitor string) string {
-	payload := "r1." + visitor + "." + strconv.FormatInt(t.now().Unix(), 10)
-	return payload + "." + t.mac(payload)
-}
+func (t tokens) issueResume(visitor string) string { return t.sign("r1", visitor) }
 
 // verifyResume returns the visitor of a valid resume token.
 func (t tokens) verifyResume(token string) (string, error) {
+	return t.check(token, "r1", resumeMaxAge)
+}
+
+// sign returns "<kind>.<visitor>.<now>.<mac>".
+func (t tokens) sign(kind, visitor string) string {
+	payload := kind + "." + visitor + "." + strconv.FormatInt(t.now().Unix(), 10)
+	return payload + "." + t.mac(payload)
+}
+
+// check returns the visitor of a token of kind that sign made at most
+// maxAge ago (and at most 5 minutes ahead: clock skew).
+func (t tokens) check(token, kind string, maxAge time.Duration) (string, error) {
+	if len(token) > 200 {
+		return "", ErrBadToken
+	}
 	parts := strings.Split(token, ".")
-	if len(token) > 200 || len(parts) != 4 || parts[0] != "r1" || len(parts[1]) != 22 {
+	if len(parts) != 4 || parts[0] != kind || len(parts[1]) != 22 {
 		return "", ErrBadToken
 	}
 	payload := strings.Join(parts[:3], ".")
-	if !hmac.Equal([]byte(parts[3]), []byte(t.mac(payload))) {
+	if !equalMAC(parts[3], t.mac(payload)) {
 		return "", ErrBadToken
 	}
 	issued, err := strconv.ParseInt(parts[2], 10, 64)
 	if err != nil {
 		return "", ErrBadToken
 	}
-	if age := t.now().Sub(time.Unix(issued, 0)); age > resumeMaxAge || age < -5*time.Minute {
+	if age := t.now().Sub(time.Unix(issued, 0)); age > maxAge || age < -5*time.Minute {
 		return "", ErrExpiredToken
 	}
 	return parts[1], nil

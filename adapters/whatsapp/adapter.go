@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/threadlinehq/threadline/adapters/internal/attempts"
 	"github.com/threadlinehq/threadline/bridge"
 	"github.com/threadlinehq/threadline/bridge/live"
 )
@@ -60,9 +60,8 @@ type Adapter struct {
 	attachments string              // receives customer files (under whatsapp/<wa_id>/); "": described only
 	prefix      string              // the command prefix, for the window advice
 
-	mu       sync.Mutex
-	tries    map[string]int // wamid -> failed attempts to fetch its files
-	progress map[bridge.MessageID]sendProgress
+	tries    attempts.Tries[string] // wamid -> failed attempts to fetch its files
+	progress attempts.Memo[bridge.MessageID, sendProgress]
 
 	conn *live.Conn // connection state for /readyz (nil: not reported)
 }
@@ -97,7 +96,6 @@ func New(cfg Config, o Options) (*Adapter, error) {
 	a := &Adapter{
 		cfg: cfg, opts: o, phones: map[string]bool{},
 		log: slog.New(slog.DiscardHandler), clock: bridge.SystemClock(), prefix: "!",
-		tries: map[string]int{}, progress: map[bridge.MessageID]sendProgress{},
 	}
 	for _, id := range cfg.PhoneNumberIDs {
 		a.phones[id] = true

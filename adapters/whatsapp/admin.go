@@ -7,10 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/threadlinehq/threadline/adapters/internal/httpx"
 )
 
 // PhoneNumber is what GET /{phone-number-id} tells about a business number.
@@ -38,15 +39,8 @@ var ErrCallbackUnreachable = errors.New("the callback URL did not answer")
 // token and a fresh challenge must get the challenge back from the
 // daemon behind publicURL.
 func (a *Adapter) CheckCallbackURL(ctx context.Context, publicURL string) error {
-	u, err := url.Parse(publicURL)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("public_url %q is not a URL", publicURL)
-	}
-	if u.Scheme != "https" {
-		return fmt.Errorf("public_url %s is not https://: Meta only sends webhooks to HTTPS callback URLs with a valid certificate", publicURL)
-	}
-	if host := u.Hostname(); host == "localhost" || isPrivate(host) {
-		return fmt.Errorf("public_url %s is a local or private address: Meta cannot reach it", publicURL)
+	if err := httpx.CheckPublicURL(publicURL, "Meta", "Meta only sends webhooks to HTTPS callback URLs with a valid certificate"); err != nil {
+		return err
 	}
 	return a.probeCallback(ctx, publicURL)
 }
@@ -83,10 +77,4 @@ func (a *Adapter) probeCallback(ctx context.Context, publicURL string) error {
 	default:
 		return fmt.Errorf("GET %s: HTTP %d", target, res.StatusCode)
 	}
-}
-
-// isPrivate reports whether host is a loopback, private or link-local IP.
-func isPrivate(host string) bool {
-	ip := net.ParseIP(host)
-	return ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified())
 }

@@ -7,14 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/threadlinehq/threadline/adapters/internal/httpx"
 	"github.com/threadlinehq/threadline/bridge"
 )
 
@@ -112,34 +111,15 @@ func (c *client) upload(ctx context.Context, phoneID, path, name, mimeType strin
 	if err != nil {
 		return "", fmt.Errorf("whatsapp %s: attachment: %w", op, err)
 	}
-	var head, tail bytes.Buffer
-	mw := multipart.NewWriter(&head)
-	if err := mw.WriteField("messaging_product", "whatsapp"); err != nil {
-		return "", err
-	}
-	if err := mw.WriteField("type", mimeType); err != nil {
-		return "", err
-	}
-	h := make(textproto.MIMEHeader)
-	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename="%s"`, quoteEscaper.Replace(name)))
-	h.Set("Content-Type", mimeType)
-	if _, err := mw.CreatePart(h); err != nil {
-		return "", err
-	}
-	headLen := head.Len()
-	if err := mw.Close(); err != nil {
-		return "", err
-	}
-	// The closing boundary goes after the file's bytes.
-	tail.Write(head.Bytes()[headLen:])
-	head.Truncate(headLen)
-	body := io.MultiReader(bytes.NewReader(head.Bytes()), f, bytes.NewReader(tail.Bytes()))
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/"+phoneID+"/media", body)
+	form, err := httpx.NewFileForm([]httpx.Field{{Name: "messaging_product", Value: "whatsapp"}, {Name: "type", Value: mimeType}},
+		"file", name, mimeType, f, st.Size())
 	if err != nil {
 		return "", err
 	}
-	req.ContentLength = int64(head.Len()) + st.Size() + int64(tail.Len())
-	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req, err := form.Post(ctx, c.base+"/"+phoneID+"/media")
+	if err != nil {
+		return "", err
+	}
 	var out struct {
 		ID string `json:"id"`
 	}
@@ -151,8 +131,6 @@ func (c *client) upload(ctx context.Context, phoneID, path, name, mimeType strin
 	}
 	return out.ID, nil
 }
-
-var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"", "\r", "", "\n", "")
 
 func (c *client) do(req *http.Request, op string, out any) error {
 	if _, ok := req.Context().Deadline(); !ok {
@@ -191,7 +169,7 @@ func (c *client) apiError(op string, res *http.Response, raw []byte) *APIError {
 	if json.Unmarshal(raw, &g) == nil && g.Error != nil {
 		e.Code, e.Subcode, e.Message, e.Details = g.Error.Code, g.Error.Subcode, g.Error.Message, g.Error.ErrorData.Details
 	} else {
-		e.Message = snippet(raw)
+		e.Message = httpx.Snippet(raw)
 	}
 	if ra := res.Header.Get("Retry-After"); ra != "" {
 		e.RetryAfter = bridge.ParseRetryAfter(ra, c.now())
@@ -239,14 +217,6 @@ func (c *client) download(ctx context.Context, rawURL string, max int64, w io.Wr
 }
 
 var errTooLarge = errors.New("file is larger than whatsapp.max_file_bytes")
-
-func snippet(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return s
-}
 
 // Cloud API error codes this adapter branches on (Meta's "WhatsApp error
 // codes" page; docs/whatsapp.md lists them with their sources).

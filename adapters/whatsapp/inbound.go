@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/threadlinehq/threadline/adapters/internal/attach"
 	"github.com/threadlinehq/threadline/bridge"
 )
 
@@ -84,7 +85,7 @@ func readMessage(v value, m message) (in incoming, ok bool) {
 			return
 		}
 		f := fileRef{MediaID: md.ID, MIME: cleanMIME(md.MIMEType), Kind: kind}
-		f.Name = safeName(md.Filename)
+		f.Name = attach.SafeName(md.Filename)
 		if md.Filename == "" {
 			f.Name = kind + "-" + safeID(md.ID) + extension(f.MIME)
 		}
@@ -292,38 +293,9 @@ func extension(mime string) string {
 
 // safeID keeps an id usable in a file name.
 func safeID(s string) string {
-	s = safeName(s)
+	s = attach.SafeName(s)
 	if len(s) > 40 {
 		s = s[len(s)-40:]
-	}
-	return s
-}
-
-// safeName reduces a customer-chosen file name to [A-Za-z0-9._-], no
-// leading dots, at most 100 bytes, keeping the extension.
-func safeName(name string) string {
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	var b strings.Builder
-	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	s := strings.TrimLeft(b.String(), ".")
-	if len(s) > 100 {
-		ext := ""
-		if i := strings.LastIndexByte(s, '.'); i >= 0 && len(s)-i <= 10 {
-			ext = s[i:]
-		}
-		s = s[:100-len(ext)] + ext
-	}
-	if s == "" {
-		return "file"
 	}
 	return s
 }

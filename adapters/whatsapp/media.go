@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/threadlinehq/threadline/adapters/internal/attach"
 	"github.com/threadlinehq/threadline/bridge"
 )
 
@@ -33,10 +34,10 @@ func (a *Adapter) fetchFiles(ctx context.Context, inc incoming, lastTry bool, ms
 		att := bridge.Attachment{Name: f.Name, MIME: f.MIME}
 		note := ""
 		if a.attachments == "" {
-			note = fmt.Sprintf("[%s %s was not downloaded: no attachments directory]", f.Kind, f.Name)
+			note = attach.NoDirNote(f.Kind, f.Name)
 		} else {
 			dst := filepath.Join(a.attachments, string(Platform), safeID(inc.WaID),
-				fmt.Sprintf("%s-%d-%s", safeID(inc.Msg.ExternalID), i+1, safeName(f.Name)))
+				fmt.Sprintf("%s-%d-%s", safeID(inc.Msg.ExternalID), i+1, attach.SafeName(f.Name)))
 			size, mime, ferr := a.fetchFile(ctx, f.MediaID, dst)
 			switch {
 			case ferr == nil:
@@ -46,12 +47,12 @@ func (a *Adapter) fetchFiles(ctx context.Context, inc incoming, lastTry bool, ms
 				}
 			case errors.Is(ferr, errTooLarge):
 				att.Size = size
-				note = tooLargeNote(f, size, a.cfg.MaxFileBytes)
+				note = attach.TooLargeNote(f.Kind, f.Name, size, a.cfg.MaxFileBytes)
 			case ctx.Err() != nil:
 				return nil, ctx.Err()
 			case lastTry || bridge.IsPermanent(a.classify(ferr)):
 				a.log.Warn("whatsapp: file not downloaded", "kind", f.Kind, "id", inc.Msg.ExternalID, "err", ferr)
-				note = fmt.Sprintf("[%s %s could not be downloaded from WhatsApp: %v]", f.Kind, f.Name, ferr)
+				note = attach.FailedNote(f.Kind, f.Name, "WhatsApp", ferr)
 			default:
 				return nil, fmt.Errorf("downloading %s: %w", f.Kind, ferr)
 			}
@@ -64,15 +65,8 @@ func (a *Adapter) fetchFiles(ctx context.Context, inc incoming, lastTry bool, ms
 	return notes, nil
 }
 
-func tooLargeNote(f fileRef, size, limit int64) string {
-	if size > 0 {
-		return fmt.Sprintf("[%s %s (%s) was not downloaded: larger than the %s limit]", f.Kind, f.Name, humanSize(size), humanSize(limit))
-	}
-	return fmt.Sprintf("[%s %s was not downloaded: larger than the %s limit]", f.Kind, f.Name, humanSize(limit))
-}
-
 // fetchFile resolves a media id to its download URL and copies the file
-// to dst (through a temporary file, so dst is either complete or absent).
+// to dst (complete or absent, see attach.SaveAs).
 func (a *Adapter) fetchFile(ctx context.Context, mediaID, dst string) (int64, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
@@ -86,36 +80,14 @@ func (a *Adapter) fetchFile(ctx context.Context, mediaID, dst string) (int64, st
 	if info.URL == "" {
 		return 0, "", bridge.Permanent(errors.New("whatsapp retrieve media URL: no url in the answer"))
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
-		return 0, "", bridge.Permanent(err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".download-*")
-	if err != nil {
-		return 0, "", bridge.Permanent(err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	n, err := a.api.download(ctx, info.URL, a.cfg.MaxFileBytes, tmp)
-	if cerr := tmp.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
+	n, err := attach.SaveAs(dst, func(w io.Writer) (int64, error) {
+		return a.api.download(ctx, info.URL, a.cfg.MaxFileBytes, w)
+	})
 	if err != nil {
 		return n, "", err
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return 0, "", err
 	}
 	if info.MIMEType == "" {
 		return n, "", nil
 	}
 	return n, cleanMIME(info.MIMEType), nil
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/threadlinehq/threadline/adapters/internal/attempts"
 	"github.com/threadlinehq/threadline/bridge"
 )
 
@@ -34,8 +35,7 @@ type part struct {
 // the middle of a long reply does not repeat the parts already sent nor
 // upload a file twice.
 type sendProgress struct {
-	done  int
-	first string
+	attempts.Progress[string]
 	media map[int]string // part index -> uploaded media id
 }
 
@@ -62,46 +62,24 @@ func (a *Adapter) Send(ctx context.Context, d bridge.Delivery) (bridge.ExternalR
 	if len(parts) == 0 {
 		return bridge.ExternalRef{}, bridge.Permanent(errors.New("whatsapp: the reply has no text and no file to send"))
 	}
-	a.mu.Lock()
-	p := a.progress[d.Message]
-	a.mu.Unlock()
+	p := a.progress.Get(d.Message)
 	if p.media == nil {
 		p.media = map[int]string{}
 	}
-	var err error
-	start := p.done
-	for i := start; i < len(parts) && err == nil; i++ {
-		if i > start && !a.sleep(ctx, a.opts.PartGap) {
-			err = ctx.Err()
-			break
-		}
-		var id string
-		if id, err = a.sendPart(ctx, phoneID, waID, parts[i], i, &p); err == nil {
-			if i == 0 {
-				p.first = id
-			}
-			p.done = i + 1
-		}
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	err := p.Send(ctx, len(parts), func() bool { return a.sleep(ctx, a.opts.PartGap) }, func(i int) (string, error) {
+		return a.sendPart(ctx, phoneID, waID, parts[i], i, &p)
+	})
 	if err != nil {
 		cerr := a.classify(err)
 		if bridge.IsPermanent(cerr) {
-			delete(a.progress, d.Message)
+			a.progress.Delete(d.Message)
 		} else {
-			if len(a.progress) > 10000 {
-				clear(a.progress)
-			}
-			a.progress[d.Message] = p
+			a.progress.Put(d.Message, p)
 		}
-		if p.done > 0 {
-			cerr = fmt.Errorf("%w (stopped at part %d of %d; the earlier parts were sent)", cerr, p.done+1, len(parts))
-		}
-		return bridge.ExternalRef{}, cerr
+		return bridge.ExternalRef{}, p.Stopped(cerr, len(parts))
 	}
-	delete(a.progress, d.Message)
-	return bridge.ExternalRef{Platform: Platform, ID: p.first}, nil
+	a.progress.Delete(d.Message)
+	return bridge.ExternalRef{Platform: Platform, ID: p.First}, nil
 }
 
 // checkWindow refuses a free-form reply outside WhatsApp's 24-hour

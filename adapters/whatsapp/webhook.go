@@ -192,11 +192,11 @@ func (a *Adapter) handleMessage(ctx context.Context, in bridge.Inbox, v value, m
 	if err := a.recordWindow(ctx, inc); err != nil {
 		return err
 	}
-	lastTry := a.tryCount(m.ID) >= a.opts.MaxTries-1
+	lastTry := a.tries.Count(m.ID) >= a.opts.MaxTries-1
 	msg := inc.Msg
 	notes, err := a.fetchFiles(ctx, inc, lastTry, &msg)
 	if err != nil {
-		a.failed(m.ID)
+		a.tries.Failed(m.ID)
 		return err
 	}
 	if len(notes) > 0 {
@@ -209,12 +209,12 @@ func (a *Adapter) handleMessage(ctx context.Context, in bridge.Inbox, v value, m
 	case errors.As(err, &rej):
 		a.log.Warn("whatsapp: message refused; skipped", "id", m.ID, "reason", rej.Reason)
 	case err != nil:
-		a.failed(m.ID)
+		a.tries.Failed(m.ID)
 		return err
 	default:
 		a.log.Debug("whatsapp: message stored", "id", m.ID, "conversation", res.Conversation, "duplicate", res.Duplicate)
 	}
-	a.done(m.ID)
+	a.tries.Done(m.ID)
 	return nil
 }
 
@@ -290,27 +290,6 @@ func (a *Adapter) recordWindow(ctx context.Context, inc incoming) error {
 }
 
 func windowKey(address string) string { return "window:" + address }
-
-func (a *Adapter) tryCount(id string) int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.tries[id]
-}
-
-func (a *Adapter) failed(id string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.tries) > 10000 {
-		clear(a.tries)
-	}
-	a.tries[id]++
-}
-
-func (a *Adapter) done(id string) {
-	a.mu.Lock()
-	delete(a.tries, id)
-	a.mu.Unlock()
-}
 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
