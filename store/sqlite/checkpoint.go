@@ -33,12 +33,12 @@ const (
 // own: it waits for no writer and no writer waits for it. The next write
 // after a checkpoint that copied every frame starts the WAL afresh.
 type checkpointer struct {
-	db      *sql.DB
-	log     *slog.Logger
-	nudge   chan struct{}
-	done    chan struct{}
-	since   int          // commits since the last nudge; the committer's alone
-	runs    atomic.Int64 // checkpoints run (tests)
+	db    *sql.DB
+	log   *slog.Logger
+	nudge chan struct{}
+	done  chan struct{}
+	since int          // commits since the last nudge; the committer's alone
+	runs  atomic.Int64 // checkpoints run (tests)
 }
 
 // startCheckpointer opens the checkpointer's connection and turns the
