@@ -108,10 +108,19 @@ func SweepTimes(ctx context.Context, b *Backend, open int, progress func(done, t
 	if err != nil {
 		return 0, 0, err
 	}
-	defer st.Close()
-	if err := SeedInto(ctx, st, b.Postgres(), open, 0, progress); err != nil {
+	err = SeedInto(ctx, st, b.Postgres(), open, 0, progress)
+	// Open it again, as a daemon starts on a database that is at rest (on
+	// SQLite the seed's WAL is copied into the file at close).
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return 0, 0, err
 	}
+	if st, err = b.Open(ctx, "sweep"); err != nil {
+		return 0, 0, err
+	}
+	defer st.Close()
 	sla := sla.New(sla.Options{Policies: []sla.Policy{{Name: "seed", FirstResponse: 4 * time.Hour}}})
 	clock := time.Now()
 	eng := engine.New(engine.Options{Store: st, SLA: sla, Clock: clocktest.Func(func() time.Time { return clock })})
