@@ -53,6 +53,9 @@ type Config struct {
 	// FailedReaction is the emoji name put on a staff reply that could not
 	// be delivered (a reply in the thread says why).
 	FailedReaction string `yaml:"failed_reaction"`
+	// ReadReaction is the emoji name put on a staff reply the customer
+	// read, on channels that say so (WhatsApp).
+	ReadReaction string `yaml:"read_reaction"`
 }
 
 // ApplyEnv reads MATTERMOST_URL, MATTERMOST_BOT_TOKEN, MATTERMOST_CHANNEL_ID
@@ -89,6 +92,9 @@ func (c *Config) Defaults() {
 	}
 	if c.FailedReaction == "" {
 		c.FailedReaction = "x"
+	}
+	if c.ReadReaction == "" {
+		c.ReadReaction = "eyes"
 	}
 }
 
@@ -149,7 +155,7 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, bridge.FieldErrorf("customer_names", "must be auto, override or prefix, not %q", c.CustomerNames))
 	}
-	for field, v := range map[string]string{"sent_reaction": c.SentReaction, "failed_reaction": c.FailedReaction} {
+	for field, v := range map[string]string{"sent_reaction": c.SentReaction, "failed_reaction": c.FailedReaction, "read_reaction": c.ReadReaction} {
 		if v != "" && !emojiName.MatchString(v) {
 			errs = append(errs, bridge.FieldErrorf(field, "%q is not an emoji name (such as white_check_mark, without colons)", v))
 		}

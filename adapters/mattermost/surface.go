@@ -335,14 +335,19 @@ func (s *Surface) UpdateCard(ctx context.Context, t bridge.ThreadRef, v bridge.C
 }
 
 // Receipt reacts on the staff post that caused a customer reply: the sent
-// reaction, or the failed one and a reply saying why.
+// reaction, the read one, or the failed one and a reply saying why.
 func (s *Surface) Receipt(ctx context.Context, t bridge.ThreadRef, r bridge.Receipt) error {
 	if !IsID(r.Source) {
 		return nil // not a Mattermost post (written elsewhere)
 	}
 	emoji := s.cfg.SentReaction
-	if !r.OK {
+	switch {
+	case !r.OK:
 		emoji = s.cfg.FailedReaction
+	case r.Status == bridge.ReceiptDelivered:
+		return nil // the sent reaction says it already
+	case r.Status == bridge.ReceiptRead:
+		emoji = s.cfg.ReadReaction
 	}
 	if err := s.react(ctx, r.Source, emoji); err != nil {
 		if statusOf(err) == http.StatusNotFound {

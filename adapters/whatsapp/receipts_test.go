@@ -38,7 +38,10 @@ func TestDeliveredReadAndFailedStatusesBecomeReceiptsOnTheStaffMessage(t *testin
 	// A later failure (the customer's phone never took it) is a failed
 	// receipt and a notice in the thread.
 	msg2 := f.reply(t, conv, "staff-msg-2", "Anything else?")
-	eventually(t, "second reply sent", func() bool { return len(f.fake.Sent(sheena.WaID)) == 2 })
+	eventually(t, "second reply sent and recorded", func() bool { // the sent receipt follows the record of its id
+		_, _, r := f.surface.Snapshot()
+		return len(r) == 4
+	})
 	f.fake.Failed(f.fake.Sent(sheena.WaID)[1].ID, 131026, "Message Undeliverable", "Message Undeliverable.")
 	eventually(t, "failure notice", func() bool { return f.postWith("A reply could not be delivered to the customer on whatsapp") })
 	eventually(t, "failed receipt", func() bool {

@@ -46,7 +46,7 @@ func newMattermostRig(t *testing.T, opts fakemattermost.Options, extra string) *
 	tok := fake.RegisterCommand("ticket", "http://"+r.addr+mattermost.CommandPath)
 	cfg := strings.Replace(testConfig, "127.0.0.1:0", r.addr, 1)
 	cfg = strings.Replace(cfg, "    slack: {per_destination: 50, per_adapter: 200}\n",
-		"    slack: {per_destination: 50, per_adapter: 200}\n    mattermost: {per_destination: 50, per_adapter: 200}\n", 1)
+		"    slack: {per_destination: 50, per_adapter: 200}\n    mattermost: {per_destination: 50, per_adapter: 200}\n"+whatsAppPacing, 1)
 	cfg += fmt.Sprintf("public_url: http://%s\nmattermost:\n  url: %s\n  bot_token: %s\n  channel_id: %s\n  command_token: %s\n",
 		r.addr, fake.URL(), fake.Token(), r.channel, tok)
 	r.config = filepath.Join(t.TempDir(), "config.yaml")

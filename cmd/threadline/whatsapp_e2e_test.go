@@ -14,24 +14,33 @@ import (
 	"github.com/threadlinehq/threadline/bridge"
 )
 
+// whatsAppPacing lets tests reply to one customer without Meta's six
+// seconds between messages; it goes under outbox.pacing.
+const whatsAppPacing = "    whatsapp: {per_destination: 50, per_adapter: 200}\n"
+
 func writeWhatsAppConfig(t *testing.T, dir string, fake *fakewhatsapp.Server) string {
 	t.Helper()
 	path := filepath.Join(dir, "config.yaml")
-	yml := testConfig + `    whatsapp: {per_destination: 50, per_adapter: 200}
-whatsapp:
+	if err := os.WriteFile(path, []byte(testConfig+whatsAppPacing+whatsAppYAML(t, dir, fake)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// whatsAppYAML is the whatsapp section for the fake Cloud API, to append
+// to a config; the app secret is written beside it in dir.
+func whatsAppYAML(t *testing.T, dir string, fake *fakewhatsapp.Server) string {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "app_secret"), []byte(fake.AppSecret()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return `whatsapp:
   token: ` + fake.Token() + `
   api_url: ` + fake.URL() + `
   phone_number_ids: [` + fakewhatsapp.DefaultNumber.ID + `]
   verify_token: ` + fakewhatsapp.VerifyToken + `
   app_secret_file: ` + filepath.Join(dir, "app_secret") + `
 `
-	if err := os.WriteFile(filepath.Join(dir, "app_secret"), []byte(fake.AppSecret()+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // subscribe does what saving the callback URL in the app dashboard does:
