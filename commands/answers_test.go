@@ -228,7 +228,13 @@ func TestDraftComesAsANoteAndUseDraftSendsIt(t *testing.T) {
 	if n := notes(t, f.st, f.conv)[0]; !strings.Contains(n, "🤖 AI draft for Alice") || !strings.Contains(n, "Sources: [1] past answer in #1") {
 		t.Errorf("note %q", n)
 	}
-	fb = f.say(t, "!use draft")
+	// Where the draft sits in the note is saved just after the note's
+	// commit; staff see the note only once the outbox posted it, but this
+	// test reads the store, so it may be a moment early.
+	waitFor(t, func() bool {
+		fb = f.say(t, "!use draft")
+		return !strings.Contains(fb.Text, "no AI draft was written")
+	})
 	if fb.Error || fb.Text != "Sent the AI draft to the customer." {
 		t.Fatalf("!use draft: %+v", fb)
 	}
