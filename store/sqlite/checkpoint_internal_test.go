@@ -16,8 +16,9 @@ import (
 // not inside the writer's commits (whose callers would wait for it), and
 // the next write after a checkpoint starts the WAL afresh: ten bursts of
 // 200 commits, each followed by the checkpoint it triggered, leave a WAL
-// of about one burst, where the writer alone (below its 10,000-page
-// bound) would have kept all ten.
+// of one or two bursts (a checkpoint still running when the next burst
+// starts lets that burst append), where the writer alone (below its
+// 10,000-page bound) would have kept all ten.
 func TestWALIsCheckpointedBesideTheWriter(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "threadline.db")
 	s, err := Open(store.Config{Path: path}, store.Options{})
@@ -56,7 +57,7 @@ func TestWALIsCheckpointedBesideTheWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	one := int64(200 * 3 * 4120) // 200 commits of a few pages
-	if fi.Size() > 2*one {
+	if fi.Size() > 4*one {
 		t.Errorf("WAL is %d bytes after ten bursts: not restarted (one burst is about %d)", fi.Size(), one)
 	}
 }
