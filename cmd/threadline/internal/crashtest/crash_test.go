@@ -110,36 +110,8 @@ func TestCrashRestartLosesNothing(t *testing.T) {
 	dir := t.TempDir()
 	httpAddr := freeAddr(t)
 	base := "http://" + httpAddr
-	cfg := fmt.Sprintf(`http: {listen: %q, shutdown_timeout: 5s}
-admin: {listen: %q}
-store: {path: threadline.db, synchronous: %s}
-log: {level: info}
-console: {enabled: false}
-webchat: {enabled: true, per_visitor_per_minute: 100000, per_ip_per_minute: 1000000}
-outbox:
-  base_backoff: 100ms
-  max_backoff: 2s
-  send_timeout: 10s
-  drain: 2s
-  pacing:
-    slack: {per_destination: 1000, per_adapter: 1000}
-    telegram: {per_destination: 100, per_adapter: 1000}
-    email: {per_destination: 100, per_adapter: 1000}
-slack:
-  bot_token: %s
-  app_token: %s
-  channel_id: %s
-  api_url: %s
-telegram:
-  bot_token: %q
-  api_url: %s
-  poll_timeout: 1s
-email:
-  imap: {url: %q}
-  smtp: {url: %q}
-  from: "Example Support <support@example.com>"
-`, httpAddr, freeAddr(t), syncMode, slack.BotToken, slack.AppToken, staffChannel, slack.APIURL(),
-		tg.Token(), tg.URL(), imapSrv.URL(), smtpSrv.URL())
+	cfg := daemonConfig(httpAddr, freeAddr(t), fmt.Sprintf("{path: threadline.db, synchronous: %s}", syncMode),
+		slack.BotToken, slack.AppToken, staffChannel, slack.APIURL(), tg.Token(), tg.URL(), imapSrv.URL(), smtpSrv.URL(), "")
 	d := newDaemon(t, exe, dir, cfg)
 
 	// First run: wait until it serves, then open the web chat sessions.
@@ -667,4 +639,40 @@ func checkDatabase(t *testing.T, dir string, customers []*customer, slack *fakes
 		}
 	}
 	t.Logf("database intact; %d of %d conversations keep their thread mapping", len(customers)-lost, len(customers))
+}
+
+// daemonConfig is the config every crash and failover daemon runs with:
+// the fakes' URLs, no pacing worth the name, fast retries; store is the
+// YAML value of store:, extra more top-level keys (a Discord surface).
+func daemonConfig(httpAddr, adminAddr, store, slackBot, slackApp, staffChannel, slackAPI, tgToken, tgAPI, imapURL, smtpURL, extra string) string {
+	return fmt.Sprintf(`http: {listen: %q, shutdown_timeout: 5s}
+admin: {listen: %q}
+store: %s
+log: {level: info}
+console: {enabled: false}
+webchat: {enabled: true, per_visitor_per_minute: 100000, per_ip_per_minute: 1000000}
+outbox:
+  base_backoff: 100ms
+  max_backoff: 2s
+  send_timeout: 10s
+  drain: 2s
+  pacing:
+    slack: {per_destination: 1000, per_adapter: 1000}
+    telegram: {per_destination: 100, per_adapter: 1000}
+    email: {per_destination: 100, per_adapter: 1000}
+    discord: {per_destination: 1000, per_adapter: 1000}
+slack:
+  bot_token: %s
+  app_token: %s
+  channel_id: %s
+  api_url: %s
+telegram:
+  bot_token: %q
+  api_url: %s
+  poll_timeout: 1s
+email:
+  imap: {url: %q}
+  smtp: {url: %q}
+  from: "Example Support <support@example.com>"
+%s`, httpAddr, adminAddr, store, slackBot, slackApp, staffChannel, slackAPI, tgToken, tgAPI, imapURL, smtpURL, extra)
 }

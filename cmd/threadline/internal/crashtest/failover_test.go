@@ -151,38 +151,9 @@ func TestFailoverUnderLoadLosesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		httpAddr := freeAddr(t)
-		cfg := fmt.Sprintf(`http: {listen: %q, shutdown_timeout: 5s}
-admin: {listen: %q}
-store: {path: %q}
-log: {level: info}
-console: {enabled: false}
-webchat: {enabled: true, per_visitor_per_minute: 100000, per_ip_per_minute: 1000000}
-outbox:
-  base_backoff: 100ms
-  max_backoff: 2s
-  send_timeout: 10s
-  drain: 2s
-  pacing:
-    slack: {per_destination: 1000, per_adapter: 1000}
-    telegram: {per_destination: 100, per_adapter: 1000}
-    email: {per_destination: 100, per_adapter: 1000}
-    discord: {per_destination: 1000, per_adapter: 1000}
-slack:
-  bot_token: %s
-  app_token: %s
-  channel_id: %s
-  api_url: %s
-telegram:
-  bot_token: %q
-  api_url: %s
-  poll_timeout: 1s
-email:
-  imap: {url: %q}
-  smtp: {url: %q}
-  from: "Example Support <support@example.com>"
-discord: {bot_token: %s, channel_id: %q, api_url: %s, create_tags: true}
-`, httpAddr, freeAddr(t), url, slack.BotToken, slack.AppToken, staffChannel, slack.APIURL(),
-			tg.Token(), tg.URL(), imapSrv.URL(), smtpSrv.URL(), dc.Token(), forum, dc.APIURL())
+		cfg := daemonConfig(httpAddr, freeAddr(t), fmt.Sprintf("{path: %q}", url),
+			slack.BotToken, slack.AppToken, staffChannel, slack.APIURL(), tg.Token(), tg.URL(), imapSrv.URL(), smtpSrv.URL(),
+			fmt.Sprintf("discord: {bot_token: %s, channel_id: %q, api_url: %s, create_tags: true}\n", dc.Token(), forum, dc.APIURL()))
 		reps = append(reps, &replicaProc{daemon: newDaemon(t, exe, dir, cfg), name: name, base: "http://" + httpAddr})
 	}
 
