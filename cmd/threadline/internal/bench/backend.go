@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,10 +69,8 @@ func (b *Backend) location(ctx context.Context, name string) (string, error) {
 		return filepath.Join(b.dir, name+".db"), nil
 	}
 	db := b.prefix + name
-	for _, c := range b.created {
-		if c == db {
-			return b.url(db)
-		}
+	if slices.Contains(b.created, db) {
+		return b.url(db)
 	}
 	create := `CREATE DATABASE ` + db
 	var version int

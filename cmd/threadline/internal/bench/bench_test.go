@@ -50,7 +50,8 @@ func BenchmarkEndToEnd(b *testing.B) {
 			if c1, w1, _ := r.WriteStats(); c1 > c0 {
 				b.ReportMetric(float64(w1-w0)/float64(c1-c0), "writes/commit")
 			}
-			rawStore, err := sqlite.Open(store.Config{Path: filepath.Join(b.TempDir(), "raw.db"), Synchronous: sync}, store.Options{})
+			be, _ := NewBackend(context.Background(), b.TempDir(), sync, "")
+			rawStore, err := be.Open(context.Background(), "raw")
 			if err != nil {
 				b.Fatal(err)
 			}
