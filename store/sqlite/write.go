@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/threadlinehq/threadline/bridge"
@@ -86,7 +87,7 @@ func (s *Store) commit(batch []*writeReq) {
 	// The transaction is not bound to any caller's context: one caller giving
 	// up must not roll back the others (and an interrupted statement inside
 	// a SQLite transaction rolls back the whole transaction).
-	tx, err := s.w.BeginTx(context.Background(), nil)
+	tx, err := s.begin()
 	if err != nil {
 		s.commits.Failed(fmt.Errorf("begin: %w", err))
 		for i := range errs {
@@ -108,7 +109,7 @@ func (s *Store) commit(batch []*writeReq) {
 				continue
 			}
 		}
-		err := run(r.fn, sqlstore.NewTx(context.WithoutCancel(r.ctx), tx, dialect{}))
+		err := run(r.fn, sqlstore.NewConnTx(context.WithoutCancel(r.ctx), tx.c, dialect{}))
 		if err != nil && storageError(err) {
 			s.commits.Failed(err)
 			failed = true
@@ -152,13 +153,13 @@ func (s *Store) commit(batch []*writeReq) {
 // transaction cannot begin: commit then runs the batch again, each write in
 // its own savepoint. The store contract lets a backend run fn again.
 func (s *Store) commitAll(batch []*writeReq) bool {
-	tx, err := s.w.BeginTx(context.Background(), nil)
+	tx, err := s.begin()
 	if err != nil {
 		return false
 	}
 	wrote := false
 	for _, r := range batch {
-		if r.ctx.Err() != nil || run(r.fn, sqlstore.NewTx(context.WithoutCancel(r.ctx), tx, dialect{})) != nil {
+		if r.ctx.Err() != nil || run(r.fn, sqlstore.NewConnTx(context.WithoutCancel(r.ctx), tx.c, dialect{})) != nil {
 			_ = tx.Rollback()
 			return false
 		}
@@ -175,7 +176,7 @@ func (s *Store) commitAll(batch []*writeReq) bool {
 // finish commits tx, which carries ok successful writes of batch, and
 // records the outcome; a failed commit fails every write that had not
 // failed already. succeeded: a write that changed something committed.
-func (s *Store) finish(tx *sql.Tx, batch []*writeReq, errs []error, ok int, succeeded bool) {
+func (s *Store) finish(tx *wtx, batch []*writeReq, errs []error, ok int, succeeded bool) {
 	if err := tx.Commit(); err != nil {
 		s.log.Error("store: commit failed", "err", err, "batch", len(batch))
 		s.commits.Failed(fmt.Errorf("commit: %w", err))
@@ -193,7 +194,7 @@ func (s *Store) finish(tx *sql.Tx, batch []*writeReq, errs []error, ok int, succ
 	}
 }
 
-func (s *Store) abort(tx *sql.Tx, errs []error, err error) {
+func (s *Store) abort(tx *wtx, errs []error, err error) {
 	_ = tx.Rollback()
 	if storageError(err) {
 		s.commits.Failed(err)
@@ -203,6 +204,50 @@ func (s *Store) abort(tx *sql.Tx, errs []error, err error) {
 			errs[i] = err
 		}
 	}
+}
+
+// wtx is the writer's transaction: BEGIN IMMEDIATE and COMMIT run as SQL
+// on the writer's one connection. database/sql's Tx would start a
+// goroutine per transaction to watch its context and, because that context
+// can be cancelled, another for every query inside it (four or five per
+// message).
+type wtx struct{ c *sql.Conn }
+
+// begin takes the writer connection and begins a transaction on it,
+// holding SQLite's write lock from the start.
+func (s *Store) begin() (*wtx, error) {
+	ctx := context.Background()
+	c, err := s.w.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &wtx{c}, nil
+}
+
+// Exec runs a statement without arguments (savepoints).
+func (t *wtx) Exec(query string) (sql.Result, error) {
+	return t.c.ExecContext(context.Background(), query)
+}
+
+// Commit commits and gives the connection back. A COMMIT that failed may
+// leave the transaction open (SQLite keeps it after some errors): it is
+// rolled back, so the connection returns to the pool with none.
+func (t *wtx) Commit() error {
+	_, err := t.c.ExecContext(context.Background(), "COMMIT")
+	if err != nil {
+		_, _ = t.c.ExecContext(context.Background(), "ROLLBACK")
+	}
+	return errors.Join(err, t.c.Close())
+}
+
+// Rollback rolls back and gives the connection back.
+func (t *wtx) Rollback() error {
+	_, err := t.c.ExecContext(context.Background(), "ROLLBACK")
+	return errors.Join(err, t.c.Close())
 }
 
 // run calls fn, turning a panic into an error so one bad caller cannot take

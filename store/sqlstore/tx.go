@@ -11,9 +11,15 @@ import (
 
 // Tx is one write transaction (bridge.Tx). It lives only inside Write.
 type Tx struct {
-	tx  *sql.Tx
-	d   Dialect
-	ctx context.Context
+	tx *sql.Tx
+	// conn, instead of tx: a connection on which the backend began the
+	// transaction with SQL (SQLite's writer). database/sql's Tx starts a
+	// goroutine per transaction to watch its context and, because that
+	// context can be cancelled, another per query inside it; a connection
+	// used with a context that cannot be cancelled starts none.
+	conn *sql.Conn
+	d    Dialect
+	ctx  context.Context
 	// read holds conversations as this transaction last read or wrote
 	// them, so updates write only what changed.
 	read map[bridge.ConversationID]bridge.Conversation
@@ -27,6 +33,13 @@ type Tx struct {
 // backend's transaction, d its dialect, ctx the context its statements run
 // with.
 func NewTx(ctx context.Context, tx *sql.Tx, d Dialect) *Tx { return &Tx{tx: tx, d: d, ctx: ctx} }
+
+// NewConnTx is NewTx for a transaction the backend began with SQL on conn
+// (BEGIN ... COMMIT); ctx should not be cancellable (context.WithoutCancel),
+// or database/sql watches it with a goroutine per query.
+func NewConnTx(ctx context.Context, conn *sql.Conn, d Dialect) *Tx {
+	return &Tx{conn: conn, d: d, ctx: ctx}
+}
 
 var _ bridge.Tx = (*Tx)(nil)
 
@@ -49,28 +62,45 @@ func (t *Tx) note(err error) {
 }
 
 // exec, queryRow and query run a statement in the transaction. They call
-// *sql.Tx itself, not through an interface, so the arguments do not escape
-// to the heap (one allocation per statement less).
-func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
-	res, err := t.tx.ExecContext(t.ctx, t.d.Rebind(query), args...)
+// *sql.Conn or *sql.Tx itself, not through an interface, so the arguments
+// do not escape to the heap (one allocation per statement less).
+func (t *Tx) exec(query string, args ...any) (res sql.Result, err error) {
+	if t.conn != nil {
+		res, err = t.conn.ExecContext(t.ctx, t.d.Rebind(query), args...)
+	} else {
+		res, err = t.tx.ExecContext(t.ctx, t.d.Rebind(query), args...)
+	}
 	t.note(err)
 	return res, err
 }
 
-func (t *Tx) queryRow(query string, args ...any) *sql.Row {
-	row := t.tx.QueryRowContext(t.ctx, t.d.Rebind(query), args...)
+func (t *Tx) queryRow(query string, args ...any) (row *sql.Row) {
+	if t.conn != nil {
+		row = t.conn.QueryRowContext(t.ctx, t.d.Rebind(query), args...)
+	} else {
+		row = t.tx.QueryRowContext(t.ctx, t.d.Rebind(query), args...)
+	}
 	t.note(row.Err())
 	return row
 }
 
-func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {
-	rows, err := t.tx.QueryContext(t.ctx, t.d.Rebind(query), args...)
+func (t *Tx) query(query string, args ...any) (rows *sql.Rows, err error) {
+	if t.conn != nil {
+		rows, err = t.conn.QueryContext(t.ctx, t.d.Rebind(query), args...)
+	} else {
+		rows, err = t.tx.QueryContext(t.ctx, t.d.Rebind(query), args...)
+	}
 	t.note(err)
 	return rows, err
 }
 
 // on is the transaction for the helpers that also run on the read pool.
-func (t *Tx) on() on { return on{t.tx, t.d} }
+func (t *Tx) on() on {
+	if t.conn != nil {
+		return on{t.conn, t.d}
+	}
+	return on{t.tx, t.d}
+}
 
 // insertID runs an INSERT and returns the new row's id, or sql.ErrNoRows
 // when ON CONFLICT DO NOTHING inserted none.
