@@ -113,6 +113,16 @@ type OutboxReader interface {
 	NextOutboxDue(ctx context.Context) (time.Time, error)
 }
 
+// CommitCounter is a Store that counts the write transactions this process
+// committed. The count grows only after a commit is visible to reads, so a
+// read that starts after the count was taken sees every write counted.
+// The outbox uses it to skip reading due rows again when nothing was
+// committed since its last read. Optional: without it the outbox reads
+// after every finished row.
+type CommitCounter interface {
+	Commits() int64
+}
+
 // AnswerReader finds past conversations that resemble a new one: the
 // candidates bridge/answers ranks for !suggest. A term is a word as the
 // search index splits text (letters and digits, any case), or a stem

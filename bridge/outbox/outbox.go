@@ -22,7 +22,8 @@ type Outbox struct {
 	cfg      Options // the tuning fields, zeros replaced by defaults
 	clock    bridge.Clock
 	log      *slog.Logger
-	wake     chan struct{}
+	wake     chan struct{} // Notify: this process committed rows
+	kick     chan struct{} // Wake: another process may have
 	pacer    *pacer
 	jitter   func() float64
 	order    []bridge.Platform // surface names in configuration order
@@ -66,7 +67,7 @@ func New(o Options) *Outbox {
 	ob := &Outbox{
 		store: o.Store, cfg: o, clock: bridge.OrSystem(o.Clock), log: o.Log, jitter: o.Jitter,
 		surfaces: make(map[bridge.Platform]bridge.StaffSurface), channels: make(map[bridge.Platform]bridge.CustomerChannel),
-		wake: make(chan struct{}, 1), metrics: orNoOutboxMetrics(o.Metrics),
+		wake: make(chan struct{}, 1), kick: make(chan struct{}, 1), metrics: orNoOutboxMetrics(o.Metrics),
 	}
 	rates := make(map[bridge.Platform]bridge.Pacing)
 	for _, s := range o.Surfaces {
@@ -111,10 +112,18 @@ func (o *Options) defaults() {
 	}
 }
 
-// Notify wakes the worker after new rows were committed. It never blocks.
-func (o *Outbox) Notify() {
+// Notify wakes the worker after this process committed new rows (the
+// engine's Notify). It never blocks.
+func (o *Outbox) Notify() { signal(o.wake) }
+
+// Wake wakes the worker when another process may have queued rows (a
+// replica, through the relay): it reads the due rows even if this process
+// committed nothing since its last look. It never blocks.
+func (o *Outbox) Wake() { signal(o.kick) }
+
+func signal(c chan struct{}) {
 	select {
-	case o.wake <- struct{}{}:
+	case c <- struct{}{}:
 	default:
 	}
 }
@@ -153,12 +162,13 @@ func (o *Outbox) RunAbortable(ctx, sends context.Context) error {
 			o.drain(l.inflight, l.done)
 			return nil
 		case <-o.wake:
+			l.committedRows()
+		case <-o.kick:
 			l.stale = true
 		case <-l.sent:
 			l.sending--
 		case r := <-l.done:
-			o.finish(l.inflight, r)
-			l.stale = true
+			l.finished(r)
 		case <-timer.C():
 			l.stale = true
 		}
@@ -194,12 +204,60 @@ type loop struct {
 	stale bool
 	// nextDue is when the earliest pending row is due, as of the last read.
 	nextDue time.Time
+	// commits counts this process's committed writes (the store's
+	// bridge.CommitCounter; nil: unknown). readAt and nextDueAt are its
+	// value just before the last due read and the last NextOutboxDue: a
+	// finished row needs no new read when nothing was committed since,
+	// because that read already saw its outcome (and the lane's next row).
+	// Outcomes that share a commit arrive one by one; this reads once for
+	// all of them.
+	commits           func() int64
+	readAt, nextDueAt int64
+	// blocked are lanes whose due row was passed over because the lane was
+	// still busy: when the lane finishes, the row is read again.
+	blocked map[lane]bool
 }
 
 func (o *Outbox) newLoop(ctx context.Context) *loop {
 	n := o.cfg.Workers * 16
-	return &loop{o: o, ctx: ctx, maxInflight: n, inflight: make(map[lane]bridge.OutboxID), held: make(map[bridge.OutboxID]time.Time),
-		done: make(chan result, n), sent: make(chan struct{}, n), stale: true}
+	l := &loop{o: o, ctx: ctx, maxInflight: n, inflight: make(map[lane]bridge.OutboxID), held: make(map[bridge.OutboxID]time.Time),
+		done: make(chan result, n), sent: make(chan struct{}, n), stale: true, blocked: make(map[lane]bool)}
+	if c, ok := o.store.(bridge.CommitCounter); ok {
+		l.commits = c.Commits
+	}
+	return l
+}
+
+// committed is the store's commit count, or -1 when it does not count
+// (every comparison with an earlier value then says "changed").
+func (l *loop) committed() int64 {
+	if l.commits == nil {
+		return -1
+	}
+	return l.commits()
+}
+
+// changedSince reports whether a write may have committed since the count
+// at was taken.
+func (l *loop) changedSince(at int64) bool { return at < 0 || l.committed() != at }
+
+// finished takes a row's result: its lane is free, and rows may be due
+// that were not when the queue was last read.
+func (l *loop) finished(r result) {
+	l.o.finish(l.inflight, r)
+	if l.blocked[r.lane] {
+		delete(l.blocked, r.lane)
+		l.stale = true
+	}
+	l.committedRows()
+}
+
+// committedRows: this process committed writes that may have made rows
+// due; they need a read unless the last one started after the commit.
+func (l *loop) committedRows() {
+	if l.changedSince(l.readAt) {
+		l.stale = true
+	}
 }
 
 // startDue starts as many due rows as there are free workers and says how
@@ -220,6 +278,7 @@ func (l *loop) startDue() time.Duration {
 		if len(l.queue) == 0 || now.Sub(l.queuedAt) > queueMaxAge {
 			var err error
 			read = true
+			l.readAt = l.committed()
 			l.queue, err = o.due(l.ctx, now, l.inflight, l.held, &wait)
 			l.queuedAt, short = now, len(l.queue) < o.dueBatch()
 			l.stale = !short || err != nil
@@ -241,8 +300,8 @@ func (l *loop) startDue() time.Duration {
 	}
 	if started < free && len(l.queue) == 0 {
 		// Nothing more is due now: sleep until the next row is.
-		if read {
-			l.nextDue = time.Time{}
+		if read || l.changedSince(l.nextDueAt) {
+			l.nextDue, l.nextDueAt = time.Time{}, l.committed()
 			if next, err := o.store.NextOutboxDue(l.ctx); err == nil {
 				l.nextDue = next
 			}
@@ -265,6 +324,7 @@ func (l *loop) start(it bridge.OutboxItem, now time.Time, wait *time.Duration) b
 	o := l.o
 	ln := lane{it.Conversation, it.Target}
 	if _, busy := l.inflight[ln]; busy {
+		l.blocked[ln] = true
 		return false
 	}
 	if _, ok := l.held[it.ID]; ok {
@@ -292,9 +352,10 @@ func (l *loop) absorb() {
 		case <-l.sent:
 			l.sending--
 		case r := <-l.done:
-			l.o.finish(l.inflight, r)
-			l.stale = true
+			l.finished(r)
 		case <-l.o.wake:
+			l.committedRows()
+		case <-l.o.kick:
 			l.stale = true
 		default:
 			return

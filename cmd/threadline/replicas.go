@@ -239,7 +239,7 @@ func (a *app) wakeOutbox() {
 // relayWakes sends wakes to the leader, and wakes this replica's outbox
 // when another replica queued rows, until ctx ends.
 func (a *app) relayWakes(ctx context.Context) {
-	stop := a.relay.Subscribe(outboxTopic, func([]byte) { a.outbox.Notify() })
+	stop := a.relay.Subscribe(outboxTopic, func([]byte) { a.outbox.Wake() })
 	defer stop()
 	for {
 		select {

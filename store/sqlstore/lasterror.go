@@ -52,6 +52,16 @@ func (h *CommitLog) Counts() (commits, writes int64) {
 	return h.commits.Load(), h.writes.Load()
 }
 
+// Commits is the number of committed transactions (bridge.CommitCounter):
+// it grows after the commit, so whatever it counted is visible to reads.
+func (s *Store) Commits() int64 {
+	if s.commits == nil {
+		return -1
+	}
+	n, _ := s.commits.Counts()
+	return n
+}
+
 // failing reports whether the episode is still on: a failure without a
 // successful write since, or one younger than window. Call with mu held.
 func (h *CommitLog) failing(now time.Time) bool {
