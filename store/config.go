@@ -23,11 +23,11 @@ type Config struct {
 	// BusyTimeout is how long SQLite waits for a lock (PostgreSQL: for
 	// the connection when opening).
 	BusyTimeout bridge.Duration `yaml:"busy_timeout"`
-	// ReadConnections sizes the read pool (PostgreSQL: the write pool is
-	// half of it, at least 4).
+	// ReadConnections sizes the read pool (writes have their own
+	// connection: SQLite's one writer, PostgreSQL's committer).
 	ReadConnections int `yaml:"read_connections"`
 	// MaxBatch is how many concurrent writes may share one transaction
-	// (SQLite's group commit).
+	// (group commit).
 	MaxBatch int `yaml:"max_batch"`
 	// FailureWindow is how long LastError keeps reporting a storage failure
 	// after the last one, even if other writes succeed meanwhile (default

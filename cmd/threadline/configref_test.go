@@ -419,7 +419,7 @@ var configDocs = map[string]string{
 	"log.format":                                     "`text` or `json` (flag `--log-format`); logs go to stderr.",
 	"store.path":                                     "The SQLite database file (created with mode 0600; relative paths are relative to the config file), or a `postgres://` URL for PostgreSQL ([postgresql.md](postgresql.md)).",
 	"store.busy_timeout":                             "How long SQLite waits for a lock before `database is locked` (PostgreSQL: for the server when opening).",
-	"store.read_connections":                         "Size of the read connection pool (PostgreSQL: the write pool is half of it, at least 4).",
+	"store.read_connections":                         "Size of the read connection pool (writes have a connection of their own).",
 	"conversations.reopen_window":                    "A customer message within this time after a close reopens the conversation; later ones start a new conversation.",
 	"conversations.default_priority":                 "Priority of new conversations: `urgent`, `high`, `normal` or `low`.",
 	"conversations.max_message_bytes":                "Longer inbound messages are cut, with a marker.",

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -55,80 +56,267 @@ func (r *retryStats) attempts(n int) {
 	}
 }
 
-// Write runs fn in one SERIALIZABLE transaction and returns after it
-// committed. When the transaction loses a conflict with another one
-// (serialization failure 40001, deadlock 40P01), in this process or in
-// another replica, it is rolled back and fn runs again on a fresh
-// transaction, after a jittered backoff, up to maxAttempts times: the
-// store contract allows fn to be called more than once. The serializable
-// isolation level is what serialises writes to one conversation: two
-// transactions that read and write the same rows (a conversation, its
-// outbox lane) cannot both commit as if the other did not exist.
+// Write runs fn in a SERIALIZABLE transaction and returns after it
+// committed.
+//
+// Group commit, as SQLite's writer does: writes that arrive while the
+// committers are busy are gathered (up to MaxBatch) and run one after
+// another in one transaction, on one connection, so writes of this process
+// never conflict with each other and share a commit. When one of them
+// fails, the transaction is rolled back and the batch runs again with each
+// write inside its own SAVEPOINT, so the failing function rolls back
+// alone. When the transaction loses a conflict with another one
+// (serialization failure 40001, deadlock 40P01), with another replica or
+// another committer of this one, it is rolled back and the batch runs
+// again on a fresh transaction, after a jittered backoff, up to
+// maxAttempts times: the store contract allows fn to be called more than
+// once. The serializable isolation level is what serialises writes to one
+// conversation across processes: two transactions that read and write the
+// same rows (a conversation, its outbox lane) cannot both commit as if the
+// other did not exist.
 func (s *Store) Write(ctx context.Context, fn func(bridge.Tx) error) error {
 	return s.write(ctx, fn, false)
 }
 
+// writeReq is one Write waiting for a committer.
+type writeReq struct {
+	ctx   context.Context
+	fn    func(bridge.Tx) error
+	probe bool // Ping: writes nothing
+	done  chan error
+}
+
 func (s *Store) write(ctx context.Context, fn func(bridge.Tx) error, probe bool) error {
-	for attempt := 1; ; attempt++ {
-		if s.closed.Load() {
-			return store.ErrClosed
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		err, again := s.attempt(ctx, fn)
-		s.retries.attempts(attempt)
-		if err == nil {
-			s.retries.writes.Add(1)
-			s.commits.Committed(1)
-			if !probe {
-				s.commits.Succeeded()
-			}
-			return nil
-		}
-		if !again || ctx.Err() != nil {
-			if storageError(err) && ctx.Err() == nil {
-				s.commits.Failed(err)
-			}
-			return err
-		}
-		if attempt == maxAttempts {
-			s.retries.gaveUp.Add(1)
-			return fmt.Errorf("write lost %d conflicts in a row with other writers, giving up: %w", attempt, err)
-		}
-		s.retries.retries.Add(1)
-		// Real time, not the store's clock: this waits for other
-		// transactions to finish, which happens in real time.
-		d := min(firstBackoff<<(attempt-1), maxBackoff)
-		t := time.NewTimer(d/2 + rand.N(d/2))
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	req := &writeReq{ctx: ctx, fn: fn, probe: probe, done: make(chan error, 1)}
+	select {
+	case s.writes <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.stop:
+		return store.ErrClosed
+	}
+	return <-req.done
+}
+
+// committer gathers waiting writes into batches and runs them until the
+// store closes.
+func (s *Store) committer() {
+	defer s.committers.Done()
+	for {
+		var first *writeReq
 		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+		case first = <-s.writes:
+		case <-s.stop:
+			return
+		}
+		batch := []*writeReq{first}
+	gather:
+		for len(batch) < s.cfg.MaxBatch {
+			select {
+			case r := <-s.writes:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		errs := s.runBatch(batch)
+		for i, r := range batch {
+			r.done <- errs[i]
 		}
 	}
 }
 
-// attempt runs fn once in a serializable transaction; again reports
-// whether it lost a conflict and may be run again.
-func (s *Store) attempt(ctx context.Context, fn func(bridge.Tx) error) (err error, again bool) {
+// batchOutcome is what one run of a batch came to.
+type batchOutcome int
+
+const (
+	batchDone       batchOutcome = iota // committed, or failed for good (errs says which)
+	batchLost                           // lost a conflict: run it all again after a backoff
+	batchSavepoints                     // a write failed: run it again, each write in a savepoint
+)
+
+// runBatch runs batch until it committed or failed for good and returns
+// each write's error.
+func (s *Store) runBatch(batch []*writeReq) []error {
+	errs := make([]error, len(batch))
+	savepoints := false
+	for attempt := 1; ; attempt++ {
+		clear(errs)
+		live := 0
+		for i, r := range batch {
+			if s.closed.Load() {
+				errs[i] = store.ErrClosed
+			} else if err := r.ctx.Err(); err != nil {
+				errs[i] = err
+			} else {
+				live++
+			}
+		}
+		if live == 0 {
+			return errs
+		}
+		out, lost := s.attempt(batch, errs, savepoints && len(batch) > 1)
+		switch out {
+		case batchSavepoints:
+			savepoints = true
+			attempt-- // not a conflict
+			continue
+		case batchDone:
+			ok := 0
+			for i, r := range batch {
+				if errs[i] == nil {
+					ok++
+					s.retries.attempts(attempt)
+					if !r.probe {
+						s.commits.Succeeded()
+					}
+				}
+			}
+			if ok > 0 {
+				s.retries.writes.Add(int64(ok))
+				s.commits.Committed(ok)
+			}
+			return errs
+		}
+		if len(batch) > 1 {
+			// A large transaction locks much (PostgreSQL widens its
+			// predicate locks from rows to pages to whole relations as
+			// they grow), so it conflicts with any concurrent writer,
+			// another replica's for one: run the halves on their own.
+			s.retries.retries.Add(int64(live))
+			if !s.backoff(attempt) {
+				return fill(errs, store.ErrClosed)
+			}
+			h := len(batch) / 2
+			copy(errs, s.runBatch(batch[:h]))
+			copy(errs[h:], s.runBatch(batch[h:]))
+			return errs
+		}
+		if attempt == maxAttempts {
+			s.retries.gaveUp.Add(int64(live))
+			s.retries.attempts(attempt)
+			return fill(errs, fmt.Errorf("write lost %d conflicts in a row with other writers, giving up: %w", attempt, lost))
+		}
+		s.retries.retries.Add(int64(live))
+		if !s.backoff(attempt) {
+			return fill(errs, store.ErrClosed)
+		}
+	}
+}
+
+// backoff waits before the next attempt, a random time in [d/2, d) with d
+// doubling from firstBackoff; false if the store closed meanwhile. Real
+// time, not the store's clock: this waits for other transactions to
+// finish, which happens in real time.
+func (s *Store) backoff(attempt int) bool {
+	d := min(firstBackoff<<(attempt-1), maxBackoff)
+	t := time.NewTimer(d/2 + rand.N(d/2))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.stop:
+		return false
+	}
+}
+
+// fill sets err for every write that has no error yet.
+func fill(errs []error, err error) []error {
+	for i := range errs {
+		if errs[i] == nil {
+			errs[i] = err
+		}
+	}
+	return errs
+}
+
+// batchTimeout bounds one run of a batch: a server that stopped answering
+// fails the writes rather than hold every writer of the process.
+const batchTimeout = 30 * time.Second
+
+// attempt runs the writes of batch that have no error yet in one
+// serializable transaction, each inside a SAVEPOINT if savepoints. It
+// records in errs what failed for good; lost is the conflict when the
+// outcome is batchLost.
+func (s *Store) attempt(batch []*writeReq, errs []error, savepoints bool) (out batchOutcome, lost error) {
+	// The transaction is not bound to any caller's context: one caller
+	// giving up must not roll back the others.
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
 	tx, err := s.w.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
 	if err != nil {
-		return fmt.Errorf("begin: %w", err), retryable(err)
+		return s.failed(errs, fmt.Errorf("begin: %w", err))
 	}
-	t := sqlstore.NewTx(ctx, tx, s.d)
-	// A conflict a statement met counts even if fn swallowed the error:
-	// the transaction is aborted either way.
-	lost := func(err error) bool { return retryable(err) || retryable(t.StatementError()) }
-	if err := run(fn, t); err != nil {
+	abort := func(err error) (batchOutcome, error) {
 		_ = tx.Rollback()
-		return err, lost(err)
+		return s.failed(errs, err)
+	}
+	ok := 0
+	for i, r := range batch {
+		if errs[i] != nil {
+			continue
+		}
+		if savepoints {
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+				return abort(err)
+			}
+		}
+		t := sqlstore.NewTx(context.WithoutCancel(r.ctx), tx, s.d)
+		// A statement's error counts even if fn swallowed it or wrapped
+		// it out of sight: on PostgreSQL it aborted the transaction (or
+		// the savepoint), and a lost conflict loses the whole batch.
+		err, serr := run(r.fn, t), t.StatementError()
+		if retryable(serr) || storageError(serr) {
+			return abort(serr)
+		}
+		err = cmp.Or(err, serr)
+		switch {
+		case err == nil:
+			ok++
+			if savepoints {
+				if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT w"); err != nil {
+					return abort(err)
+				}
+			}
+		case retryable(err) || storageError(err):
+			return abort(err)
+		case savepoints:
+			errs[i] = err
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w"); err != nil {
+				return abort(err)
+			}
+		case len(batch) > 1:
+			_ = tx.Rollback()
+			return batchSavepoints, nil
+		default:
+			errs[i] = err
+		}
+	}
+	if ok == 0 {
+		_ = tx.Rollback()
+		return batchDone, nil
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err), lost(err)
+		return s.failed(errs, fmt.Errorf("commit: %w", err))
 	}
-	return nil, false
+	return batchDone, nil
+}
+
+// failed ends a run of a batch on err: a lost conflict runs it again;
+// anything else fails every write still without an error (a storage
+// failure is recorded for /readyz).
+func (s *Store) failed(errs []error, err error) (batchOutcome, error) {
+	if retryable(err) {
+		return batchLost, err
+	}
+	if storageError(err) {
+		s.commits.Failed(err)
+	}
+	fill(errs, err)
+	return batchDone, nil
 }
 
 // run calls fn, turning a panic into an error.
