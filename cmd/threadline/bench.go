@@ -103,6 +103,7 @@ func printBench(c *cli, r bench.Report, noDaemon bool) {
 	fmt.Fprintf(tw, "same-work baseline\t%.0f tx/s\tthe SQL of one message, one transaction each, no Threadline code\n", r.SameWorkTxPerSec)
 	fmt.Fprintf(tw, "ratio to same work\t%.2f\ttarget >= 1.0 (group commit beats a transaction per message)\n", r.RatioSameWork)
 	fmt.Fprintf(tw, "latency at %d msg/s\tp50 %.2f ms, p99 %.2f ms\ttarget p99 < 5 ms\n", r.LatencyRate, r.LatencyP50Ms, r.LatencyP99Ms)
+	fmt.Fprintf(tw, "  a conversation's first message (opens the thread)\tp50 %.2f ms, p99 %.2f ms\t\n", r.LatencyFirstP50Ms, r.LatencyFirstP99Ms)
 	fmt.Fprintf(tw, "SLA sweep, %d open\t%.1f ms idle, %.0f ms with 1%% due\ttarget < 100 ms\n", r.SweepOpen, r.SweepIdleMs, r.Sweep1PctMs)
 	if !noDaemon {
 		fmt.Fprintf(tw, "memory, 10,000 open\t%.1f MB peak RSS, %.1f MB heap\ttarget < 60 MB\n", r.Open10kPeakRSSMB, r.Open10kHeapMB)

@@ -27,6 +27,10 @@ type Report struct {
 	LatencyRate       int     `json:"latency_offered_msgs_per_sec"`
 	LatencyP50Ms      float64 `json:"latency_p50_ms"`
 	LatencyP99Ms      float64 `json:"latency_p99_ms"`
+	// The same for the first message of a conversation (which opens the
+	// staff thread), measured before the steady state above.
+	LatencyFirstP50Ms float64 `json:"latency_first_p50_ms"`
+	LatencyFirstP99Ms float64 `json:"latency_first_p99_ms"`
 	Open10kPeakRSSMB  float64 `json:"rss_peak_10k_open_mb"`
 	Open10kHeapMB     float64 `json:"heap_10k_open_mb"`
 	Open100kPeakRSSMB float64 `json:"rss_peak_100k_open_mb"`
@@ -109,7 +113,17 @@ func Run(ctx context.Context, dir string, o Options) (Report, error) {
 		r.E2EAvgBatch = float64(w1-w0) / float64(c1-c0)
 	}
 	step("latency at 500 msg/s", 0, 1)
-	p50, p99, err := rig.Latency(ctx, 500, o.LatencyFor, 200)
+	// The first message of each of the 200 conversations opens its staff
+	// thread before it is posted (a platform call and one more commit):
+	// measured on its own, then the steady state on the same conversations.
+	const latencyVisitors = 200
+	f50, f99, err := rig.Latency(ctx, 500, latencyVisitors*time.Second/500, latencyVisitors)
+	if err != nil {
+		rig.Close()
+		return r, err
+	}
+	r.LatencyFirstP50Ms, r.LatencyFirstP99Ms = ms(f50), ms(f99)
+	p50, p99, err := rig.Latency(ctx, 500, o.LatencyFor, latencyVisitors)
 	rig.Close()
 	if err != nil {
 		return r, err
