@@ -13,8 +13,8 @@ import (
 //   - Write runs fn in one transaction and returns only after that
 //     transaction committed (or failed: then none of fn's writes remain).
 //     An error fn returns rolls back fn's writes alone; other callers'
-//     writes batched into the same database transaction (SQLite's group
-//     commit) are unaffected.
+//     writes batched into the same database transaction (group commit)
+//     are unaffected.
 //   - fn may be called more than once for one Write (a backend may retry a
 //     transaction that lost a conflict). It must change nothing but through
 //     tx, and reset at its start whatever it captures.

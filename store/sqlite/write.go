@@ -69,11 +69,6 @@ func (s *Store) committer() {
 	}
 }
 
-// WriteStats reports how many transactions the writer committed and how
-// many successful Write calls they carried since Open: writes/commits is the average
-// group-commit batch.
-func (s *Store) WriteStats() (commits, writes int64) { return s.commits.Counts() }
-
 func (s *Store) commit(batch []*writeReq) {
 	if len(batch) > 1 && s.commitAll(batch) {
 		return

@@ -52,6 +52,16 @@ func (h *CommitLog) Counts() (commits, writes int64) {
 	return h.commits.Load(), h.writes.Load()
 }
 
+// WriteStats reports how many transactions the writer committed and how
+// many successful Write calls they carried since Open: writes/commit is the
+// average group-commit batch.
+func (s *Store) WriteStats() (commits, writes int64) {
+	if s.commits == nil {
+		return 0, 0
+	}
+	return s.commits.Counts()
+}
+
 // Commits is the number of committed transactions (bridge.CommitCounter):
 // it grows after the commit, so whatever it counted is visible to reads.
 func (s *Store) Commits() int64 {
