@@ -137,6 +137,9 @@ type result struct {
 	lane       lane
 	blockUntil time.Time // a 429 asked to keep the destination quiet
 	dest       string
+	// unrecorded: the outcome could not be written, so the row is still
+	// due and nothing was committed for it.
+	unrecorded bool
 }
 
 // Run delivers until ctx is cancelled, then waits up to Drain for sends in
@@ -245,7 +248,7 @@ func (l *loop) changedSince(at int64) bool { return at < 0 || l.committed() != a
 // that were not when the queue was last read.
 func (l *loop) finished(r result) {
 	l.o.finish(l.inflight, r)
-	if l.blocked[r.lane] {
+	if l.blocked[r.lane] || r.unrecorded {
 		delete(l.blocked, r.lane)
 		l.stale = true
 	}
@@ -473,7 +476,7 @@ func (o *Outbox) process(ctx, sends context.Context, it bridge.OutboxItem, sent 
 	if werr != nil {
 		// The row stays as it was and is tried again; a send may repeat once.
 		log.Error("outbox: recording the outcome failed", "err", werr)
-		res.blockUntil = o.clock.Now().Add(time.Second)
+		res.blockUntil, res.unrecorded = o.clock.Now().Add(time.Second), true
 		return res
 	}
 	switch {

@@ -2,8 +2,10 @@ package outbox_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/threadlinehq/threadline/bridge/clocktest"
 	"github.com/threadlinehq/threadline/bridge/engine"
 	"github.com/threadlinehq/threadline/bridge/outbox"
+	"github.com/threadlinehq/threadline/store/sqlite"
 	"github.com/threadlinehq/threadline/store/storetest"
 )
 
@@ -20,8 +23,12 @@ import (
 // Notify, a Wake or a finished row made it read again.
 func runOnFrozenClock(t *testing.T, st bridge.Store) (*outbox.Outbox, *adaptertest.Surface, *clocktest.Clock) {
 	t.Helper()
+	return runOnFrozenClockWith(t, st, adaptertest.NewSurface("console"))
+}
+
+func runOnFrozenClockWith(t *testing.T, st bridge.Store, surface *adaptertest.Surface) (*outbox.Outbox, *adaptertest.Surface, *clocktest.Clock) {
+	t.Helper()
 	clk := clocktest.Monday()
-	surface := adaptertest.NewSurface("console")
 	ob := outbox.New(outbox.Options{Store: st, Surfaces: []bridge.StaffSurface{surface}, Clock: clk})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -60,18 +67,7 @@ func TestOutboxWakeReadsRowsAnotherProcessQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitPosts(t, surface, 1)
-	// Let the loop take the outcome of that post (and read after it).
-	for {
-		next, err := st.NextOutboxDue(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if next.IsZero() {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond)
+	settle(t, st) // the loop took the outcome of that post and read after it
 
 	there := engine.New(engine.Options{Store: other, Surfaces: []bridge.Platform{"console"}, Clock: clk})
 	if _, err := there.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "v2", ExternalID: "m2", Text: "hi"}); err != nil {
@@ -123,4 +119,82 @@ func TestOutboxLanesDrainWithoutTheSafetyNet(t *testing.T) {
 		}
 		next[p.Conv]++
 	}
+}
+
+// failingWrites is a store whose next writes fail while fail is above 0
+// (the database refusing writes for a moment); it still counts commits.
+type failingWrites struct {
+	*sqlite.Store
+	fail   atomic.Int32
+	failed atomic.Int32 // writes failed so far
+}
+
+func (f *failingWrites) Write(ctx context.Context, fn func(bridge.Tx) error) error {
+	if f.fail.Add(-1) >= 0 {
+		f.failed.Add(1)
+		return errors.New("disk I/O error")
+	}
+	return f.Store.Write(ctx, fn)
+}
+
+// When the outcome of a failed send cannot be written, nothing was
+// committed, but the row is due again once the one-second pause for its
+// destination is over: the loop reads it then, not at the safety net.
+func TestOutboxRetriesARowWhoseOutcomeWasNotRecorded(t *testing.T) {
+	st := &failingWrites{Store: storetest.Open(t)}
+	surface := adaptertest.NewSurface("console")
+	var posts atomic.Int32
+	surface.Fail = func(op string, _ int) error {
+		if op == "post" && posts.Add(1) == 2 {
+			st.fail.Store(1) // the retry's record fails
+			return errors.New("connection reset")
+		}
+		return nil
+	}
+	ob, surface, clk := runOnFrozenClockWith(t, st, surface)
+	eng := engine.New(engine.Options{Store: st, Surfaces: []bridge.Platform{"console"}, Clock: clk, Notify: ob.Notify})
+	ctx := context.Background()
+	if _, err := eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "v1", ExternalID: "m1", Text: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	waitPosts(t, surface, 1)
+	settle(t, st)
+	// The loop's last read is now after every commit: the failed send
+	// of m2 and its unrecorded outcome commit nothing.
+	if _, err := eng.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "v1", ExternalID: "m2", Text: "again"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	advanced := time.Duration(0)
+	for {
+		if p, _, _ := surface.Snapshot(); len(p) == 2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the row was not sent again (%d post attempts)", posts.Load())
+		}
+		// Past the destination's pause, never as far as the 5 s safety net.
+		if st.failed.Load() > 0 && advanced < 2*time.Second {
+			clk.Advance(100 * time.Millisecond)
+			advanced += 100 * time.Millisecond
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// settle waits until no outbox row is pending and the loop had time to
+// take the last outcome.
+func settle(t *testing.T, st bridge.Store) {
+	t.Helper()
+	for {
+		next, err := st.NextOutboxDue(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next.IsZero() {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
 }
