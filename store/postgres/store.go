@@ -38,8 +38,7 @@ type Store struct {
 	durability string
 	closed     atomic.Bool
 	retries    retryStats
-	writes     chan *writeReq // to the committers (write.go)
-	stop       chan struct{}  // closed by Close
+	queue      *sqlstore.WriteQueue // Write → the committer (write.go)
 	committers sync.WaitGroup
 }
 
@@ -96,7 +95,7 @@ func Open(cfg store.Config, o store.Options) (*Store, error) {
 	d := newDialect()
 	s := &Store{cfg: cfg, location: location, w: w, r: r, d: d, log: log, clock: clock,
 		commits: sqlstore.NewCommitLog(clock, log, cfg.FailureWindow), durability: "synchronous_commit=" + durability,
-		writes: make(chan *writeReq), stop: make(chan struct{})}
+		queue: sqlstore.NewWriteQueue(cfg.MaxBatch)}
 	s.Store = sqlstore.New(sqlstore.Options{
 		Dialect: d, Read: r, Write: s.Write, Migrations: ms, MigrateOn: s.migrateOn,
 		Where: location, Clock: clock, Log: log, Commits: s.commits,
@@ -143,7 +142,7 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	close(s.stop)
+	s.queue.Close()
 	s.committers.Wait()
 	return errors.Join(s.w.Close(), s.r.Close())
 }

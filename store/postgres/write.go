@@ -78,53 +78,23 @@ func (s *Store) Write(ctx context.Context, fn func(bridge.Tx) error) error {
 	return s.write(ctx, fn, false)
 }
 
-// writeReq is one Write waiting for a committer.
-type writeReq struct {
-	ctx   context.Context
-	fn    func(bridge.Tx) error
-	probe bool // Ping: writes nothing
-	done  chan error
-}
-
 func (s *Store) write(ctx context.Context, fn func(bridge.Tx) error, probe bool) error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
-	req := &writeReq{ctx: ctx, fn: fn, probe: probe, done: make(chan error, 1)}
-	select {
-	case s.writes <- req:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-s.stop:
-		return store.ErrClosed
-	}
-	return <-req.done
+	return s.queue.Submit(ctx, fn, probe)
 }
 
-// committer gathers waiting writes into batches and runs them until the
-// store closes.
+// committer runs batches of waiting writes until the store closes.
 func (s *Store) committer() {
 	defer s.committers.Done()
 	for {
-		var first *writeReq
-		select {
-		case first = <-s.writes:
-		case <-s.stop:
+		batch, ok := s.queue.Next(nil)
+		if !ok {
 			return
 		}
-		batch := []*writeReq{first}
-	gather:
-		for len(batch) < s.cfg.MaxBatch {
-			select {
-			case r := <-s.writes:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
-		errs := s.runBatch(batch)
-		for i, r := range batch {
-			r.done <- errs[i]
+		for i, err := range s.runBatch(batch) {
+			batch[i].Reply(err)
 		}
 	}
 }
@@ -140,7 +110,7 @@ const (
 
 // runBatch runs batch until it committed or failed for good and returns
 // each write's error.
-func (s *Store) runBatch(batch []*writeReq) []error {
+func (s *Store) runBatch(batch []*sqlstore.WriteReq) []error {
 	errs := make([]error, len(batch))
 	savepoints := false
 	for attempt := 1; ; attempt++ {
@@ -149,7 +119,7 @@ func (s *Store) runBatch(batch []*writeReq) []error {
 		for i, r := range batch {
 			if s.closed.Load() {
 				errs[i] = store.ErrClosed
-			} else if err := r.ctx.Err(); err != nil {
+			} else if err := r.Ctx.Err(); err != nil {
 				errs[i] = err
 			} else {
 				live++
@@ -170,7 +140,7 @@ func (s *Store) runBatch(batch []*writeReq) []error {
 				if errs[i] == nil {
 					ok++
 					s.retries.attempts(attempt)
-					if !r.probe {
+					if !r.Probe {
 						s.commits.Succeeded()
 					}
 				}
@@ -218,7 +188,7 @@ func (s *Store) backoff(attempt int) bool {
 	select {
 	case <-t.C:
 		return true
-	case <-s.stop:
+	case <-s.queue.Stopped():
 		return false
 	}
 }
@@ -241,7 +211,7 @@ const batchTimeout = 30 * time.Second
 // serializable transaction, each inside a SAVEPOINT if savepoints. It
 // records in errs what failed for good; lost is the conflict when the
 // outcome is batchLost.
-func (s *Store) attempt(batch []*writeReq, errs []error, savepoints bool) (out batchOutcome, lost error) {
+func (s *Store) attempt(batch []*sqlstore.WriteReq, errs []error, savepoints bool) (out batchOutcome, lost error) {
 	// The transaction is not bound to any caller's context: one caller
 	// giving up must not roll back the others.
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
@@ -264,11 +234,11 @@ func (s *Store) attempt(batch []*writeReq, errs []error, savepoints bool) (out b
 				return abort(err)
 			}
 		}
-		t := sqlstore.NewTx(context.WithoutCancel(r.ctx), tx, s.d)
+		t := sqlstore.NewTx(context.WithoutCancel(r.Ctx), tx, s.d)
 		// A statement's error counts even if fn swallowed it or wrapped
 		// it out of sight: on PostgreSQL it aborted the transaction (or
 		// the savepoint), and a lost conflict loses the whole batch.
-		err, serr := run(r.fn, t), t.StatementError()
+		err, serr := sqlstore.RunWrite(r.Fn, t), t.StatementError()
 		if retryable(serr) || storageError(serr) {
 			return abort(serr)
 		}
@@ -317,14 +287,4 @@ func (s *Store) failed(errs []error, err error) (batchOutcome, error) {
 	}
 	fill(errs, err)
 	return batchDone, nil
-}
-
-// run calls fn, turning a panic into an error.
-func run(fn func(bridge.Tx) error, tx bridge.Tx) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("write panicked: %v", p)
-		}
-	}()
-	return fn(tx)
 }

@@ -30,8 +30,7 @@ type Store struct {
 	r       *sql.DB // read pool
 	log     *slog.Logger
 	clock   bridge.Clock
-	writes  chan *writeReq
-	stop    chan struct{}
+	queue   *sqlstore.WriteQueue // Write → the committer (write.go)
 	stopped chan struct{}
 	commits *sqlstore.CommitLog // committed transactions, storage failures
 	ckpt    *checkpointer       // nil: the writer checkpoints itself
@@ -81,7 +80,7 @@ func open(cfg store.Config, o store.Options, extra url.Values) (*Store, error) {
 	clock := bridge.OrSystem(o.Clock)
 	s := &Store{
 		cfg: cfg, w: w, r: r, log: log, clock: clock, ckpt: ckpt,
-		writes: make(chan *writeReq), stop: make(chan struct{}), stopped: make(chan struct{}),
+		queue: sqlstore.NewWriteQueue(cfg.MaxBatch), stopped: make(chan struct{}),
 		commits: sqlstore.NewCommitLog(clock, log, cfg.FailureWindow),
 	}
 	s.Store = sqlstore.New(sqlstore.Options{
@@ -168,12 +167,9 @@ func (s *Store) Synchronous() string { return s.cfg.Synchronous }
 
 // Close stops the committer and closes the connections.
 func (s *Store) Close() error {
-	select {
-	case <-s.stop:
+	if !s.queue.Close() {
 		return nil
-	default:
 	}
-	close(s.stop)
 	<-s.stopped
 	return errors.Join(s.ckpt.stop(), s.w.Close(), s.r.Close())
 }

@@ -7,16 +7,8 @@ import (
 	"fmt"
 
 	"github.com/threadlinehq/threadline/bridge"
-	"github.com/threadlinehq/threadline/store"
 	"github.com/threadlinehq/threadline/store/sqlstore"
 )
-
-type writeReq struct {
-	ctx   context.Context
-	fn    func(bridge.Tx) error
-	done  chan error
-	probe bool // Ping: writes nothing
-}
 
 // Write runs fn in a write transaction and returns after it committed.
 //
@@ -30,53 +22,28 @@ func (s *Store) Write(ctx context.Context, fn func(bridge.Tx) error) error {
 }
 
 func (s *Store) write(ctx context.Context, fn func(bridge.Tx) error, probe bool) error {
-	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), probe: probe}
-	select {
-	case s.writes <- req:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-s.stop:
-		return store.ErrClosed
-	}
-	return <-req.done
+	return s.queue.Submit(ctx, fn, probe)
 }
 
 func (s *Store) committer() {
 	defer close(s.stopped)
 	for {
-		var first *writeReq
-		select {
-		case first = <-s.writes:
-		default:
-			s.ckpt.idle()
-			select {
-			case first = <-s.writes:
-			case <-s.stop:
-				return
-			}
-		}
-		batch := []*writeReq{first}
-	gather:
-		for len(batch) < s.cfg.MaxBatch {
-			select {
-			case r := <-s.writes:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
+		batch, ok := s.queue.Next(s.ckpt.idle)
+		if !ok {
+			return
 		}
 		s.commit(batch)
 	}
 }
 
-func (s *Store) commit(batch []*writeReq) {
+func (s *Store) commit(batch []*sqlstore.WriteReq) {
 	if len(batch) > 1 && s.commitAll(batch) {
 		return
 	}
 	errs := make([]error, len(batch))
 	reply := func() {
 		for i, r := range batch {
-			r.done <- errs[i]
+			r.Reply(errs[i])
 		}
 	}
 	// The transaction is not bound to any caller's context: one caller giving
@@ -94,7 +61,7 @@ func (s *Store) commit(batch []*writeReq) {
 	ok, wrote, failed := 0, false, false
 	single := len(batch) == 1
 	for i, r := range batch {
-		if err := r.ctx.Err(); err != nil {
+		if err := r.Ctx.Err(); err != nil {
 			errs[i] = err
 			continue
 		}
@@ -104,7 +71,7 @@ func (s *Store) commit(batch []*writeReq) {
 				continue
 			}
 		}
-		err := run(r.fn, sqlstore.NewConnTx(context.WithoutCancel(r.ctx), tx.c, dialect{}))
+		err := sqlstore.RunWrite(r.Fn, sqlstore.NewConnTx(context.WithoutCancel(r.Ctx), tx.c, dialect{}))
 		if err != nil && storageError(err) {
 			s.commits.Failed(err)
 			failed = true
@@ -122,7 +89,7 @@ func (s *Store) commit(batch []*writeReq) {
 			}
 		default:
 			ok++
-			wrote = wrote || !r.probe
+			wrote = wrote || !r.Probe
 			if !single {
 				if _, err := tx.Exec("RELEASE w"); err != nil {
 					s.abort(tx, errs, fmt.Errorf("release savepoint: %w", err))
@@ -147,23 +114,23 @@ func (s *Store) commit(batch []*writeReq) {
 // nothing and answered no one, if any write fails, was given up, or the
 // transaction cannot begin: commit then runs the batch again, each write in
 // its own savepoint. The store contract lets a backend run fn again.
-func (s *Store) commitAll(batch []*writeReq) bool {
+func (s *Store) commitAll(batch []*sqlstore.WriteReq) bool {
 	tx, err := s.begin()
 	if err != nil {
 		return false
 	}
 	wrote := false
 	for _, r := range batch {
-		if r.ctx.Err() != nil || run(r.fn, sqlstore.NewConnTx(context.WithoutCancel(r.ctx), tx.c, dialect{})) != nil {
+		if r.Ctx.Err() != nil || sqlstore.RunWrite(r.Fn, sqlstore.NewConnTx(context.WithoutCancel(r.Ctx), tx.c, dialect{})) != nil {
 			_ = tx.Rollback()
 			return false
 		}
-		wrote = wrote || !r.probe
+		wrote = wrote || !r.Probe
 	}
 	errs := make([]error, len(batch))
 	s.finish(tx, batch, errs, len(batch), wrote)
 	for i, r := range batch {
-		r.done <- errs[i]
+		r.Reply(errs[i])
 	}
 	return true
 }
@@ -171,7 +138,7 @@ func (s *Store) commitAll(batch []*writeReq) bool {
 // finish commits tx, which carries ok successful writes of batch, and
 // records the outcome; a failed commit fails every write that had not
 // failed already. succeeded: a write that changed something committed.
-func (s *Store) finish(tx *wtx, batch []*writeReq, errs []error, ok int, succeeded bool) {
+func (s *Store) finish(tx *wtx, batch []*sqlstore.WriteReq, errs []error, ok int, succeeded bool) {
 	if err := tx.Commit(); err != nil {
 		s.log.Error("store: commit failed", "err", err, "batch", len(batch))
 		s.commits.Failed(fmt.Errorf("commit: %w", err))
@@ -243,15 +210,4 @@ func (t *wtx) Commit() error {
 func (t *wtx) Rollback() error {
 	_, err := t.c.ExecContext(context.Background(), "ROLLBACK")
 	return errors.Join(err, t.c.Close())
-}
-
-// run calls fn, turning a panic into an error so one bad caller cannot take
-// the committer (and every other writer) down.
-func run(fn func(bridge.Tx) error, tx bridge.Tx) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("write panicked: %v", p)
-		}
-	}()
-	return fn(tx)
 }
