@@ -111,7 +111,7 @@ func Open(cfg store.Config, o store.Options) (*Store, error) {
 // one transaction, and two large transactions of one process would
 // conflict with each other (measured: with two committers the benchmark
 // delivered 440 messages/s and writes gave up after 30 lost conflicts; with
-// one, 730-750/s and no conflict). Replicas each have theirs and split a
+// one, 550-750/s and no conflict within the process). Replicas each have theirs and split a
 // batch that lost a conflict (write.go).
 func committers(store.Config) int { return 1 }
 
