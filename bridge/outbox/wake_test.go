@@ -58,7 +58,7 @@ func waitPosts(t *testing.T, s *adaptertest.Surface, n int) {
 // same file) come in through Wake.
 func TestOutboxWakeReadsRowsAnotherProcessQueued(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "threadline.db")
-	st := storetest.OpenAt(t, path)
+	st := &countingReads{Store: storetest.OpenAt(t, path)}
 	other := storetest.OpenAt(t, path)
 	ob, surface, clk := runOnFrozenClock(t, st)
 	ctx := context.Background()
@@ -67,7 +67,14 @@ func TestOutboxWakeReadsRowsAnotherProcessQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitPosts(t, surface, 1)
-	settle(t, st) // the loop took the outcome of that post and read after it
+	settle(t, st)
+	// A read after every commit so far: from here on, the loop's last read
+	// has seen all this process committed.
+	reads := st.due.Load()
+	ob.Wake()
+	for st.due.Load() == reads {
+		time.Sleep(5 * time.Millisecond)
+	}
 
 	there := engine.New(engine.Options{Store: other, Surfaces: []bridge.Platform{"console"}, Clock: clk})
 	if _, err := there.Deliver(ctx, bridge.InboundMessage{Channel: "webchat", Address: "v2", ExternalID: "m2", Text: "hi"}); err != nil {
@@ -197,4 +204,15 @@ func settle(t *testing.T, st bridge.Store) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	time.Sleep(100 * time.Millisecond)
+}
+
+// countingReads counts the outbox's due reads.
+type countingReads struct {
+	*sqlite.Store
+	due atomic.Int32
+}
+
+func (c *countingReads) DueOutbox(ctx context.Context, now time.Time, limit int, skip []bridge.OutboxID) ([]bridge.OutboxItem, error) {
+	c.due.Add(1)
+	return c.Store.DueOutbox(ctx, now, limit, skip)
 }
