@@ -77,6 +77,10 @@ type MessageReader interface {
 type ThreadReader interface {
 	// Thread returns the active thread of conv on surface, or ErrNotFound.
 	Thread(ctx context.Context, conv ConversationID, surface Platform) (ThreadRef, error)
+	// PostSource reads what a staff post of a stored message needs, in
+	// one query: the active thread of conv on surface ("" when there is
+	// none) and the message (ErrNotFound when it is gone).
+	PostSource(ctx context.Context, conv ConversationID, surface Platform, msg MessageID) (ThreadRef, Message, error)
 	// PreviousThread returns the newest inactive thread, or "".
 	PreviousThread(ctx context.Context, conv ConversationID, surface Platform) (ThreadRef, error)
 	// ConversationByThread finds the conversation of a thread (active or

@@ -91,22 +91,41 @@ func (o *Outbox) sendToCustomer(c *call, it bridge.OutboxItem) (bridge.ExternalR
 // postInThread posts a stored message or a notice in the conversation's
 // thread, opening the thread first if there is none.
 func (o *Outbox) postInThread(c *call, s bridge.StaffSurface, it bridge.OutboxItem) (bridge.ExternalRef, error) {
-	ref, opened, err := o.thread(c, s, it)
+	ref, m, err := o.source(c.ctx, s, it)
 	if err != nil {
 		return bridge.ExternalRef{}, err
 	}
-	if opened {
-		// Opening the thread (a platform call and a commit) may have used
-		// most of the deadline; the post gets its own, or a slow opening
-		// would cut it off after the platform took it, and the retry would
-		// show the message twice.
-		c.renew()
+	if ref == "" {
+		var opened bool
+		if ref, opened, err = o.thread(c, s, it); err != nil {
+			return bridge.ExternalRef{}, err
+		}
+		if opened {
+			// Opening the thread (a platform call and a commit) may have
+			// used most of the deadline; the post gets its own, or a slow
+			// opening would cut it off after the platform took it, and the
+			// retry would show the message twice.
+			c.renew()
+		}
 	}
-	post, err := o.post(c.ctx, it)
+	post, err := o.post(it, m)
 	if err != nil {
 		return bridge.ExternalRef{}, err
 	}
 	return s.Post(c.ctx, ref, post)
+}
+
+// source reads the conversation's active thread on s ("" if it has none
+// yet) and, for a stored message, the message: one query.
+func (o *Outbox) source(ctx context.Context, s bridge.StaffSurface, it bridge.OutboxItem) (bridge.ThreadRef, bridge.Message, error) {
+	if it.Kind != bridge.KindNotice {
+		return o.store.PostSource(ctx, it.Conversation, s.Name(), it.Message)
+	}
+	ref, err := o.store.Thread(ctx, it.Conversation, s.Name())
+	if errors.Is(err, bridge.ErrNotFound) {
+		return "", bridge.Message{}, nil
+	}
+	return ref, bridge.Message{}, err
 }
 
 // refreshCard edits the ticket card; a conversation with no thread yet
@@ -218,18 +237,14 @@ func (o *Outbox) thread(c *call, s bridge.StaffSurface, it bridge.OutboxItem) (r
 	return ref, true, o.recordThread(c.run, conv, s.Name(), ref)
 }
 
-// post is what a staff-post or notice row shows.
-func (o *Outbox) post(ctx context.Context, it bridge.OutboxItem) (bridge.StaffPost, error) {
+// post is what a staff-post row (showing m) or a notice row shows.
+func (o *Outbox) post(it bridge.OutboxItem, m bridge.Message) (bridge.StaffPost, error) {
 	if it.Kind == bridge.KindNotice {
 		var p bridge.NoticePayload
 		if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 			return bridge.StaffPost{}, bridge.Permanent(fmt.Errorf("bad notice payload: %w", err))
 		}
 		return bridge.StaffPost{Direction: bridge.DirSystem, Author: "Threadline", Text: p.Text, At: it.CreatedAt}, nil
-	}
-	m, err := o.store.Message(ctx, it.Message)
-	if err != nil {
-		return bridge.StaffPost{}, err
 	}
 	return bridge.StaffPost{
 		Message: m.ID, Direction: m.Direction, Author: m.Author, Origin: m.Platform,

@@ -33,3 +33,8 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int, skip []
 func (s *Store) NextOutboxDue(ctx context.Context) (time.Time, error) {
 	return s.Store.NextOutboxDue(context.WithoutCancel(ctx))
 }
+
+// PostSource is sqlstore's PostSource without cancellation (above).
+func (s *Store) PostSource(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform, msg bridge.MessageID) (bridge.ThreadRef, bridge.Message, error) {
+	return s.Store.PostSource(context.WithoutCancel(ctx), conv, surface, msg)
+}

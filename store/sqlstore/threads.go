@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/threadlinehq/threadline/bridge"
@@ -39,6 +40,27 @@ func (s *Store) Thread(ctx context.Context, conv bridge.ConversationID, surface 
 	err := s.queryRow(ctx, `SELECT thread_ref FROM threads WHERE conversation_id = ? AND surface = ? AND active = 1`, conv, surface).Scan(&ref)
 	return ref, notFound(err)
 }
+
+// PostSource reads the active thread of conv on surface ("" when there is
+// none) and the message a staff post shows, in one query.
+func (s *Store) PostSource(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform, msg bridge.MessageID) (bridge.ThreadRef, bridge.Message, error) {
+	var ref bridge.ThreadRef
+	m, err := scanMessage(scanAlso{s.queryRow(ctx, `SELECT `+messageCols+`,
+		coalesce((SELECT thread_ref FROM threads WHERE conversation_id = ? AND surface = ? AND active = 1), '')
+		FROM messages WHERE id = ?`, conv, surface, msg), []any{&ref}})
+	if err != nil {
+		return "", m, fmt.Errorf("message %d: %w", msg, err)
+	}
+	return ref, m, nil
+}
+
+// scanAlso scans the columns a scan function reads and then more.
+type scanAlso struct {
+	row   scanner
+	extra []any
+}
+
+func (s scanAlso) Scan(dest ...any) error { return s.row.Scan(append(dest, s.extra...)...) }
 
 // PreviousThread returns conv's newest inactive thread on surface, or "".
 func (s *Store) PreviousThread(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform) (bridge.ThreadRef, error) {

@@ -154,7 +154,34 @@ func threadCases() []testCase {
 		{"ThreadsAreSeparatePerSurface", threadsPerSurface},
 		{"ActiveThreadInsideAWriteSeesTheWrite", activeThreadInWrite},
 		{"UnknownThreadIsErrNotFound", unknownThread},
+		{"PostSourceReadsTheActiveThreadAndTheMessage", postSource},
 	}
+}
+
+// PostSource answers as Thread and Message would.
+func postSource(e *env) {
+	pr := e.db
+	c := e.open("webchat", "v1", nil)
+	m := bridge.Message{Conversation: c.ID, Direction: bridge.DirCustomer, Author: "Ann", Body: "hello", Platform: "webchat",
+		Mentions: []bridge.StaffID{"slack:U1"}, CreatedAt: e.now()}
+	e.write(func(tx bridge.Tx) error { return tx.InsertMessage(&m, 0) })
+	ref, got, err := pr.PostSource(e.ctx, c.ID, "slack", m.ID)
+	e.must(err)
+	if ref != "" || got.ID != m.ID || got.Body != "hello" || got.Author != "Ann" || len(got.Mentions) != 1 {
+		e.t.Errorf("no thread yet: %q, %+v", ref, got)
+	}
+	e.markThread(c.ID, "slack", "C1/1.1")
+	e.markThread(c.ID, "slack", "C1/2.2") // the first one retired
+	e.markThread(c.ID, "discord", "555")
+	if ref, got, err = pr.PostSource(e.ctx, c.ID, "slack", m.ID); err != nil || ref != "C1/2.2" || got.ID != m.ID {
+		e.t.Errorf("PostSource = %q, %d, %v; want the active slack thread C1/2.2 and message %d", ref, got.ID, err, m.ID)
+	}
+	e.write(func(tx bridge.Tx) error { return tx.DeactivateThread(c.ID, "slack", "C1/2.2", e.now()) })
+	if ref, _, err = pr.PostSource(e.ctx, c.ID, "slack", m.ID); err != nil || ref != "" {
+		e.t.Errorf("after the thread was deactivated: %q, %v; want no thread", ref, err)
+	}
+	_, _, err = pr.PostSource(e.ctx, c.ID, "slack", m.ID+1000)
+	e.wantNotFound("PostSource of a message that does not exist", err)
 }
 
 func (e *env) thread(conv bridge.ConversationID, surface bridge.Platform) (active, previous bridge.ThreadRef) {
