@@ -32,6 +32,15 @@ func (e *Engine) Deliver(ctx context.Context, m bridge.InboundMessage) (bridge.D
 		res, err = e.deliver(tx, m, now)
 		return err
 	})
+	if errors.Is(err, bridge.ErrDuplicate) && m.ExternalID != "" {
+		// Stored before (a platform's retry): the write was rolled back,
+		// and the answer is the message as stored.
+		prev, perr := e.store.MessageByExternal(ctx, m.Channel, m.ExternalID)
+		if perr != nil {
+			return bridge.DeliverResult{}, fmt.Errorf("deliver %s message: %w (%w)", m.Channel, err, perr)
+		}
+		return bridge.DeliverResult{Conversation: prev.Conversation, Message: prev.ID, Duplicate: true}, nil
+	}
 	if err != nil {
 		return bridge.DeliverResult{}, fmt.Errorf("deliver %s message: %w", m.Channel, err)
 	}
@@ -42,17 +51,12 @@ func (e *Engine) Deliver(ctx context.Context, m bridge.InboundMessage) (bridge.D
 	return res, nil
 }
 
-// deliver is Deliver's transaction.
+// deliver is Deliver's transaction. A message stored before is not
+// looked up first: its insert is refused with bridge.ErrDuplicate, which
+// rolls the whole write back (Deliver then answers with the stored
+// message). Duplicates are rare (a platform's retry); the look-up cost
+// every message a statement.
 func (e *Engine) deliver(tx bridge.Tx, m bridge.InboundMessage, now time.Time) (bridge.DeliverResult, error) {
-	if m.ExternalID != "" {
-		prevID, prevConv, err := tx.StoredExternal(m.Channel, m.ExternalID)
-		if err == nil {
-			return bridge.DeliverResult{Conversation: prevConv, Message: prevID, Duplicate: true}, nil
-		}
-		if !errors.Is(err, bridge.ErrNotFound) {
-			return bridge.DeliverResult{}, err
-		}
-	}
 	cust, err := tx.UpsertIdentity(bridge.Identity{Platform: m.Channel, Address: m.Address, Name: m.Name, Username: m.Username, Email: m.Email}, now)
 	if err != nil {
 		return bridge.DeliverResult{}, err

@@ -14,14 +14,18 @@ import (
 // is measured against. One transaction per message, back to back, on one
 // connection whose driver prepares each statement once (go-sqlite3's
 // statement cache, pgx's). The conversation already exists (as it does
-// for all but the first message of each visitor in the end-to-end run).
+// for all but the first message of each visitor in the end-to-end run),
+// and its customer is reachable (so, as in the engine, no "clear
+// unreachable" update). There is no separate duplicate check: the
+// message insert's conflict clause is the engine's.
 //
 // Placeholders are SQLite's ?N; PostgreSQL gets $N, and its inserts return
 // the new id with RETURNING as the store does (sameWorkSQL).
 var sameWork = []struct{ name, sql string }{
-	{"dedupe", `SELECT id, conversation_id FROM messages WHERE platform = ?1 AND external_id = ?2`},
-	{"identity", `SELECT customer_id, display_name, username, email FROM customer_identities WHERE platform = ?1 AND address = ?2`},
-	{"reachable", `UPDATE customers SET unreachable = ?1 WHERE id = ?2 AND unreachable != ?1`},
+	{"identity", `SELECT customer_id, display_name, username, email,
+		(SELECT unreachable FROM customers WHERE id = customer_id) FROM customer_identities WHERE platform = ?1 AND address = ?2`},
+	{"conversation id", `SELECT id FROM conversations WHERE customer_id = ?1 AND channel = ?2 AND address = ?3
+		ORDER BY id DESC LIMIT 1`},
 	{"conversation", `SELECT c.id, c.customer_id,
 		coalesce(nullif((SELECT display_name FROM customer_identities WHERE platform = c.channel AND address = c.address), ''),
 			nullif((SELECT name FROM customers WHERE id = c.customer_id), ''), c.address),
@@ -31,7 +35,7 @@ var sameWork = []struct{ name, sql string }{
 		c.priority_before_escalation, c.snoozed_until, c.sla_policy, c.sla_resp_kind, c.sla_resp_since, c.sla_resp_used,
 		c.sla_resp_nags, c.sla_resp_last_nag, c.sla_res_since, c.sla_res_used, c.sla_res_nags, c.sla_res_last_nag,
 		c.sla_next_check, c.sla_first_met, c.sla_resolution_met, c.sla_next_met, c.sla_next_missed, c.sla_due, c.csat_asked_at, c.entry
-		FROM conversations c WHERE c.customer_id = ?1 AND c.channel = ?2 AND c.address = ?3 ORDER BY c.id DESC LIMIT 1`},
+		FROM conversations c WHERE c.id = ?1`},
 	{"message", `INSERT INTO messages (conversation_id, direction, author_id, author, body, attachments, platform,
 		external_id, edit_of, created_at, mentions) VALUES (?1, 'customer', '', ?2, ?3, '', ?4, ?5, NULL, ?6, '')
 		ON CONFLICT (platform, external_id) WHERE external_id IS NOT NULL DO NOTHING`},
@@ -126,40 +130,38 @@ func sameWorkMessage(ctx context.Context, db *sql.DB, dialect string, stmts []st
 	}
 	defer tx.Rollback()
 	now := time.Now().UnixMilli()
-	var id, conv int64
-	if err := tx.QueryRowContext(ctx, stmts[0], "webchat", ext).Scan(&id, &conv); err != sql.ErrNoRows {
-		return fmt.Errorf("dedupe: %v", err)
-	}
 	var cust int64
 	var name, username, email string
-	if err := tx.QueryRowContext(ctx, stmts[1], "webchat", v.address).Scan(&cust, &name, &username, &email); err != nil {
+	var unreachable sql.NullString
+	if err := tx.QueryRowContext(ctx, stmts[0], "webchat", v.address).Scan(&cust, &name, &username, &email, &unreachable); err != nil {
 		return fmt.Errorf("identity: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, stmts[2], "", cust); err != nil {
-		return fmt.Errorf("reachable: %w", err)
+	var conv int64
+	if err := tx.QueryRowContext(ctx, stmts[1], cust, "webchat", v.address).Scan(&conv); err != nil {
+		return fmt.Errorf("conversation id: %w", err)
 	}
 	cols := make([]any, conversationColumns)
 	for i := range cols {
 		cols[i] = new(any)
 	}
-	if err := tx.QueryRowContext(ctx, stmts[3], cust, "webchat", v.address).Scan(cols...); err != nil {
+	if err := tx.QueryRowContext(ctx, stmts[2], conv).Scan(cols...); err != nil {
 		return fmt.Errorf("conversation: %w", err)
 	}
-	msg, err := insert(ctx, tx, stmts[4], dialect, v.conversation, "Customer", "My order #1234 has not arrived yet", "webchat", ext, now)
+	msg, err := insert(ctx, tx, stmts[3], dialect, conv, "Customer", "My order #1234 has not arrived yet", "webchat", ext, now)
 	if err != nil {
 		return fmt.Errorf("message: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, stmts[5], now, now, v.conversation); err != nil {
+	if _, err := tx.ExecContext(ctx, stmts[4], now, now, conv); err != nil {
 		return fmt.Errorf("conversation update: %w", err)
 	}
-	row, err := insert(ctx, tx, stmts[6], dialect, v.conversation, "bench", msg, now)
+	row, err := insert(ctx, tx, stmts[5], dialect, conv, "bench", msg, now)
 	if err != nil {
 		return fmt.Errorf("outbox row: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, stmts[7], "", now, row); err != nil {
+	if _, err := tx.ExecContext(ctx, stmts[6], "", now, row); err != nil {
 		return fmt.Errorf("outcome: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, stmts[8], now, row, int64(1)<<62); err != nil {
+	if _, err := tx.ExecContext(ctx, stmts[7], now, row, int64(1)<<62); err != nil {
 		return fmt.Errorf("next in lane: %w", err)
 	}
 	return tx.Commit()
