@@ -216,6 +216,7 @@ func (s *Store) attempt(batch []*sqlstore.WriteReq, errs []error, savepoints boo
 	// giving up must not roll back the others.
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
+	deadline, _ := ctx.Deadline()
 	tx, err := s.w.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
 	if err != nil {
 		return s.failed(errs, fmt.Errorf("begin: %w", err))
@@ -234,11 +235,15 @@ func (s *Store) attempt(batch []*sqlstore.WriteReq, errs []error, savepoints boo
 				return abort(err)
 			}
 		}
-		t := sqlstore.NewTx(context.WithoutCancel(r.Ctx), tx, s.d)
+		// fn's statements carry the caller's values and the batch's
+		// deadline, not the caller's cancellation.
+		wctx, wcancel := context.WithDeadline(context.WithoutCancel(r.Ctx), deadline)
+		t := sqlstore.NewTx(wctx, tx, s.d)
 		// A statement's error counts even if fn swallowed it or wrapped
 		// it out of sight: on PostgreSQL it aborted the transaction (or
 		// the savepoint), and a lost conflict loses the whole batch.
 		err, serr := sqlstore.RunWrite(r.Fn, t), t.StatementError()
+		wcancel()
 		if retryable(serr) || storageError(serr) {
 			return abort(serr)
 		}
