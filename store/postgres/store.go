@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,7 +38,7 @@ type Store struct {
 	closed     atomic.Bool
 	retries    retryStats
 	queue      *sqlstore.WriteQueue // Write → the committer (write.go)
-	committers sync.WaitGroup
+	stopped    chan struct{}        // closed when the committer has returned
 }
 
 var _ store.DB = (*Store)(nil)
@@ -67,10 +66,10 @@ func Open(cfg store.Config, o store.Options) (*Store, error) {
 	w := stdlib.OpenDB(*pc)
 	r := stdlib.OpenDB(*pc)
 	// Separate pools, as SQLite has: reads never wait for a connection
-	// that writers hold. The write pool has a connection for each
-	// committer and one for migrations.
-	w.SetMaxOpenConns(committers(cfg) + 1)
-	w.SetMaxIdleConns(committers(cfg) + 1)
+	// that writers hold. The write pool has the committer's connection
+	// and one for migrations.
+	w.SetMaxOpenConns(2)
+	w.SetMaxIdleConns(2)
 	r.SetMaxOpenConns(cfg.ReadConnections)
 	r.SetMaxIdleConns(cfg.ReadConnections)
 	for _, db := range []*sql.DB{w, r} {
@@ -95,25 +94,20 @@ func Open(cfg store.Config, o store.Options) (*Store, error) {
 	d := newDialect()
 	s := &Store{cfg: cfg, location: location, w: w, r: r, d: d, log: log, clock: clock,
 		commits: sqlstore.NewCommitLog(clock, log, cfg.FailureWindow), durability: "synchronous_commit=" + durability,
-		queue: sqlstore.NewWriteQueue(cfg.MaxBatch)}
+		queue: sqlstore.NewWriteQueue(cfg.MaxBatch), stopped: make(chan struct{})}
 	s.Store = sqlstore.New(sqlstore.Options{
 		Dialect: d, Read: r, Write: s.Write, Migrations: ms, MigrateOn: s.migrateOn,
 		Where: location, Clock: clock, Log: log, Commits: s.commits,
 	})
-	for range committers(cfg) {
-		s.committers.Add(1)
-		go s.committer()
-	}
+	// One committer: a batch is one transaction, and two large
+	// transactions of one process would conflict with each other
+	// (measured: with two committers the benchmark delivered 440
+	// messages/s and writes gave up after 30 lost conflicts; with one,
+	// 550-750/s and no conflict within the process). Replicas each have
+	// theirs and split a batch that lost a conflict (write.go).
+	go s.committer()
 	return s, nil
 }
-
-// committers is how many batches of writes run at once. One: a batch is
-// one transaction, and two large transactions of one process would
-// conflict with each other (measured: with two committers the benchmark
-// delivered 440 messages/s and writes gave up after 30 lost conflicts; with
-// one, 550-750/s and no conflict within the process). Replicas each have theirs and split a
-// batch that lost a conflict (write.go).
-func committers(store.Config) int { return 1 }
 
 // Redact returns a connection URL without its password (in the user part
 // or as a password= parameter), for logs, banners and commands.
@@ -143,7 +137,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.queue.Close()
-	s.committers.Wait()
+	<-s.stopped
 	return errors.Join(s.w.Close(), s.r.Close())
 }
 

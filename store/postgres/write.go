@@ -60,14 +60,14 @@ func (r *retryStats) attempts(n int) {
 // committed.
 //
 // Group commit, as SQLite's writer does: writes that arrive while the
-// committers are busy are gathered (up to MaxBatch) and run one after
+// committer is busy are gathered (up to MaxBatch) and run one after
 // another in one transaction, on one connection, so writes of this process
 // never conflict with each other and share a commit. When one of them
 // fails, the transaction is rolled back and the batch runs again with each
 // write inside its own SAVEPOINT, so the failing function rolls back
 // alone. When the transaction loses a conflict with another one
-// (serialization failure 40001, deadlock 40P01), with another replica or
-// another committer of this one, it is rolled back and the batch runs
+// (serialization failure 40001, deadlock 40P01) with another replica, it
+// is rolled back and the batch runs
 // again on a fresh transaction, after a jittered backoff, up to
 // maxAttempts times: the store contract allows fn to be called more than
 // once. The serializable isolation level is what serialises writes to one
@@ -87,7 +87,7 @@ func (s *Store) write(ctx context.Context, fn func(bridge.Tx) error, probe bool)
 
 // committer runs batches of waiting writes until the store closes.
 func (s *Store) committer() {
-	defer s.committers.Done()
+	defer close(s.stopped)
 	for {
 		batch, ok := s.queue.Next(nil)
 		if !ok {
