@@ -65,10 +65,10 @@ func (r *retryStats) attempts(n int) {
 // never conflict with each other and share a commit. When one of them
 // fails, the transaction is rolled back and the batch runs again with each
 // write inside its own SAVEPOINT, so the failing function rolls back
-// alone. When the transaction loses a conflict with another one
-// (serialization failure 40001, deadlock 40P01) with another replica, it
-// is rolled back and the batch runs
-// again on a fresh transaction, after a jittered backoff, up to
+// alone. When the transaction loses a conflict with another replica's
+// (serialization failure 40001, deadlock 40P01), it is rolled back and,
+// after a jittered backoff, a batch of several is split in halves that run
+// on their own, and a single write runs again on a fresh transaction up to
 // maxAttempts times: the store contract allows fn to be called more than
 // once. The serializable isolation level is what serialises writes to one
 // conversation across processes: two transactions that read and write the
