@@ -109,6 +109,12 @@ func runUse(ctx context.Context, in *Invocation) (string, error) {
 		return "", bridge.Reject("Not sent: %s holds details of another customer, masked as %s. Copy it, fill them in and send it as your reply.",
 			what, strings.Join(masked, ", "))
 	}
+	return sendAsReply(ctx, in, text, what)
+}
+
+// sendAsReply sends text as the staff member's reply and says so, with the
+// engine's warning, if any, after it.
+func sendAsReply(ctx context.Context, in *Invocation, text, what string) (string, error) {
 	_, warning, err := in.Engine.ReplyWith(ctx, in.Staff(), text, nil, false)
 	if err != nil {
 		return "", err
@@ -156,15 +162,7 @@ func kbSend(ctx context.Context, in *Invocation, svc *answers.Service, n int) (s
 	if err != nil {
 		return "", refusal(err)
 	}
-	_, warning, err := in.Engine.ReplyWith(ctx, in.Staff(), a.Text(), nil, false)
-	if err != nil {
-		return "", err
-	}
-	msg := fmt.Sprintf("Sent the article “%s” to the customer.", a.Title)
-	if warning != "" {
-		msg += " " + warning
-	}
-	return msg, nil
+	return sendAsReply(ctx, in, a.Text(), fmt.Sprintf("the article “%s”", a.Title))
 }
 
 func runPromote(ctx context.Context, in *Invocation) (string, error) {
