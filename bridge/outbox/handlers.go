@@ -96,17 +96,14 @@ func (o *Outbox) postInThread(c *call, s bridge.StaffSurface, it bridge.OutboxIt
 		return bridge.ExternalRef{}, err
 	}
 	if ref == "" {
-		var opened bool
-		if ref, opened, err = o.thread(c, s, it); err != nil {
+		if ref, err = o.openThread(c, s, it); err != nil {
 			return bridge.ExternalRef{}, err
 		}
-		if opened {
-			// Opening the thread (a platform call and a commit) may have
-			// used most of the deadline; the post gets its own, or a slow
-			// opening would cut it off after the platform took it, and the
-			// retry would show the message twice.
-			c.renew()
-		}
+		// Opening the thread (a platform call and a commit) may have used
+		// most of the deadline; the post gets its own, or a slow opening
+		// would cut it off after the platform took it, and the retry would
+		// show the message twice.
+		c.renew()
 	}
 	post, err := o.post(it, m)
 	if err != nil {
@@ -210,31 +207,27 @@ func (o *Outbox) threadView(ctx context.Context, s bridge.StaffSurface, it bridg
 	return ref, view, err == nil, err
 }
 
-// thread returns the conversation's active thread on s, opening one first
-// if there is none.
-func (o *Outbox) thread(c *call, s bridge.StaffSurface, it bridge.OutboxItem) (ref bridge.ThreadRef, opened bool, err error) {
+// openThread opens the conversation's thread on s (source found none;
+// only this row's lane opens it) and records it.
+func (o *Outbox) openThread(c *call, s bridge.StaffSurface, it bridge.OutboxItem) (bridge.ThreadRef, error) {
 	conv := it.Conversation
-	ref, err = o.store.Thread(c.ctx, conv, s.Name())
-	if err == nil || !errors.Is(err, bridge.ErrNotFound) {
-		return ref, false, err
-	}
 	view, err := o.store.ConversationView(c.ctx, conv)
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
 	if view.PreviousThread, err = o.store.PreviousThread(c.ctx, conv, s.Name()); err != nil {
-		return "", false, err
+		return "", err
 	}
 	if it.Attempts > 0 {
 		// This row failed before, with no thread recorded: perhaps at
 		// opening it, after the platform made it but its answer was lost.
 		view.TriedSince = it.CreatedAt
 	}
-	ref, err = s.OpenThread(c.ctx, view)
+	ref, err := s.OpenThread(c.ctx, view)
 	if err != nil {
-		return "", false, fmt.Errorf("open thread: %w", err)
+		return "", fmt.Errorf("open thread: %w", err)
 	}
-	return ref, true, o.recordThread(c.run, conv, s.Name(), ref)
+	return ref, o.recordThread(c.run, conv, s.Name(), ref)
 }
 
 // post is what a staff-post row (showing m) or a notice row shows.
