@@ -163,6 +163,7 @@ var upgradeSteps = map[int]upgradeStep{
 	8:  {}, // data conversion, checked by step 5
 	9:  {}, // indexes only
 	10: {}, // a new column with a default; older conversations have no entry point
+	11: {}, // triggers only: new messages are indexed at commit (checked after the upgrade below)
 }
 
 // TestUpgradeFromEveryVersion builds a database at every earlier schema
@@ -227,6 +228,9 @@ func TestUpgradeFromEveryVersion(t *testing.T) {
 			}
 			if from >= 1 && res.Conversation == 1 {
 				t.Errorf("a message long after the close joined the closed conversation")
+			}
+			if hits, err := s.Search(ctx, "upgrade", 10); err != nil || len(hits) != 1 || hits[0].Message != res.Message {
+				t.Errorf("search for the message written after the upgrade = %+v, %v", hits, err)
 			}
 			checkConsistent(t, openRaw(t, path))
 			// Deleting works on upgraded data (foreign keys, triggers).

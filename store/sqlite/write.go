@@ -71,7 +71,8 @@ func (s *Store) commit(batch []*sqlstore.WriteReq) {
 				continue
 			}
 		}
-		err := sqlstore.RunWrite(r.Fn, sqlstore.NewConnTx(context.WithoutCancel(r.Ctx), tx.c, dialect{}))
+		wt := sqlstore.NewConnTx(context.WithoutCancel(r.Ctx), tx.c, dialect{})
+		err := sqlstore.RunWrite(r.Fn, wt)
 		if err != nil && storageError(err) {
 			s.commits.Failed(err)
 			failed = true
@@ -90,6 +91,7 @@ func (s *Store) commit(batch []*sqlstore.WriteReq) {
 		default:
 			ok++
 			wrote = wrote || !r.Probe
+			tx.inserted = tx.inserted || wt.InsertedMessages()
 			if !single {
 				if _, err := tx.Exec("RELEASE w"); err != nil {
 					s.abort(tx, errs, fmt.Errorf("release savepoint: %w", err))
@@ -121,11 +123,13 @@ func (s *Store) commitAll(batch []*sqlstore.WriteReq) bool {
 	}
 	wrote := false
 	for _, r := range batch {
-		if r.Ctx.Err() != nil || sqlstore.RunWrite(r.Fn, sqlstore.NewConnTx(context.WithoutCancel(r.Ctx), tx.c, dialect{})) != nil {
+		wt := sqlstore.NewConnTx(context.WithoutCancel(r.Ctx), tx.c, dialect{})
+		if r.Ctx.Err() != nil || sqlstore.RunWrite(r.Fn, wt) != nil {
 			_ = tx.Rollback()
 			return false
 		}
 		wrote = wrote || !r.Probe
+		tx.inserted = tx.inserted || wt.InsertedMessages()
 	}
 	errs := make([]error, len(batch))
 	s.finish(tx, batch, errs, len(batch), wrote)
@@ -173,7 +177,13 @@ func (s *Store) abort(tx *wtx, errs []error, err error) {
 // goroutine per transaction to watch its context and, because that context
 // can be cancelled, another for every query inside it (four or five per
 // message).
-type wtx struct{ c *sql.Conn }
+//
+// inserted: a write that stays in the transaction inserted a message, so
+// Commit first adds the new messages to the search index.
+type wtx struct {
+	c        *sql.Conn
+	inserted bool
+}
 
 // begin takes the writer connection and begins a transaction on it,
 // holding SQLite's write lock from the start.
@@ -187,7 +197,7 @@ func (s *Store) begin() (*wtx, error) {
 		c.Close()
 		return nil, err
 	}
-	return &wtx{c}, nil
+	return &wtx{c: c}, nil
 }
 
 // Exec runs a statement without arguments (savepoints).
@@ -199,12 +209,28 @@ func (t *wtx) Exec(query string) (sql.Result, error) {
 // leave the transaction open (SQLite keeps it after some errors): it is
 // rolled back, so the connection returns to the pool with none.
 func (t *wtx) Commit() error {
-	_, err := t.c.ExecContext(context.Background(), "COMMIT")
+	var err error
+	if t.inserted {
+		if _, err = t.c.ExecContext(context.Background(), IndexNewMessages, 0); err != nil {
+			err = fmt.Errorf("index new messages for search: %w", err)
+		}
+	}
+	if err == nil {
+		_, err = t.c.ExecContext(context.Background(), "COMMIT")
+	}
 	if err != nil {
 		_, _ = t.c.ExecContext(context.Background(), "ROLLBACK")
 	}
 	return errors.Join(err, t.c.Close())
 }
+
+// IndexNewMessages adds the messages inserted since the last commit to the
+// search index (schema v11): every message above the highest indexed id,
+// which is the highest docid of the index's docsize table. The parameter
+// (always 0) gives the statement an argument, so the driver prepares it once
+// and keeps it instead of parsing it at every commit.
+const IndexNewMessages = `INSERT INTO messages_fts(docid, body) SELECT id, body FROM messages
+	WHERE id > (SELECT coalesce(max(docid), ?) FROM messages_fts_docsize)`
 
 // Rollback rolls back and gives the connection back.
 func (t *wtx) Rollback() error {

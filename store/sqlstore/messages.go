@@ -122,6 +122,7 @@ func (t *Tx) InsertMessage(m *bridge.Message, editOf bridge.MessageID) error {
 		return fmt.Errorf("insert message: %w", err)
 	}
 	m.ID = bridge.MessageID(id)
+	t.inserted = true
 	return nil
 }
 

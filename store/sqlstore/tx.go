@@ -26,8 +26,14 @@ type Tx struct {
 	// reachable is a customer this transaction read as reachable (no
 	// unreachable reason) or created, so clearing the reason is a no-op.
 	reachable bridge.CustomerID
-	err       error // the first error a statement returned
+	// inserted: InsertMessage added a message (SQLite indexes new
+	// messages for search at commit, only when a write inserted one).
+	inserted bool
+	err      error // the first error a statement returned
 }
+
+// InsertedMessages reports whether a message was inserted through t.
+func (t *Tx) InsertedMessages() bool { return t.inserted }
 
 // NewTx is the bridge.Tx a backend hands to a write function: tx is the
 // backend's transaction, d its dialect, ctx the context its statements run
@@ -122,9 +128,12 @@ func (t *Tx) insertID(query string, args ...any) (int64, error) {
 
 // ExecForTest runs raw SQL inside a write transaction of a shared-SQL
 // backend. Tests use it to set up states the engine cannot produce (a
-// future schema, corrupt rows).
+// future schema, corrupt rows) and the bench to seed rows. Raw SQL may
+// insert messages, so the transaction counts as having inserted some.
 func ExecForTest(tx bridge.Tx, query string, args ...any) error {
-	_, err := tx.(*Tx).exec(query, args...)
+	t := tx.(*Tx)
+	t.inserted = true
+	_, err := t.exec(query, args...)
 	return err
 }
 

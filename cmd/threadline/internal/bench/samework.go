@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/threadlinehq/threadline/store/sqlite"
 )
 
 // sameWork is the SQL one customer message costs Threadline, statement for
@@ -17,7 +19,9 @@ import (
 // for all but the first message of each visitor in the end-to-end run),
 // and its customer is reachable (so, as in the engine, no "clear
 // unreachable" update). There is no separate duplicate check: the
-// message insert's conflict clause is the engine's.
+// message insert's conflict clause is the engine's. On SQLite the
+// transaction ends, as the writer's do, by adding the new message to the
+// search index (sqlite.IndexNewMessages).
 //
 // Placeholders are SQLite's ?N; PostgreSQL gets $N, and its inserts return
 // the new id with RETURNING as the store does (sameWorkSQL).
@@ -163,6 +167,13 @@ func sameWorkMessage(ctx context.Context, db *sql.DB, dialect string, stmts []st
 	}
 	if _, err := tx.ExecContext(ctx, stmts[7], now, row, int64(1)<<62); err != nil {
 		return fmt.Errorf("next in lane: %w", err)
+	}
+	if dialect != "postgres" {
+		// SQLite's writer indexes new messages for search at commit
+		// (PostgreSQL's index is a generated column).
+		if _, err := tx.ExecContext(ctx, sqlite.IndexNewMessages, 0); err != nil {
+			return fmt.Errorf("search index: %w", err)
+		}
 	}
 	return tx.Commit()
 }
