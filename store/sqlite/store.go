@@ -46,6 +46,9 @@ func Open(cfg store.Config, o store.Options) (*Store, error) {
 // root, who may write any file, with mode=ro).
 func open(cfg store.Config, o store.Options, extra url.Values) (*Store, error) {
 	cfg.Defaults()
+	if err := stablePlans(); err != nil {
+		return nil, err
+	}
 	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -130,6 +133,9 @@ func openWriter(path string, q url.Values) (*sql.DB, error) {
 // threadline bench measures SQLite itself through it.
 func OpenRaw(cfg store.Config) (*sql.DB, error) {
 	cfg.Defaults()
+	if err := stablePlans(); err != nil {
+		return nil, err
+	}
 	return openWriter(cfg.Path, writerParams(cfg, nil))
 }
 

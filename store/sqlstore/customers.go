@@ -44,7 +44,10 @@ func (t *Tx) UpsertIdentity(id bridge.Identity, now time.Time) (bridge.CustomerI
 		return 0, fmt.Errorf("find identity: %w", err)
 	}
 	if id.Email != "" {
-		err := t.queryRow(`SELECT id FROM customers WHERE email = ? ORDER BY id LIMIT 1`, id.Email).Scan(&cust)
+		// "email != ''" is the customers_email index's condition: SQLite
+		// plans without looking at bound values (stable plans), so the
+		// query states it for the index to be used.
+		err := t.queryRow(`SELECT id FROM customers WHERE email = ? AND email != '' ORDER BY id LIMIT 1`, id.Email).Scan(&cust)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return 0, err
 		}
