@@ -180,7 +180,7 @@ func (o *Outbox) RunAbortable(ctx, sends context.Context) error {
 }
 
 // loop is the state Run owns. A row is "in flight" from the moment it is
-// handed to a goroutine until its outcome is committed; its lane stays
+// handed to a worker until its outcome is committed; its lane stays
 // busy all that time. Only the send itself counts against Workers:
 // recording the outcome waits for the store's group commit, and many
 // outcomes share one transaction while the next sends already go out.
