@@ -28,6 +28,19 @@ func openMigrated(t *testing.T) *Store {
 	return s
 }
 
+// openConversation creates an open conversation for a web chat visitor.
+func openConversation(tx bridge.Tx, address string) (bridge.ConversationID, error) {
+	now := time.Now()
+	cust, err := tx.UpsertIdentity(bridge.Identity{Platform: "webchat", Address: address}, now)
+	if err != nil {
+		return 0, err
+	}
+	c := bridge.Conversation{Customer: cust, Channel: "webchat", Address: address, Status: bridge.StatusOpen,
+		Priority: bridge.PriorityNormal, CreatedAt: now, UpdatedAt: now}
+	err = tx.CreateConversation(&c)
+	return c.ID, err
+}
+
 func insertBody(tx bridge.Tx, conv bridge.ConversationID, body string) (bridge.MessageID, error) {
 	m := bridge.Message{Conversation: conv, Direction: bridge.DirCustomer, Author: "c", Body: body, Platform: "webchat", CreatedAt: time.Now()}
 	err := tx.InsertMessage(&m, 0)
@@ -70,17 +83,10 @@ func TestSearchIndexFollowsEditsAndDeletesInTheSameTransaction(t *testing.T) {
 	var conv bridge.ConversationID
 	var edited, deleted, kept bridge.MessageID
 	err := s.Write(ctx, func(tx bridge.Tx) error {
-		now := time.Now()
-		cust, err := tx.UpsertIdentity(bridge.Identity{Platform: "webchat", Address: "v1"}, now)
-		if err != nil {
+		var err error
+		if conv, err = openConversation(tx, "v1"); err != nil {
 			return err
 		}
-		c := bridge.Conversation{Customer: cust, Channel: "webchat", Address: "v1", Status: bridge.StatusOpen,
-			Priority: bridge.PriorityNormal, CreatedAt: now, UpdatedAt: now}
-		if err := tx.CreateConversation(&c); err != nil {
-			return err
-		}
-		conv = c.ID
 		if edited, err = insertBody(tx, conv, "alpha words"); err != nil {
 			return err
 		}
@@ -144,22 +150,15 @@ func TestSearchIndexUnderGroupCommit(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			errs[i] = s.Write(ctx, func(tx bridge.Tx) error {
-				now := time.Now()
-				addr := fmt.Sprint("g", i)
-				cust, err := tx.UpsertIdentity(bridge.Identity{Platform: "webchat", Address: addr}, now)
+				conv, err := openConversation(tx, fmt.Sprint("g", i))
 				if err != nil {
-					return err
-				}
-				c := bridge.Conversation{Customer: cust, Channel: "webchat", Address: addr, Status: bridge.StatusOpen,
-					Priority: bridge.PriorityNormal, CreatedAt: now, UpdatedAt: now}
-				if err := tx.CreateConversation(&c); err != nil {
 					return err
 				}
 				word := "kept"
 				if i%4 == 0 {
 					word = "dropped"
 				}
-				if _, err := insertBody(tx, c.ID, fmt.Sprintf("%s n%d", word, i)); err != nil {
+				if _, err := insertBody(tx, conv, fmt.Sprintf("%s n%d", word, i)); err != nil {
 					return err
 				}
 				if i%4 == 0 {
