@@ -81,6 +81,11 @@ type ThreadReader interface {
 	// one query: the active thread of conv on surface ("" when there is
 	// none) and the message (ErrNotFound when it is gone).
 	PostSource(ctx context.Context, conv ConversationID, surface Platform, msg MessageID) (ThreadRef, Message, error)
+	// PostSources is PostSource for many messages shown on one surface,
+	// in one query: each message that exists, with the active thread of
+	// its own conversation on surface ("" when there is none). Messages
+	// that do not exist are left out.
+	PostSources(ctx context.Context, surface Platform, msgs []MessageID) (map[MessageID]PostSource, error)
 	// PreviousThread returns the newest inactive thread, or "".
 	PreviousThread(ctx context.Context, conv ConversationID, surface Platform) (ThreadRef, error)
 	// ConversationByThread finds the conversation of a thread (active or
@@ -349,6 +354,17 @@ type OutboxItem struct {
 	// Dest is the pacing destination: the customer's address for sends to
 	// a channel, the conversation's department for staff surfaces.
 	Dest string
+	// Source is what a staff post of a stored message shows, when the
+	// outbox read it together with the other due rows (nil: read it when
+	// the row is sent). Stores leave it nil.
+	Source *PostSource
+}
+
+// PostSource is the thread a staff post goes to ("" when the conversation
+// has none on that surface yet) and the message it shows.
+type PostSource struct {
+	Thread  ThreadRef
+	Message Message
 }
 
 type AnnouncePayload struct {

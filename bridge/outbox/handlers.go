@@ -115,6 +115,9 @@ func (o *Outbox) postInThread(c *call, s bridge.StaffSurface, it bridge.OutboxIt
 // source reads the conversation's active thread on s ("" if it has none
 // yet) and, for a stored message, the message: one query.
 func (o *Outbox) source(ctx context.Context, s bridge.StaffSurface, it bridge.OutboxItem) (bridge.ThreadRef, bridge.Message, error) {
+	if it.Source != nil {
+		return it.Source.Thread, it.Source.Message, nil
+	}
 	if it.Kind != bridge.KindNotice {
 		return o.store.PostSource(ctx, it.Conversation, s.Name(), it.Message)
 	}

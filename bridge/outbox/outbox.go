@@ -409,7 +409,51 @@ func (o *Outbox) due(ctx context.Context, now time.Time, inflight map[lane]bridg
 			*wait = min(*wait, until.Sub(now))
 		}
 	}
-	return o.store.DueOutbox(ctx, now, o.dueBatch(), skip)
+	items, err := o.store.DueOutbox(ctx, now, o.dueBatch(), skip)
+	if err != nil {
+		return nil, err
+	}
+	o.readSources(ctx, items)
+	return items, nil
+}
+
+// readSources reads what the staff posts among items show (the thread and
+// the message), one query per surface, instead of one query per post when
+// it is sent: a read outside the writer's transaction is the dearest
+// statement of a message. The loop waits for this read before it starts
+// the rows: at 500 messages/s that put the p99 from Deliver to the post
+// about half a millisecond higher, for a tenth or more of the CPU.
+//
+// The rows wait in the local queue for at most queueMaxAge, so what a post
+// shows is no older than that. Threads are recorded only by earlier rows of
+// the same lane, which finished before this row became due. A post whose
+// source could not be read here (an error, a message gone, a message that
+// belongs to another conversation) reads it itself when it is sent.
+func (o *Outbox) readSources(ctx context.Context, items []bridge.OutboxItem) {
+	var msgs map[bridge.Platform][]bridge.MessageID
+	for _, it := range items {
+		if it.Kind == bridge.KindStaffPost && it.Message != 0 {
+			if msgs == nil {
+				msgs = make(map[bridge.Platform][]bridge.MessageID)
+			}
+			msgs[it.Target] = append(msgs[it.Target], it.Message)
+		}
+	}
+	for surface, ids := range msgs {
+		srcs, err := o.store.PostSources(ctx, surface, ids)
+		if err != nil {
+			if ctx.Err() == nil {
+				o.log.Warn("outbox: reading staff posts ahead", "surface", surface, "err", err)
+			}
+			continue
+		}
+		for i := range items {
+			it := &items[i]
+			if src, ok := srcs[it.Message]; ok && it.Kind == bridge.KindStaffPost && it.Target == surface && src.Message.Conversation == it.Conversation {
+				it.Source = &src
+			}
+		}
+	}
 }
 
 func (o *Outbox) dueBatch() int { return max(o.cfg.Workers*8, 64) }

@@ -38,3 +38,8 @@ func (s *Store) NextOutboxDue(ctx context.Context) (time.Time, error) {
 func (s *Store) PostSource(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform, msg bridge.MessageID) (bridge.ThreadRef, bridge.Message, error) {
 	return s.Store.PostSource(context.WithoutCancel(ctx), conv, surface, msg)
 }
+
+// PostSources is sqlstore's PostSources without cancellation (above).
+func (s *Store) PostSources(ctx context.Context, surface bridge.Platform, msgs []bridge.MessageID) (map[bridge.MessageID]bridge.PostSource, error) {
+	return s.Store.PostSources(context.WithoutCancel(ctx), surface, msgs)
+}

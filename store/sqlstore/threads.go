@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -52,6 +53,34 @@ func (s *Store) PostSource(ctx context.Context, conv bridge.ConversationID, surf
 		return "", m, fmt.Errorf("message %d: %w", msg, err)
 	}
 	return ref, m, nil
+}
+
+// PostSources reads the messages msgs with the active thread of each one's
+// conversation on surface, in one query.
+func (s *Store) PostSources(ctx context.Context, surface bridge.Platform, msgs []bridge.MessageID) (map[bridge.MessageID]bridge.PostSource, error) {
+	out := make(map[bridge.MessageID]bridge.PostSource, len(msgs))
+	if len(msgs) == 0 {
+		return out, nil
+	}
+	ids, err := json.Marshal(msgs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.query(ctx, `SELECT `+messageCols+`,
+		coalesce((SELECT thread_ref FROM threads t WHERE t.conversation_id = m.conversation_id AND t.surface = ? AND t.active = 1), '')
+		FROM messages m WHERE m.id IN (`+s.d.IDSet()+`)`, surface, string(ids))
+	if err != nil {
+		return nil, fmt.Errorf("post sources: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var src bridge.PostSource
+		if src.Message, err = scanMessage(scanAlso{rows, []any{&src.Thread}}); err != nil {
+			return nil, err
+		}
+		out[src.Message.ID] = src
+	}
+	return out, rows.Err()
 }
 
 // scanAlso scans the columns a scan function reads and then more.

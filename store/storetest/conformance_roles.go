@@ -155,6 +155,44 @@ func threadCases() []testCase {
 		{"ActiveThreadInsideAWriteSeesTheWrite", activeThreadInWrite},
 		{"UnknownThreadIsErrNotFound", unknownThread},
 		{"PostSourceReadsTheActiveThreadAndTheMessage", postSource},
+		{"PostSourcesReadsManyMessagesAtOnce", postSources},
+	}
+}
+
+// PostSources answers as PostSource would for each message, each with the
+// thread of its own conversation, and leaves out messages that are gone.
+func postSources(e *env) {
+	c1 := e.open("webchat", "v1", nil)
+	c2 := e.open("webchat", "v2", nil)
+	m1 := bridge.Message{Conversation: c1.ID, Direction: bridge.DirCustomer, Author: "Ann", Body: "one", Platform: "webchat", CreatedAt: e.now()}
+	m2 := bridge.Message{Conversation: c2.ID, Direction: bridge.DirCustomer, Author: "Bo", Body: "two", Platform: "webchat",
+		Mentions: []bridge.StaffID{"slack:U1"}, CreatedAt: e.now()}
+	m3 := bridge.Message{Conversation: c1.ID, Direction: bridge.DirStaff, Author: "Cy", Body: "three", Platform: "console", CreatedAt: e.now()}
+	e.write(func(tx bridge.Tx) error {
+		return errors.Join(tx.InsertMessage(&m1, 0), tx.InsertMessage(&m2, 0), tx.InsertMessage(&m3, 0))
+	})
+	e.markThread(c1.ID, "slack", "C1/1.1")
+	e.markThread(c2.ID, "discord", "555") // another surface: no slack thread for c2
+	got, err := e.db.PostSources(e.ctx, "slack", []bridge.MessageID{m1.ID, m2.ID, m3.ID, m3.ID + 1000})
+	e.must(err)
+	want := map[bridge.MessageID]struct {
+		thread bridge.ThreadRef
+		body   string
+	}{m1.ID: {"C1/1.1", "one"}, m2.ID: {"", "two"}, m3.ID: {"C1/1.1", "three"}}
+	if len(got) != len(want) {
+		e.t.Errorf("PostSources found %d messages, want %d (the missing one left out): %+v", len(got), len(want), got)
+	}
+	for id, w := range want {
+		if g, ok := got[id]; !ok || g.Thread != w.thread || g.Message.ID != id || g.Message.Body != w.body {
+			e.t.Errorf("PostSources[%d] = %+v (found %v), want thread %q and body %q", id, g, ok, w.thread, w.body)
+		}
+	}
+	if g := got[m2.ID]; len(g.Message.Mentions) != 1 || g.Message.Author != "Bo" {
+		e.t.Errorf("PostSources[%d] = %+v: the message as Message reads it", m2.ID, g.Message)
+	}
+	none, err := e.db.PostSources(e.ctx, "slack", nil)
+	if err != nil || len(none) != 0 {
+		e.t.Errorf("PostSources of no messages = %v, %v", none, err)
 	}
 }
 
