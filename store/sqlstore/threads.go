@@ -42,13 +42,25 @@ func (s *Store) Thread(ctx context.Context, conv bridge.ConversationID, surface 
 	return ref, notFound(err)
 }
 
+// postSource selects a message (m) and the active thread on a surface of the
+// conversation conv names ("" when there is none): the one query behind
+// PostSource (conv a parameter) and PostSources (the message's own).
+func postSource(conv string) string {
+	return `SELECT ` + messageCols + `,
+		coalesce((SELECT thread_ref FROM threads t WHERE t.conversation_id = ` + conv + ` AND t.surface = ? AND t.active = 1), '')
+		FROM messages m`
+}
+
+var (
+	postSourceByID   = postSource("?") + ` WHERE m.id = ?`
+	postSourcesByIDs = postSource("m.conversation_id") + ` WHERE m.id IN (`
+)
+
 // PostSource reads the active thread of conv on surface ("" when there is
 // none) and the message a staff post shows, in one query.
 func (s *Store) PostSource(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform, msg bridge.MessageID) (bridge.ThreadRef, bridge.Message, error) {
 	var ref bridge.ThreadRef
-	m, err := scanMessage(scanAlso{s.queryRow(ctx, `SELECT `+messageCols+`,
-		coalesce((SELECT thread_ref FROM threads WHERE conversation_id = ? AND surface = ? AND active = 1), '')
-		FROM messages WHERE id = ?`, conv, surface, msg), []any{&ref}})
+	m, err := scanMessage(scanAlso{s.queryRow(ctx, postSourceByID, conv, surface, msg), []any{&ref}})
 	if err != nil {
 		return "", m, fmt.Errorf("message %d: %w", msg, err)
 	}
@@ -66,9 +78,7 @@ func (s *Store) PostSources(ctx context.Context, surface bridge.Platform, msgs [
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.query(ctx, `SELECT `+messageCols+`,
-		coalesce((SELECT thread_ref FROM threads t WHERE t.conversation_id = m.conversation_id AND t.surface = ? AND t.active = 1), '')
-		FROM messages m WHERE m.id IN (`+s.d.IDSet()+`)`, surface, string(ids))
+	rows, err := s.query(ctx, postSourcesByIDs+s.d.IDSet()+`)`, surface, string(ids))
 	if err != nil {
 		return nil, fmt.Errorf("post sources: %w", err)
 	}
