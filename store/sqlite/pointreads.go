@@ -43,3 +43,14 @@ func (s *Store) PostSource(ctx context.Context, conv bridge.ConversationID, surf
 func (s *Store) PostSources(ctx context.Context, surface bridge.Platform, msgs []bridge.MessageID) (map[bridge.MessageID]bridge.PostSource, error) {
 	return s.Store.PostSources(context.WithoutCancel(ctx), surface, msgs)
 }
+
+// ConversationView is sqlstore's ConversationView without cancellation
+// (above): the card a thread opens with, read in one snapshot.
+func (s *Store) ConversationView(ctx context.Context, id bridge.ConversationID) (bridge.ConversationView, error) {
+	return s.Store.ConversationView(context.WithoutCancel(ctx), id)
+}
+
+// PreviousThread is sqlstore's PreviousThread without cancellation (above).
+func (s *Store) PreviousThread(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform) (bridge.ThreadRef, error) {
+	return s.Store.PreviousThread(context.WithoutCancel(ctx), conv, surface)
+}

@@ -75,15 +75,22 @@ func (t *Tx) Conversation(id bridge.ConversationID) (bridge.Conversation, error)
 	return c, err
 }
 
-// ConversationView loads what a ticket card shows.
+// ConversationView loads what a ticket card shows, from one snapshot: its
+// four reads agree with each other, and on SQLite one read transaction
+// (not four) finds the page cache stale after the writer's commits.
 func (s *Store) ConversationView(ctx context.Context, id bridge.ConversationID) (bridge.ConversationView, error) {
-	c, err := getConversation(ctx, s.on(), id)
+	sqlTx, q, err := s.snapshot(ctx)
+	if err != nil {
+		return bridge.ConversationView{}, err
+	}
+	defer sqlTx.Rollback()
+	c, err := getConversation(ctx, q, id)
 	if err != nil {
 		return bridge.ConversationView{}, err
 	}
 	v := bridge.ConversationView{Conversation: c}
 	var username, email string
-	err = s.queryRow(ctx, `SELECT username, email FROM customer_identities WHERE platform = ? AND address = ?`,
+	err = q.queryRow(ctx, `SELECT username, email FROM customer_identities WHERE platform = ? AND address = ?`,
 		c.Channel, c.Address).Scan(&username, &email)
 	if err != nil && err != sql.ErrNoRows {
 		return v, err
@@ -95,13 +102,13 @@ func (s *Store) ConversationView(ctx context.Context, id bridge.ConversationID) 
 		v.Identity = email
 	}
 	var last sql.NullString
-	err = s.queryRow(ctx, `SELECT (SELECT body FROM messages WHERE conversation_id = ?1 AND direction = 'customer' ORDER BY id DESC LIMIT 1),
+	err = q.queryRow(ctx, `SELECT (SELECT body FROM messages WHERE conversation_id = ?1 AND direction = 'customer' ORDER BY id DESC LIMIT 1),
 		(SELECT count(*) FROM messages WHERE conversation_id = ?1)`, id).Scan(&last, &v.MessageCount)
 	if err != nil {
 		return v, err
 	}
 	v.LastMessage = last.String
-	v.Tags, err = tags(ctx, s.on(), id)
+	v.Tags, err = tags(ctx, q, id)
 	return v, err
 }
 
