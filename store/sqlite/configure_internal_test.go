@@ -45,3 +45,15 @@ func TestStablePlans(t *testing.T) {
 		}
 	}
 }
+
+// SQLite keeps no memory statistics in this process: counting took a global
+// mutex on every allocation.
+func TestNoMemoryStatistics(t *testing.T) {
+	s := openMigrated(t)
+	if _, err := s.r.Exec(`SELECT count(*) FROM conversations`); err != nil {
+		t.Fatal(err)
+	}
+	if !memoryStatisticsOff() {
+		t.Error("SQLite counts its memory (SQLITE_CONFIG_MEMSTATUS is on)")
+	}
+}

@@ -46,7 +46,7 @@ func Open(cfg store.Config, o store.Options) (*Store, error) {
 // root, who may write any file, with mode=ro).
 func open(cfg store.Config, o store.Options, extra url.Values) (*Store, error) {
 	cfg.Defaults()
-	if err := stablePlans(); err != nil {
+	if err := configureSQLite(); err != nil {
 		return nil, err
 	}
 	log := o.Log
@@ -133,7 +133,7 @@ func openWriter(path string, q url.Values) (*sql.DB, error) {
 // threadline bench measures SQLite itself through it.
 func OpenRaw(cfg store.Config) (*sql.DB, error) {
 	cfg.Defaults()
-	if err := stablePlans(); err != nil {
+	if err := configureSQLite(); err != nil {
 		return nil, err
 	}
 	return openWriter(cfg.Path, writerParams(cfg, nil))
