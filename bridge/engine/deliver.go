@@ -248,7 +248,15 @@ func (e *Engine) resolveConversation(tx bridge.Tx, m bridge.InboundMessage, cust
 			return c, false, true, nil
 		}
 	}
-	c = bridge.Conversation{
+	c, err = e.createConversation(tx, m, cust, now)
+	return c, err == nil, false, err
+}
+
+// createConversation opens a new conversation for the message. (Apart from
+// resolveConversation, so that only this path, not every message, puts the
+// conversation on the heap for CreateConversation's pointer.)
+func (e *Engine) createConversation(tx bridge.Tx, m bridge.InboundMessage, cust bridge.CustomerID, now time.Time) (bridge.Conversation, error) {
+	c := &bridge.Conversation{
 		Customer: cust, Channel: m.Channel, Address: m.Address, Subject: firstLine(m.Subject, 120),
 		Status: bridge.StatusOpen, Priority: e.cfg.DefaultPriority, Department: e.cfg.DefaultDepartment,
 		CreatedAt: now, UpdatedAt: now,
@@ -256,10 +264,8 @@ func (e *Engine) resolveConversation(tx bridge.Tx, m bridge.InboundMessage, cust
 	if len(m.To) > 0 {
 		c.Entry = rules.NormalizeTo(m.To[0])
 	}
-	if err := tx.CreateConversation(&c); err != nil {
-		return c, false, false, err
-	}
-	return c, true, false, nil
+	err := tx.CreateConversation(c)
+	return *c, err
 }
 
 // sameSubject finds the customer's open conversation on this address whose

@@ -499,13 +499,14 @@ func (o *Outbox) process(ctx, sends context.Context, it bridge.OutboxItem, sent 
 	res := result{lane: lane{it.Conversation, it.Target}, dest: o.destination(it)}
 	ext, err := o.send(ctx, sends, it)
 	sent()
-	// Recording gets its own deadline: after a send that timed out, the
-	// send's is spent, and the outcome (a retry that counts as an attempt)
-	// must still be written.
-	wctx, wcancel := o.deadline(ctx)
-	defer wcancel()
+	// Recording gets its own deadline (o.write, recordDone): after a send
+	// that timed out, the send's is spent, and the outcome (a retry that
+	// counts as an attempt) must still be written. The row's logger is made
+	// only where something is logged, not on the common path.
 	now := o.clock.Now()
-	log := o.log.With("outbox_id", it.ID, "conversation", it.Conversation, "target", it.Target, "kind", it.Kind)
+	log := func() *slog.Logger {
+		return o.log.With("outbox_id", it.ID, "conversation", it.Conversation, "target", it.Target, "kind", it.Kind)
+	}
 	var werr error
 	var rl *bridge.RateLimitError
 	dead := false
@@ -517,12 +518,12 @@ func (o *Outbox) process(ctx, sends context.Context, it bridge.OutboxItem, sent 
 	case errors.As(err, &rl):
 		next := now.Add(rl.RetryAfter)
 		res.blockUntil = next
-		log.Info("outbox: rate limited", "retry_after", rl.RetryAfter)
+		log().Info("outbox: rate limited", "retry_after", rl.RetryAfter)
 		// 429s are the platform pacing us, not a failure: they do not use up attempts.
-		werr = o.store.Write(wctx, func(tx bridge.Tx) error { return tx.MarkRetry(it.ID, it.Attempts, next, err.Error()) })
+		werr = o.write(ctx, func(tx bridge.Tx) error { return tx.MarkRetry(it.ID, it.Attempts, next, err.Error()) })
 	case errors.Is(err, bridge.ErrThreadGone) && it.Attempts+1 < o.cfg.MaxAttempts:
-		log.Warn("outbox: staff thread is gone; opening a new one")
-		werr = o.store.Write(wctx, func(tx bridge.Tx) error {
+		log().Warn("outbox: staff thread is gone; opening a new one")
+		werr = o.write(ctx, func(tx bridge.Tx) error {
 			ref, terr := tx.ActiveThread(it.Conversation, it.Target)
 			if terr == nil {
 				if terr := tx.DeactivateThread(it.Conversation, it.Target, ref, now); terr != nil {
@@ -533,16 +534,16 @@ func (o *Outbox) process(ctx, sends context.Context, it bridge.OutboxItem, sent 
 		})
 	case bridge.IsPermanent(err) || errors.Is(err, bridge.ErrUnreachable) || it.Attempts+1 >= o.cfg.MaxAttempts:
 		dead = true
-		log.Error("outbox: delivery failed permanently", "attempts", it.Attempts+1, "err", err)
-		werr = o.store.Write(wctx, func(tx bridge.Tx) error { return o.dead(tx, it, err, now) })
+		log().Error("outbox: delivery failed permanently", "attempts", it.Attempts+1, "err", err)
+		werr = o.write(ctx, func(tx bridge.Tx) error { return o.dead(tx, it, err, now) })
 	default:
 		delay := o.backoff(it.Attempts + 1)
-		log.Warn("outbox: delivery failed; will retry", "attempt", it.Attempts+1, "retry_in", delay.Round(time.Millisecond), "err", err)
-		werr = o.store.Write(wctx, func(tx bridge.Tx) error { return tx.MarkRetry(it.ID, it.Attempts+1, now.Add(delay), err.Error()) })
+		log().Warn("outbox: delivery failed; will retry", "attempt", it.Attempts+1, "retry_in", delay.Round(time.Millisecond), "err", err)
+		werr = o.write(ctx, func(tx bridge.Tx) error { return tx.MarkRetry(it.ID, it.Attempts+1, now.Add(delay), err.Error()) })
 	}
 	if werr != nil {
 		// The row stays as it was and is tried again; a send may repeat once.
-		log.Error("outbox: recording the outcome failed", "err", werr)
+		log().Error("outbox: recording the outcome failed", "err", werr)
 		res.blockUntil, res.unrecorded = o.clock.Now().Add(time.Second), true
 		return res
 	}
@@ -566,10 +567,17 @@ func (o *Outbox) deadline(ctx context.Context) (context.Context, context.CancelF
 	return context.WithTimeout(context.WithoutCancel(ctx), o.cfg.SendTimeout)
 }
 
+// write runs fn in one write bounded by SendTimeout (deadline).
+func (o *Outbox) write(ctx context.Context, fn func(bridge.Tx) error) error {
+	wctx, cancel := o.deadline(ctx)
+	defer cancel()
+	return o.store.Write(wctx, fn)
+}
+
 // recordThread writes the thread a platform call just opened or moved to;
 // retrying the platform call instead would open a second thread.
 func (o *Outbox) recordThread(ctx context.Context, conv bridge.ConversationID, surface bridge.Platform, ref bridge.ThreadRef) error {
-	log := o.log.With("conversation", conv, "surface", surface)
+	log := func() *slog.Logger { return o.log.With("conversation", conv, "surface", surface) }
 	return o.recordDone(ctx, log, "a new thread", func(tx bridge.Tx) error { return tx.SetThread(conv, surface, ref, o.clock.Now()) })
 }
 
@@ -577,18 +585,14 @@ func (o *Outbox) recordThread(ctx context.Context, conv bridge.ConversationID, s
 // the database fails (locked, full) the write is retried with backoff,
 // not the platform call, until it succeeds or the outbox stops (then the
 // row stays pending and the call may repeat once after the restart, as
-// after a crash).
-func (o *Outbox) recordDone(ctx context.Context, log *slog.Logger, what string, fn func(bridge.Tx) error) error {
-	write := func() error {
-		wctx, cancel := o.deadline(ctx)
-		defer cancel()
-		return o.store.Write(wctx, fn)
-	}
-	err := write()
+// after a crash). log makes the logger for a failure (it is not made when
+// nothing fails).
+func (o *Outbox) recordDone(ctx context.Context, log func() *slog.Logger, what string, fn func(bridge.Tx) error) error {
+	err := o.write(ctx, fn)
 	if err == nil {
 		return nil
 	}
-	log.Error("outbox: recording "+what+" failed; retrying the record, not the platform call", "err", err)
+	log().Error("outbox: recording "+what+" failed; retrying the record, not the platform call", "err", err)
 	wait := 100 * time.Millisecond
 	for {
 		t := o.clock.NewTimer(wait)
@@ -598,7 +602,7 @@ func (o *Outbox) recordDone(ctx context.Context, log *slog.Logger, what string, 
 			return ctx.Err()
 		case <-t.C():
 		}
-		if err := write(); err == nil {
+		if err := o.write(ctx, fn); err == nil {
 			return nil
 		}
 		wait = min(wait*2, 5*time.Second)
