@@ -44,10 +44,10 @@ func (s *Store) PostSources(ctx context.Context, surface bridge.Platform, msgs [
 	return s.Store.PostSources(context.WithoutCancel(ctx), surface, msgs)
 }
 
-// ConversationView is sqlstore's ConversationView without cancellation
-// (above): the card a thread opens with, read in one snapshot.
+// ConversationView is sqlstore's ConversationViewSnapshot without
+// cancellation (above): the card a thread opens with, read in one snapshot.
 func (s *Store) ConversationView(ctx context.Context, id bridge.ConversationID) (bridge.ConversationView, error) {
-	return s.Store.ConversationView(context.WithoutCancel(ctx), id)
+	return s.Store.ConversationViewSnapshot(context.WithoutCancel(ctx), id)
 }
 
 // PreviousThread is sqlstore's PreviousThread without cancellation (above).
