@@ -21,7 +21,7 @@ static int threadline_stable_plans(sqlite3 *db, char **err, const struct sqlite3
 	return sqlite3_db_config(db, THREADLINE_DBCONFIG_ENABLE_QPSG, 1, (int *)0);
 }
 
-static int threadline_register_stable_plans(void) {
+static int threadline_configure(void) {
 	// Before the first call initializes SQLite: no memory statistics, so
 	// sqlite3_malloc and sqlite3_free take no global mutex. Once SQLite
 	// is initialized this fails harmlessly (SQLITE_MISUSE) and changes nothing.
@@ -78,8 +78,8 @@ import "fmt"
 // index's condition must say the condition itself ("email = ? AND email !=
 // ”" for the customers_email index).
 func configureSQLite() error {
-	if rc := C.threadline_register_stable_plans(); rc != 0 {
-		return fmt.Errorf("sqlite: register stable query plans: error %d", int(rc))
+	if rc := C.threadline_configure(); rc != 0 {
+		return fmt.Errorf("sqlite: configure (stable query plans): error %d", int(rc))
 	}
 	return nil
 }
